@@ -1,0 +1,58 @@
+# sparkgate — plain GNU make.  Targets: all check unit asan fuzz bench install clean
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+WERROR  ?= -Werror
+WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wformat=2 -Wvla $(WERROR)
+# The codecs (bytes from outside) also build with -Wconversion.
+CODEC_WARN = -Wconversion
+CFLAGS  ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN) $(JANSSON_CFLAGS)
+
+CORE_SRC  = $(wildcard core/*.c)
+CODECS    = core/javaser_read.c core/javaser_write.c core/frame.c core/reader.c core/buf.c
+CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o
+UNIT_SRC  = $(wildcard tests/unit/*_test.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/sparkgate
+
+$(BUILD)/%.o: %.c $(wildcard core/*.h fcgi/*.h tests/unit/*.h) core/versions/builds.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(if $(filter $<,$(CODECS)),$(CODEC_WARN)) -c $< -o $@
+
+$(BUILD)/libcore.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(JANSSON_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS)
+
+# Unit tests only: no network, no Spark.
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+# Everything: installs what is missing (tools/setup.sh), then unit + integration tests
+# against a real Spark master/worker, lighttpd and spark-submit.
+check: all $(UNIT_BIN)
+	@tests/run-all.sh $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+install: all
+	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
+
+.PHONY: all unit check asan clean install

@@ -1,0 +1,54 @@
+/* Spark's DeployMessages as Java serialization streams: the requests sparkgate sends
+ * (RequestSubmitDriver, RequestKillDriver, RequestDriverStatus) and the replies it reads.
+ * Shapes: core/src/main/scala/org/apache/spark/deploy/DeployMessage.scala; the reply to an
+ * ask that threw is org.apache.spark.rpc.netty.RpcFailure (NettyRpcCallContext.scala). */
+#ifndef SG_DEPLOY_H
+#define SG_DEPLOY_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "driver.h"
+#include "err.h"
+#include "versions.h"
+
+/* org.apache.spark.deploy.master.DriverState, in declaration order (= Enumeration ids). */
+enum driver_state {
+	DRIVER_SUBMITTED, DRIVER_RUNNING, DRIVER_FINISHED, DRIVER_RELAUNCHING,
+	DRIVER_UNKNOWN, DRIVER_KILLED, DRIVER_FAILED, DRIVER_ERROR, DRIVER_NSTATES
+};
+const char *driver_state_name(int state);
+
+/* Each writes one complete stream (AC ED 00 05 + the message) for build b. */
+int deploy_write_submit(struct buf *out, const struct spark_build *b, const struct driver_desc *d);
+int deploy_write_kill(struct buf *out, const struct spark_build *b, const char *driver_id);
+int deploy_write_status(struct buf *out, const struct spark_build *b, const char *driver_id);
+
+enum deploy_reply_kind {
+	REPLY_SUBMIT,    /* SubmitDriverResponse */
+	REPLY_KILL,      /* KillDriverResponse */
+	REPLY_STATUS,    /* DriverStatusResponse */
+	REPLY_BOOLEAN,   /* java.lang.Boolean */
+	REPLY_FAILURE,   /* org.apache.spark.rpc.netty.RpcFailure: the endpoint threw */
+};
+
+/* A decoded reply.  Strings are NULL when absent (None / null); all are owned. */
+struct deploy_reply {
+	enum deploy_reply_kind kind;
+	int success;            /* success / found / the Boolean's value */
+	char *driver_id;
+	char *message;
+	int state;              /* DriverState, or -1 when None */
+	char *worker_id;
+	char *worker_host_port;
+	char *exception;        /* Throwable.toString + "\n" + "\t"-prefixed frames, as Spark's
+	                         * RestServlet.formatException prints it; for REPLY_FAILURE the
+	                         * failure */
+};
+
+/* Decodes the Java stream of an RpcResponse body.  Unknown top-level classes are
+ * ERR_PROTOCOL with the class name in e. */
+int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct sg_err *e);
+void deploy_reply_release(struct deploy_reply *r);
+
+#endif

@@ -1,0 +1,95 @@
+#include "frame.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "reader.h"
+
+int frame_write_rpc_request(struct buf *out, uint64_t request_id, const void *body, size_t len)
+{
+	uint64_t frame_len = FRAME_HEADER_LEN + 8 + 4 + (uint64_t)len;
+	int rc;
+
+	if (len > INT32_MAX)
+		return ERR_TOO_LARGE;
+	rc = buf_grow(out, (size_t)frame_len);
+	if (rc)
+		return rc;
+	buf_be64(out, frame_len);
+	buf_addc(out, FRAME_RPC_REQUEST);
+	buf_be64(out, request_id);
+	buf_be32(out, (uint32_t)len);
+	return buf_add(out, body, len);
+}
+
+ssize_t frame_parse(const uint8_t *p, size_t len, size_t max, struct frame *f, struct sg_err *e)
+{
+	struct reader r;
+	uint64_t frame_len;
+
+	memset(f, 0, sizeof(*f));
+	if (len < 8)
+		return 0;
+	reader_init(&r, p, len);
+	frame_len = reader_be64(&r);
+	if (frame_len < FRAME_HEADER_LEN)
+		return sg_err_set(e, ERR_PROTOCOL, 0, "frame length %llu is too small",
+				  (unsigned long long)frame_len);
+	if (frame_len > max || frame_len > SSIZE_MAX)
+		return sg_err_set(e, ERR_TOO_LARGE, 0, "frame of %llu bytes exceeds the limit of %zu",
+				  (unsigned long long)frame_len, max);
+	if (len < frame_len)
+		return 0;
+	reader_init(&r, p + 8, (size_t)frame_len - 8);
+	f->type = reader_u8(&r);
+	switch (f->type) {
+	case FRAME_RPC_REQUEST:
+	case FRAME_RPC_RESPONSE:
+	case FRAME_RPC_FAILURE: {
+		uint32_t n;
+
+		f->request_id = reader_be64(&r);
+		n = reader_be32(&r);
+		if (r.err || n != reader_left(&r))
+			return sg_err_set(e, ERR_PROTOCOL, 0, "frame body length %u disagrees with frame length", n);
+		f->body = reader_bytes(&r, n);
+		f->body_len = n;
+		break;
+	}
+	case FRAME_ONE_WAY: {
+		uint32_t n = reader_be32(&r);
+
+		if (r.err || n != reader_left(&r))
+			return sg_err_set(e, ERR_PROTOCOL, 0, "frame body length %u disagrees with frame length", n);
+		f->body = reader_bytes(&r, n);
+		f->body_len = n;
+		break;
+	}
+	default:
+		break;
+	}
+	return (ssize_t)frame_len;
+}
+
+static int write_utf_ascii(struct buf *out, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80 || s[i] == 0)
+			return ERR_INVALID;   /* host and endpoint names are ASCII */
+	if (n > 0xFFFF)
+		return ERR_TOO_LARGE;
+	return buf_be16(out, (uint16_t)n) || buf_add(out, s, n) ? ERR_NOMEM : 0;
+}
+
+int frame_write_envelope(struct buf *out, const char *host, int port, const char *endpoint)
+{
+	int rc = buf_addc(out, 0);   /* no sender address */
+
+	rc = rc ? rc : buf_addc(out, 1);
+	rc = rc ? rc : write_utf_ascii(out, host);
+	rc = rc ? rc : buf_be32(out, (uint32_t)port);
+	rc = rc ? rc : write_utf_ascii(out, endpoint);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* Client of the Spark master's RPC endpoint ("Master" on port 7077).
+ *
+ * One persistent connection, request ids, connect and request deadlines, reconnect on the
+ * next ask after the master went away.  Each ask carries one Java-serialized DeployMessage
+ * and returns the reply frame.  A request is resent on a fresh connection only when it
+ * cannot have reached the master (the connection was found closed before sending, or the
+ * frame was never completely written); otherwise an I/O failure is reported with
+ * maybe_delivered set, so callers never turn an unknown outcome into a duplicate. */
+#ifndef SG_MASTER_H
+#define SG_MASTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define MASTER_MAX_ADDRS 8
+
+struct master_addr {
+	char host[256];
+	int port;
+};
+
+struct master {
+	struct master_addr addrs[MASTER_MAX_ADDRS];
+	size_t naddrs;
+	size_t current;             /* index of the address fd is connected to */
+	int fd;                     /* -1 when not connected */
+	int connect_timeout_ms;
+	int timeout_ms;             /* whole ask: connect + send + reply */
+	size_t max_frame;
+	uint64_t next_id;
+	struct buf in;              /* received bytes not yet parsed */
+	struct buf out;             /* frame being sent */
+};
+
+struct master_answer {
+	int failed;                 /* 1: RpcFailure frame (text in body); 0: RpcResponse */
+	int maybe_delivered;        /* on error: the request may have reached the master */
+	struct buf body;
+};
+
+/* Parses "spark://h1:7077[,h2:7077]" (the scheme is optional). */
+int master_init(struct master *m, const char *url, struct sg_err *e);
+void master_release(struct master *m);
+void master_close(struct master *m);
+
+/* Sends stream (a Java serialization stream) to endpoint "Master" and waits for the reply. */
+int master_ask(struct master *m, const void *stream, size_t len, struct master_answer *a,
+	       struct sg_err *e);
+
+void master_answer_init(struct master_answer *a);
+void master_answer_release(struct master_answer *a);
+
+/* "spark://h1:7077,h2:7077" form of the address list. */
+int master_url(const struct master *m, struct buf *out);
+
+#endif

@@ -1,0 +1,64 @@
+/* Spark's REST submission messages (org.apache.spark.deploy.rest.SubmitRestProtocolMessage
+ * and subclasses): parsing and validating a CreateSubmissionRequest the way Spark 3.5's
+ * server does, and printing responses the way Jackson prints them there (alphabetical
+ * keys, 2-space indent, " : ", arrays on one line, nulls omitted, no final newline). */
+#ifndef SG_REST_H
+#define SG_REST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "driver.h"
+
+/* Limits on a request body (the web server already caps its size). */
+#define REST_MAX_DEPTH 16
+#define REST_MAX_ITEMS 10000       /* appArgs, sparkProperties, environmentVariables each */
+
+struct create_request {
+	char *app_resource;
+	char *main_class;
+	char *client_spark_version;
+	int has_app_args, has_properties, has_environment;
+	struct strlist app_args;
+	struct strmap spark_properties;
+	struct strmap environment;
+	struct strlist unknown_fields;   /* top-level keys Spark would report back */
+};
+
+/* What went wrong with a request, as Spark reports it: an HTTP status and the message
+ * of an ErrorResponse. */
+struct rest_error {
+	int status;
+	struct buf message;
+};
+
+void rest_error_init(struct rest_error *e);
+void rest_error_release(struct rest_error *e);
+/* Sets the error (first one wins); returns -1 for `return rest_fail(...)`. */
+int rest_fail(struct rest_error *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+void create_request_init(struct create_request *r);
+void create_request_release(struct create_request *r);
+
+/* Parses and validates a create body exactly in Spark's order (parseAction, Jackson
+ * binding, validate()).  On failure returns -1 with status/message in err. */
+int rest_parse_create(const char *body, size_t len, struct create_request *r, struct rest_error *err);
+
+/* ---- responses -------------------------------------------------------------------------- */
+
+/* One response field; fields must be given in alphabetical order of name. */
+struct rest_field {
+	const char *name;
+	enum { RF_STRING, RF_BOOL, RF_STRINGS } type;
+	const char *str;              /* RF_STRING; NULL omits the field */
+	int boolean;                  /* RF_BOOL */
+	const struct strlist *list;   /* RF_STRINGS; NULL omits the field */
+};
+
+int rest_print(struct buf *out, const struct rest_field *fields, size_t n);
+/* ErrorResponse {action, highestProtocolVersion?, message, serverSparkVersion}. */
+int rest_print_error(struct buf *out, const char *message, const char *server_version, int version_mismatch);
+/* Jackson's string escaping, with invalid UTF-8 replaced by U+FFFD. */
+int rest_json_string(struct buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/* The gateway: one HTTP request (already taken apart by fcgi/) in, one response out.
+ * Routes like Spark's RestSubmissionServer (servlet prefixes /v1/submissions/create,
+ * kill, status, and the ErrorServlet for everything else), then asks the master. */
+#ifndef SG_ROUTE_H
+#define SG_ROUTE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "master.h"
+#include "versions.h"
+
+struct request {
+	const char *method;        /* REQUEST_METHOD */
+	const char *path;          /* decoded path, without query */
+	const char *protocol;      /* SERVER_PROTOCOL, may be NULL */
+	const char *body;
+	size_t body_len;
+	size_t body_declared;      /* CONTENT_LENGTH as sent */
+	int body_too_large;        /* body_declared exceeded the limit; body not read */
+	const char *remote_user;   /* may be NULL */
+	const char *remote_addr;   /* may be NULL */
+};
+
+struct response {
+	int status;
+	const char *allow;         /* Allow header for 405, else NULL */
+	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 */
+	char submission_id[128];   /* for the log line */
+};
+
+struct gateway {
+	struct master master;
+	const struct spark_build *build;
+	char master_url[1024];     /* spark://h1:p1,h2:p2 */
+	size_t max_body;
+};
+
+void response_init(struct response *rs);
+void response_release(struct response *rs);
+void response_reset(struct response *rs);
+
+void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs);
+
+/* The reason phrase for a status code ("Bad Request"). */
+const char *http_reason(int status);
+
+#endif

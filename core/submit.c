@@ -1,0 +1,264 @@
+#include "submit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define DRIVER_WRAPPER "org.apache.spark.deploy.worker.DriverWrapper"
+#define DEFAULT_MEMORY_MB 1024   /* ClientArguments.DEFAULT_MEMORY */
+#define DEFAULT_CORES 1          /* ClientArguments.DEFAULT_CORES */
+
+int rest_memory_mb(const char *s, int *mb)
+{
+	static const struct { const char *suffix; int shift; } units[] = {
+		{ "b", 0 }, { "k", 10 }, { "kb", 10 }, { "m", 20 }, { "mb", 20 }, { "g", 30 },
+		{ "gb", 30 }, { "t", 40 }, { "tb", 40 }, { "p", 50 }, { "pb", 50 },
+	};
+	const char *p = s, *end = s + strlen(s), *digits;
+	char suffix[4];
+	size_t n = 0;
+	uint64_t v = 0;
+	int shift = -1;
+
+	/* String.trim() removes chars <= ' ' */
+	while (p < end && (unsigned char)*p <= ' ')
+		p++;
+	while (end > p && (unsigned char)end[-1] <= ' ')
+		end--;
+	digits = p;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (p == digits || v > INT64_MAX)
+		return -1;
+	while (p < end && n < sizeof(suffix) - 1 && isalpha((unsigned char)*p))
+		suffix[n++] = (char)tolower((unsigned char)*p++);
+	suffix[n] = '\0';
+	if (p != end)
+		return -1;
+	if (n == 0)
+		shift = 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && n; i++)
+		if (strcmp(suffix, units[i].suffix) == 0)
+			shift = units[i].shift;
+	if (shift < 0 || (shift && v > ((uint64_t)INT64_MAX >> shift)))
+		return -1;
+	v = (v << shift) >> 20;
+	if (v > INT32_MAX)
+		return -1;
+	*mb = (int)v;
+	return 0;
+}
+
+/* Character.isWhitespace for the ASCII range (the only whitespace Spark options use). */
+static int java_space(unsigned char c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+}
+
+int submit_split_command(const char *s, struct strlist *out)
+{
+	struct buf word = BUF_INIT(1u << 20);
+	int in_word = 0, in_single = 0, in_double = 0, rc = 0;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len && !rc; i++) {
+		char c = s[i];
+
+		if (in_double) {
+			if (c == '"')
+				in_double = 0;
+			else if (c == '\\') {
+				if (i + 1 < len)
+					rc = buf_addc(&word, (uint8_t)s[++i]);
+			} else
+				rc = buf_addc(&word, (uint8_t)c);
+		} else if (in_single) {
+			if (c == '\'')
+				in_single = 0;
+			else
+				rc = buf_addc(&word, (uint8_t)c);
+		} else if (c == '"') {
+			in_word = in_double = 1;
+		} else if (c == '\'') {
+			in_word = in_single = 1;
+		} else if (!java_space((unsigned char)c)) {
+			rc = buf_addc(&word, (uint8_t)c);
+			in_word = 1;
+		} else if (in_word) {
+			rc = strlist_addn(out, buf_str(&word), word.len);
+			buf_reset(&word);
+			in_word = 0;
+		}
+	}
+	if (!rc && (in_word || in_double || in_single))
+		rc = strlist_addn(out, buf_str(&word), word.len);
+	buf_release(&word);
+	return rc;
+}
+
+static int split_path(const char *s, struct strlist *out)
+{
+	/* String.split(":") drops trailing empty strings, keeps inner ones. */
+	const char *end = s + strlen(s);
+	int rc = 0;
+
+	while (end > s && end[-1] == ':')
+		end--;
+	if (end == s)
+		return strlen(s) ? 0 : strlist_add(out, "");
+	for (const char *p = s; p <= end && !rc;) {
+		const char *c = memchr(p, ':', (size_t)(end - p));
+
+		if (!c)
+			c = end;
+		rc = strlist_addn(out, p, (size_t)(c - p));
+		p = c + 1;
+	}
+	return rc;
+}
+
+/* java.lang.Integer.parseInt */
+static int java_int(const char *s, int32_t *out)
+{
+	char *end;
+	long v;
+
+	if (!*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < INT32_MIN || v > INT32_MAX)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+/* ResourceUtils.parseResourceRequirements(conf, "spark.driver"): one requirement per
+ * spark.driver.resource.NAME.amount > 0; drivers take whole amounts only. */
+static int parse_resources(const struct strmap *props, struct driver_desc *d, struct rest_error *err)
+{
+	static const char prefix[] = "spark.driver.resource.";
+
+	for (size_t i = 0; i < props->len; i++) {
+		const char *k = props->keys[i], *rest, *dot;
+		char name[256], amount_key[320];
+		const char *amount;
+		double v;
+		char *end;
+		int seen = 0;
+
+		if (strncmp(k, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		rest = k + sizeof(prefix) - 1;
+		dot = strchr(rest, '.');
+		if (!dot || (size_t)(dot - rest) >= sizeof(name))
+			return rest_fail(err, 400, "Malformed request: org.apache.spark.SparkException: "
+					 "bad resource setting %s\n", k);
+		memcpy(name, rest, (size_t)(dot - rest));
+		name[dot - rest] = '\0';
+		for (size_t j = 0; j < d->nresources; j++)
+			seen |= strcmp(d->resources[j].name, name) == 0;
+		if (seen)
+			continue;
+		snprintf(amount_key, sizeof(amount_key), "%s%s.amount", prefix, name);
+		amount = strmap_get(props, amount_key);
+		if (!amount)
+			return rest_fail(err, 400, "Malformed request: org.apache.spark.SparkException: "
+					 "You must specify an amount for %s\n", name);
+		errno = 0;
+		v = strtod(amount, &end);
+		if (errno || end == amount || *end)
+			return rest_fail(err, 400, "Malformed request: java.lang.NumberFormatException: "
+					 "For input string: \"%s\"\n", amount);
+		if (v <= 0)
+			continue;
+		if (v != (double)(int32_t)v)
+			return rest_fail(err, 400, "Malformed request: org.apache.spark.SparkException: Only tasks "
+					 "support fractional resources, please check your spark.driver settings\n");
+		if (driver_desc_add_resource(d, name, (int32_t)v, 1))
+			return rest_fail(err, 500, "out of memory");
+	}
+	return 0;
+}
+
+int submit_build_driver(const struct create_request *r, const struct submit_config *cfg,
+			struct driver_desc *d, struct rest_error *err)
+{
+	const struct strmap *props = &r->spark_properties;
+	const char *v;
+	struct buf opt = BUF_INIT(1u << 20);
+	int rc = 0;
+
+	if (!r->app_resource)
+		return rest_fail(err, 400, "Malformed request: org.apache.spark.deploy.rest."
+				 "SubmitRestMissingFieldException: Application jar is missing.\n");
+	if (!r->main_class)
+		return rest_fail(err, 400, "Malformed request: org.apache.spark.deploy.rest."
+				 "SubmitRestMissingFieldException: Main class is missing.\n");
+	d->jar_url = strdup(r->app_resource);
+	d->main_class = strdup(DRIVER_WRAPPER);
+	if (!d->jar_url || !d->main_class)
+		return rest_fail(err, 500, "out of memory");
+
+	d->mem_mb = DEFAULT_MEMORY_MB;
+	if ((v = strmap_get(props, "spark.driver.memory")) && rest_memory_mb(v, &d->mem_mb))
+		return rest_fail(err, 400, "Malformed request: java.lang.NumberFormatException: "
+				 "Failed to parse byte string: %s\n", v);
+	d->cores = DEFAULT_CORES;
+	if ((v = strmap_get(props, "spark.driver.cores")) && java_int(v, &d->cores))
+		return rest_fail(err, 400, "Malformed request: java.lang.NumberFormatException: "
+				 "For input string: \"%s\"\n", v);
+	d->supervise = (v = strmap_get(props, "spark.driver.supervise")) && strcasecmp(v, "true") == 0;
+
+	/* DriverWrapper <workerUrl> <userJar> <mainClass> appArgs...; the worker fills in
+	 * the placeholders. */
+	rc |= strlist_add(&d->arguments, "{{WORKER_URL}}");
+	rc |= strlist_add(&d->arguments, "{{USER_JAR}}");
+	rc |= strlist_add(&d->arguments, r->main_class);
+	for (size_t i = 0; i < r->app_args.len; i++)
+		rc |= strlist_add(&d->arguments, r->app_args.items[i]);
+
+	/* SPARK-20025: the submitting machine's bind address must not leak to the worker. */
+	for (size_t i = 0; i < r->environment.len; i++) {
+		const char *k = r->environment.keys[i];
+
+		if (strcmp(k, "SPARK_LOCAL_IP") == 0 || strcmp(k, "SPARK_LOCAL_HOSTNAME") == 0)
+			continue;
+		rc |= strmap_set(&d->environment, k, r->environment.values[i]);
+	}
+
+	if ((v = strmap_get(props, "spark.driver.extraClassPath")))
+		rc |= split_path(v, &d->class_path);
+	if ((v = strmap_get(props, "spark.driver.extraLibraryPath")))
+		rc |= split_path(v, &d->library_path);
+
+	/* javaOpts = sparkJavaOpts(conf) ++ defaultJavaOptions ++ extraJavaOptions, where conf
+	 * is every property with spark.master set to the masters the driver must use. */
+	for (size_t i = 0; i < props->len && !rc; i++) {
+		if (strcmp(props->keys[i], "spark.master") == 0)
+			continue;
+		buf_reset(&opt);
+		rc |= buf_printf(&opt, "-D%s=%s", props->keys[i], props->values[i]);
+		rc |= strlist_add(&d->java_opts, buf_str(&opt));
+	}
+	buf_reset(&opt);
+	rc |= buf_printf(&opt, "-Dspark.master=%s", cfg->master_url);
+	rc |= strlist_add(&d->java_opts, buf_str(&opt));
+	buf_release(&opt);
+	if ((v = strmap_get(props, "spark.driver.defaultJavaOptions")))
+		rc |= submit_split_command(v, &d->java_opts);
+	if ((v = strmap_get(props, "spark.driver.extraJavaOptions")))
+		rc |= submit_split_command(v, &d->java_opts);
+	if (rc)
+		return rest_fail(err, 500, "out of memory");
+	return parse_resources(props, d, err);
+}

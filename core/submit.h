@@ -1,0 +1,27 @@
+/* CreateSubmissionRequest -> DriverDescription, as Spark 3.5's
+ * StandaloneSubmitRequestServlet.buildDriverDescription does it
+ * (core/src/main/scala/org/apache/spark/deploy/rest/StandaloneRestServer.scala).
+ * tests/golden/ holds that method's real output for the cases in tests/golden/cases/. */
+#ifndef SG_SUBMIT_H
+#define SG_SUBMIT_H
+
+#include "driver.h"
+#include "rest.h"
+
+struct submit_config {
+	const char *master_url;   /* spark.master the driver gets: the masters sparkgate talks to */
+};
+
+/* Fills d (initialised by the caller).  Errors Spark only finds here (missing mainClass,
+ * a non-integer spark.driver.cores, bad resource amounts) go to err. */
+int submit_build_driver(const struct create_request *r, const struct submit_config *cfg,
+			struct driver_desc *d, struct rest_error *err);
+
+/* Utils.splitCommandString: whitespace-separated words, '...' and "..." quoting,
+ * backslash escapes inside double quotes. */
+int submit_split_command(const char *s, struct strlist *out);
+
+/* Utils.memoryStringToMb (JavaUtils.byteStringAsBytes / 1 MiB): 0 or -1. */
+int rest_memory_mb(const char *s, int *mb);
+
+#endif

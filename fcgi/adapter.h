@@ -1,0 +1,32 @@
+/* CGI/FastCGI parameters -> struct request.  Knows nothing of libfcgi: parameters come
+ * through a lookup function, the body through a read function, so the same code serves
+ * FastCGI, plain CGI and the fuzz target. */
+#ifndef SG_ADAPTER_H
+#define SG_ADAPTER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../core/buf.h"
+#include "../core/route.h"
+
+typedef const char *(*param_fn)(void *ctx, const char *name);
+typedef ssize_t (*read_fn)(void *ctx, void *p, size_t n);
+
+/* Everything a request owns: the strings param_fn returned are copied here because
+ * FastCGI parameters die at FCGX_Finish_r. */
+struct adapted {
+	struct request rq;
+	struct buf strings;   /* method, path, protocol, user, addr, NUL-separated */
+	struct buf body;
+};
+
+void adapted_init(struct adapted *a, size_t max_body);
+void adapted_release(struct adapted *a);
+/* Fills a->rq.  Returns 0, or a negative error (body unreadable, out of memory). */
+int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx);
+
+/* Percent-decodes src into out (for REQUEST_URI); stops at '?'. */
+int adapter_decode_path(struct buf *out, const char *src);
+
+#endif

@@ -1,0 +1,302 @@
+/* sparkgate: Spark's REST submission API as a FastCGI (or CGI) application.
+ * Accept loop, options, and the FastCGI side of the adapter; all logic lives in core/. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/rest.h"
+#include "../core/route.h"
+#include "../core/versions.h"
+#include "adapter.h"
+
+#define SPARKGATE_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_requested;
+static int log_level = 1;   /* 0 error, 1 info, 2 debug */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	FCGX_ShutdownPending();
+}
+
+static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "info", "debug" };
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s sparkgate[%d] %s: ", when, (int)getpid(), names[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: sparkgate --master spark://HOST:PORT[,HOST:PORT...] [options]\n"
+"\n"
+"Serves Spark's REST submission API (/v1/submissions/create, kill/ID, status/ID) as a\n"
+"FastCGI application and submits to the master over Spark's own RPC (port 7077).\n"
+"\n"
+"  -m, --master URL          master(s) to submit to (required)\n"
+"  -l, --listen ADDR         own FastCGI socket: HOST:PORT, :PORT or a unix socket path;\n"
+"                            default: the socket the web server passes on stdin, or one\n"
+"                            plain CGI request when stdin is not a socket\n"
+"  -s, --spark-version V     Spark build of the master (default %s; known:",
+		spark_builds[spark_nbuilds - 1].spark_version);
+	for (size_t i = 0; i < spark_nbuilds; i++)
+		fprintf(f, " %s/%s", spark_builds[i].spark_version, spark_builds[i].scala_version);
+	fprintf(f, ")\n"
+"  -t, --timeout SECONDS     limit for one request to the master, connect included (8)\n"
+"      --connect-timeout S   limit for connecting to the master (3)\n"
+"  -b, --max-body BYTES      largest request body accepted; larger gets 413 (1048576)\n"
+"      --backlog N           listen backlog with --listen (128)\n"
+"      --log-level LEVEL     error, info (default) or debug; logs go to stderr\n"
+"  -h, --help                this text\n"
+"  -V, --version             print the version\n");
+}
+
+struct fcgi_ctx {
+	FCGX_Request *req;
+};
+
+static const char *fcgi_param(void *ctx, const char *name)
+{
+	return FCGX_GetParam(name, ((struct fcgi_ctx *)ctx)->req->envp);
+}
+
+static ssize_t fcgi_read(void *ctx, void *p, size_t n)
+{
+	int want = n > 65536 ? 65536 : (int)n;
+
+	return FCGX_GetStr(p, want, ((struct fcgi_ctx *)ctx)->req->in);
+}
+
+static const char *cgi_param(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static ssize_t cgi_read(void *ctx, void *p, size_t n)
+{
+	(void)ctx;
+	return read(STDIN_FILENO, p, n);
+}
+
+/* Status line and headers for the web server, then the body (none for HEAD). */
+static int format_response(const struct request *rq, const struct response *rs, struct buf *out)
+{
+	int rc = buf_printf(out, "Status: %d %s\r\nContent-Type: application/json;charset=utf-8\r\n"
+			    "Content-Length: %zu\r\nCache-Control: no-store\r\n",
+			    rs->status, http_reason(rs->status), rs->body.len);
+
+	if (!rc && rs->allow)
+		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
+	rc = rc ? rc : buf_addstr(out, "\r\n");
+	if (!rc && strcmp(rq->method, "HEAD") != 0)
+		rc = buf_add(out, rs->body.data, rs->body.len);
+	return rc;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs, struct buf *out,
+		      param_fn param, read_fn rd, void *ctx, unsigned long seq)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	response_reset(rs);
+	buf_reset(out);
+	if (adapt_request(ad, param, rd, ctx)) {
+		static const struct request fallback = { .method = "GET", .path = "/" };
+
+		rs->status = 500;
+		rest_print_error(&rs->body, "sparkgate could not read the request.", g->build->spark_version, 0);
+		format_response(&fallback, rs, out);
+		logf_(0, "req=%lu cannot read request", seq);
+		return;
+	}
+	gateway_handle(g, &ad->rq, rs);
+	if (format_response(&ad->rq, rs, out))
+		logf_(0, "req=%lu response too large", seq);
+	logf_(rs->status >= 500 ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s", seq,
+	      ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0),
+	      ad->rq.remote_user ? ad->rq.remote_user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
+	      rs->submission_id[0] ? " id=" : "", rs->submission_id);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "master", required_argument, NULL, 'm' }, { "listen", required_argument, NULL, 'l' },
+		{ "spark-version", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 't' },
+		{ "connect-timeout", required_argument, NULL, 'c' }, { "max-body", required_argument, NULL, 'b' },
+		{ "backlog", required_argument, NULL, 'B' }, { "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL;
+	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
+	struct gateway g;
+	struct sg_err e = { 0 };
+	struct sigaction sa;
+	int opt, sock = 0;
+
+	while ((opt = getopt_long(argc, argv, "m:l:s:t:b:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': master_arg = optarg; break;
+		case 'l': listen_addr = optarg; break;
+		case 's': version = optarg; break;
+		case 't':
+			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
+				goto bad;
+			break;
+		case 'c':
+			if (parse_size(optarg, &connect_s) || !connect_s || connect_s > 3600)
+				goto bad;
+			break;
+		case 'b':
+			if (parse_size(optarg, &max_body) || max_body > (256u << 20))
+				goto bad;
+			break;
+		case 'B':
+			if (parse_size(optarg, &backlog) || backlog > 65535)
+				goto bad;
+			break;
+		case 'L':
+			if (strcmp(optarg, "error") == 0) log_level = 0;
+			else if (strcmp(optarg, "info") == 0) log_level = 1;
+			else if (strcmp(optarg, "debug") == 0) log_level = 2;
+			else goto bad;
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sparkgate %s\n", SPARKGATE_VERSION); return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !master_arg) {
+		fprintf(stderr, "sparkgate: %s\n", master_arg ? "unexpected argument" : "--master is required");
+		usage(stderr);
+		return 2;
+	}
+	memset(&g, 0, sizeof(g));
+	g.build = version ? spark_build_find(version, NULL) : &spark_builds[spark_nbuilds - 1];
+	if (!g.build) {
+		fprintf(stderr, "sparkgate: unknown --spark-version %s (see --help)\n", version);
+		return 2;
+	}
+	if (master_init(&g.master, master_arg, &e)) {
+		fprintf(stderr, "sparkgate: %s\n", e.msg);
+		return 2;
+	}
+	g.master.timeout_ms = (int)timeout_s * 1000;
+	g.master.connect_timeout_ms = (int)connect_s * 1000;
+	g.max_body = max_body;
+	{
+		struct buf u = BUF_INIT(sizeof(g.master_url) - 1);
+
+		if (master_url(&g.master, &u)) {
+			fprintf(stderr, "sparkgate: master list too long\n");
+			return 2;
+		}
+		memcpy(g.master_url, u.data, u.len + 1);
+		buf_release(&u);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;   /* no SA_RESTART: accept() must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "sparkgate: FCGX_Init failed\n");
+		return 1;
+	}
+	if (listen_addr) {
+		sock = FCGX_OpenSocket(listen_addr, (int)backlog);
+		if (sock < 0) {
+			fprintf(stderr, "sparkgate: cannot listen on %s: %s\n", listen_addr, strerror(errno));
+			return 1;
+		}
+	}
+
+	struct adapted ad;
+	struct response rs;
+	struct buf out = BUF_INIT(8u << 20);
+	unsigned long seq = 0;
+
+	adapted_init(&ad, max_body);
+	response_init(&rs);
+
+	if (!listen_addr && FCGX_IsCGI()) {
+		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
+		serve_one(&g, &ad, &rs, &out, cgi_param, cgi_read, NULL, ++seq);
+		fwrite(out.data, 1, out.len, stdout);
+	} else {
+		FCGX_Request req;
+
+		FCGX_InitRequest(&req, sock, 0);
+		logf_(1, "serving for %s (Spark %s, Scala %s)%s%s", g.master_url, g.build->spark_version,
+		      g.build->scala_version, listen_addr ? " on " : "", listen_addr ? listen_addr : "");
+		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
+			struct fcgi_ctx ctx = { &req };
+
+			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
+			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
+			FCGX_Finish_r(&req);
+		}
+		logf_(1, "stopping after %lu requests", seq);
+	}
+	buf_release(&out);
+	response_release(&rs);
+	adapted_release(&ad);
+	master_release(&g.master);
+	return 0;
+bad:
+	fprintf(stderr, "sparkgate: bad value for --%s: %s\n", opts[0].name ? "option" : "", optarg);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,261 @@
+// Emits golden vectors for sparkgate from the REAL Spark classes of one Spark build.
+//
+// Run (tools/golden/gen.sh does this):  java -cp "$SPARK_HOME/jars/*:classes" GoldenGen CASES OUT
+//
+// For every CreateSubmissionRequest JSON in CASES it
+//   1. parses and validates it with Spark's own SubmitRestProtocolMessage,
+//   2. builds the DriverDescription with Spark's own StandaloneSubmitRequestServlet
+//      .buildDriverDescription (the translation oracle), dumped as OUT/dd-NAME.txt,
+//   3. serializes RequestSubmitDriver(that description, with Seqs as immutable.List and the
+//      environment as immutable.HashMap) through a real NettyRpcEnv's JavaSerializer:
+//      OUT/msg-NAME.bin (the Java stream) and OUT/body-NAME.bin (RequestMessage envelope).
+// It also writes the other messages and sample replies, every serialVersionUID and field list
+// involved (OUT/uids.tsv), and one whole RpcRequest frame.
+import java.io.*;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.util.*;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.SecurityManager;
+import org.apache.spark.deploy.Command;
+import org.apache.spark.deploy.DeployMessages;
+import org.apache.spark.deploy.DriverDescription;
+import org.apache.spark.deploy.rest.CreateSubmissionRequest;
+import org.apache.spark.deploy.rest.StandaloneSubmitRequestServlet;
+import org.apache.spark.deploy.rest.SubmitRestProtocolMessage;
+import org.apache.spark.resource.ResourceRequirement;
+import org.apache.spark.rpc.RpcAddress;
+import org.apache.spark.rpc.RpcEndpointAddress;
+import org.apache.spark.rpc.RpcEnv;
+import org.apache.spark.rpc.netty.NettyRpcEndpointRef;
+import org.apache.spark.rpc.netty.NettyRpcEnv;
+import org.apache.spark.rpc.netty.RequestMessage;
+import scala.Option;
+import scala.collection.JavaConverters;
+
+public class GoldenGen {
+    static final String MASTER_URL = "spark://127.0.0.1:7077";
+    static Path out;
+    static NettyRpcEnv env;
+    static NettyRpcEndpointRef masterRef;
+
+    public static void main(String[] args) throws Exception {
+        Path cases = Paths.get(args[0]);
+        out = Paths.get(args[1]);
+        Files.createDirectories(out);
+        SparkConf conf = new SparkConf(false);
+        env = (NettyRpcEnv) RpcEnv.create("golden", "127.0.0.1", 0, conf, new SecurityManager(conf, Option.empty(), null), true);
+        masterRef = new NettyRpcEndpointRef(conf, new RpcEndpointAddress(new RpcAddress("127.0.0.1", 7077), "Master"), env);
+
+        writeUids();
+        StandaloneSubmitRequestServlet servlet = new StandaloneSubmitRequestServlet(null, MASTER_URL, conf);
+        Method build = StandaloneSubmitRequestServlet.class.getDeclaredMethod("buildDriverDescription", CreateSubmissionRequest.class);
+        build.setAccessible(true);
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(cases, "*.json")) { ds.forEach(files::add); }
+        Collections.sort(files);
+        for (Path f : files) {
+            String name = f.getFileName().toString().replace(".json", "");
+            String json = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+            DriverDescription dd;
+            try {
+                SubmitRestProtocolMessage m = SubmitRestProtocolMessage.fromJson(json);
+                m.validate();
+                dd = (DriverDescription) build.invoke(servlet, m);
+            } catch (Exception e) {
+                Throwable t = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                StringBuilder why = new StringBuilder("error\t" + esc(t.toString()));
+                for (Throwable c = t.getCause(); c != null; c = c.getCause()) why.append("\tcause\t").append(esc(c.toString()));
+                write("dd-" + name + ".txt", (why + "\n").getBytes(StandardCharsets.UTF_8));
+                continue;
+            }
+            DriverDescription canon = canonical(dd);
+            write("dd-" + name + ".txt", dump(canon).getBytes(StandardCharsets.UTF_8));
+            Object msg = new DeployMessages.RequestSubmitDriver(canon);
+            write("msg-submit-" + name + ".bin", ser(msg));
+            write("body-submit-" + name + ".bin", body(msg));
+        }
+        String id = fresh("driver-20240101000000-0000");
+        message("kill", new DeployMessages.RequestKillDriver(id));
+        message("status", new DeployMessages.RequestDriverStatus(id));
+        // One whole frame, laid out exactly as network-common's MessageEncoder does:
+        // i64 frameLength (incl. itself) | u8 type | i64 requestId | i32 bodySize | body.
+        byte[] b = body(new DeployMessages.RequestKillDriver(id));
+        org.apache.spark.network.protocol.RpcRequest rq = new org.apache.spark.network.protocol.RpcRequest(
+            1234567890123L, new org.apache.spark.network.buffer.NioManagedBuffer(ByteBuffer.wrap(b)));
+        io.netty.buffer.ByteBuf hdr = io.netty.buffer.Unpooled.buffer();
+        long frameLen = 8 + rq.type().encodedLength() + rq.encodedLength() + b.length;
+        hdr.writeLong(frameLen);
+        rq.type().encode(hdr);
+        rq.encode(hdr);
+        byte[] h = new byte[hdr.readableBytes()];
+        hdr.readBytes(h);
+        ByteArrayOutputStream fr = new ByteArrayOutputStream();
+        fr.write(h); fr.write(b);
+        write("frame-kill.bin", fr.toByteArray());
+
+        replies();
+        env.shutdown();
+        System.exit(0);
+    }
+
+    static void message(String name, Object msg) throws Exception {
+        write("msg-" + name + ".bin", ser(msg));
+        write("body-" + name + ".bin", body(msg));
+    }
+
+    static void replies() throws Exception {
+        Object none = scala.None$.MODULE$;
+        reply("submit-ok", new DeployMessages.SubmitDriverResponse(masterRef, true,
+            Option.apply(fresh("driver-20240101000000-0000")), fresh("Driver successfully submitted as driver-20240101000000-0000")));
+        reply("submit-standby", new DeployMessages.SubmitDriverResponse(masterRef, false, Option.empty(),
+            fresh("Current state is not alive: STANDBY. Can only accept driver submissions in ALIVE state.")));
+        reply("kill-ok", new DeployMessages.KillDriverResponse(masterRef, fresh("driver-20240101000000-0000"), true,
+            fresh("Kill request for driver-20240101000000-0000 submitted")));
+        reply("kill-unknown", new DeployMessages.KillDriverResponse(masterRef, fresh("driver-x"), false,
+            fresh("Driver driver-x has already finished or does not exist")));
+        reply("status-notfound", new DeployMessages.DriverStatusResponse(false, Option.empty(), Option.empty(), Option.empty(), Option.empty()));
+        Class<?> ds = Class.forName("org.apache.spark.deploy.master.DriverState$");
+        Object dsModule = ds.getField("MODULE$").get(null);
+        String[] states = {"SUBMITTED", "RUNNING", "FINISHED", "RELAUNCHING", "UNKNOWN", "KILLED", "FAILED", "ERROR"};
+        for (String s : states) {
+            Object v = ds.getMethod(s).invoke(dsModule);
+            boolean onWorker = !s.equals("SUBMITTED");
+            reply("status-" + s, new DeployMessages.DriverStatusResponse(true, Option.apply((scala.Enumeration.Value) v),
+                onWorker ? Option.apply(fresh("worker-20240101000000-127.0.0.1-40000")) : Option.empty(),
+                onWorker ? Option.apply(fresh("127.0.0.1:40000")) : Option.empty(), Option.empty()));
+        }
+        Object failed = ds.getMethod("FAILED").invoke(dsModule);
+        Exception ex = new IllegalStateException("boom: driver exited", new RuntimeException("root cause"));
+        reply("status-FAILED-exception", new DeployMessages.DriverStatusResponse(true, Option.apply((scala.Enumeration.Value) failed),
+            Option.apply(fresh("worker-20240101000000-127.0.0.1-40000")), Option.apply(fresh("127.0.0.1:40000")), Option.apply(ex)));
+        reply("status-standby", new DeployMessages.DriverStatusResponse(false, Option.empty(), Option.empty(), Option.empty(),
+            Option.apply(new Exception("Current state is not alive: STANDBY. Can only request driver status in ALIVE state."))));
+        // An endpoint that throws replies with RpcResponse(RpcFailure(e)) (NettyRpcCallContext).
+        Class<?> rf = Class.forName("org.apache.spark.rpc.netty.RpcFailure");
+        reply("rpcfailure", rf.getConstructor(Throwable.class).newInstance(
+            new org.apache.spark.SparkException("Unsupported message RequestSubmitDriver from 127.0.0.1:1")));
+        reply("boolean-true", Boolean.TRUE);
+    }
+
+    static void reply(String name, Object o) throws Exception { write("reply-" + name + ".bin", ser(o)); }
+
+    /** The same description with Seqs as immutable.List and the environment as an
+     *  immutable.HashMap: the collection classes sparkgate writes. Strings are copied so that no
+     *  two fields share one String object (the C writer never back-references values). */
+    static DriverDescription canonical(DriverDescription d) {
+        Command c = d.command();
+        List<ResourceRequirement> rr = new ArrayList<>();
+        for (ResourceRequirement r : JavaConverters.seqAsJavaListConverter(d.resourceReqs()).asJava())
+            rr.add(new ResourceRequirement(fresh(r.resourceName()), r.amount(), r.numParts()));
+        scala.collection.immutable.HashMap<String, String> envMap = new scala.collection.immutable.HashMap<>();
+        for (Map.Entry<String, String> e : JavaConverters.mapAsJavaMapConverter(c.environment()).asJava().entrySet())
+            envMap = envMap.$plus(new scala.Tuple2<>(fresh(e.getKey()), fresh(e.getValue())));
+        Command cc = new Command(fresh(c.mainClass()), list(c.arguments()), envMap, list(c.classPathEntries()),
+            list(c.libraryPathEntries()), list(c.javaOpts()));
+        return new DriverDescription(fresh(d.jarUrl()), d.mem(), d.cores(), d.supervise(), cc, scalaList(rr));
+    }
+
+    static scala.collection.immutable.List<String> list(scala.collection.Seq<String> s) {
+        List<String> l = new ArrayList<>();
+        for (String x : JavaConverters.seqAsJavaListConverter(s).asJava()) l.add(fresh(x));
+        return scalaList(l);
+    }
+
+    static <T> scala.collection.immutable.List<T> scalaList(List<T> l) {
+        return JavaConverters.asScalaBufferConverter(l).asScala().toList();
+    }
+
+    static String fresh(String s) { return s == null ? null : new String(s.toCharArray()); }
+
+    /** Line format read by tests/unit/golden_test.c: "key\tvalue", values escaped (\\ \t \n). */
+    static String dump(DriverDescription d) {
+        StringBuilder b = new StringBuilder();
+        Command c = d.command();
+        b.append("jarUrl\t").append(esc(d.jarUrl())).append('\n');
+        b.append("mem\t").append(d.mem()).append('\n');
+        b.append("cores\t").append(d.cores()).append('\n');
+        b.append("supervise\t").append(d.supervise() ? 1 : 0).append('\n');
+        b.append("mainClass\t").append(esc(c.mainClass())).append('\n');
+        for (String s : JavaConverters.seqAsJavaListConverter(c.arguments()).asJava()) b.append("arg\t").append(esc(s)).append('\n');
+        for (Map.Entry<String, String> e : JavaConverters.mapAsJavaMapConverter(c.environment()).asJava().entrySet())
+            b.append("env\t").append(esc(e.getKey())).append('\t').append(esc(e.getValue())).append('\n');
+        for (String s : JavaConverters.seqAsJavaListConverter(c.classPathEntries()).asJava()) b.append("cp\t").append(esc(s)).append('\n');
+        for (String s : JavaConverters.seqAsJavaListConverter(c.libraryPathEntries()).asJava()) b.append("lib\t").append(esc(s)).append('\n');
+        for (String s : JavaConverters.seqAsJavaListConverter(c.javaOpts()).asJava()) b.append("javaOpt\t").append(esc(s)).append('\n');
+        for (ResourceRequirement r : JavaConverters.seqAsJavaListConverter(d.resourceReqs()).asJava())
+            b.append("resource\t").append(esc(r.resourceName())).append('\t').append(r.amount()).append('\t').append(r.numParts()).append('\n');
+        return b.toString();
+    }
+
+    static String esc(String s) {
+        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\0", "\\0");
+    }
+
+    static byte[] ser(Object o) {
+        ByteBuffer bb = env.serialize(o);
+        byte[] a = new byte[bb.remaining()];
+        bb.get(a);
+        return a;
+    }
+
+    static byte[] body(Object msg) throws Exception {
+        // Sender absent (null), as Spark's own client-mode RpcEnv sends it.
+        ByteBuffer bb = new RequestMessage(null, masterRef, msg).serialize(env);
+        byte[] a = new byte[bb.remaining()];
+        bb.get(a);
+        return a;
+    }
+
+    static void write(String name, byte[] data) throws IOException { Files.write(out.resolve(name), data); }
+
+    static void writeUids() throws IOException {
+        String[] names = {
+            "org.apache.spark.deploy.DeployMessages$RequestSubmitDriver",
+            "org.apache.spark.deploy.DriverDescription",
+            "org.apache.spark.deploy.Command",
+            "org.apache.spark.resource.ResourceRequirement",
+            "org.apache.spark.deploy.DeployMessages$RequestKillDriver",
+            "org.apache.spark.deploy.DeployMessages$RequestDriverStatus",
+            "org.apache.spark.deploy.DeployMessages$SubmitDriverResponse",
+            "org.apache.spark.deploy.DeployMessages$KillDriverResponse",
+            "org.apache.spark.deploy.DeployMessages$DriverStatusResponse",
+            "org.apache.spark.deploy.DeployMessages$RequestKillAllDrivers$",
+            "org.apache.spark.deploy.DeployMessages$KillAllDriversResponse",
+            "org.apache.spark.deploy.DeployMessages$RequestClearCompletedDriversAndApps$",
+            "org.apache.spark.deploy.DeployMessages$RequestReadyz$",
+            "org.apache.spark.rpc.netty.RpcFailure",
+            "org.apache.spark.rpc.netty.NettyRpcEndpointRef",
+            "org.apache.spark.rpc.netty.RpcEndpointVerifier$CheckExistence",
+            "scala.collection.immutable.List$SerializationProxy",
+            "scala.collection.immutable.ListSerializeEnd$",
+            "scala.collection.immutable.HashMap$SerializationProxy",
+            "scala.collection.immutable.Nil$",
+            "scala.Some", "scala.None$", "scala.Option",
+            "scala.runtime.ModuleSerializationProxy",
+            "scala.collection.generic.DefaultSerializationProxy",
+            "scala.Enumeration$Val", "scala.Enumeration$Value",
+        };
+        StringBuilder b = new StringBuilder();
+        b.append("# spark\t").append(org.apache.spark.package$.MODULE$.SPARK_VERSION())
+         .append("\tscala\t").append(scala.util.Properties.versionNumberString()).append('\n');
+        b.append("# class\tserialVersionUID\tfields (type code, name, type signature)\n");
+        for (String n : names) {
+            try {
+                ObjectStreamClass d = ObjectStreamClass.lookup(Class.forName(n, false, GoldenGen.class.getClassLoader()));
+                if (d == null) { b.append(n).append("\tNOT-SERIALIZABLE\n"); continue; }
+                b.append(n).append('\t').append(d.getSerialVersionUID()).append('\t');
+                StringJoiner f = new StringJoiner(" ");
+                for (ObjectStreamField x : d.getFields())
+                    f.add(x.getTypeCode() + x.getName() + (x.getTypeString() == null ? "" : ":" + x.getTypeString()));
+                b.append(f).append('\n');
+            } catch (ClassNotFoundException e) {
+                b.append(n).append("\tABSENT\n");
+            }
+        }
+        write("uids.tsv", b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}
