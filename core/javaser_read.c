@@ -185,7 +185,7 @@ static struct jvalue *read_string_body(struct parser *p, int longstr)
 
 	if (!v || assign_handle(p, v))
 		return NULL;
-	if (n > reader_left(&p->r))
+	if (p->r.err || n > reader_left(&p->r))
 		return fail(p, ERR_TRUNCATED, "truncated string"), NULL;
 	s = reader_bytes(&p->r, (size_t)n);
 	v->u.str.s = decode_mutf8(p, s, (size_t)n, &v->u.str.len);
@@ -553,6 +553,8 @@ int jstream_parse(struct jstream *s, const void *data, size_t len, struct sg_err
 	while (!p.err && reader_left(&p.r) > 0) {
 		struct jvalue *v = read_value(&p, 0);
 
+		if (!p.err && p.r.err)
+			fail(&p, ERR_TRUNCATED, "truncated stream");
 		if (p.err)
 			break;
 		if (s->ncontents == cap) {

@@ -74,7 +74,12 @@ static int validation_failed(struct rest_error *err, const char *message_type)
 static int scalar_text(const json_t *v, char *tmp, size_t n, const char **out)
 {
 	switch (json_typeof(v)) {
-	case JSON_STRING: *out = json_string_value(v); return 0;
+	case JSON_STRING:
+		/* C strings end at NUL; refuse rather than truncate (sparkgate limit). */
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return -1;
+		*out = json_string_value(v);
+		return 0;
 	case JSON_TRUE: *out = "true"; return 0;
 	case JSON_FALSE: *out = "false"; return 0;
 	case JSON_INTEGER: snprintf(tmp, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); *out = tmp; return 0;

@@ -192,7 +192,7 @@ public class GoldenGen {
     }
 
     static String esc(String s) {
-        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\0", "\\0");
+        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n");
     }
 
     static byte[] ser(Object o) {
