@@ -1,0 +1,153 @@
+"""A real local stack: Spark master (with Spark's own REST server as the reference) and
+worker from the pinned pyspark, sparkgate behind real lighttpd, all on 127.0.0.1 with free
+ports.  Used by the integration tests and by deploy/run-local.  Everything started here
+runs in its own process group and is torn down by Stack.stop()."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, cond, timeout=60, interval=0.25):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            if cond():
+                return
+        except Exception as e:  # still starting
+            last = e
+        time.sleep(interval)
+    raise RuntimeError("timed out waiting for %s (%s)" % (what, last))
+
+
+def spark_home():
+    out = subprocess.run([os.path.join(ROOT, "tools", "setup.sh")], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+class Stack:
+    def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True, log=None):
+        self.spark = spark_home()
+        self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
+        self.sparkgate = sparkgate or os.path.join(ROOT, "build", "sparkgate")
+        self.http_port = http_port or free_port()
+        self.master_port = free_port()
+        self.master_ui = free_port()
+        self.rest_port = free_port() if rest_reference else None
+        self.worker_ui = free_port()
+        self.procs = {}
+        self.log = log
+
+    # -- processes ---------------------------------------------------------------------
+    def _start(self, name, argv, env=None):
+        logf = open(os.path.join(self.work, name + ".log"), "ab")
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=e,
+                             start_new_session=True, cwd=self.work)
+        self.procs[name] = p
+        return p
+
+    def _kill(self, name, sig=signal.SIGTERM):
+        p = self.procs.pop(name, None)
+        if not p:
+            return
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+    def spark_env(self):
+        return {"SPARK_HOME": self.spark, "SPARK_LOG_DIR": self.work, "SPARK_NO_DAEMONIZE": "1",
+                "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_MASTER_OPTS": "", "SPARK_WORKER_DIR":
+                os.path.join(self.work, "worker"), "PYSPARK_PYTHON": "python3"}
+
+    def start_master(self):
+        props = os.path.join(self.work, "master.properties")
+        with open(props, "w") as f:
+            if self.rest_port:
+                f.write("spark.master.rest.enabled true\nspark.master.rest.port %d\n" % self.rest_port)
+            f.write("spark.deploy.retainedDrivers 500\n")
+        self._start("master", [os.path.join(self.spark, "bin", "spark-class"),
+                               "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                               "--port", str(self.master_port), "--webui-port", str(self.master_ui),
+                               "--properties-file", props], self.spark_env())
+        wait_for("master", lambda: self.master_state() is not None, 90)
+
+    def start_worker(self):
+        self._start("worker", [os.path.join(self.spark, "bin", "spark-class"),
+                               "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                               "--cores", "2", "--memory", "2g", "--webui-port", str(self.worker_ui),
+                               "spark://127.0.0.1:%d" % self.master_port], self.spark_env())
+        wait_for("worker registration",
+                 lambda: any(w["state"] == "ALIVE" for w in self.master_state()["workers"]), 90)
+
+    def master_state(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/json/" % self.master_ui, timeout=2) as r:
+            return json.loads(r.read())
+
+    def lighttpd_env(self):
+        return {"SPARKGATE_HTTP_HOST": "127.0.0.1", "SPARKGATE_HTTP_PORT": str(self.http_port),
+                "SPARKGATE_BIN": self.sparkgate,
+                "SPARKGATE_MASTER": "spark://127.0.0.1:%d" % self.master_port,
+                "SPARKGATE_ARGS": "--timeout 5 --connect-timeout 2",
+                "SPARKGATE_RUNDIR": self.work}
+
+    def start_web(self):
+        self._start("lighttpd", ["lighttpd", "-D", "-f", os.path.join(ROOT, "lighttpd.conf")],
+                    self.lighttpd_env())
+        wait_for("lighttpd", lambda: self.http("GET", "/v1/submissions/status/none", timeout=5)[0] in (200, 503, 504), 30)
+
+    def start(self):
+        self.start_master()
+        self.start_worker()
+        self.start_web()
+        return self
+
+    def stop(self):
+        for name in ("lighttpd", "worker", "master"):
+            self._kill(name)
+        for name in list(self.procs):
+            self._kill(name)
+
+    # -- HTTP ----------------------------------------------------------------------------
+    def http(self, method, path, body=None, port=None, timeout=20, headers=None):
+        """Returns (status, parsed JSON or raw text, headers)."""
+        url = "http://127.0.0.1:%d%s" % (port or self.http_port, path)
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        if data is not None and "Content-Type" not in (headers or {}):
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                raw, status, hdrs = r.read(), r.status, r.headers
+        except urllib.error.HTTPError as e:
+            raw, status, hdrs = e.read(), e.code, e.headers
+        try:
+            return status, json.loads(raw), hdrs
+        except ValueError:
+            return status, raw.decode("utf-8", "replace"), hdrs
+
+    def rest(self, method, path, body=None):
+        """The same request to Spark's own REST server."""
+        return self.http(method, path, body, port=self.rest_port)
