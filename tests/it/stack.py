@@ -44,7 +44,7 @@ class Stack:
     def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True, log=None):
         self.spark = spark_home()
         self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
-        self.sparkgate = sparkgate or os.path.join(ROOT, "build", "sparkgate")
+        self.sparkgate = sparkgate or os.environ.get("SPARKGATE_BIN") or os.path.join(ROOT, "build", "sparkgate")
         self.http_port = http_port or free_port()
         self.master_port = free_port()
         self.master_ui = free_port()

@@ -1,0 +1,331 @@
+"""End-to-end tests through real lighttpd -> sparkgate -> real Spark master and worker,
+with Spark's own REST server on the same master as the reference, and the real
+spark-submit client.  Prints one line per test and ends with "N passed, N failed"."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+from stack import ROOT, Stack, wait_for  # noqa: E402
+
+FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def build_app(work):
+    classes = os.path.join(work, "app-classes")
+    os.makedirs(classes, exist_ok=True)
+    subprocess.run(["javac", "-d", classes, os.path.join(ROOT, "tests", "app", "TestApp.java")], check=True)
+    jar = os.path.join(work, "test-app.jar")
+    subprocess.run(["jar", "cf", jar, "-C", classes, "TestApp.class"], check=True)
+    return jar
+
+
+class Ctx:
+    pass
+
+
+C = Ctx()
+
+
+def create_body(out, sleep=0, code=0, extra_args=(), props=None, env=None):
+    p = {"spark.app.name": "sparkgate-it", "spark.driver.memory": "512m"}
+    p.update(props or {})
+    return {"action": "CreateSubmissionRequest",
+            "appArgs": [out, str(sleep), str(code)] + list(extra_args),
+            "appResource": "file:" + C.jar, "clientSparkVersion": "3.5.9",
+            "environmentVariables": env or {}, "mainClass": "TestApp", "sparkProperties": p}
+
+
+def submit(body, port=None):
+    st, js, _ = C.s.http("POST", "/v1/submissions/create", body, port=port)
+    assert st == 200 and js.get("success") is True, (st, js)
+    return js["submissionId"]
+
+
+def wait_state(sid, states, timeout=90, port=None):
+    seen = []
+
+    def done():
+        st, js, _ = C.s.http("GET", "/v1/submissions/status/" + sid, port=port)
+        assert st == 200, (st, js)
+        seen.append(js.get("driverState"))
+        C.last_status = js
+        return js.get("driverState") in states
+    wait_for("driver %s in %s (seen %s)" % (sid, states, seen[-3:]), done, timeout, 0.5)
+    return C.last_status
+
+
+def read_out(path):
+    rows = {}
+    with open(path) as f:
+        for line in f:
+            kind, key, val = line.rstrip("\n").split("\t", 2)
+            rows.setdefault(kind, {})[key] = val
+    return rows
+
+
+@test
+def create_status_finished_with_args_env_conf():
+    out = os.path.join(C.work, "finished.txt")
+    body = create_body(out, 1, 0, ["two words", "ünï"], props={"sg.custom": "a=b c", "spark.driver.cores": "1"},
+                       env={"SG_HELLO": "world", "SPARK_LOCAL_IP": "10.9.9.9"})
+    sid = submit(body)
+    assert re.fullmatch(r"driver-\d{14}-\d{4}", sid), sid
+    first = wait_state(sid, ("RUNNING",) + FINAL)
+    js = wait_state(sid, FINAL)
+    assert js["driverState"] == "FINISHED", js
+    assert js["workerId"].startswith("worker-") and js["workerHostPort"].startswith("127.0.0.1:"), js
+    assert first["driverState"] in ("RUNNING", "FINISHED")
+    rows = read_out(out)
+    assert [rows["arg"][str(i)] for i in range(5)] == [out, "1", "0", "two words", "ünï"], rows["arg"]
+    assert rows["env"]["SG_HELLO"] == "world", rows["env"]
+    assert rows["env"].get("SPARK_LOCAL_IP") != "10.9.9.9", "SPARK_LOCAL_IP must be filtered"
+    assert rows["prop"]["sg.custom"] == "a=b c" and rows["prop"]["spark.app.name"] == "sparkgate-it"
+    assert rows["prop"]["spark.master"] == "spark://127.0.0.1:%d" % C.s.master_port, rows["prop"]
+
+
+@test
+def failing_driver_ends_failed():
+    sid = submit(create_body(os.path.join(C.work, "failed.txt"), 0, 3))
+    assert wait_state(sid, FINAL)["driverState"] == "FAILED", C.last_status
+
+
+@test
+def kill_running_driver():
+    sid = submit(create_body(os.path.join(C.work, "killed.txt"), 120, 0))
+    wait_state(sid, ("RUNNING",))
+    st, js, _ = C.s.http("POST", "/v1/submissions/kill/" + sid)
+    assert st == 200 and js == {"action": "KillSubmissionResponse", "message": "Kill request for %s submitted" % sid,
+                                "serverSparkVersion": "3.5.9", "submissionId": sid, "success": True}, js
+    assert wait_state(sid, FINAL)["driverState"] == "KILLED", C.last_status
+
+
+@test
+def response_bytes_are_jackson_pretty_print():
+    st, raw, hdrs = C.s.http("GET", "/v1/submissions/status/driver-none")
+    _, ref, _ = C.s.rest("GET", "/v1/submissions/status/driver-none")
+    assert hdrs["Content-Type"] == "application/json;charset=utf-8", hdrs["Content-Type"]
+    raw_bytes = json.dumps(raw)  # parsed already; fetch raw text too
+    import urllib.request
+    mine = urllib.request.urlopen("http://127.0.0.1:%d/v1/submissions/status/driver-none" % C.s.http_port).read()
+    spark = urllib.request.urlopen("http://127.0.0.1:%d/v1/submissions/status/driver-none" % C.s.rest_port).read()
+    assert mine == spark, (mine, spark)
+    assert raw_bytes and ref
+
+
+def normalise(js):
+    if not isinstance(js, dict):
+        return js
+    js = dict(js)
+    for k in ("submissionId",):
+        if k in js and isinstance(js[k], str) and js[k].startswith("driver-2"):
+            js[k] = "<id>"
+    if isinstance(js.get("message"), str):
+        m = re.sub(r"driver-\d{14}-\d{4}", "<id>", js["message"])
+        # Spark appends JVM stack frames to exception texts; sparkgate cannot.
+        m = m.split("\n")[0] if m.startswith("Malformed request:") else m
+        # Jackson's own parse-error texts (and exception classes) vary by Jackson version.
+        if m.startswith("Malformed request: com.fasterxml.jackson."):
+            m = "Malformed request: com.fasterxml.jackson.<parse error>"
+        js["message"] = m
+    return js
+
+
+DIFF_CASES = [
+    ("GET", "/v1/submissions/status/driver-20000101000000-0000", None),
+    ("POST", "/v1/submissions/kill/driver-20000101000000-0000", None),
+    ("POST", "/v1/submissions/kill", None),
+    ("POST", "/v1/submissions/kill/", None),
+    ("GET", "/v1/submissions/status", None),
+    ("GET", "/v1/submissions/status/", None),
+    ("GET", "/", None),
+    ("GET", "/v1", None),
+    ("GET", "/v1/submissions", None),
+    ("GET", "/v1/submissions/bogus", None),
+    ("POST", "/v1/submissions/createX", None),
+    ("GET", "/v2/submissions/status/x", None),
+    ("GET", "/v1/foo", None),
+    ("POST", "/v1/submissions/killall", None),
+    ("GET", "/v1/submissions/readyz", None),
+    ("POST", "/v1/submissions/create", b'{"action": "CreateSubmissionRequest"'),
+    ("POST", "/v1/submissions/create", b'[1, 2]'),
+    ("POST", "/v1/submissions/create", b'{"appResource": "x"}'),
+    ("POST", "/v1/submissions/create", b'{"action": 5}'),
+    ("POST", "/v1/submissions/create", {"action": "CreateSubmissionRequest"}),
+    ("POST", "/v1/submissions/create", {"action": "KillSubmissionResponse", "serverSparkVersion": "1",
+                                        "submissionId": "x", "success": True}),
+    ("POST", "/v1/submissions/create", {"action": "KillSubmissionResponse"}),
+    ("CREATE-VARIANT", "no-app-name", {"spark.app.name": None}),
+    ("CREATE-VARIANT", "bad-supervise", {"spark.driver.supervise": "yes"}),
+    ("CREATE-VARIANT", "bad-cores", {"spark.driver.cores": "two"}),
+    ("CREATE-VARIANT", "bad-memory", {"spark.driver.memory": "1.5g"}),
+    ("CREATE-VARIANT", "bad-executor-memory", {"spark.executor.memory": "lots"}),
+    ("CREATE-VARIANT", "no-main-class", "mainClass"),
+    ("CREATE-VARIANT", "no-app-args", "appArgs"),
+    ("CREATE-VARIANT", "no-env", "environmentVariables"),
+    ("CREATE-VARIANT", "no-client-version", "clientSparkVersion"),
+    ("CREATE-VARIANT", "unknown-fields", "+unknown"),
+]
+
+
+def variant(kind, change):
+    body = create_body(os.path.join(C.work, "diff-%s.txt" % kind), 0, 0)
+    if isinstance(change, dict):
+        for k, v in change.items():
+            if v is None:
+                body["sparkProperties"].pop(k)
+            else:
+                body["sparkProperties"][k] = v
+    elif change == "+unknown":
+        body["foo"] = 1
+        body["bar"] = {"x": 1}
+    else:
+        body.pop(change)
+    return body
+
+
+@test
+def differential_against_sparks_own_rest_server():
+    diffs = []
+    for method, path, body in DIFF_CASES:
+        if method == "CREATE-VARIANT":
+            name, body = path, variant(path, body)
+            method, path = "POST", "/v1/submissions/create"
+        else:
+            name = "%s %s" % (method, path)
+        a = C.s.http(method, path, body)
+        b = C.s.rest(method, path, body)
+        if (a[0], normalise(a[1])) != (b[0], normalise(b[1])):
+            diffs.append("%s:\n  sparkgate %s %r\n  spark     %s %r" % (name, a[0], normalise(a[1]), b[0], normalise(b[1])))
+    assert not diffs, "\n".join(diffs)
+
+
+@test
+def sparkgate_only_errors_are_clear_json():
+    cases = [
+        ("GET", "/v1/submissions/create", None, 405, "HTTP method GET is not supported by this URL"),
+        ("POST", "/v1/submissions/status/x", None, 405, "HTTP method POST is not supported by this URL"),
+        ("GET", "/v1/submissions/kill/x", None, 405, "HTTP method GET is not supported by this URL"),
+        ("POST", "/v1/submissions/create", b"x" * (2 << 20), 413, "exceeds sparkgate's limit"),
+        ("POST", "/v1/submissions/create", {"action": "NoSuchMessage"}, 400, "ClassNotFoundException"),
+    ]
+    for method, path, body, status, text in cases:
+        st, js, _ = C.s.http(method, path, body)
+        assert st == status and isinstance(js, dict) and js["action"] == "ErrorResponse" \
+            and text in js["message"] and js["serverSparkVersion"] == "3.5.9", (method, path, st, js)
+
+
+LOG4J = """rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %p %c{1}: %m%n
+"""
+
+
+def spark_submit(*args, timeout=120):
+    conf = os.path.join(C.work, "client-conf")
+    os.makedirs(conf, exist_ok=True)
+    with open(os.path.join(conf, "log4j2.properties"), "w") as f:
+        f.write(LOG4J)
+    env = dict(os.environ, SPARK_HOME=C.s.spark, SPARK_CONF_DIR=conf, SPARK_LOCAL_IP="127.0.0.1")
+    p = subprocess.run([os.path.join(C.s.spark, "bin", "spark-submit")] + list(args), env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+@test
+def real_spark_submit_client():
+    gw = "spark://127.0.0.1:%d" % C.s.http_port
+    out = os.path.join(C.work, "submit-client.txt")
+    rc, log = spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
+                           "--driver-memory", "512m", "--class", "TestApp", C.jar, out, "60", "0")
+    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+    assert rc == 0 and m, log[-3000:]
+    assert "Running Spark using the REST application submission protocol" in log, log[-3000:]
+    sid = m.group(1)
+    wait_state(sid, ("RUNNING",))
+    log_path = os.path.join(C.work, "lighttpd.log")
+    status_line = "GET /v1/submissions/status/%s -> 200" % sid
+    before = open(log_path, errors="replace").read().count(status_line)
+    # spark-submit 3.5 logs the answer to --status at a level it does not print;
+    # sparkgate's own log line (lighttpd's error log) shows the client asked and got 200.
+    rc, log = spark_submit("--master", gw, "--status", sid)
+    assert rc == 0 and "Exception" not in log, log[-3000:]
+    after = open(log_path, errors="replace").read().count(status_line)
+    assert after == before + 1, (before, after)
+    # Known limitation: Spark's client sends --kill as a POST without Content-Length,
+    # which lighttpd always answers with 411 (request.c, "POST-request, but
+    # content-length missing").  The README says so; curl / any client sending
+    # Content-Length: 0 works, as kill_running_driver shows.
+    rc, log = spark_submit("--master", gw, "--kill", sid)
+    assert "411 Length Required" in log, log[-3000:]
+    st, js, _ = C.s.http("POST", "/v1/submissions/kill/" + sid, b"")
+    assert st == 200 and js["success"] is True, (st, js)
+    assert wait_state(sid, FINAL)["driverState"] == "KILLED"
+
+
+@test
+def master_down_then_back():
+    """Master stopped: a clear JSON error within the timeout and the process keeps
+    serving; master restarted on the same port: sparkgate reconnects by itself."""
+    C.s._kill("worker")
+    C.s._kill("master")
+    t = time.time()
+    st, js, _ = C.s.http("GET", "/v1/submissions/status/driver-x")
+    took = time.time() - t
+    assert st == 503 and js["action"] == "ErrorResponse" and "Unable to reach the Spark master" in js["message"], (st, js)
+    assert took < 6, took
+    st, js, _ = C.s.http("POST", "/v1/submissions/create", create_body("/dev/null"))
+    assert st == 503 and "Unable to reach" in js["message"], (st, js)
+    C.s.start_master()
+    st, js, _ = C.s.http("GET", "/v1/submissions/status/driver-x")
+    assert st == 200 and js["success"] is False, (st, js)
+
+
+def main():
+    only = sys.argv[1:]
+    C.work = tempfile.mkdtemp(prefix="sparkgate-e2e-")
+    passed = failed = 0
+    t0 = time.time()
+    C.s = Stack(workdir=C.work)
+    try:
+        C.jar = build_app(C.work)
+        C.s.start()
+        print("stack up in %.1fs (http %d, master %d, spark rest %d, logs %s)" % (
+            time.time() - t0, C.s.http_port, C.s.master_port, C.s.rest_port, C.work), flush=True)
+        for fn in TESTS:
+            if only and fn.__name__ not in only:
+                continue
+            t = time.time()
+            try:
+                fn()
+                passed += 1
+                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
+    except Exception:
+        failed += 1
+        print("FAIL stack setup\n%s" % traceback.format_exc(), flush=True)
+    finally:
+        C.s.stop()
+    print("e2e: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite: installs what is missing, builds, runs unit tests, then the end-to-end
+# tests against a real Spark master/worker, lighttpd and spark-submit.  Last line:
+# "N passed, N failed".   Usage: tests/run-all.sh [BUILD_DIR]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+t0=$(date +%s)
+tools/setup.sh >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+unit_out=$(tests/run-unit.sh "$build"/tests/*_test 2>&1); unit_rc=$?
+echo "$unit_out"
+e2e_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_e2e.py 2>&1); e2e_rc=$?
+echo "$e2e_out"
+sum() { echo "$1" | grep -E "^$2: [0-9]+ passed, [0-9]+ failed" | tail -1; }
+u=$(sum "$unit_out" unit); e=$(sum "$e2e_out" e2e)
+num() { echo "$1" | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
+up=$(num "${u:-x 0 passed, 1 failed}" passed); uf=$(num "${u:-x 0 passed, 1 failed}" failed)
+ep=$(num "${e:-x 0 passed, 1 failed}" passed); ef=$(num "${e:-x 0 passed, 1 failed}" failed)
+[[ $unit_rc -ne 0 && $uf -eq 0 ]] && uf=1
+[[ $e2e_rc -ne 0 && $ef -eq 0 ]] && ef=1
+echo "suite took $(( $(date +%s) - t0 ))s"
+echo "$((up + ep)) passed, $((uf + ef)) failed"
+[[ $((uf + ef)) -eq 0 ]]
