@@ -46,6 +46,7 @@ check: all $(UNIT_BIN)
 	@tests/run-all.sh $(BUILD)
 
 asan:
+	tools/setup.sh >/dev/null
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
 

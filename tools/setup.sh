@@ -8,7 +8,7 @@ set -euo pipefail
 
 PYSPARK_VERSION="${PYSPARK_VERSION:-3.5.9}"
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
-APT_PACKAGES=(build-essential pkg-config clang libfcgi-dev libjansson-dev lighttpd spawn-fcgi
+APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev lighttpd spawn-fcgi
               curl procps psmisc)
 
 need_apt=()
