@@ -40,13 +40,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o test
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-# Everything: installs what is missing (tools/setup.sh), then unit + integration tests
-# against a real Spark master/worker, lighttpd and spark-submit.
-check: all $(UNIT_BIN)
+# Everything: installs what is missing (tools/setup.sh) before anything is compiled, then
+# unit + integration tests against a real Spark master/worker, lighttpd and spark-submit.
+check:
+	@tools/setup.sh >/dev/null
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@tests/run-all.sh $(BUILD)
 
 asan:
-	tools/setup.sh >/dev/null
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
 

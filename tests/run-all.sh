@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The whole suite: installs what is missing, builds, runs unit tests, then the end-to-end
-# tests against a real Spark master/worker, lighttpd and spark-submit.  Last line:
-# "N passed, N failed".   Usage: tests/run-all.sh [BUILD_DIR]
+# The whole suite, run by `make check` after it installed and built what is needed: unit
+# tests, then the end-to-end tests against a real Spark master/worker, lighttpd and
+# spark-submit.  Last line: "N passed, N failed".   Usage: tests/run-all.sh [BUILD_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 t0=$(date +%s)
-tools/setup.sh >/dev/null || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 unit_out=$(tests/run-unit.sh "$build"/tests/*_test 2>&1); unit_rc=$?
 echo "$unit_out"
 e2e_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_e2e.py 2>&1); e2e_rc=$?

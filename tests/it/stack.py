@@ -4,7 +4,6 @@ ports.  Used by the integration tests and by deploy/run-local.  Everything start
 runs in its own process group and is torn down by Stack.stop()."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -41,7 +40,7 @@ def spark_home():
 
 
 class Stack:
-    def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True, log=None):
+    def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True):
         self.spark = spark_home()
         self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
         self.sparkgate = sparkgate or os.environ.get("SPARKGATE_BIN") or os.path.join(ROOT, "build", "sparkgate")
@@ -51,7 +50,6 @@ class Stack:
         self.rest_port = free_port() if rest_reference else None
         self.worker_ui = free_port()
         self.procs = {}
-        self.log = log
 
     # -- processes ---------------------------------------------------------------------
     def _start(self, name, argv, env=None):

@@ -129,7 +129,6 @@ static void test_case(const char *name)
 			snprintf(path, sizeof(path), "%s/msg-submit-%s.bin", dir, name);
 			CHECK(slurp(path, &want) == 0, "read %s", path);
 			CHECK(deploy_write_submit(&got, &spark_builds[0], &oracle) == 0, "write %s", name);
-			if (getenv("GOLDEN_DUMP")) { char p2[600]; snprintf(p2, sizeof(p2), "/tmp/c-%s.bin", name); FILE *df = fopen(p2, "wb"); fwrite(got.data, 1, got.len, df); fclose(df); }
 			CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
 			      "%s: %zu bytes written, golden has %zu", name, got.len, want.len);
 	}
