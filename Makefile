@@ -36,6 +36,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o test
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS)
 
+# Development aid: prints a Java serialization stream (golden vector, captured reply).
+$(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcore.a
+
 # Unit tests only: no network, no Spark.
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)

@@ -5,63 +5,24 @@
 
 #include "javaser.h"
 
-/* Fixed descriptors.  Scala library UIDs are explicit @SerialVersionUIDs in scala/scala
- * (they are also listed in each golden uids.tsv, and the golden tests would fail if one
- * were wrong); Spark's own are per build (versions.h). */
-static const struct jclass list_proxy_212 = {
-	"scala.collection.immutable.List$SerializationProxy", 1, SC_SERIALIZABLE | SC_WRITE_METHOD, 0, NULL, NULL
-};
-static const struct jclass list_end_212 = {
-	"scala.collection.immutable.ListSerializeEnd$", -8476791151975527571LL, SC_SERIALIZABLE, 0, NULL, NULL
-};
-static const struct jclass hashmap_proxy_212 = {
-	"scala.collection.immutable.HashMap$SerializationProxy", 2, SC_SERIALIZABLE | SC_WRITE_METHOD, 0, NULL, NULL
-};
+/* Every class descriptor comes from the build's generated table (versions.h).  Which Scala
+ * collection classes stand for a Seq or a Map depends on the Scala binary:
+ *   2.12: List -> List$SerializationProxy (elements, ListSerializeEnd$), Nil shared;
+ *         Map  -> HashMap$SerializationProxy (size, k, v, ...).
+ *   2.13: List -> DefaultSerializationProxy(ToFactory(List$), -1, elements, SerializeEnd$),
+ *         Nil -> DefaultSerializationProxy(.., 0), shared;
+ *         Map  -> DefaultSerializationProxy(MapFactory.ToFactory(HashMap$), size, Tuple2...);
+ *         Scala objects (List$, SerializeEnd$, Spark 4's case-object messages) are written as
+ *         ModuleSerializationProxy(classOf[X$]), once per stream, then back-referenced.
+ * (scala/scala: collection/generic/DefaultSerializationProxy.scala, runtime/
+ * ModuleSerializationProxy.java; 2.12: immutable/List.scala, immutable/HashMap.scala.) */
 
 /* Identity keys for the objects the JVM writes once and back-references afterwards. */
-static const char key_nil, key_list_end;
+static const char key_nil, key_list_end, key_list_module, key_hashmap_module, key_serialize_end;
 
-#define STR_SIG "Ljava/lang/String;"
-#define SEQ_SIG_212 "Lscala/collection/Seq;"
-
-static const struct jclass_field rsd_fields[] = {
-	{ 'L', "driverDescription", "Lorg/apache/spark/deploy/DriverDescription;" },
-};
-static const struct jclass_field dd_fields[] = {
-	{ 'I', "cores", NULL }, { 'I', "mem", NULL }, { 'Z', "supervise", NULL },
-	{ 'L', "command", "Lorg/apache/spark/deploy/Command;" },
-	{ 'L', "jarUrl", STR_SIG },
-	{ 'L', "resourceReqs", SEQ_SIG_212 },
-};
-static const struct jclass_field cmd_fields[] = {
-	{ 'L', "arguments", SEQ_SIG_212 }, { 'L', "classPathEntries", SEQ_SIG_212 },
-	{ 'L', "environment", "Lscala/collection/Map;" }, { 'L', "javaOpts", SEQ_SIG_212 },
-	{ 'L', "libraryPathEntries", SEQ_SIG_212 }, { 'L', "mainClass", STR_SIG },
-};
-static const struct jclass_field rr_fields[] = {
-	{ 'I', "amount", NULL }, { 'I', "numParts", NULL }, { 'L', "resourceName", STR_SIG },
-};
-static const struct jclass_field driver_id_fields[] = {
-	{ 'L', "driverId", STR_SIG },
-};
-
-static struct jclass spark_class(const struct spark_build *b, enum spark_class c)
+static const struct jclass *cls(const struct spark_build *b, enum spark_class c)
 {
-	static const struct {
-		const char *name;
-		uint16_t nfields;
-		const struct jclass_field *fields;
-	} shape[SPARK_NCLASSES] = {
-		[SPARK_CLS_REQUEST_SUBMIT_DRIVER] = { "org.apache.spark.deploy.DeployMessages$RequestSubmitDriver", 1, rsd_fields },
-		[SPARK_CLS_DRIVER_DESCRIPTION] = { "org.apache.spark.deploy.DriverDescription", 6, dd_fields },
-		[SPARK_CLS_COMMAND] = { "org.apache.spark.deploy.Command", 6, cmd_fields },
-		[SPARK_CLS_RESOURCE_REQUIREMENT] = { "org.apache.spark.resource.ResourceRequirement", 3, rr_fields },
-		[SPARK_CLS_REQUEST_KILL_DRIVER] = { "org.apache.spark.deploy.DeployMessages$RequestKillDriver", 1, driver_id_fields },
-		[SPARK_CLS_REQUEST_DRIVER_STATUS] = { "org.apache.spark.deploy.DeployMessages$RequestDriverStatus", 1, driver_id_fields },
-	};
-	struct jclass k = { shape[c].name, b->uid[c], SC_SERIALIZABLE, shape[c].nfields, shape[c].fields, NULL };
-
-	return k;
+	return &b->cls[c];
 }
 
 static void write_str(struct jwriter *w, const char *s)
@@ -72,51 +33,110 @@ static void write_str(struct jwriter *w, const char *s)
 		jwriter_null(w);
 }
 
-/* Scala 2.12 List: written through List$SerializationProxy (elements, then the
- * ListSerializeEnd$ marker).  Nil is a singleton, so the JVM writes its proxy once and
- * back-references it; the marker likewise. */
-static void list_begin_212(struct jwriter *w, size_t len, int *done)
+static void write_i32_block(struct jwriter *w, int32_t v)
 {
-	*done = 0;
-	if (len == 0 && jwriter_shared(w, &key_nil)) {
-		*done = 1;
-		return;
-	}
-	uint32_t h = jwriter_object(w, &list_proxy_212);
-	if (len == 0)
-		jwriter_remember(w, &key_nil, h);
+	uint32_t u = (uint32_t)v;
+	uint8_t n[4] = { (uint8_t)(u >> 24), (uint8_t)(u >> 16), (uint8_t)(u >> 8), (uint8_t)u };
+
+	jwriter_block(w, n, 4);   /* out.writeInt(v) inside writeObject */
 }
 
-static void list_end_212_write(struct jwriter *w)
+/* A Scala 2.13 object, through its writeReplace: ModuleSerializationProxy(classOf[X$]). */
+static void write_module_213(struct jwriter *w, const struct spark_build *b, enum spark_class module,
+			     const void *key)
 {
-	if (!jwriter_shared(w, &key_list_end))
-		jwriter_remember(w, &key_list_end, jwriter_object(w, &list_end_212));
+	if (key && jwriter_shared(w, key))
+		return;
+	uint32_t h = jwriter_object(w, cls(b, CLS_MODULE_PROXY));
+	if (key)
+		jwriter_remember(w, key, h);
+	jwriter_class(w, cls(b, module));
+}
+
+/* Starts a Seq of len elements; returns 1 when it was a back-reference (nothing to add). */
+static int seq_begin(struct jwriter *w, const struct spark_build *b, size_t len)
+{
+	uint32_t h;
+
+	if (len == 0 && jwriter_shared(w, &key_nil))
+		return 1;
+	if (spark_build_is_scala212(b)) {
+		h = jwriter_object(w, cls(b, CLS_LIST_PROXY_212));
+	} else {
+		h = jwriter_object(w, cls(b, CLS_DEFAULT_PROXY));
+		jwriter_object(w, cls(b, CLS_ITERABLE_TO_FACTORY));
+		write_module_213(w, b, CLS_LIST_MODULE, &key_list_module);
+		write_i32_block(w, len ? -1 : 0);   /* List.knownSize: unknown unless empty */
+	}
+	if (len == 0)
+		jwriter_remember(w, &key_nil, h);
+	return 0;
+}
+
+static void seq_end(struct jwriter *w, const struct spark_build *b, size_t len)
+{
+	if (spark_build_is_scala212(b)) {
+		if (!jwriter_shared(w, &key_list_end))
+			jwriter_remember(w, &key_list_end, jwriter_object(w, cls(b, CLS_LIST_END_212)));
+	} else if (len) {
+		write_module_213(w, b, CLS_SERIALIZE_END, &key_serialize_end);
+	}
 	jwriter_end_block(w);
 }
 
-static void write_strlist(struct jwriter *w, const struct strlist *l)
+static void write_strlist(struct jwriter *w, const struct spark_build *b, const struct strlist *l)
 {
-	int done;
-
-	list_begin_212(w, l->len, &done);
-	if (done)
+	if (seq_begin(w, b, l->len))
 		return;
 	for (size_t i = 0; i < l->len; i++)
 		write_str(w, l->items[i]);
-	list_end_212_write(w);
+	seq_end(w, b, l->len);
 }
 
-static void write_strmap(struct jwriter *w, const struct strmap *m)
+static void write_strmap(struct jwriter *w, const struct spark_build *b, const struct strmap *m)
 {
-	uint8_t n[4] = { (uint8_t)(m->len >> 24), (uint8_t)(m->len >> 16), (uint8_t)(m->len >> 8), (uint8_t)m->len };
+	int scala212 = spark_build_is_scala212(b);
 
-	jwriter_object(w, &hashmap_proxy_212);
-	jwriter_block(w, n, 4);   /* out.writeInt(size) */
+	if (scala212) {
+		jwriter_object(w, cls(b, CLS_HASHMAP_PROXY_212));
+	} else {
+		jwriter_object(w, cls(b, CLS_DEFAULT_PROXY));
+		jwriter_object(w, cls(b, CLS_MAP_TO_FACTORY));
+		write_module_213(w, b, CLS_HASHMAP_MODULE, &key_hashmap_module);
+	}
+	write_i32_block(w, (int32_t)m->len);
 	for (size_t i = 0; i < m->len; i++) {
+		if (!scala212)
+			jwriter_object(w, cls(b, CLS_TUPLE2));
 		write_str(w, m->keys[i]);
 		write_str(w, m->values[i]);
 	}
 	jwriter_end_block(w);
+}
+
+/* The classes a build's messages need; an incomplete table row is a build error. */
+static int build_usable(const struct spark_build *b)
+{
+	static const enum spark_class common[] = {
+		CLS_REQUEST_SUBMIT_DRIVER, CLS_DRIVER_DESCRIPTION, CLS_COMMAND, CLS_RESOURCE_REQUIREMENT,
+		CLS_REQUEST_KILL_DRIVER, CLS_REQUEST_DRIVER_STATUS,
+	};
+	static const enum spark_class scala212[] = { CLS_LIST_PROXY_212, CLS_LIST_END_212, CLS_HASHMAP_PROXY_212 };
+	static const enum spark_class scala213[] = {
+		CLS_DEFAULT_PROXY, CLS_ITERABLE_TO_FACTORY, CLS_MAP_TO_FACTORY, CLS_MODULE_PROXY,
+		CLS_LIST_MODULE, CLS_HASHMAP_MODULE, CLS_SERIALIZE_END, CLS_TUPLE2,
+	};
+	int is212 = spark_build_is_scala212(b);
+	const enum spark_class *scala = is212 ? scala212 : scala213;
+	size_t nscala = is212 ? sizeof(scala212) / sizeof(scala212[0]) : sizeof(scala213) / sizeof(scala213[0]);
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (!spark_build_has(b, common[i]))
+			return 0;
+	for (size_t i = 0; i < nscala; i++)
+		if (!spark_build_has(b, scala[i]))
+			return 0;
+	return 1;
 }
 
 static int finish(struct jwriter *w)
@@ -126,39 +146,33 @@ static int finish(struct jwriter *w)
 
 int deploy_write_submit(struct buf *out, const struct spark_build *b, const struct driver_desc *d)
 {
-	struct jclass rsd = spark_class(b, SPARK_CLS_REQUEST_SUBMIT_DRIVER);
-	struct jclass dd = spark_class(b, SPARK_CLS_DRIVER_DESCRIPTION);
-	struct jclass cmd = spark_class(b, SPARK_CLS_COMMAND);
-	struct jclass rr = spark_class(b, SPARK_CLS_RESOURCE_REQUIREMENT);
 	struct jwriter w;
-	int done;
 
-	if (strcmp(b->scala_version, "2.12") != 0)
+	if (!build_usable(b))
 		return ERR_UNSUPPORTED;
 	jwriter_init(&w, out);
 	jwriter_header(&w);
-	jwriter_object(&w, &rsd);
-	jwriter_object(&w, &dd);
+	jwriter_object(&w, cls(b, CLS_REQUEST_SUBMIT_DRIVER));
+	jwriter_object(&w, cls(b, CLS_DRIVER_DESCRIPTION));
 	jwriter_i32(&w, d->cores);
 	jwriter_i32(&w, d->mem_mb);
 	jwriter_bool(&w, d->supervise);
-	jwriter_object(&w, &cmd);
-	write_strlist(&w, &d->arguments);
-	write_strlist(&w, &d->class_path);
-	write_strmap(&w, &d->environment);
-	write_strlist(&w, &d->java_opts);
-	write_strlist(&w, &d->library_path);
+	jwriter_object(&w, cls(b, CLS_COMMAND));
+	write_strlist(&w, b, &d->arguments);
+	write_strlist(&w, b, &d->class_path);
+	write_strmap(&w, b, &d->environment);
+	write_strlist(&w, b, &d->java_opts);
+	write_strlist(&w, b, &d->library_path);
 	write_str(&w, d->main_class);
 	write_str(&w, d->jar_url);
-	list_begin_212(&w, d->nresources, &done);
-	if (!done) {
+	if (!seq_begin(&w, b, d->nresources)) {
 		for (size_t i = 0; i < d->nresources; i++) {
-			jwriter_object(&w, &rr);
+			jwriter_object(&w, cls(b, CLS_RESOURCE_REQUIREMENT));
 			jwriter_i32(&w, d->resources[i].amount);
 			jwriter_i32(&w, d->resources[i].num_parts);
 			write_str(&w, d->resources[i].name);
 		}
-		list_end_212_write(&w);
+		seq_end(&w, b, d->nresources);
 	}
 	return finish(&w);
 }
@@ -166,24 +180,55 @@ int deploy_write_submit(struct buf *out, const struct spark_build *b, const stru
 static int write_driver_id_message(struct buf *out, const struct spark_build *b, enum spark_class c,
 				   const char *driver_id)
 {
-	struct jclass k = spark_class(b, c);
 	struct jwriter w;
 
+	if (!build_usable(b))
+		return ERR_UNSUPPORTED;
 	jwriter_init(&w, out);
 	jwriter_header(&w);
-	jwriter_object(&w, &k);
+	jwriter_object(&w, cls(b, c));
 	write_str(&w, driver_id);
 	return finish(&w);
 }
 
 int deploy_write_kill(struct buf *out, const struct spark_build *b, const char *driver_id)
 {
-	return write_driver_id_message(out, b, SPARK_CLS_REQUEST_KILL_DRIVER, driver_id);
+	return write_driver_id_message(out, b, CLS_REQUEST_KILL_DRIVER, driver_id);
 }
 
 int deploy_write_status(struct buf *out, const struct spark_build *b, const char *driver_id)
 {
-	return write_driver_id_message(out, b, SPARK_CLS_REQUEST_DRIVER_STATUS, driver_id);
+	return write_driver_id_message(out, b, CLS_REQUEST_DRIVER_STATUS, driver_id);
+}
+
+int deploy_write_object_message(struct buf *out, const struct spark_build *b, enum spark_class c)
+{
+	struct jwriter w;
+
+	if (!build_usable(b) || !spark_build_has(b, c) || spark_build_is_scala212(b))
+		return ERR_UNSUPPORTED;
+	jwriter_init(&w, out);
+	jwriter_header(&w);
+	write_module_213(&w, b, c, NULL);
+	return finish(&w);
+}
+
+int deploy_write_probe(struct buf *out, const struct spark_build *b)
+{
+	struct jwriter w;
+	int32_t n = 0;
+
+	if (!build_usable(b) || !spark_build_has(b, CLS_OBJECT_ARRAY))
+		return ERR_UNSUPPORTED;
+	for (int c = 0; c < SPARK_NCLASSES; c++)
+		n += c != CLS_OBJECT_ARRAY && spark_build_has(b, (enum spark_class)c);
+	jwriter_init(&w, out);
+	jwriter_header(&w);
+	jwriter_array(&w, cls(b, CLS_OBJECT_ARRAY), n);
+	for (int c = 0; c < SPARK_NCLASSES; c++)
+		if (c != CLS_OBJECT_ARRAY && spark_build_has(b, (enum spark_class)c))
+			jwriter_class(&w, cls(b, (enum spark_class)c));
+	return finish(&w);
 }
 
 /* ---- replies ---------------------------------------------------------------------------- */
@@ -344,6 +389,12 @@ int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct 
 			rc = ERR_NOMEM;
 			goto out;
 		}
+	} else if (strcmp(cls, "org.apache.spark.deploy.DeployMessages$KillAllDriversResponse") == 0) {
+		const struct jslot *ok = jvalue_field(v, "success");
+
+		r->kind = REPLY_KILL_ALL;
+		r->success = ok && ok->i;
+		r->message = dup(jvalue_str(jvalue_field_obj(v, "message")));
 	} else if (strcmp(cls, "java.lang.Boolean") == 0) {
 		const struct jslot *b = jvalue_field(v, "value");
 

@@ -23,11 +23,18 @@ const char *driver_state_name(int state);
 int deploy_write_submit(struct buf *out, const struct spark_build *b, const struct driver_desc *d);
 int deploy_write_kill(struct buf *out, const struct spark_build *b, const char *driver_id);
 int deploy_write_status(struct buf *out, const struct spark_build *b, const char *driver_id);
+/* Spark 4's case-object messages: CLS_REQUEST_KILL_ALL_DRIVERS, _CLEAR, _READYZ. */
+int deploy_write_object_message(struct buf *out, const struct spark_build *b, enum spark_class c);
+/* Build detection's probe: an Object[] holding, as java.lang.Class values, every class the
+ * build writes.  Sent to an endpoint that does not exist, it is deserialized by the master
+ * (which checks each class and serialVersionUID) and then refused without side effects. */
+int deploy_write_probe(struct buf *out, const struct spark_build *b);
 
 enum deploy_reply_kind {
 	REPLY_SUBMIT,    /* SubmitDriverResponse */
 	REPLY_KILL,      /* KillDriverResponse */
 	REPLY_STATUS,    /* DriverStatusResponse */
+	REPLY_KILL_ALL,  /* KillAllDriversResponse (Spark 4) */
 	REPLY_BOOLEAN,   /* java.lang.Boolean */
 	REPLY_FAILURE,   /* org.apache.spark.rpc.netty.RpcFailure: the endpoint threw */
 };

@@ -81,6 +81,8 @@ int jwriter_shared(struct jwriter *w, const void *key);
 void jwriter_remember(struct jwriter *w, const void *key, uint32_t handle);
 /* TC_CLASS + class descriptor (a java.lang.Class value). */
 void jwriter_class(struct jwriter *w, const struct jclass *cls);
+/* TC_ARRAY + class descriptor + length; the caller then writes len elements. */
+void jwriter_array(struct jwriter *w, const struct jclass *cls, int32_t len);
 /* A java.lang.String from UTF-8 text (converted to modified UTF-8). */
 void jwriter_string(struct jwriter *w, const char *utf8, size_t len);
 void jwriter_null(struct jwriter *w);

@@ -250,6 +250,14 @@ void jwriter_class(struct jwriter *w, const struct jclass *cls)
 	w->next_handle++;
 }
 
+void jwriter_array(struct jwriter *w, const struct jclass *cls, int32_t len)
+{
+	put_u8(w, TC_ARRAY);
+	put_classdesc(w, cls);
+	w->next_handle++;
+	put_be32(w, (uint32_t)len);
+}
+
 void jwriter_string(struct jwriter *w, const char *utf8, size_t len)
 {
 	put_string(w, utf8, len);

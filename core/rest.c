@@ -228,10 +228,11 @@ static int is_java_double(const char *s)
 
 int rest_memory_mb(const char *s, int *mb);
 
-/* CreateSubmissionRequest.doValidate in Spark 3.5 (read from the 3.5.9 bytecode):
- * action, clientSparkVersion, sparkProperties, appResource, appArgs,
- * environmentVariables, spark.app.name, then the typed properties. */
-static int validate_create(struct create_request *r, struct rest_error *err)
+/* CreateSubmissionRequest.doValidate, read from the bytecode: Spark 3.5.9 checks action,
+ * clientSparkVersion, sparkProperties, appResource, appArgs, environmentVariables,
+ * spark.app.name, then the typed properties; Spark 4 (4.3.0) no longer requires appArgs,
+ * environmentVariables and spark.app.name (buildDriverDescription defaults them). */
+static int validate_create(struct create_request *r, int spark4, struct rest_error *err)
 {
 	static const struct { const char *key; int kind; } typed[] = {
 		{ "spark.driver.supervise", 'b' }, { "spark.driver.cores", 'n' },
@@ -239,8 +240,10 @@ static int validate_create(struct create_request *r, struct rest_error *err)
 		{ "spark.executor.memory", 'm' },
 	};
 
-	if (!r->client_spark_version || !r->has_properties || !r->app_resource || !r->has_app_args
-	    || !r->has_environment || !strmap_get(&r->spark_properties, "spark.app.name"))
+	if (!r->client_spark_version || !r->has_properties || !r->app_resource)
+		return validation_failed(err, "CreateSubmissionRequest");
+	if (!spark4 && (!r->has_app_args || !r->has_environment
+			|| !strmap_get(&r->spark_properties, "spark.app.name")))
 		return validation_failed(err, "CreateSubmissionRequest");
 	for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
 		const char *v = strmap_get(&r->spark_properties, typed[i].key);
@@ -274,7 +277,8 @@ static const struct {
 	{ "ErrorResponse", { "serverSparkVersion", "message" } },
 };
 
-int rest_parse_create(const char *body, size_t len, struct create_request *r, struct rest_error *err)
+int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
+		      struct rest_error *err)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -348,7 +352,7 @@ int rest_parse_create(const char *body, size_t len, struct create_request *r, st
 			goto out;
 		}
 	}
-	if (validate_create(r, err))
+	if (validate_create(r, spark4, err))
 		goto out;
 	rc = 0;
 out:

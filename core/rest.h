@@ -41,8 +41,10 @@ void create_request_init(struct create_request *r);
 void create_request_release(struct create_request *r);
 
 /* Parses and validates a create body exactly in Spark's order (parseAction, Jackson
- * binding, validate()).  On failure returns -1 with status/message in err. */
-int rest_parse_create(const char *body, size_t len, struct create_request *r, struct rest_error *err);
+ * binding, validate()), as Spark 3.5's server does or, with spark4, Spark 4's.  On failure
+ * returns -1 with status/message in err. */
+int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
+		      struct rest_error *err);
 
 /* ---- responses -------------------------------------------------------------------------- */
 

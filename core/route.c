@@ -216,12 +216,12 @@ static void handle_create(struct gateway *g, const struct request *rq, struct re
 	struct rest_error err;
 	struct deploy_reply r;
 	struct buf stream = BUF_INIT(g->max_body * 4 + (1u << 20));
-	struct submit_config cfg = { g->master_url };
+	struct submit_config cfg = { g->master_url, g->build };
 
 	create_request_init(&cr);
 	driver_desc_init(&d);
 	rest_error_init(&err);
-	if (rest_parse_create(rq->body, rq->body_len, &cr, &err)
+	if (rest_parse_create(rq->body, rq->body_len, spark_build_is_spark4(g->build), &cr, &err)
 	    || submit_build_driver(&cr, &cfg, &d, &err)) {
 		send_error(g, rs, err.status, buf_str(&err.message));
 		goto out;

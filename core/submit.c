@@ -196,7 +196,7 @@ int submit_build_driver(const struct create_request *r, const struct submit_conf
 	const struct strmap *props = &r->spark_properties;
 	const char *v;
 	struct buf opt = BUF_INIT(1u << 20);
-	int rc = 0;
+	int rc = 0, spark4 = spark_build_is_spark4(cfg->build);
 
 	if (!r->app_resource)
 		return rest_fail(err, 400, "Malformed request: org.apache.spark.deploy.rest."
@@ -224,6 +224,13 @@ int submit_build_driver(const struct create_request *r, const struct submit_conf
 	rc |= strlist_add(&d->arguments, "{{WORKER_URL}}");
 	rc |= strlist_add(&d->arguments, "{{USER_JAR}}");
 	rc |= strlist_add(&d->arguments, r->main_class);
+	/* Spark 4 (SPARK-50195): SparkSubmit as the main class gets the app name as "-c". */
+	if (spark4 && strcmp(r->main_class, "org.apache.spark.deploy.SparkSubmit") == 0
+	    && (v = strmap_get(props, "spark.app.name"))) {
+		rc |= strlist_add(&d->arguments, "-c");
+		rc |= buf_printf(&opt, "spark.app.name=%s", v);
+		rc |= strlist_add(&d->arguments, buf_str(&opt));
+	}
 	for (size_t i = 0; i < r->app_args.len; i++)
 		rc |= strlist_add(&d->arguments, r->app_args.items[i]);
 
@@ -241,8 +248,11 @@ int submit_build_driver(const struct create_request *r, const struct submit_conf
 	if ((v = strmap_get(props, "spark.driver.extraLibraryPath")))
 		rc |= split_path(v, &d->library_path);
 
-	/* javaOpts = sparkJavaOpts(conf) ++ defaultJavaOptions ++ extraJavaOptions, where conf
-	 * is every property with spark.master set to the masters the driver must use. */
+	/* javaOpts = [Spark 4: JavaModuleOptions] ++ sparkJavaOpts(conf) ++ defaultJavaOptions
+	 * ++ extraJavaOptions, where conf is every property with spark.master set to the masters
+	 * the driver must use. */
+	for (const char *const *o = cfg->build->java_module_options; *o; o++)
+		rc |= strlist_add(&d->java_opts, *o);
 	for (size_t i = 0; i < props->len && !rc; i++) {
 		if (strcmp(props->keys[i], "spark.master") == 0)
 			continue;

@@ -1,4 +1,4 @@
-/* CreateSubmissionRequest -> DriverDescription, as Spark 3.5's
+/* CreateSubmissionRequest -> DriverDescription, as the master's build's
  * StandaloneSubmitRequestServlet.buildDriverDescription does it
  * (core/src/main/scala/org/apache/spark/deploy/rest/StandaloneRestServer.scala).
  * tests/golden/ holds that method's real output for the cases in tests/golden/cases/. */
@@ -7,9 +7,12 @@
 
 #include "driver.h"
 #include "rest.h"
+#include "versions.h"
 
 struct submit_config {
 	const char *master_url;   /* spark.master the driver gets: the masters sparkgate talks to */
+	const struct spark_build *build;   /* Spark 4 adds its JavaModuleOptions and, for
+	                                    * SparkSubmit, "-c spark.app.name=..." */
 };
 
 /* Fills d (initialised by the caller).  Errors Spark only finds here (missing mainClass,

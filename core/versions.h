@@ -1,33 +1,63 @@
-/* The Spark builds sparkgate can talk to, with the serialVersionUIDs of the Spark classes
- * it writes.  Those UIDs are JVM-computed (Scala case classes declare none), so they differ
- * between Spark releases and Scala binaries; the table is generated from the real jars
- * (tools/golden/gen.sh, then tools/golden/uids2c.sh), never typed by hand. */
+/* The Spark builds sparkgate can talk to: for each, the descriptor of every class it writes
+ * (Spark's messages and the Scala collections inside them).  Spark's UIDs are JVM-computed
+ * (Scala case classes declare none), so they differ between Spark releases and Scala
+ * binaries; the table is generated from the real jars (tools/golden/gen.sh, then
+ * tools/golden/uids2c.sh), never typed by hand. */
 #ifndef SG_VERSIONS_H
 #define SG_VERSIONS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "javaser.h"
+
 enum spark_class {
-	SPARK_CLS_REQUEST_SUBMIT_DRIVER,
-	SPARK_CLS_DRIVER_DESCRIPTION,
-	SPARK_CLS_COMMAND,
-	SPARK_CLS_RESOURCE_REQUIREMENT,
-	SPARK_CLS_REQUEST_KILL_DRIVER,
-	SPARK_CLS_REQUEST_DRIVER_STATUS,
+	/* Spark's messages */
+	CLS_REQUEST_SUBMIT_DRIVER,
+	CLS_DRIVER_DESCRIPTION,
+	CLS_COMMAND,
+	CLS_RESOURCE_REQUIREMENT,
+	CLS_REQUEST_KILL_DRIVER,
+	CLS_REQUEST_DRIVER_STATUS,
+	CLS_REQUEST_KILL_ALL_DRIVERS,   /* Spark 4 case objects */
+	CLS_REQUEST_CLEAR,
+	CLS_REQUEST_READYZ,
+	/* Scala 2.12 collections */
+	CLS_LIST_PROXY_212,
+	CLS_LIST_END_212,
+	CLS_HASHMAP_PROXY_212,
+	/* Scala 2.13 collections and modules */
+	CLS_DEFAULT_PROXY,
+	CLS_ITERABLE_TO_FACTORY,
+	CLS_MAP_TO_FACTORY,
+	CLS_MODULE_PROXY,
+	CLS_LIST_MODULE,
+	CLS_HASHMAP_MODULE,
+	CLS_SERIALIZE_END,
+	CLS_TUPLE2,
+	/* java.lang.Object[] (build detection's probe) */
+	CLS_OBJECT_ARRAY,
 	SPARK_NCLASSES
 };
 
 struct spark_build {
-	const char *spark_version;  /* e.g. "3.5.9" */
-	const char *scala_version;  /* "2.12" or "2.13" */
-	int64_t uid[SPARK_NCLASSES];
+	const char *spark_version;              /* e.g. "3.5.9" */
+	const char *scala_version;              /* "2.12" or "2.13" */
+	const char *const *java_module_options; /* NULL-terminated; empty before Spark 4 */
+	struct jclass cls[SPARK_NCLASSES];      /* .name NULL: the build has no such class */
 };
 
-extern const struct spark_build spark_builds[];
+extern const struct spark_build spark_builds[];   /* newest first */
 extern const size_t spark_nbuilds;
 
-/* The build with this Spark version (and Scala version, if not NULL), or NULL. */
-const struct spark_build *spark_build_find(const char *spark_version, const char *scala_version);
+/* "3.5.9" or "3.5.9_2.13": the build with that Spark version (and Scala version, if given;
+ * without one the Scala 2.12 build wins where there are both, like Spark's own default
+ * distribution), or NULL. */
+const struct spark_build *spark_build_find(const char *name);
+
+int spark_build_has(const struct spark_build *b, enum spark_class c);
+int spark_build_is_scala212(const struct spark_build *b);
+/* Spark 4's REST additions (killall, clear, readyz) and driver launch options. */
+int spark_build_is_spark4(const struct spark_build *b);
 
 #endif

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(&g, 0, sizeof(g));
-	g.build = version ? spark_build_find(version, NULL) : &spark_builds[spark_nbuilds - 1];
+	g.build = version ? spark_build_find(version) : spark_build_find("3.5.9");
 	if (!g.build) {
 		fprintf(stderr, "sparkgate: unknown --spark-version %s (see --help)\n", version);
 		return 2;

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Installs everything sparkgate's build and tests need, idempotently:
 #   - Debian packages (compiler, libfcgi, jansson, lighttpd, spawn-fcgi)
-#   - a pinned Spark from the PyPI pyspark package, cached outside the checkout
-# Prints nothing but progress; safe to run on every `make check`.
-# Usage: tools/setup.sh [--no-apt]     Env: SPARKGATE_CACHE (default ~/.cache/sparkgate)
+#   - pinned Spark builds, cached outside the checkout, keyed by version:
+#       3.5.9_2.12  the PyPI pyspark wheel (the default build)
+#       3.5.9_2.13  Spark's _2.13 jars from Maven Central in a SPARK_HOME using the wheel's bin/
+#       4.3.0_2.13  the PyPI pyspark wheel of the newest Spark 4 release
+# Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
+# on every `make check`.
+# Usage: tools/setup.sh [--no-apt] [BUILD...]   Env: SPARKGATE_CACHE (default ~/.cache/sparkgate)
 set -euo pipefail
 
-PYSPARK_VERSION="${PYSPARK_VERSION:-3.5.9}"
+DEFAULT_BUILD="3.5.9_2.12"
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
-APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev lighttpd spawn-fcgi
-              curl procps psmisc)
+APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
+              libsasl2-modules lighttpd spawn-fcgi zookeeper maven curl procps psmisc)
 
 need_apt=()
-if [[ "${1:-}" != "--no-apt" ]]; then
+apt=1
+if [[ "${1:-}" == "--no-apt" ]]; then apt=0; shift; fi
+builds=("$@"); ((${#builds[@]})) || builds=("$DEFAULT_BUILD")
+if ((apt)); then
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
   done
@@ -27,15 +34,45 @@ if ((${#need_apt[@]})); then
   $SUDO systemctl disable --now lighttpd >/dev/null 2>&1 || service lighttpd stop >/dev/null 2>&1 || true
 fi
 
-spark_dir="$CACHE/pyspark-$PYSPARK_VERSION"
-if [[ ! -x "$spark_dir/pyspark/bin/spark-class" ]]; then
-  echo "setup: installing pyspark $PYSPARK_VERSION into $spark_dir (one-time, ~300 MB)" >&2
-  mkdir -p "$CACHE"
-  tmp="$(mktemp -d "$CACHE/.pyspark-$PYSPARK_VERSION.XXXXXX")"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile \
-      --target "$tmp" "pyspark==$PYSPARK_VERSION" >&2
-  chmod +x "$tmp"/pyspark/bin/* 2>/dev/null || true
-  rm -rf "$spark_dir"
-  mv "$tmp" "$spark_dir"
-fi
-echo "$spark_dir/pyspark"
+# pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.
+pyspark_wheel() {
+  local v="$1" dir="$CACHE/pyspark-$1"
+  if [[ ! -x "$dir/pyspark/bin/spark-class" ]]; then
+    echo "setup: installing pyspark $v into $dir (one-time, ~300-450 MB)" >&2
+    mkdir -p "$CACHE"
+    local tmp; tmp="$(mktemp -d "$CACHE/.pyspark-$v.XXXXXX")"
+    python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile \
+        --target "$tmp" "pyspark==$v" >&2
+    chmod +x "$tmp"/pyspark/bin/* 2>/dev/null || true
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+  fi
+  echo "$dir/pyspark"
+}
+
+# A SPARK_HOME for Spark $1 built for Scala 2.13: the _2.13 jars resolved by Maven, with
+# the launch scripts of the same Spark version's wheel (they do not depend on Scala).
+spark_213() {
+  local v="$1" dir="$CACHE/spark-$1_2.13"
+  if [[ ! -f "$dir/RELEASE" ]]; then
+    local wheel; wheel="$(pyspark_wheel "$v")"
+    echo "setup: resolving Spark $v (Scala 2.13) jars into $dir (one-time, ~180 MB)" >&2
+    local tmp; tmp="$(mktemp -d "$CACHE/.spark-$v.XXXXXX")"
+    mvn -q -B -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >&2
+    cp -r "$wheel/bin" "$wheel/sbin" "$tmp/"
+    echo "Spark $v built for Scala 2.13 (jars from Maven Central)" > "$tmp/RELEASE"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+  fi
+  echo "$dir"
+}
+
+for b in "${builds[@]}"; do
+  case "$b" in
+    *_2.12) pyspark_wheel "${b%_2.12}" ;;
+    4.*_2.13) pyspark_wheel "${b%_2.13}" ;;
+    *_2.13) spark_213 "${b%_2.13}" ;;
+    *) echo "setup: unknown build '$b' (want VERSION_2.12 or VERSION_2.13)" >&2; exit 2 ;;
+  esac
+done

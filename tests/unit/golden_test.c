@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../core/deploy.h"
 #include "../../core/frame.h"
@@ -15,6 +16,7 @@
 #include "t.h"
 
 static const char *dir = "tests/golden/spark-3.5.9_2.12";
+static const struct spark_build *build;   /* the build dir's vectors came from */
 
 static int slurp(const char *path, struct buf *b)
 {
@@ -128,7 +130,7 @@ static void test_case(const char *name)
 		/* Serialization: the oracle description, written by C, byte for byte. */
 			snprintf(path, sizeof(path), "%s/msg-submit-%s.bin", dir, name);
 			CHECK(slurp(path, &want) == 0, "read %s", path);
-			CHECK(deploy_write_submit(&got, &spark_builds[0], &oracle) == 0, "write %s", name);
+			CHECK(deploy_write_submit(&got, build, &oracle) == 0, "write %s", name);
 			CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
 			      "%s: %zu bytes written, golden has %zu", name, got.len, want.len);
 	}
@@ -136,7 +138,7 @@ static void test_case(const char *name)
 	/* Translation: our JSON -> DriverDescription must match Spark's. */
 	snprintf(path, sizeof(path), "tests/golden/cases/%s.json", name);
 	CHECK(slurp(path, &json) == 0, "read %s", path);
-	int rc = rest_parse_create(buf_str(&json), json.len, &cr, &err);
+	int rc = rest_parse_create(buf_str(&json), json.len, spark_build_is_spark4(build), &cr, &err);
 	if (rc == 0) {
 		/* sparkgate gives the driver its own master list; use what Spark computed. */
 		const char *m = NULL;
@@ -144,7 +146,7 @@ static void test_case(const char *name)
 		for (size_t i = 0; i < oracle.java_opts.len; i++)
 			if (strncmp(oracle.java_opts.items[i], "-Dspark.master=", 15) == 0)
 				m = oracle.java_opts.items[i] + 15;
-		struct submit_config cfg = { m ? m : "spark://127.0.0.1:7077" };
+		struct submit_config cfg = { m ? m : "spark://127.0.0.1:7077", build };
 		rc = submit_build_driver(&cr, &cfg, &mine, &err);
 	}
 	if (is_error) {
@@ -159,7 +161,11 @@ static void test_case(const char *name)
 	} else {
 		CHECK(rc == 0, "%s: sparkgate rejected: %s", name, buf_str(&err.message));
 		if (rc == 0) {
-			size_t nd = cr.spark_properties.len + (strmap_get(&cr.spark_properties, "spark.master") ? 0 : 1);
+			size_t nmod = 0;
+
+			while (build->java_module_options[nmod])
+				nmod++;
+			size_t nd = nmod + cr.spark_properties.len + (strmap_get(&cr.spark_properties, "spark.master") ? 0 : 1);
 
 			CHECK_STR(mine.jar_url, oracle.jar_url);
 			CHECK(mine.mem_mb == oracle.mem_mb && mine.cores == oracle.cores
@@ -169,10 +175,12 @@ static void test_case(const char *name)
 			CHECK(same_list(&mine.class_path, &oracle.class_path, 0, oracle.class_path.len, 0), "%s: cp", name);
 			CHECK(same_list(&mine.library_path, &oracle.library_path, 0, oracle.library_path.len, 0),
 			      "%s: lib", name);
-			/* -D options come from a hash map in Spark: compare as a set; the split
-			 * default/extra options after them in order. */
+			/* Spark 4's module options first, in order; the -D options come from a hash
+			 * map in Spark: compare as a set; the split default/extra options after
+			 * them in order. */
 			CHECK(mine.java_opts.len == oracle.java_opts.len && nd <= oracle.java_opts.len
-			      && same_list(&mine.java_opts, &oracle.java_opts, 0, nd, 1)
+			      && same_list(&mine.java_opts, &oracle.java_opts, 0, nmod, 0)
+			      && same_list(&mine.java_opts, &oracle.java_opts, nmod, nd, 1)
 			      && same_list(&mine.java_opts, &oracle.java_opts, nd, oracle.java_opts.len, 0),
 			      "%s: javaOpts", name);
 			CHECK(mine.environment.len == oracle.environment.len, "%s: env size", name);
@@ -202,19 +210,19 @@ static void test_messages(void)
 
 	snprintf(path, sizeof(path), "%s/msg-kill.bin", dir);
 	slurp(path, &want);
-	CHECK(deploy_write_kill(&got, &spark_builds[0], "driver-20240101000000-0000") == 0, "kill");
+	CHECK(deploy_write_kill(&got, build, "driver-20240101000000-0000") == 0, "kill");
 	CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0, "kill bytes");
 
 	buf_reset(&got);
 	snprintf(path, sizeof(path), "%s/msg-status.bin", dir);
 	slurp(path, &want);
-	CHECK(deploy_write_status(&got, &spark_builds[0], "driver-20240101000000-0000") == 0, "status");
+	CHECK(deploy_write_status(&got, build, "driver-20240101000000-0000") == 0, "status");
 	CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0, "status bytes");
 
 	/* RequestMessage envelope + stream, then the whole RpcRequest frame. */
 	buf_reset(&body);
 	frame_write_envelope(&body, "127.0.0.1", 7077, "Master");
-	deploy_write_kill(&body, &spark_builds[0], "driver-20240101000000-0000");
+	deploy_write_kill(&body, build, "driver-20240101000000-0000");
 	snprintf(path, sizeof(path), "%s/body-kill.bin", dir);
 	slurp(path, &want);
 	CHECK(body.len == want.len && memcmp(body.data, want.data, body.len) == 0, "kill envelope bytes");
@@ -233,6 +241,24 @@ static void test_messages(void)
 		for (size_t n = 0; n < want.len; n++)
 			CHECK(frame_parse(want.data, n, FRAME_DEFAULT_MAX, &f, &e) == 0, "prefix %zu incomplete", n);
 		CHECK(frame_parse(want.data, want.len, want.len - 1, &f, &e) == ERR_TOO_LARGE, "frame limit");
+	}
+	/* Spark 4's case-object messages. */
+	static const struct { const char *file; enum spark_class c; } objects[] = {
+		{ "killall", CLS_REQUEST_KILL_ALL_DRIVERS }, { "clear", CLS_REQUEST_CLEAR },
+		{ "readyz", CLS_REQUEST_READYZ },
+	};
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		buf_reset(&got);
+		snprintf(path, sizeof(path), "%s/msg-%s.bin", dir, objects[i].file);
+		if (!spark_build_is_spark4(build)) {
+			CHECK(access(path, F_OK) != 0, "%s exists for a Spark 3 build", path);
+			CHECK(deploy_write_object_message(&got, build, objects[i].c) == ERR_UNSUPPORTED,
+			      "%s refused for Spark 3", objects[i].file);
+			continue;
+		}
+		CHECK(slurp(path, &want) == 0, "read %s", path);
+		CHECK(deploy_write_object_message(&got, build, objects[i].c) == 0, "write %s", objects[i].file);
+		CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0, "%s bytes", objects[i].file);
 	}
 	buf_release(&want);
 	buf_release(&got);
@@ -262,6 +288,8 @@ static void test_replies(void)
 		{ "status-standby", REPLY_STATUS, 0, -1, NULL, NULL, NULL },
 		{ "rpcfailure", REPLY_FAILURE, 0, -1, NULL, NULL, NULL },
 		{ "boolean-true", REPLY_BOOLEAN, 1, -1, NULL, NULL, NULL },
+		{ "boolean-false", REPLY_BOOLEAN, 0, -1, NULL, NULL, NULL },
+		{ "killall-ok", REPLY_KILL_ALL, 1, -1, NULL, "Kill request for all drivers submitted", NULL },
 	};
 	struct buf b = BUF_INIT(1u << 20);
 
@@ -271,6 +299,8 @@ static void test_replies(void)
 		struct sg_err e = { 0 };
 
 		snprintf(path, sizeof(path), "%s/reply-%s.bin", dir, cases[i].file);
+		if (cases[i].kind == REPLY_KILL_ALL && !spark_build_is_spark4(build))
+			continue;
 		CHECK(slurp(path, &b) == 0, "read %s", path);
 		int rc = deploy_read_reply(b.data, b.len, &r, &e);
 		CHECK(rc == 0, "%s: %s", cases[i].file, e.msg);
@@ -313,13 +343,20 @@ static void test_replies(void)
 	buf_release(&b);
 }
 
-int main(int argc, char **argv)
+/* All vectors of one build's folder (tests/golden/spark-VERSION_SCALA). */
+static void test_build(const char *build_dir)
 {
+	const char *base = strrchr(build_dir, '/');
 	DIR *d;
 	struct dirent *de;
 
-	if (argc > 1)
-		dir = argv[1];
+	dir = build_dir;
+	base = base ? base + 1 : dir;
+	build = strncmp(base, "spark-", 6) == 0 ? spark_build_find(base + 6) : NULL;
+	CHECK(build != NULL, "no build in the table for %s", dir);
+	if (!build)
+		return;
+	printf("golden vectors of Spark %s (Scala %s)\n", build->spark_version, build->scala_version);
 	d = opendir("tests/golden/cases");
 	CHECK(d != NULL, "open cases");
 	while (d && (de = readdir(d))) {
@@ -336,5 +373,28 @@ int main(int argc, char **argv)
 		closedir(d);
 	test_messages();
 	test_replies();
+}
+
+/* Every build folder under tests/golden/, or the one given. */
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		test_build(argv[1]);
+		return t_done("golden");
+	}
+	DIR *d = opendir("tests/golden");
+	struct dirent *de;
+	static char paths[16][300];
+	size_t n = 0;
+
+	CHECK(d != NULL, "open tests/golden");
+	while (d && (de = readdir(d)) && n < 16)
+		if (strncmp(de->d_name, "spark-", 6) == 0)
+			snprintf(paths[n++], sizeof(paths[0]), "tests/golden/%s", de->d_name);
+	if (d)
+		closedir(d);
+	CHECK(n == spark_nbuilds, "%zu golden folders for %zu builds in the table", n, spark_nbuilds);
+	for (size_t i = 0; i < n; i++)
+		test_build(paths[i]);
 	return t_done("golden");
 }

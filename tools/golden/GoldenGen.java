@@ -38,6 +38,7 @@ import scala.collection.JavaConverters;
 
 public class GoldenGen {
     static final String MASTER_URL = "spark://127.0.0.1:7077";
+    static final int REST_PORT = 6066;
     static Path out;
     static NettyRpcEnv env;
     static NettyRpcEndpointRef masterRef;
@@ -52,8 +53,12 @@ public class GoldenGen {
 
         writeUids();
         StandaloneSubmitRequestServlet servlet = new StandaloneSubmitRequestServlet(null, MASTER_URL, conf);
-        Method build = StandaloneSubmitRequestServlet.class.getDeclaredMethod("buildDriverDescription", CreateSubmissionRequest.class);
+        // 3.5: buildDriverDescription(request); 4.x: buildDriverDescription(request, masterUrl, restPort)
+        Method build = null;
+        for (Method mm : StandaloneSubmitRequestServlet.class.getDeclaredMethods())
+            if (mm.getName().equals("buildDriverDescription")) build = mm;
         build.setAccessible(true);
+        writeModuleOptions();
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(cases, "*.json")) { ds.forEach(files::add); }
         Collections.sort(files);
@@ -64,7 +69,8 @@ public class GoldenGen {
             try {
                 SubmitRestProtocolMessage m = SubmitRestProtocolMessage.fromJson(json);
                 m.validate();
-                dd = (DriverDescription) build.invoke(servlet, m);
+                dd = (DriverDescription) (build.getParameterCount() == 1 ? build.invoke(servlet, m)
+                    : build.invoke(servlet, m, MASTER_URL, REST_PORT));
             } catch (Exception e) {
                 Throwable t = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
                 StringBuilder why = new StringBuilder("error\t" + esc(t.toString()));
@@ -81,6 +87,13 @@ public class GoldenGen {
         String id = fresh("driver-20240101000000-0000");
         message("kill", new DeployMessages.RequestKillDriver(id));
         message("status", new DeployMessages.RequestDriverStatus(id));
+        // Spark 4's case-object messages (absent in 3.5).
+        for (String[] m : new String[][] {{"killall", "RequestKillAllDrivers$"}, {"clear", "RequestClearCompletedDriversAndApps$"},
+                                          {"readyz", "RequestReadyz$"}}) {
+            try {
+                message(m[0], Class.forName("org.apache.spark.deploy.DeployMessages$" + m[1]).getField("MODULE$").get(null));
+            } catch (ClassNotFoundException e) { /* Spark 3.5 */ }
+        }
         // One whole frame, laid out exactly as network-common's MessageEncoder does:
         // i64 frameLength (incl. itself) | u8 type | i64 requestId | i32 bodySize | body.
         byte[] b = body(new DeployMessages.RequestKillDriver(id));
@@ -100,6 +113,17 @@ public class GoldenGen {
         replies();
         env.shutdown();
         System.exit(0);
+    }
+
+    /** The JVM options Spark 4 puts first in every driver's javaOpts (JavaModuleOptions),
+     *  one per line; empty where the class does not exist (3.5). */
+    static void writeModuleOptions() throws Exception {
+        StringBuilder b = new StringBuilder();
+        try {
+            Class<?> c = Class.forName("org.apache.spark.launcher.JavaModuleOptions");
+            for (String o : (String[]) c.getMethod("defaultModuleOptionArray").invoke(null)) b.append(o).append('\n');
+        } catch (ClassNotFoundException | NoSuchMethodException e) { /* Spark 3.5: not given to drivers */ }
+        write("java-module-options.txt", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     static void message(String name, Object msg) throws Exception {
@@ -139,6 +163,11 @@ public class GoldenGen {
         reply("rpcfailure", rf.getConstructor(Throwable.class).newInstance(
             new org.apache.spark.SparkException("Unsupported message RequestSubmitDriver from 127.0.0.1:1")));
         reply("boolean-true", Boolean.TRUE);
+        reply("boolean-false", Boolean.FALSE);
+        try {
+            Class<?> ka = Class.forName("org.apache.spark.deploy.DeployMessages$KillAllDriversResponse");
+            reply("killall-ok", ka.getConstructors()[0].newInstance(masterRef, true, fresh("Kill request for all drivers submitted")));
+        } catch (ClassNotFoundException e) { /* Spark 3.5 */ }
     }
 
     static void reply(String name, Object o) throws Exception { write("reply-" + name + ".bin", ser(o)); }
@@ -153,7 +182,7 @@ public class GoldenGen {
             rr.add(new ResourceRequirement(fresh(r.resourceName()), r.amount(), r.numParts()));
         scala.collection.immutable.HashMap<String, String> envMap = new scala.collection.immutable.HashMap<>();
         for (Map.Entry<String, String> e : JavaConverters.mapAsJavaMapConverter(c.environment()).asJava().entrySet())
-            envMap = envMap.$plus(new scala.Tuple2<>(fresh(e.getKey()), fresh(e.getValue())));
+            envMap = envMap.updated(fresh(e.getKey()), fresh(e.getValue()));
         Command cc = new Command(fresh(c.mainClass()), list(c.arguments()), envMap, list(c.classPathEntries()),
             list(c.libraryPathEntries()), list(c.javaOpts()));
         return new DriverDescription(fresh(d.jarUrl()), d.mem(), d.cores(), d.supervise(), cc, scalaList(rr));
@@ -212,6 +241,9 @@ public class GoldenGen {
 
     static void write(String name, byte[] data) throws IOException { Files.write(out.resolve(name), data); }
 
+    /** Every class whose descriptor sparkgate writes (for some build) or reads, with its
+     *  serialVersionUID, stream flags, serializable superclass and fields in stream order:
+     *  "name TAB uid TAB flags TAB super TAB fields" or "name TAB ABSENT". */
     static void writeUids() throws IOException {
         String[] names = {
             "org.apache.spark.deploy.DeployMessages$RequestSubmitDriver",
@@ -220,34 +252,45 @@ public class GoldenGen {
             "org.apache.spark.resource.ResourceRequirement",
             "org.apache.spark.deploy.DeployMessages$RequestKillDriver",
             "org.apache.spark.deploy.DeployMessages$RequestDriverStatus",
+            "org.apache.spark.deploy.DeployMessages$RequestKillAllDrivers$",
+            "org.apache.spark.deploy.DeployMessages$RequestClearCompletedDriversAndApps$",
+            "org.apache.spark.deploy.DeployMessages$RequestReadyz$",
             "org.apache.spark.deploy.DeployMessages$SubmitDriverResponse",
             "org.apache.spark.deploy.DeployMessages$KillDriverResponse",
             "org.apache.spark.deploy.DeployMessages$DriverStatusResponse",
-            "org.apache.spark.deploy.DeployMessages$RequestKillAllDrivers$",
             "org.apache.spark.deploy.DeployMessages$KillAllDriversResponse",
-            "org.apache.spark.deploy.DeployMessages$RequestClearCompletedDriversAndApps$",
-            "org.apache.spark.deploy.DeployMessages$RequestReadyz$",
             "org.apache.spark.rpc.netty.RpcFailure",
             "org.apache.spark.rpc.netty.NettyRpcEndpointRef",
             "org.apache.spark.rpc.netty.RpcEndpointVerifier$CheckExistence",
             "scala.collection.immutable.List$SerializationProxy",
             "scala.collection.immutable.ListSerializeEnd$",
             "scala.collection.immutable.HashMap$SerializationProxy",
+            "scala.collection.generic.DefaultSerializationProxy",
+            "scala.collection.IterableFactory$ToFactory",
+            "scala.collection.MapFactory$ToFactory",
+            "scala.runtime.ModuleSerializationProxy",
+            "scala.collection.immutable.List$",
+            "scala.collection.immutable.HashMap$",
+            "scala.collection.generic.SerializeEnd$",
+            "scala.Tuple2",
             "scala.collection.immutable.Nil$",
             "scala.Some", "scala.None$", "scala.Option",
-            "scala.runtime.ModuleSerializationProxy",
-            "scala.collection.generic.DefaultSerializationProxy",
             "scala.Enumeration$Val", "scala.Enumeration$Value",
+            "[Ljava.lang.Object;",
         };
         StringBuilder b = new StringBuilder();
         b.append("# spark\t").append(org.apache.spark.package$.MODULE$.SPARK_VERSION())
          .append("\tscala\t").append(scala.util.Properties.versionNumberString()).append('\n');
-        b.append("# class\tserialVersionUID\tfields (type code, name, type signature)\n");
+        b.append("# class\tserialVersionUID\tflags\tsuperclass\tfields (type code, name, type signature)\n");
         for (String n : names) {
             try {
-                ObjectStreamClass d = ObjectStreamClass.lookup(Class.forName(n, false, GoldenGen.class.getClassLoader()));
+                Class<?> c = Class.forName(n, false, GoldenGen.class.getClassLoader());
+                ObjectStreamClass d = ObjectStreamClass.lookup(c);
                 if (d == null) { b.append(n).append("\tNOT-SERIALIZABLE\n"); continue; }
                 b.append(n).append('\t').append(d.getSerialVersionUID()).append('\t');
+                b.append(String.format("0x%02x", flags(c))).append('\t');
+                Class<?> sup = c.getSuperclass();
+                b.append(sup != null && ObjectStreamClass.lookup(sup) != null ? sup.getName() : "-").append('\t');
                 StringJoiner f = new StringJoiner(" ");
                 for (ObjectStreamField x : d.getFields())
                     f.add(x.getTypeCode() + x.getName() + (x.getTypeString() == null ? "" : ":" + x.getTypeString()));
@@ -257,5 +300,19 @@ public class GoldenGen {
             }
         }
         write("uids.tsv", b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The classDescFlags ObjectOutputStream writes (java.io.ObjectStreamClass.writeNonProxy). */
+    static int flags(Class<?> c) {
+        int f = 0;
+        if (Externalizable.class.isAssignableFrom(c)) f |= 0x04 | 0x08;
+        else if (Serializable.class.isAssignableFrom(c)) f |= 0x02;
+        if (c.isEnum()) f |= 0x10;
+        try {
+            Method m = c.getDeclaredMethod("writeObject", ObjectOutputStream.class);
+            if (java.lang.reflect.Modifier.isPrivate(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers()))
+                f |= 0x01;
+        } catch (NoSuchMethodException e) { /* none */ }
+        return f;
     }
 }
