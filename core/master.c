@@ -181,6 +181,7 @@ static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
 		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
 		if (rc == 0) {
 			m->current = i;
+			m->generation++;
 			return 0;
 		}
 	}
@@ -290,8 +291,20 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 	}
 }
 
+void master_next(struct master *m)
+{
+	master_close(m);
+	m->current = (m->current + 1) % m->naddrs;
+}
+
 int master_ask(struct master *m, const void *stream, size_t len, struct master_answer *a,
 	       struct sg_err *e)
+{
+	return master_ask_endpoint(m, "Master", stream, len, a, e);
+}
+
+int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
+			struct master_answer *a, struct sg_err *e)
 {
 	int64_t deadline = now_ms() + m->timeout_ms;
 	uint64_t id;
@@ -314,7 +327,7 @@ int master_ask(struct master *m, const void *stream, size_t len, struct master_a
 		buf_reset(&m->out);
 		const struct master_addr *addr = &m->addrs[m->current];
 		rc = buf_grow(&m->out, len + 64);
-		rc = rc ? rc : frame_write_envelope(&m->out, addr->host, addr->port, "Master");
+		rc = rc ? rc : frame_write_envelope(&m->out, addr->host, addr->port, endpoint);
 		if (!rc) {
 			struct buf frame = BUF_INIT(m->max_frame);
 			size_t body_len = m->out.len + len;

@@ -31,6 +31,7 @@ struct master {
 	int timeout_ms;             /* whole ask: connect + send + reply */
 	size_t max_frame;
 	uint64_t next_id;
+	uint64_t generation;        /* counts connections made; a new one may be another master */
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
 };
@@ -52,6 +53,14 @@ int master_ask(struct master *m, const void *stream, size_t len, struct master_a
 
 void master_answer_init(struct master_answer *a);
 void master_answer_release(struct master_answer *a);
+
+/* The same to another endpoint of the master's RpcEnv. */
+int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
+			struct master_answer *a, struct sg_err *e);
+
+/* Drops the connection; the next ask starts with the next address (HA: this one is not
+ * the leader). */
+void master_next(struct master *m);
 
 /* "spark://h1:7077,h2:7077" form of the address list. */
 int master_url(const struct master *m, struct buf *out);

@@ -7,8 +7,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "master.h"
-#include "versions.h"
+#include "cluster.h"
 
 struct request {
 	const char *method;        /* REQUEST_METHOD */
@@ -30,8 +29,7 @@ struct response {
 };
 
 struct gateway {
-	struct master master;
-	const struct spark_build *build;
+	struct cluster cluster;
 	char master_url[1024];     /* spark://h1:p1,h2:p2 */
 	size_t max_body;
 };

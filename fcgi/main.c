@@ -61,10 +61,10 @@ static void usage(FILE *f)
 "  -l, --listen ADDR         own FastCGI socket: HOST:PORT, :PORT or a unix socket path;\n"
 "                            default: the socket the web server passes on stdin, or one\n"
 "                            plain CGI request when stdin is not a socket\n"
-"  -s, --spark-version V     Spark build of the master (default %s; known:",
-		spark_builds[spark_nbuilds - 1].spark_version);
+"  -s, --spark-version V     pin the master's Spark build instead of detecting it on each\n"
+"                            connection: VERSION or VERSION_SCALA (known:");
 	for (size_t i = 0; i < spark_nbuilds; i++)
-		fprintf(f, " %s/%s", spark_builds[i].spark_version, spark_builds[i].scala_version);
+		fprintf(f, " %s_%s", spark_builds[i].spark_version, spark_builds[i].scala_version);
 	fprintf(f, ")\n"
 "  -t, --timeout SECONDS     limit for one request to the master, connect included (8)\n"
 "      --connect-timeout S   limit for connecting to the master (3)\n"
@@ -138,7 +138,7 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		static const struct request fallback = { .method = "GET", .path = "/" };
 
 		rs->status = 500;
-		rest_print_error(&rs->body, "sparkgate could not read the request.", g->build->spark_version, 0);
+		rest_print_error(&rs->body, "sparkgate could not read the request.", cluster_known_build(&g->cluster)->spark_version, 0);
 		format_response(&fallback, rs, out);
 		logf_(0, "req=%lu cannot read request", seq);
 		return;
@@ -221,22 +221,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(&g, 0, sizeof(g));
-	g.build = version ? spark_build_find(version) : spark_build_find("3.5.9");
-	if (!g.build) {
+	const struct spark_build *pinned = version ? spark_build_find(version) : NULL;
+
+	if (version && !pinned) {
 		fprintf(stderr, "sparkgate: unknown --spark-version %s (see --help)\n", version);
 		return 2;
 	}
-	if (master_init(&g.master, master_arg, &e)) {
+	if (cluster_init(&g.cluster, master_arg, pinned, &e)) {
 		fprintf(stderr, "sparkgate: %s\n", e.msg);
 		return 2;
 	}
-	g.master.timeout_ms = (int)timeout_s * 1000;
-	g.master.connect_timeout_ms = (int)connect_s * 1000;
+	g.cluster.master.timeout_ms = (int)timeout_s * 1000;
+	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;
 	g.max_body = max_body;
 	{
 		struct buf u = BUF_INIT(sizeof(g.master_url) - 1);
 
-		if (master_url(&g.master, &u)) {
+		if (master_url(&g.cluster.master, &u)) {
 			fprintf(stderr, "sparkgate: master list too long\n");
 			return 2;
 		}
@@ -279,8 +280,9 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		FCGX_InitRequest(&req, sock, 0);
-		logf_(1, "serving for %s (Spark %s, Scala %s)%s%s", g.master_url, g.build->spark_version,
-		      g.build->scala_version, listen_addr ? " on " : "", listen_addr ? listen_addr : "");
+		logf_(1, "serving for %s (Spark build: %s%s%s)%s%s", g.master_url, pinned ? pinned->spark_version : "detected",
+		      pinned ? "_" : "", pinned ? pinned->scala_version : "", listen_addr ? " on " : "",
+		      listen_addr ? listen_addr : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
 			struct fcgi_ctx ctx = { &req };
 
@@ -293,7 +295,7 @@ int main(int argc, char **argv)
 	buf_release(&out);
 	response_release(&rs);
 	adapted_release(&ad);
-	master_release(&g.master);
+	cluster_release(&g.cluster);
 	return 0;
 bad:
 	fprintf(stderr, "sparkgate: bad value for --%s: %s\n", opts[0].name ? "option" : "", optarg);
