@@ -47,7 +47,7 @@ unit: $(UNIT_BIN)
 # Everything: installs what is missing (tools/setup.sh) before anything is compiled, then
 # unit + integration tests against a real Spark master/worker, lighttpd and spark-submit.
 check:
-	@tools/setup.sh >/dev/null
+	@tools/setup.sh 3.5.9_2.12 3.5.9_2.13 4.3.0_2.13 >/dev/null
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@tests/run-all.sh $(BUILD)
 

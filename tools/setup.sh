@@ -58,7 +58,7 @@ spark_213() {
     local wheel; wheel="$(pyspark_wheel "$v")"
     echo "setup: resolving Spark $v (Scala 2.13) jars into $dir (one-time, ~180 MB)" >&2
     local tmp; tmp="$(mktemp -d "$CACHE/.spark-$v.XXXXXX")"
-    mvn -q -B -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \
+    mvn -q -B -Dstyle.color=never -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >&2
     cp -r "$wheel/bin" "$wheel/sbin" "$tmp/"
     echo "Spark $v built for Scala 2.13 (jars from Maven Central)" > "$tmp/RELEASE"

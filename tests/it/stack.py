@@ -33,15 +33,24 @@ def wait_for(what, cond, timeout=60, interval=0.25):
     raise RuntimeError("timed out waiting for %s (%s)" % (what, last))
 
 
-def spark_home():
-    out = subprocess.run([os.path.join(ROOT, "tools", "setup.sh")], check=True,
+DEFAULT_BUILD = "3.5.9_2.12"
+
+
+def spark_home(build=DEFAULT_BUILD):
+    """SPARK_HOME of a pinned build ("3.5.9_2.12", "3.5.9_2.13", "4.3.0_2.13"), installed
+    into the cache by tools/setup.sh if missing."""
+    out = subprocess.run([os.path.join(ROOT, "tools", "setup.sh"), build], check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     return out.strip().splitlines()[-1]
 
 
 class Stack:
-    def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True):
-        self.spark = spark_home()
+    def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True,
+                 build=DEFAULT_BUILD, sparkgate_args=""):
+        self.build = build
+        self.spark_version = build.split("_")[0]
+        self.spark = spark_home(build)
+        self.sparkgate_args = sparkgate_args
         self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
         self.sparkgate = sparkgate or os.environ.get("SPARKGATE_BIN") or os.path.join(ROOT, "build", "sparkgate")
         self.http_port = http_port or free_port()
@@ -78,7 +87,8 @@ class Stack:
     def spark_env(self):
         return {"SPARK_HOME": self.spark, "SPARK_LOG_DIR": self.work, "SPARK_NO_DAEMONIZE": "1",
                 "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_MASTER_OPTS": "", "SPARK_WORKER_DIR":
-                os.path.join(self.work, "worker"), "PYSPARK_PYTHON": "python3"}
+                os.path.join(self.work, "worker"), "PYSPARK_PYTHON": "python3",
+                "SPARK_SCALA_VERSION": self.build.split("_")[1]}
 
     def start_master(self):
         props = os.path.join(self.work, "master.properties")
@@ -108,7 +118,7 @@ class Stack:
         return {"SPARKGATE_HTTP_HOST": "127.0.0.1", "SPARKGATE_HTTP_PORT": str(self.http_port),
                 "SPARKGATE_BIN": self.sparkgate,
                 "SPARKGATE_MASTER": "spark://127.0.0.1:%d" % self.master_port,
-                "SPARKGATE_ARGS": "--timeout 5 --connect-timeout 2",
+                "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 " + self.sparkgate_args).strip(),
                 "SPARKGATE_RUNDIR": self.work}
 
     def start_web(self):
