@@ -12,6 +12,8 @@ e2e_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_e2e.py 2>&
 echo "$e2e_out"
 ver_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_versions.py 2>&1); ver_rc=$?
 echo "$ver_out"
+ha_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_ha.py 2>&1); ha_rc=$?
+echo "$ha_out"
 sum() { echo "$1" | grep -E "^$2: [0-9]+ passed, [0-9]+ failed" | tail -1; }
 u=$(sum "$unit_out" unit); e=$(sum "$e2e_out" e2e)
 num() { echo "$1" | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
@@ -22,7 +24,10 @@ ep=$(num "${e:-x 0 passed, 1 failed}" passed); ef=$(num "${e:-x 0 passed, 1 fail
 v=$(sum "$ver_out" versions)
 vp=$(num "${v:-x 0 passed, 1 failed}" passed); vf=$(num "${v:-x 0 passed, 1 failed}" failed)
 [[ $ver_rc -ne 0 && $vf -eq 0 ]] && vf=1
-ep=$((ep + vp)); ef=$((ef + vf))
+h=$(sum "$ha_out" ha)
+hp=$(num "${h:-x 0 passed, 1 failed}" passed); hf=$(num "${h:-x 0 passed, 1 failed}" failed)
+[[ $ha_rc -ne 0 && $hf -eq 0 ]] && hf=1
+ep=$((ep + vp + hp)); ef=$((ef + vf + hf))
 echo "suite took $(( $(date +%s) - t0 ))s"
 echo "$((up + ep)) passed, $((uf + ef)) failed"
 [[ $((uf + ef)) -eq 0 ]]

@@ -51,6 +51,8 @@ class Stack:
         self.spark_version = build.split("_")[0]
         self.spark = spark_home(build)
         self.sparkgate_args = sparkgate_args
+        self.sparkgate_master = None   # --master for sparkgate, default this stack's master
+        self.worker_masters = None     # the worker's master URL, default this stack's master
         self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
         self.sparkgate = sparkgate or os.environ.get("SPARKGATE_BIN") or os.path.join(ROOT, "build", "sparkgate")
         self.http_port = http_port or free_port()
@@ -90,34 +92,40 @@ class Stack:
                 os.path.join(self.work, "worker"), "PYSPARK_PYTHON": "python3",
                 "SPARK_SCALA_VERSION": self.build.split("_")[1]}
 
-    def start_master(self):
-        props = os.path.join(self.work, "master.properties")
-        with open(props, "w") as f:
-            if self.rest_port:
+    def start_master(self, name="master", port=None, ui=None, props=None, wait=True):
+        """A master; name/port/ui/props for a second one (HA), props as extra lines."""
+        port, ui = port or self.master_port, ui or self.master_ui
+        path = os.path.join(self.work, name + ".properties")
+        with open(path, "w") as f:
+            if self.rest_port and name == "master":
                 f.write("spark.master.rest.enabled true\nspark.master.rest.port %d\n" % self.rest_port)
             f.write("spark.deploy.retainedDrivers 500\n")
-        self._start("master", [os.path.join(self.spark, "bin", "spark-class"),
-                               "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                               "--port", str(self.master_port), "--webui-port", str(self.master_ui),
-                               "--properties-file", props], self.spark_env())
-        wait_for("master", lambda: self.master_state() is not None, 90)
+            for k, v in (props or {}).items():
+                f.write("%s %s\n" % (k, v))
+        self._start(name, [os.path.join(self.spark, "bin", "spark-class"),
+                           "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                           "--port", str(port), "--webui-port", str(ui),
+                           "--properties-file", path], self.spark_env())
+        if wait:
+            wait_for(name, lambda: self.master_state(ui) is not None, 90)
 
     def start_worker(self):
         self._start("worker", [os.path.join(self.spark, "bin", "spark-class"),
                                "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                                "--cores", "2", "--memory", "2g", "--webui-port", str(self.worker_ui),
-                               "spark://127.0.0.1:%d" % self.master_port], self.spark_env())
+                               self.worker_masters or "spark://127.0.0.1:%d" % self.master_port],
+                    self.spark_env())
         wait_for("worker registration",
                  lambda: any(w["state"] == "ALIVE" for w in self.master_state()["workers"]), 90)
 
-    def master_state(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/json/" % self.master_ui, timeout=2) as r:
+    def master_state(self, ui=None):
+        with urllib.request.urlopen("http://127.0.0.1:%d/json/" % (ui or self.master_ui), timeout=2) as r:
             return json.loads(r.read())
 
     def lighttpd_env(self):
         return {"SPARKGATE_HTTP_HOST": "127.0.0.1", "SPARKGATE_HTTP_PORT": str(self.http_port),
                 "SPARKGATE_BIN": self.sparkgate,
-                "SPARKGATE_MASTER": "spark://127.0.0.1:%d" % self.master_port,
+                "SPARKGATE_MASTER": self.sparkgate_master or "spark://127.0.0.1:%d" % self.master_port,
                 "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 " + self.sparkgate_args).strip(),
                 "SPARKGATE_RUNDIR": self.work}
 
@@ -133,7 +141,7 @@ class Stack:
         return self
 
     def stop(self):
-        for name in ("lighttpd", "worker", "master"):
+        for name in ("lighttpd", "worker", "master", "master2", "zookeeper"):
             self._kill(name)
         for name in list(self.procs):
             self._kill(name)
