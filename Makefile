@@ -30,15 +30,15 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(JANSSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(JANSSON_LIBS) -lsasl2
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o tests/unit/t.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS) -lsasl2
 
 # Development aid: prints a Java serialization stream (golden vector, captured reply).
 $(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcore.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcore.a -lsasl2
 
 # Unit tests only: no network, no Spark.
 unit: $(UNIT_BIN)

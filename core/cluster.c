@@ -161,6 +161,10 @@ static int detect(struct cluster *c, struct sg_err *e)
 			}
 			ncand = keep;
 			b = NULL;
+		} else if (!rc && text && strstr(text, "Expected SaslMessage")) {
+			rc = sg_err_set(e, ERR_REMOTE, 0, "The Spark master at %s:%d requires authentication "
+					"(spark.authenticate=true): give sparkgate its secret with --secret-file.",
+					c->master.addrs[c->master.current].host, c->master.addrs[c->master.current].port);
 		} else if (!rc) {
 			const char *t = text ? text : "(not a failure)";
 			const char *nl = strchr(t, '\n');

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "sasl.h"
 
 static int64_t now_ms(void)
 {
@@ -93,8 +94,21 @@ void master_close(struct master *m)
 void master_release(struct master *m)
 {
 	master_close(m);
+	master_set_secret(m, NULL);
 	buf_release(&m->in);
 	buf_release(&m->out);
+}
+
+int master_set_secret(struct master *m, const char *secret)
+{
+	if (m->secret) {
+		explicit_bzero(m->secret, strlen(m->secret));
+		free(m->secret);
+		m->secret = NULL;
+	}
+	if (secret && !(m->secret = strdup(secret)))
+		return ERR_NOMEM;
+	return 0;
 }
 
 int master_url(const struct master *m, struct buf *out)
@@ -303,6 +317,66 @@ int master_ask(struct master *m, const void *stream, size_t len, struct master_a
 	return master_ask_endpoint(m, "Master", stream, len, a, e);
 }
 
+/* spark.authenticate: the SASL exchange, first thing on a new connection; the master
+ * refuses every other message until it is complete (AbstractAuthRpcHandler). */
+static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct buf token = BUF_INIT(1u << 17), body = BUF_INIT(1u << 18), frame = BUF_INIT(1u << 18);
+	struct master_answer a;
+	struct sasl_digest *s = sasl_digest_start(m->secret, &token, e);
+	int rc = s ? 0 : e && e->code ? e->code : ERR_UNSUPPORTED, done = 0;
+
+	master_answer_init(&a);
+	for (int round = 0; !rc && !done; round++) {
+		uint64_t id = (m->next_id++) & INT64_MAX;
+		size_t sent;
+
+		buf_reset(&body);
+		buf_reset(&frame);
+		buf_reset(&a.body);
+		if (round == 8) {
+			rc = sg_err_set(e, ERR_PROTOCOL, 0, "SASL exchange with the master did not finish");
+			break;
+		}
+		if (sasl_message(&body, token.data, token.len)
+		    || frame_write_rpc_request(&frame, id, body.data, body.len)) {
+			rc = sg_err_set(e, ERR_NOMEM, 0, "cannot build SASL message");
+			break;
+		}
+		rc = send_all(m, frame.data, frame.len, deadline, &sent);
+		if (rc) {
+			rc = sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s",
+					m->addrs[m->current].host, m->addrs[m->current].port, sg_err_name(rc));
+			break;
+		}
+		rc = await_reply(m, id, deadline, &a, e);
+		if (rc)
+			break;
+		if (a.failed) {
+			const char *t = buf_str(&a.body), *nl = strchr(t, '\n');
+
+			rc = sg_err_set(e, ERR_REMOTE, 0, "the Spark master at %s:%d refused sparkgate's "
+					"authentication (spark.authenticate; check --secret-file): %.*s",
+					m->addrs[m->current].host, m->addrs[m->current].port,
+					(int)(nl ? nl - t : (long)strlen(t)), t);
+			break;
+		}
+		rc = sasl_digest_step(s, a.body.data, a.body.len, &token, e);
+		if (rc == 1) {
+			done = 1;
+			rc = 0;
+		}
+	}
+	sasl_digest_free(s);
+	master_answer_release(&a);
+	buf_release(&token);
+	buf_release(&body);
+	buf_release(&frame);
+	if (rc)
+		master_close(m);
+	return rc;
+}
+
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
 			struct master_answer *a, struct sg_err *e)
 {
@@ -319,6 +393,8 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 			master_close(m);
 		if (m->fd < 0) {
 			rc = connect_any(m, deadline, e);
+			if (!rc && m->secret)
+				rc = authenticate(m, deadline, e);
 			if (rc)
 				return rc;
 		}

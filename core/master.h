@@ -34,6 +34,7 @@ struct master {
 	uint64_t generation;        /* counts connections made; a new one may be another master */
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
+	char *secret;               /* spark.authenticate.secret, or NULL */
 };
 
 struct master_answer {
@@ -57,6 +58,10 @@ void master_answer_release(struct master_answer *a);
 /* The same to another endpoint of the master's RpcEnv. */
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
 			struct master_answer *a, struct sg_err *e);
+
+/* Authenticate every new connection with SASL DIGEST-MD5 (spark.authenticate=true) using
+ * this secret; NULL turns it off.  The copy is wiped on release. */
+int master_set_secret(struct master *m, const char *secret);
 
 /* Drops the connection; the next ask starts with the next address (HA: this one is not
  * the leader). */

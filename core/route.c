@@ -163,7 +163,7 @@ static void master_refused(struct gateway *g, struct response *rs, const struct 
 			 "(sparkgate spoke Spark %s, Scala %s): %.*s", b->spark_version, b->scala_version, n, text);
 	else if (memmem(text, len, "Expected SaslMessage", 20))
 		snprintf(msg, sizeof(msg), "The Spark master requires authentication "
-			 "(spark.authenticate=true), which this sparkgate is not configured for.");
+			 "(spark.authenticate=true): give sparkgate its secret with --secret-file.");
 	else
 		snprintf(msg, sizeof(msg), "The Spark master rejected the request: %.*s", n, text);
 	send_error(g, rs, 502, msg);
@@ -240,8 +240,8 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 		send_error(g, rs, x->err.status, buf_str(&x->err.message));
 	} else if (rc == ERR_IO || rc == ERR_TIMEOUT) {
 		master_unavailable(g, rs, a->maybe_delivered, &e, x->message == CLS_REQUEST_SUBMIT_DRIVER);
-	} else if (rc == ERR_UNSUPPORTED) {
-		send_error(g, rs, 502, e.msg);
+	} else if (rc == ERR_UNSUPPORTED || rc == ERR_REMOTE) {
+		send_error(g, rs, 502, e.msg);   /* unknown build; authentication refused */
 	} else if (rc) {
 		char msg[700];
 

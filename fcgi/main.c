@@ -66,6 +66,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < spark_nbuilds; i++)
 		fprintf(f, " %s_%s", spark_builds[i].spark_version, spark_builds[i].scala_version);
 	fprintf(f, ")\n"
+"      --secret-file PATH    the master's spark.authenticate.secret, alone in a file:\n"
+"                            authenticate with SASL DIGEST-MD5 (spark.authenticate=true)\n"
 "  -t, --timeout SECONDS     limit for one request to the master, connect included (8)\n"
 "      --connect-timeout S   limit for connecting to the master (3)\n"
 "  -b, --max-body BYTES      largest request body accepted; larger gets 413 (1048576)\n"
@@ -165,6 +167,33 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* --secret-file: the value of the master's spark.authenticate.secret, alone in a file
+ * (one trailing newline ignored).  Kept out of the command line, where ps would show it. */
+static int read_secret(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "sparkgate: cannot read --secret-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = fread(out, 1, size - 1, f);
+	int more = fgetc(f) != EOF;
+	fclose(f);
+	out[n] = '\0';
+	if (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	if (n && out[n - 1] == '\r')
+		out[--n] = '\0';
+	if (more || !n || strlen(out) != n) {
+		fprintf(stderr, "sparkgate: --secret-file %s must hold one secret (1 to %zu bytes, no NUL)\n",
+			path, size - 2);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -172,9 +201,10 @@ int main(int argc, char **argv)
 		{ "spark-version", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 't' },
 		{ "connect-timeout", required_argument, NULL, 'c' }, { "max-body", required_argument, NULL, 'b' },
 		{ "backlog", required_argument, NULL, 'B' }, { "log-level", required_argument, NULL, 'L' },
+		{ "secret-file", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
-	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL;
+	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
 	struct gateway g;
 	struct sg_err e = { 0 };
@@ -186,6 +216,7 @@ int main(int argc, char **argv)
 		case 'm': master_arg = optarg; break;
 		case 'l': listen_addr = optarg; break;
 		case 's': version = optarg; break;
+		case 'S': secret_file = optarg; break;
 		case 't':
 			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
 				goto bad;
@@ -230,6 +261,15 @@ int main(int argc, char **argv)
 	if (cluster_init(&g.cluster, master_arg, pinned, &e)) {
 		fprintf(stderr, "sparkgate: %s\n", e.msg);
 		return 2;
+	}
+	if (secret_file) {
+		char secret[4096];
+
+		if (read_secret(secret_file, secret, sizeof(secret)) || master_set_secret(&g.cluster.master, secret)) {
+			explicit_bzero(secret, sizeof(secret));
+			return 2;
+		}
+		explicit_bzero(secret, sizeof(secret));
 	}
 	g.cluster.master.timeout_ms = (int)timeout_s * 1000;
 	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;

@@ -14,6 +14,8 @@ ver_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_versions.p
 echo "$ver_out"
 ha_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_ha.py 2>&1); ha_rc=$?
 echo "$ha_out"
+auth_out=$(SPARKGATE_BIN="$PWD/$build/sparkgate" python3 tests/it/test_auth.py 2>&1); auth_rc=$?
+echo "$auth_out"
 sum() { echo "$1" | grep -E "^$2: [0-9]+ passed, [0-9]+ failed" | tail -1; }
 u=$(sum "$unit_out" unit); e=$(sum "$e2e_out" e2e)
 num() { echo "$1" | sed -E "s/.* ([0-9]+) $2.*/\1/"; }
@@ -27,7 +29,10 @@ vp=$(num "${v:-x 0 passed, 1 failed}" passed); vf=$(num "${v:-x 0 passed, 1 fail
 h=$(sum "$ha_out" ha)
 hp=$(num "${h:-x 0 passed, 1 failed}" passed); hf=$(num "${h:-x 0 passed, 1 failed}" failed)
 [[ $ha_rc -ne 0 && $hf -eq 0 ]] && hf=1
-ep=$((ep + vp + hp)); ef=$((ef + vf + hf))
+a=$(sum "$auth_out" auth)
+ap=$(num "${a:-x 0 passed, 1 failed}" passed); af=$(num "${a:-x 0 passed, 1 failed}" failed)
+[[ $auth_rc -ne 0 && $af -eq 0 ]] && af=1
+ep=$((ep + vp + hp + ap)); ef=$((ef + vf + hf + af))
 echo "suite took $(( $(date +%s) - t0 ))s"
 echo "$((up + ep)) passed, $((uf + ef)) failed"
 [[ $((uf + ef)) -eq 0 ]]

@@ -53,6 +53,7 @@ class Stack:
         self.sparkgate_args = sparkgate_args
         self.sparkgate_master = None   # --master for sparkgate, default this stack's master
         self.worker_masters = None     # the worker's master URL, default this stack's master
+        self.extra_env = {}            # e.g. SPARK_MASTER_OPTS / SPARK_WORKER_OPTS
         self.work = workdir or tempfile.mkdtemp(prefix="sparkgate-it-")
         self.sparkgate = sparkgate or os.environ.get("SPARKGATE_BIN") or os.path.join(ROOT, "build", "sparkgate")
         self.http_port = http_port or free_port()
@@ -90,7 +91,7 @@ class Stack:
         return {"SPARK_HOME": self.spark, "SPARK_LOG_DIR": self.work, "SPARK_NO_DAEMONIZE": "1",
                 "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_MASTER_OPTS": "", "SPARK_WORKER_DIR":
                 os.path.join(self.work, "worker"), "PYSPARK_PYTHON": "python3",
-                "SPARK_SCALA_VERSION": self.build.split("_")[1]}
+                "SPARK_SCALA_VERSION": self.build.split("_")[1], **self.extra_env}
 
     def start_master(self, name="master", port=None, ui=None, props=None, wait=True):
         """A master; name/port/ui/props for a second one (HA), props as extra lines."""

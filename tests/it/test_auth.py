@@ -1,0 +1,95 @@
+"""spark.authenticate: a real master and worker started with spark.authenticate=true and a
+shared secret.  sparkgate given the same secret (--secret-file) authenticates with SASL
+DIGEST-MD5 and runs a driver to FINISHED, reads its status and kills another; without the
+secret, or with a wrong one, every request gets a clear 502 JSON error.
+Ends with "auth: N passed, N failed"."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+from stack import Stack  # noqa: E402
+
+SECRET = "sg-test-secret-\u00e9-42"
+
+
+def write_secret(work, name, value):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(value + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def cgi(s, *args):
+    env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
+               PATH_INFO="/v1/submissions/status/driver-none", SERVER_PROTOCOL="HTTP/1.1")
+    p = subprocess.run([s.sparkgate, "--master", "spark://127.0.0.1:%d" % s.master_port] + list(args),
+                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    return p.stdout.decode(), p.stderr.decode()
+
+
+def main():
+    t0 = time.time()
+    work = tempfile.mkdtemp(prefix="sparkgate-auth-")
+    good = write_secret(work, "secret", SECRET)
+    bad = write_secret(work, "wrong-secret", "not-the-secret")
+    s = Stack(workdir=work, rest_reference=False, sparkgate_args="--secret-file " + good)
+    opts = "-Dspark.authenticate=true -Dspark.authenticate.secret=" + SECRET
+    s.extra_env = {"SPARK_MASTER_OPTS": opts, "SPARK_WORKER_OPTS": opts}
+    E.C.s, E.C.work = s, work
+    results = []
+
+    def check(name, fn):
+        t = time.time()
+        try:
+            fn()
+            results.append(True)
+            print("ok   %s (%.1fs)" % (name, time.time() - t), flush=True)
+        except Exception:
+            results.append(False)
+            print("FAIL %s (%.1fs)\n%s" % (name, time.time() - t, traceback.format_exc()), flush=True)
+
+    try:
+        E.C.jar = E.build_app(work)
+        s.start()
+        print("auth stack up in %.1fs (logs %s)" % (time.time() - t0, work), flush=True)
+        props = {"spark.authenticate": "true"}   # the driver authenticates to its worker
+
+        def with_secret():
+            sid = E.submit(E.create_body(os.path.join(work, "ok.txt"), 0, 0, props=props))
+            assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
+            sid = E.submit(E.create_body(os.path.join(work, "long.txt"), 120, 0, props=props))
+            E.wait_state(sid, ("RUNNING",))
+            st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")
+            assert st == 200 and js["success"] is True, (st, js)
+            assert E.wait_state(sid, E.FINAL)["driverState"] == "KILLED", E.C.last_status
+            log = open(os.path.join(work, "lighttpd.log"), errors="replace").read()
+            assert SECRET not in log, "the secret must never be logged"
+        check("sasl_digest_md5_with_the_masters_secret", with_secret)
+
+        def without_secret():
+            out, _ = cgi(s)
+            assert out.startswith("Status: 502") and "requires authentication" in out and "--secret-file" in out, out
+        check("no_secret_is_a_clear_502", without_secret)
+
+        def wrong_secret():
+            out, _ = cgi(s, "--secret-file", bad)
+            assert out.startswith("Status: 502") and "refused sparkgate's authentication" in out, out
+            assert "not-the-secret" not in out
+        check("wrong_secret_is_a_clear_502", wrong_secret)
+    except Exception:
+        results.append(False)
+        print("FAIL auth stack setup\n%s" % traceback.format_exc(), flush=True)
+    finally:
+        s.stop()
+    print("auth: %d passed, %d failed (%.0fs)" % (results.count(True), results.count(False), time.time() - t0))
+    return 0 if results and all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
