@@ -33,31 +33,30 @@ def cgi(s, *args):
     return p.stdout.decode(), p.stderr.decode()
 
 
-def main():
+def run_build(build, results):
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="sparkgate-auth-")
     good = write_secret(work, "secret", SECRET)
     bad = write_secret(work, "wrong-secret", "not-the-secret")
-    s = Stack(workdir=work, rest_reference=False, sparkgate_args="--secret-file " + good)
+    s = Stack(workdir=work, rest_reference=False, sparkgate_args="--secret-file " + good, build=build)
     opts = "-Dspark.authenticate=true -Dspark.authenticate.secret=" + SECRET
     s.extra_env = {"SPARK_MASTER_OPTS": opts, "SPARK_WORKER_OPTS": opts}
     E.C.s, E.C.work = s, work
-    results = []
 
     def check(name, fn):
         t = time.time()
         try:
             fn()
             results.append(True)
-            print("ok   %s (%.1fs)" % (name, time.time() - t), flush=True)
+            print("ok   [%s] %s (%.1fs)" % (build, name, time.time() - t), flush=True)
         except Exception:
             results.append(False)
-            print("FAIL %s (%.1fs)\n%s" % (name, time.time() - t, traceback.format_exc()), flush=True)
+            print("FAIL [%s] %s (%.1fs)\n%s" % (build, name, time.time() - t, traceback.format_exc()), flush=True)
 
     try:
         E.C.jar = E.build_app(work)
         s.start()
-        print("auth stack up in %.1fs (logs %s)" % (time.time() - t0, work), flush=True)
+        print("[%s] auth stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
         props = {"spark.authenticate": "true"}   # the driver authenticates to its worker
 
         def with_secret():
@@ -84,9 +83,16 @@ def main():
         check("wrong_secret_is_a_clear_502", wrong_secret)
     except Exception:
         results.append(False)
-        print("FAIL auth stack setup\n%s" % traceback.format_exc(), flush=True)
+        print("FAIL [%s] auth stack setup\n%s" % (build, traceback.format_exc()), flush=True)
     finally:
         s.stop()
+
+
+def main():
+    t0 = time.time()
+    results = []
+    for build in sys.argv[1:] or ["3.5.9_2.12", "4.3.0_2.13"]:
+        run_build(build, results)
     print("auth: %d passed, %d failed (%.0fs)" % (results.count(True), results.count(False), time.time() - t0))
     return 0 if results and all(results) else 1
 
