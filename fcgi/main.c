@@ -145,7 +145,16 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		logf_(0, "req=%lu cannot read request", seq);
 		return;
 	}
+	uint64_t generation = g->cluster.build_generation;
+	const struct spark_build *before = g->cluster.build;
+
 	gateway_handle(g, &ad->rq, rs);
+	if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
+		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
+
+		logf_(1, "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
+		      g->cluster.build->spark_version, g->cluster.build->scala_version);
+	}
 	if (format_response(&ad->rq, rs, out))
 		logf_(0, "req=%lu response too large", seq);
 	logf_(rs->status >= 500 ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s", seq,
