@@ -55,10 +55,17 @@ asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
 
+# libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each (default 30).
+fuzz:
+	@tools/setup.sh >/dev/null
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcore.a build-fuzz/fcgi/adapter.o
+	tests/fuzz/run.sh build-fuzz
+
 clean:
 	rm -rf build build-asan build-fuzz
 
 install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
 
-.PHONY: all unit check asan clean install
+.PHONY: all unit check asan fuzz clean install

@@ -1,0 +1,68 @@
+/* libFuzzer: FastCGI parameters and body -> struct request.  Input: NUL-separated
+ * "NAME=value" parameters, an empty one, then the body. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../fcgi/adapter.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct input {
+	const char *params[32];
+	size_t nparams;
+	const uint8_t *body;
+	size_t body_len, body_off;
+	char copy[4096];
+};
+
+static const char *param(void *ctx, const char *name)
+{
+	struct input *in = ctx;
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < in->nparams; i++)
+		if (strncmp(in->params[i], name, n) == 0 && in->params[i][n] == '=')
+			return in->params[i] + n + 1;
+	return NULL;
+}
+
+static ssize_t read_body(void *ctx, void *p, size_t n)
+{
+	struct input *in = ctx;
+	size_t left = in->body_len - in->body_off;
+
+	if (n > left)
+		n = left;
+	memcpy(p, in->body + in->body_off, n);
+	in->body_off += n;
+	return (ssize_t)n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct input in;
+	struct adapted a;
+	size_t i = 0, start = 0;
+
+	memset(&in, 0, sizeof(in));
+	size_t head = size < sizeof(in.copy) - 1 ? size : sizeof(in.copy) - 1;
+	memcpy(in.copy, data, head);
+	in.copy[head] = '\0';
+	for (i = 0; i < head && in.nparams < 32; i++) {
+		if (in.copy[i] != '\0')
+			continue;
+		if (i == start) {   /* empty parameter: the body follows */
+			i++;
+			break;
+		}
+		in.params[in.nparams++] = in.copy + start;
+		start = i + 1;
+	}
+	in.body = data + (i < size ? i : size);
+	in.body_len = size - (size_t)(in.body - data);
+	adapted_init(&a, 1u << 16);
+	adapt_request(&a, param, read_body, &in);
+	adapted_release(&a);
+	return 0;
+}
