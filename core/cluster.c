@@ -181,10 +181,9 @@ static int detect(struct cluster *c, struct sg_err *e)
 		char known[256] = "";
 		size_t n = 0;
 
-		for (size_t i = 0; i < spark_nbuilds; i++)
-			n += (size_t)snprintf(known + n, n < sizeof(known) ? sizeof(known) - n : 0, "%s%s/%s",
-					      i ? ", " : "", spark_builds[i].spark_version,
-					      spark_builds[i].scala_version);
+		for (size_t i = 0; i < spark_nbuilds && n < sizeof(known); i++)
+			n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s/%s", i ? ", " : "",
+					      spark_builds[i].spark_version, spark_builds[i].scala_version);
 		return sg_err_set(e, ERR_UNSUPPORTED, 0, "the Spark master at %s:%d runs a build sparkgate has "
 				  "no class table for (%s); supported builds: %s",
 				  c->master.addrs[c->master.current].host, c->master.addrs[c->master.current].port,
