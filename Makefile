@@ -1,4 +1,4 @@
-# sparkgate — plain GNU make.  Targets: all check unit asan fuzz bench install clean
+# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz install clean
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -55,6 +55,11 @@ asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
 
+# The unit suite under valgrind memcheck: any error or definite/indirect leak fails.
+valgrind: $(UNIT_BIN)
+	@UNIT_WRAPPER="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	  tests/run-unit.sh $(UNIT_BIN)
+
 # libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each (default 30).
 fuzz:
 	@tools/setup.sh >/dev/null
@@ -68,4 +73,4 @@ clean:
 install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
 
-.PHONY: all unit check asan fuzz clean install
+.PHONY: all unit check asan valgrind fuzz clean install
