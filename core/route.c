@@ -236,8 +236,10 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 	struct sg_err e = { 0 };
 	int rc = cluster_ask(&g->cluster, write_request, x, idempotent, a, &e);
 
-	if (rc == CLUSTER_WRITE_FAILED) {
+	if (rc == CLUSTER_WRITE_FAILED && x->err.status) {
 		send_error(g, rs, x->err.status, buf_str(&x->err.message));
+	} else if (rc == CLUSTER_WRITE_FAILED) {
+		send_error(g, rs, 500, "sparkgate could not write the request for the master.");
 	} else if (rc == ERR_IO || rc == ERR_TIMEOUT) {
 		master_unavailable(g, rs, a->maybe_delivered, &e, x->message == CLS_REQUEST_SUBMIT_DRIVER);
 	} else if (rc == ERR_UNSUPPORTED || rc == ERR_REMOTE) {
