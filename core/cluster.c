@@ -8,14 +8,6 @@
 
 #include "frame.h"
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -228,7 +220,7 @@ static int not_leader(const struct deploy_reply *r)
 int cluster_ask(struct cluster *c, cluster_write_fn write, void *arg, int idempotent,
 		struct cluster_answer *a, struct sg_err *e)
 {
-	int64_t deadline = now_ms() + c->master.timeout_ms;
+	int64_t deadline = master_now_ms() + c->master.timeout_ms;
 	size_t tried = 0;
 	int redetected = 0;
 
@@ -291,7 +283,7 @@ int cluster_ask(struct cluster *c, cluster_write_fn write, void *arg, int idempo
 		/* Not the leader: nothing was done there, so the next master may be asked. */
 		master_next(&c->master);
 		if (++tried % c->master.naddrs == 0) {
-			if (now_ms() + c->standby_wait_ms >= deadline)
+			if (master_now_ms() + c->standby_wait_ms >= deadline)
 				return 0;   /* no leader in time: Spark's own answer from a standby */
 			sleep_ms(c->standby_wait_ms);
 		}

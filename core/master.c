@@ -16,7 +16,7 @@
 #include "frame.h"
 #include "sasl.h"
 
-static int64_t now_ms(void)
+int64_t master_now_ms(void)
 {
 	struct timespec ts;
 
@@ -26,7 +26,7 @@ static int64_t now_ms(void)
 
 static int left_ms(int64_t deadline)
 {
-	int64_t l = deadline - now_ms();
+	int64_t l = deadline - master_now_ms();
 
 	return l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
 }
@@ -190,7 +190,7 @@ static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
 
 	for (size_t k = 0; k < m->naddrs; k++) {
 		size_t i = (m->current + k) % m->naddrs;
-		int64_t d = now_ms() + m->connect_timeout_ms;
+		int64_t d = master_now_ms() + m->connect_timeout_ms;
 
 		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
 		if (rc == 0) {
@@ -380,7 +380,7 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
 			struct master_answer *a, struct sg_err *e)
 {
-	int64_t deadline = now_ms() + m->timeout_ms;
+	int64_t deadline = master_now_ms() + m->timeout_ms;
 	uint64_t id;
 	size_t sent;
 	int rc;

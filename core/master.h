@@ -67,6 +67,9 @@ int master_set_secret(struct master *m, const char *secret);
  * the leader). */
 void master_next(struct master *m);
 
+/* The monotonic clock every deadline here is measured on, in milliseconds. */
+int64_t master_now_ms(void);
+
 /* "spark://h1:7077,h2:7077" form of the address list. */
 int master_url(const struct master *m, struct buf *out);
 
