@@ -218,7 +218,7 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 	rest_error_release(&x->err);
 	rest_error_init(&x->err);
 	driver_desc_init(&d);
-	struct submit_config cfg = { x->g->master_url, b };
+	struct submit_config cfg = { x->g->master_url, b, x->g->placeholder_names };
 	rc = rest_parse_create(x->rq->body, x->rq->body_len, spark_build_is_spark4(b), &x->cr, &x->err)
 	     || submit_build_driver(&x->cr, &cfg, &d, &x->err);
 	if (!rc && deploy_write_submit(out, b, &d))
@@ -409,7 +409,12 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 	int post = strcmp(rq->method, "POST") == 0;
 
-	if (rq->body_too_large) {
+	if (!rq->remote_user && !g->allow_anonymous) {
+		/* The web server should have refused this already (its config requires a login);
+		 * a server that lets it through is misconfigured, and must not open the API. */
+		send_error(g, rs, 403, "No authenticated user: the web server in front of sparkgate must "
+			   "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
+	} else if (rq->body_too_large) {
 		char msg[200];
 
 		snprintf(msg, sizeof(msg), "Request body of %zu bytes exceeds sparkgate's limit of %zu bytes.",

@@ -32,6 +32,8 @@ struct gateway {
 	struct cluster cluster;
 	char master_url[1024];     /* spark://h1:p1,h2:p2 */
 	size_t max_body;
+	int allow_anonymous;       /* serve requests without REMOTE_USER (default: refuse) */
+	const char *placeholder_names;   /* Spark 4 {{NAME}} values: see submit_config */
 };
 
 void response_init(struct response *rs);

@@ -190,7 +190,72 @@ static int parse_resources(const struct strmap *props, struct driver_desc *d, st
 	return 0;
 }
 
+static int name_allowed(const char *name, size_t len, const char *names)
+{
+	if (strcmp(names, "*") == 0)
+		return 1;
+	for (const char *p = names; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && memcmp(p, name, len) == 0)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+const char *submit_placeholder(const char *v, const char *names)
+{
+	/* StandaloneRestServer.replacePlaceHolder: case s"{{$name}}" if System.getenv(name) != null */
+	char name[256];
+	size_t len = strlen(v);
+	const char *value;
+
+	if (!names || len < 4 || len - 4 >= sizeof(name) || strncmp(v, "{{", 2) != 0
+	    || strcmp(v + len - 2, "}}") != 0)
+		return v;
+	memcpy(name, v + 2, len - 4);
+	name[len - 4] = '\0';
+	if (!name_allowed(name, len - 4, names) || !(value = getenv(name)))
+		return v;
+	return value;
+}
+
+static int replace_placeholders(const struct strmap *in, const char *names, struct strmap *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < in->len && !rc; i++)
+		rc = strmap_set(out, in->keys[i], submit_placeholder(in->values[i], names));
+	return rc;
+}
+
+static int build_driver(const struct create_request *r, const struct submit_config *cfg,
+			struct driver_desc *d, struct rest_error *err);
+
 int submit_build_driver(const struct create_request *r, const struct submit_config *cfg,
+			struct driver_desc *d, struct rest_error *err)
+{
+	struct create_request replaced;
+	int rc;
+
+	if (!cfg->placeholder_names || !spark_build_is_spark4(cfg->build))
+		return build_driver(r, cfg, d, err);
+	/* Spark 4 replaces before any property is looked up (but after validation). */
+	replaced = *r;
+	strmap_init(&replaced.spark_properties);
+	strmap_init(&replaced.environment);
+	if (replace_placeholders(&r->spark_properties, cfg->placeholder_names, &replaced.spark_properties)
+	    || replace_placeholders(&r->environment, cfg->placeholder_names, &replaced.environment))
+		rc = rest_fail(err, 500, "out of memory");
+	else
+		rc = build_driver(&replaced, cfg, d, err);
+	strmap_release(&replaced.spark_properties);
+	strmap_release(&replaced.environment);
+	return rc;
+}
+
+static int build_driver(const struct create_request *r, const struct submit_config *cfg,
 			struct driver_desc *d, struct rest_error *err)
 {
 	const struct strmap *props = &r->spark_properties;

@@ -19,14 +19,24 @@
 
 #define SPARKGATE_VERSION "0.1.0"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 static int log_level = 1;   /* 0 error, 1 info, 2 debug */
+static const char *log_file;
 
+/* SIGTERM/SIGINT: the request in flight is finished (the master client retries
+ * interrupted system calls), then the accept loop ends. */
 static void on_term(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 	FCGX_ShutdownPending();
+}
+
+/* SIGHUP: acted on before the next request (see reload()). */
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
 }
 
 static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,6 +59,17 @@ static void logf_(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* --log-file: stderr itself is pointed at the file, so anything written there lands in it. */
+static int open_log(void)
+{
+	if (!log_file)
+		return 0;
+	if (!freopen(log_file, "a", stderr))
+		return -1;
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -59,8 +80,8 @@ static void usage(FILE *f)
 "\n"
 "  -m, --master URL          master(s) to submit to (required)\n"
 "  -l, --listen ADDR         own FastCGI socket: HOST:PORT, :PORT or a unix socket path;\n"
-"                            default: the socket the web server passes on stdin, or one\n"
-"                            plain CGI request when stdin is not a socket\n"
+"                            default: a socket from systemd (LISTEN_FDS), else the socket\n"
+"                            the web server passes on stdin, else one plain CGI request\n"
 "  -s, --spark-version V     pin the master's Spark build instead of detecting it on each\n"
 "                            connection: VERSION or VERSION_SCALA (known:");
 	for (size_t i = 0; i < spark_nbuilds; i++)
@@ -72,9 +93,19 @@ static void usage(FILE *f)
 "      --connect-timeout S   limit for connecting to the master (3)\n"
 "  -b, --max-body BYTES      largest request body accepted; larger gets 413 (1048576)\n"
 "      --backlog N           listen backlog with --listen (128)\n"
-"      --log-level LEVEL     error, info (default) or debug; logs go to stderr\n"
+"      --anonymous MODE      refuse (default) or allow requests the web server did not\n"
+"                            authenticate (no REMOTE_USER); refused ones get 403\n"
+"      --env-placeholders L  Spark 4 masters: which of sparkgate's environment variables a\n"
+"                            property or environment value \"{{NAME}}\" may name: all\n"
+"                            (default, like Spark 4's own server), none, or NAME,NAME,...\n"
+"      --log-level LEVEL     error, info (default) or debug\n"
+"      --log-file PATH       append logs to PATH instead of stderr (which web servers put\n"
+"                            in their error log); reopened on SIGHUP\n"
 "  -h, --help                this text\n"
-"  -V, --version             print the version\n");
+"  -V, --version             print the version\n"
+"\n"
+"Signals: SIGTERM finishes the request in flight, then exits.  SIGHUP, before the next\n"
+"request, reopens --log-file, re-reads --secret-file and reconnects to the master.\n");
 }
 
 struct fcgi_ctx {
@@ -203,6 +234,40 @@ static int read_secret(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* SIGHUP, acted on between requests: new log file, new secret, and a fresh connection
+ * (which detects the master's build again). */
+static void reload(struct gateway *g, const char *secret_file)
+{
+	reload_requested = 0;
+	if (open_log())
+		return;   /* stderr is gone; nothing useful left to say */
+	if (secret_file) {
+		char secret[4096];
+
+		if (read_secret(secret_file, secret, sizeof(secret)) == 0)
+			master_set_secret(&g->cluster.master, secret);
+		else
+			logf_(0, "SIGHUP: keeping the previous secret");
+		explicit_bzero(secret, sizeof(secret));
+	}
+	master_close(&g->cluster.master);
+	logf_(1, "SIGHUP: %smaster connection reset%s", log_file ? "log reopened, " : "",
+	      secret_file ? ", secret re-read" : "");
+}
+
+/* systemd socket activation (sd_listen_fds(3)): one listening socket as fd 3. */
+static int systemd_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid() || strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -210,15 +275,17 @@ int main(int argc, char **argv)
 		{ "spark-version", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 't' },
 		{ "connect-timeout", required_argument, NULL, 'c' }, { "max-body", required_argument, NULL, 'b' },
 		{ "backlog", required_argument, NULL, 'B' }, { "log-level", required_argument, NULL, 'L' },
-		{ "secret-file", required_argument, NULL, 'S' },
+		{ "secret-file", required_argument, NULL, 'S' }, { "anonymous", required_argument, NULL, 'A' },
+		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
+	const char *placeholders = "*";
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
 	struct gateway g;
 	struct sg_err e = { 0 };
 	struct sigaction sa;
-	int opt, sock = 0;
+	int opt, sock = 0, allow_anonymous = 0, from_systemd = 0;
 
 	while ((opt = getopt_long(argc, argv, "m:l:s:t:b:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -226,6 +293,7 @@ int main(int argc, char **argv)
 		case 'l': listen_addr = optarg; break;
 		case 's': version = optarg; break;
 		case 'S': secret_file = optarg; break;
+		case 'F': log_file = optarg; break;
 		case 't':
 			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
 				goto bad;
@@ -248,6 +316,17 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "debug") == 0) log_level = 2;
 			else goto bad;
 			break;
+		case 'A':
+			if (strcmp(optarg, "refuse") == 0) allow_anonymous = 0;
+			else if (strcmp(optarg, "allow") == 0) allow_anonymous = 1;
+			else goto bad;
+			break;
+		case 'E':
+			if (strcmp(optarg, "all") == 0) placeholders = "*";
+			else if (strcmp(optarg, "none") == 0) placeholders = NULL;
+			else if (*optarg && !strpbrk(optarg, "{}*= ")) placeholders = optarg;
+			else goto bad;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sparkgate %s\n", SPARKGATE_VERSION); return 0;
 		default:
@@ -258,6 +337,10 @@ int main(int argc, char **argv)
 	if (optind != argc || !master_arg) {
 		fprintf(stderr, "sparkgate: %s\n", master_arg ? "unexpected argument" : "--master is required");
 		usage(stderr);
+		return 2;
+	}
+	if (open_log()) {
+		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;
 	}
 	memset(&g, 0, sizeof(g));
@@ -283,6 +366,8 @@ int main(int argc, char **argv)
 	g.cluster.master.timeout_ms = (int)timeout_s * 1000;
 	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;
 	g.max_body = max_body;
+	g.allow_anonymous = allow_anonymous;
+	g.placeholder_names = placeholders;
 	{
 		struct buf u = BUF_INIT(sizeof(g.master_url) - 1);
 
@@ -298,7 +383,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_term;   /* no SA_RESTART: accept() must return */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;  /* acted on between requests; nothing needs interrupting */
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
 	sigaction(SIGPIPE, &sa, NULL);
 
 	if (FCGX_Init() != 0) {
@@ -311,6 +400,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sparkgate: cannot listen on %s: %s\n", listen_addr, strerror(errno));
 			return 1;
 		}
+	} else if ((sock = systemd_socket()) >= 0) {
+		from_systemd = 1;
+	} else {
+		sock = 0;
 	}
 
 	struct adapted ad;
@@ -321,7 +414,7 @@ int main(int argc, char **argv)
 	adapted_init(&ad, max_body);
 	response_init(&rs);
 
-	if (!listen_addr && FCGX_IsCGI()) {
+	if (!listen_addr && !from_systemd && FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
 		serve_one(&g, &ad, &rs, &out, cgi_param, cgi_read, NULL, ++seq);
 		fwrite(out.data, 1, out.len, stdout);
@@ -329,12 +422,15 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		FCGX_InitRequest(&req, sock, 0);
-		logf_(1, "serving for %s (Spark build: %s%s%s)%s%s", g.master_url, pinned ? pinned->spark_version : "detected",
-		      pinned ? "_" : "", pinned ? pinned->scala_version : "", listen_addr ? " on " : "",
-		      listen_addr ? listen_addr : "");
+		logf_(1, "serving for %s (Spark build: %s%s%s)%s%s%s%s", g.master_url,
+		      pinned ? pinned->spark_version : "detected", pinned ? "_" : "", pinned ? pinned->scala_version : "",
+		      listen_addr ? " on " : "", listen_addr ? listen_addr : "", from_systemd ? " on systemd's socket" : "",
+		      allow_anonymous ? "; anonymous requests allowed" : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
 			struct fcgi_ctx ctx = { &req };
 
+			if (reload_requested)
+				reload(&g, secret_file);
 			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
 			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
 			FCGX_Finish_r(&req);
@@ -347,7 +443,9 @@ int main(int argc, char **argv)
 	cluster_release(&g.cluster);
 	return 0;
 bad:
-	fprintf(stderr, "sparkgate: bad value for --%s: %s\n", opts[0].name ? "option" : "", optarg);
+	for (const struct option *o = opts; o->name; o++)
+		if (o->val == opt)
+			fprintf(stderr, "sparkgate: bad value for --%s: %s\n", o->name, optarg);
 	usage(stderr);
 	return 2;
 }

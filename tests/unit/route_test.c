@@ -1,0 +1,130 @@
+/* The gateway's own decisions, with no master to reach: who may use it at all (REMOTE_USER
+ * and --anonymous), and Spark 4's "{{NAME}}" placeholders in a create request. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/rest.h"
+#include "../../core/route.h"
+#include "../../core/submit.h"
+#include "t.h"
+
+/* A master address nothing listens on: every request that reaches for the master gets 503. */
+static void gateway_without_master(struct gateway *g)
+{
+	struct sg_err e = { 0 };
+
+	memset(g, 0, sizeof(*g));
+	CHECK(cluster_init(&g->cluster, "spark://127.0.0.1:1", spark_build_find("3.5.9"), &e) == 0, "%s", e.msg);
+	g->cluster.master.timeout_ms = 500;
+	g->cluster.master.connect_timeout_ms = 500;
+	g->max_body = 1 << 20;
+	strcpy(g->master_url, "spark://127.0.0.1:1");
+}
+
+static void test_anonymous(void)
+{
+	struct gateway g;
+	struct response rs;
+	struct request rq = { .method = "GET", .path = "/v1/submissions/status/driver-1", .body = "",
+			      .remote_addr = "127.0.0.1" };
+
+	gateway_without_master(&g);
+	response_init(&rs);
+
+	/* Default: no REMOTE_USER, refused before anything else, even before an unknown path. */
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.status == 403, "status %d", rs.status);
+	CHECK(strstr(buf_str(&rs.body), "\"action\" : \"ErrorResponse\"") != NULL, "%s", buf_str(&rs.body));
+	CHECK(strstr(buf_str(&rs.body), "No authenticated user") != NULL, "%s", buf_str(&rs.body));
+	rq.path = "/nowhere";
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.status == 403, "unknown path status %d", rs.status);
+
+	/* A user: the request goes on (to a master that is not there). */
+	rq.path = "/v1/submissions/status/driver-1";
+	rq.remote_user = "alice";
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.status == 503, "with user: status %d %s", rs.status, buf_str(&rs.body));
+
+	/* --anonymous allow: the same without a user. */
+	rq.remote_user = NULL;
+	g.allow_anonymous = 1;
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.status == 503, "anonymous allowed: status %d", rs.status);
+
+	response_release(&rs);
+	cluster_release(&g.cluster);
+}
+
+static void test_placeholder_values(void)
+{
+	setenv("SG_T_MEM", "768m", 1);
+	setenv("SG_T_SECRET", "s3cret", 1);
+	unsetenv("SG_T_UNSET");
+	CHECK_STR(submit_placeholder("{{SG_T_MEM}}", "*"), "768m");
+	CHECK_STR(submit_placeholder("{{SG_T_MEM}}", "SG_T_MEM"), "768m");
+	CHECK_STR(submit_placeholder("{{SG_T_MEM}}", "A,SG_T_MEM,B"), "768m");
+	/* Not allowed, not set, not exactly the whole value, or replacement off: kept as sent. */
+	CHECK_STR(submit_placeholder("{{SG_T_SECRET}}", "SG_T_MEM"), "{{SG_T_SECRET}}");
+	CHECK_STR(submit_placeholder("{{SG_T_SECRET}}", "SG_T_SECRETX,SG_T_SECRE"), "{{SG_T_SECRET}}");
+	CHECK_STR(submit_placeholder("{{SG_T_UNSET}}", "*"), "{{SG_T_UNSET}}");
+	CHECK_STR(submit_placeholder(" {{SG_T_MEM}}", "*"), " {{SG_T_MEM}}");
+	CHECK_STR(submit_placeholder("{{SG_T_MEM}}x", "*"), "{{SG_T_MEM}}x");
+	CHECK_STR(submit_placeholder("{{SG_T_MEM}}", NULL), "{{SG_T_MEM}}");
+	CHECK_STR(submit_placeholder("{{}}", "*"), "{{}}");
+	CHECK_STR(submit_placeholder("{}", "*"), "{}");
+}
+
+static int has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The whole create: Spark 4 replaces property values (before spark.driver.memory is read)
+ * and environment values, never keys or appArgs; Spark 3.5 replaces nothing. */
+static void test_placeholders_in_create(void)
+{
+	static const char body[] =
+		"{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"file:/x.jar\",\"mainClass\":\"M\","
+		"\"clientSparkVersion\":\"4.3.0\",\"appArgs\":[\"{{SG_T_MEM}}\"],"
+		"\"sparkProperties\":{\"spark.app.name\":\"a\",\"spark.executor.cores\":\"{{SG_T_MEM}}\","
+		"\"{{SG_T_MEM}}\":\"k\"},\"environmentVariables\":{\"PW\":\"{{SG_T_SECRET}}\"}}";
+	const char *builds[] = { "4.3.0", "3.5.9" };
+
+	for (int i = 0; i < 2; i++) {
+		const struct spark_build *b = spark_build_find(builds[i]);
+		int spark4 = spark_build_is_spark4(b);
+		struct create_request cr;
+		struct rest_error err;
+		struct driver_desc d;
+		struct submit_config cfg = { "spark://m:7077", b, "*" };
+
+		create_request_init(&cr);
+		rest_error_init(&err);
+		driver_desc_init(&d);
+		CHECK(rest_parse_create(body, sizeof(body) - 1, spark4, &cr, &err) == 0, "%s", buf_str(&err.message));
+		CHECK(submit_build_driver(&cr, &cfg, &d, &err) == 0, "%s", buf_str(&err.message));
+		CHECK(has(&d.java_opts, spark4 ? "-Dspark.executor.cores=768m" : "-Dspark.executor.cores={{SG_T_MEM}}"),
+		      "%s: executor cores", builds[i]);
+		CHECK(has(&d.java_opts, "-D{{SG_T_MEM}}=k"), "%s: keys are never replaced", builds[i]);
+		CHECK(has(&d.arguments, "{{SG_T_MEM}}"), "%s: appArgs are never replaced", builds[i]);
+		CHECK_STR(strmap_get(&d.environment, "PW"), spark4 ? "s3cret" : "{{SG_T_SECRET}}");
+		driver_desc_release(&d);
+		rest_error_release(&err);
+		create_request_release(&cr);
+	}
+}
+
+int main(void)
+{
+	test_anonymous();
+	test_placeholder_values();
+	test_placeholders_in_create();
+	return t_done("route_test");
+}
