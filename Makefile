@@ -72,5 +72,6 @@ clean:
 
 install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
+	install -D -m 644 doc/sparkgate.8 $(DESTDIR)$(PREFIX)/share/man/man8/sparkgate.8
 
 .PHONY: all unit check asan valgrind fuzz clean install

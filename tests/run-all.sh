@@ -15,7 +15,8 @@ suites=("unit|tests/run-unit.sh $build/tests/*_test"
         "e2e|python3 tests/it/test_e2e.py"
         "versions|python3 tests/it/test_versions.py"
         "ha|python3 tests/it/test_ha.py"
-        "auth|python3 tests/it/test_auth.py")
+        "auth|python3 tests/it/test_auth.py"
+        "web|python3 tests/it/test_web.py")
 for s in "${suites[@]}"; do
   name=${s%%|*}
   out=$(eval "${s#*|}" 2>&1); rc=$?

@@ -13,7 +13,8 @@ set -euo pipefail
 DEFAULT_BUILD="3.5.9_2.12"
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
-              libsasl2-modules lighttpd spawn-fcgi zookeeper maven valgrind curl procps psmisc)
+              libsasl2-modules lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
+              apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc)
 
 need_apt=()
 apt=1
@@ -30,8 +31,10 @@ if ((${#need_apt[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # lighttpd's package starts a system instance on :80; we never use it.
-  $SUDO systemctl disable --now lighttpd >/dev/null 2>&1 || service lighttpd stop >/dev/null 2>&1 || true
+  # lighttpd's and apache2's packages start system instances on :80; we never use them.
+  for s in lighttpd apache2; do
+    $SUDO systemctl disable --now $s >/dev/null 2>&1 || $SUDO service $s stop >/dev/null 2>&1 || true
+  done
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

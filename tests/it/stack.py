@@ -4,8 +4,10 @@ ports.  Used by the integration tests and by deploy/run-local.  Everything start
 runs in its own process group and is torn down by Stack.stop()."""
 import json
 import os
+import base64
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -62,6 +64,7 @@ class Stack:
         self.rest_port = free_port() if rest_reference else None
         self.worker_ui = free_port()
         self.procs = {}
+        self.ca_file = None            # certificate https requests trust
 
     # -- processes ---------------------------------------------------------------------
     def _start(self, name, argv, env=None):
@@ -127,11 +130,11 @@ class Stack:
         return {"SPARKGATE_HTTP_HOST": "127.0.0.1", "SPARKGATE_HTTP_PORT": str(self.http_port),
                 "SPARKGATE_BIN": self.sparkgate,
                 "SPARKGATE_MASTER": self.sparkgate_master or "spark://127.0.0.1:%d" % self.master_port,
-                "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 " + self.sparkgate_args).strip(),
+                "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 --anonymous allow " + self.sparkgate_args).strip(),
                 "SPARKGATE_RUNDIR": self.work}
 
     def start_web(self):
-        self._start("lighttpd", ["lighttpd", "-D", "-f", os.path.join(ROOT, "lighttpd.conf")],
+        self._start("lighttpd", ["lighttpd", "-D", "-f", os.path.join(ROOT, "tests", "it", "lighttpd-open.conf")],
                     self.lighttpd_env())
         wait_for("lighttpd", lambda: self.http("GET", "/v1/submissions/status/none", timeout=5)[0] in (200, 503, 504), 30)
 
@@ -142,21 +145,26 @@ class Stack:
         return self
 
     def stop(self):
-        for name in ("lighttpd", "worker", "master", "master2", "zookeeper"):
+        for name in [n for n in self.procs if n.startswith(("lighttpd", "apache", "sparkgate"))] + [
+                "worker", "master", "master2", "zookeeper"]:
             self._kill(name)
         for name in list(self.procs):
             self._kill(name)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def http(self, method, path, body=None, port=None, timeout=20, headers=None):
-        """Returns (status, parsed JSON or raw text, headers)."""
-        url = "http://127.0.0.1:%d%s" % (port or self.http_port, path)
+    def http(self, method, path, body=None, port=None, timeout=20, headers=None, auth=None, scheme="http"):
+        """Returns (status, parsed JSON or raw text, headers).  auth: (user, password) for
+        HTTP Basic; https trusts self.ca_file."""
+        url = "%s://127.0.0.1:%d%s" % (scheme, port or self.http_port, path)
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if data is not None and "Content-Type" not in (headers or {}):
             req.add_header("Content-Type", "application/json")
+        if auth:
+            req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
+        ctx = ssl.create_default_context(cafile=self.ca_file) if scheme == "https" else None
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
                 raw, status, hdrs = r.read(), r.status, r.headers
         except urllib.error.HTTPError as e:
             raw, status, hdrs = e.read(), e.code, e.headers

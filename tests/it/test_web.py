@@ -1,0 +1,329 @@
+"""sparkgate as users deploy it: the files under deploy/ run unchanged (only their settings
+blocks edited) on real Apache 2.4 + mod_fcgid, lighttpd spawning sparkgate, lighttpd with
+sparkgate on its own socket (--listen, spawn-fcgi, systemd socket activation), lighttpd
+with TLS, and plain CGI; each against a real Spark master and worker.  Each server does
+create -> status -> kill as an authenticated user and refuses an unauthenticated one.
+Also: sparkgate's own refusal when a server passes no user, SIGTERM with a request in
+flight, SIGHUP and --log-file, the man page and `make install`.
+Ends with "web: N passed, N failed"."""
+import glob
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
+import web  # noqa: E402
+from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
+
+TESTS = []
+ALICE = ("alice", web.USERS["alice"])
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def log_of(name):
+    return open(os.path.join(E.C.work, name + ".log"), errors="replace").read()
+
+
+def cycle(port, user=ALICE, scheme="http", log=None):
+    """create -> status -> kill -> KILLED as user; an anonymous and a wrong-password
+    request are refused by the web server with 401 before sparkgate sees them."""
+    s = E.C.s
+    path = "/v1/submissions/status/driver-20000101000000-0000"
+    st, body, hdrs = s.http("GET", path, port=port, scheme=scheme)
+    assert st == 401 and "Basic" in (hdrs.get("WWW-Authenticate") or ""), (st, body)
+    st, body, _ = s.http("GET", path, port=port, scheme=scheme, auth=(user[0], "wrong"))
+    assert st == 401, (st, body)
+    out = os.path.join(E.C.work, "cycle-%d.txt" % port)
+    st, js, hdrs = s.http("POST", "/v1/submissions/create", E.create_body(out, 60, 0), port=port, scheme=scheme,
+                          auth=user)
+    assert st == 200 and js["success"] is True, (st, js)
+    assert hdrs["Content-Type"] == "application/json;charset=utf-8", hdrs["Content-Type"]
+    sid = js["submissionId"]
+    st, js, _ = s.http("GET", "/v1/submissions/status/" + sid, port=port, scheme=scheme, auth=user)
+    assert st == 200 and js["success"] is True and js["driverState"] in ("SUBMITTED", "RUNNING"), (st, js)
+    st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"", port=port, scheme=scheme, auth=user)
+    assert st == 200 and js["success"] is True, (st, js)
+
+    def killed():
+        st, js, _ = s.http("GET", "/v1/submissions/status/" + sid, port=port, scheme=scheme, auth=user)
+        return st == 200 and js["driverState"] == "KILLED"
+    wait_for("driver %s KILLED" % sid, killed, 60, 0.5)
+    if log:  # the user the web server authenticated reached sparkgate and its log
+        text = log_of(log)
+        assert re.search(r"POST /v1/submissions/create -> 200 .* user=%s .*id=%s" % (user[0], sid), text), text[-2000:]
+    return sid
+
+
+def sparkgate_listening(name, sock, extra=(), launcher=()):
+    """sparkgate on its own (not started by a web server), on unix socket sock."""
+    s = E.C.s
+    argv = list(launcher) + [s.sparkgate] + web.sparkgate_args(s).split() + list(extra)
+    p = s._start(name, argv)
+    wait_for(name + " socket", lambda: os.path.exists(sock), 20)
+    os.chmod(sock, 0o666)   # lighttpd runs as www-data
+    return p
+
+
+@test
+def apache_mod_fcgid():
+    port = web.apache(E.C.s)
+    cycle(port, log="apache")
+    # Several sparkgate processes, each with its own master connection, serve concurrent
+    # requests without getting in each other's way.
+    results, lock = [], threading.Lock()
+
+    def worker(i):
+        for j in range(6):
+            r = E.C.s.http("GET", "/v1/submissions/status/driver-x%d-%d" % (i, j), port=port, auth=ALICE)
+            with lock:
+                results.append((r[0], r[1].get("success") if isinstance(r[1], dict) else r[1]))
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count((200, False)) == 48, results
+    pids = set(re.findall(r"sparkgate\[(\d+)\] info: req=\d+ GET /v1/submissions/status/driver-x", log_of("apache")))
+    print("     apache: 48 concurrent status requests served by %d sparkgate processes" % len(pids))
+    assert len(pids) >= 2, "mod_fcgid ran one process only"
+
+
+@test
+def lighttpd_spawns_sparkgate():
+    port = web.lighttpd_fastcgi(E.C.s)
+    cycle(port, log="lighttpd-fcgi")
+
+
+@test
+def lighttpd_external_socket_with_listen():
+    sock = os.path.join(E.C.work, "listen.sock")
+    sparkgate_listening("sparkgate-listen", sock, ["--listen", sock])
+    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-ext")
+    cycle(port, log="sparkgate-listen")
+
+
+@test
+def lighttpd_external_socket_with_spawn_fcgi():
+    sock = os.path.join(E.C.work, "spawn.sock")
+    sparkgate_listening("sparkgate-spawn", sock, launcher=["spawn-fcgi", "-n", "-s", sock, "-M", "0666", "--"])
+    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-spawn")
+    cycle(port, log="sparkgate-spawn")
+
+
+@test
+def systemd_socket_activation():
+    unit_dir = os.path.join(E.C.work, "systemd")
+    os.makedirs(unit_dir, exist_ok=True)
+    for f in glob.glob(os.path.join(web.DEPLOY, "systemd", "*")):
+        text = open(f).read().replace("/usr/local/bin/sparkgate", E.C.s.sparkgate)
+        open(os.path.join(unit_dir, os.path.basename(f)), "w").write(text)
+    units = sorted(glob.glob(os.path.join(unit_dir, "*")))
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0, p.stdout
+    # The socket handed over as systemd does it (LISTEN_FDS, fd 3).
+    sock = os.path.join(E.C.work, "activated.sock")
+    sparkgate_listening("sparkgate-systemd", sock, launcher=["systemd-socket-activate", "-l", sock])
+    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-systemd")
+    cycle(port, log="sparkgate-systemd")
+    assert "on systemd's socket" in log_of("sparkgate-systemd")
+
+
+@test
+def lighttpd_tls():
+    pem, crt = web.self_signed(E.C.work)
+    E.C.s.ca_file = crt
+    sock = os.path.join(E.C.work, "tls.sock")
+    sparkgate_listening("sparkgate-tls", sock, ["--listen", sock])
+    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-tls", tls_pem=pem)
+    cycle(port, scheme="https", log="sparkgate-tls")
+    try:  # the port speaks only TLS
+        st = E.C.s.http("GET", "/v1/submissions/status/x", port=port, auth=ALICE, timeout=5)[0]
+    except Exception:
+        st = None
+    assert st in (None, 400), st
+
+
+@test
+def plain_cgi():
+    port = web.lighttpd_cgi(E.C.s)
+    cycle(port, log="lighttpd-cgi")
+    # one process per request: the log shows each exit
+    assert log_of("lighttpd-cgi").count("req=1 ") >= 4
+
+
+@test
+def shipped_files_load_into_stock_debian_servers():
+    """The drop-in files against Debian's own /etc/lighttpd/lighttpd.conf."""
+    pem, _ = web.self_signed(E.C.work)
+    tls = web.settings("lighttpd-tls.conf", os.path.join(E.C.work, "stock-tls.conf"), {"sparkgate_tls_pem": pem})
+    for name in ("lighttpd.conf", "lighttpd-external.conf", "lighttpd-cgi.conf"):
+        conf = web.settings(name, os.path.join(E.C.work, "stock-" + name),
+                            {"sparkgate_bin": E.C.s.sparkgate} if name == "lighttpd.conf" else {})
+        top = os.path.join(E.C.work, "stock-top-" + name)
+        with open(top, "w") as f:
+            f.write('include "/etc/lighttpd/lighttpd.conf"\ninclude "%s"\n' % conf)
+            f.write('include "%s"\n' % tls)
+        p = subprocess.run(["lighttpd", "-tt", "-f", top], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert p.returncode == 0 and "rror" not in p.stdout, (name, p.stdout)
+    p = subprocess.run(["sh", "-n", os.path.join(web.DEPLOY, "sparkgate.cgi")])
+    assert p.returncode == 0
+
+
+@test
+def server_without_login_is_refused_by_sparkgate():
+    """A web server configured without authentication: sparkgate itself refuses (403)."""
+    sock = os.path.join(E.C.work, "nologin.sock")
+    sparkgate_listening("sparkgate-nologin", sock, ["--listen", sock])
+    port = free_port()
+    conf = web.lighttpd_base(E.C.s, "lighttpd-nologin", port, [], extra=(
+        'server.modules += ( "mod_fastcgi" )\nfastcgi.server = ( "/" => (( "socket" => "%s", '
+        '"check-local" => "disable" )))\n' % sock))
+    E.C.s._start("lighttpd-nologin", ["lighttpd", "-D", "-f", conf])
+    wait_for("lighttpd-nologin", lambda: E.C.s.http("GET", "/", port=port, timeout=5)[0] == 403, 30)
+    for method, path, body in (("GET", "/v1/submissions/status/driver-x", None),
+                               ("POST", "/v1/submissions/create", E.create_body("/dev/null")),
+                               ("POST", "/v1/submissions/kill/driver-x", b"")):
+        st, js, _ = E.C.s.http(method, path, body, port=port)
+        assert st == 403 and js["action"] == "ErrorResponse" and "No authenticated user" in js["message"], (st, js)
+    assert "user=- " in log_of("sparkgate-nologin")
+
+
+class SilentMaster:
+    """Accepts connections and never answers: a request to it stays in flight."""
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@test
+def sigterm_finishes_the_request_in_flight():
+    m = SilentMaster()
+    sock = os.path.join(E.C.work, "term.sock")
+    p = E.C.s._start("sparkgate-term", [E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % m.port,
+                                        "--spark-version", "3.5.9", "--timeout", "3", "--anonymous", "allow",
+                                        "--listen", sock])
+    wait_for("socket", lambda: os.path.exists(sock), 20)
+    os.chmod(sock, 0o666)
+    port = free_port()
+    conf = web.lighttpd_base(E.C.s, "lighttpd-term", port, [], extra=(
+        'server.modules += ( "mod_fastcgi" )\nfastcgi.server = ( "/" => (( "socket" => "%s", '
+        '"check-local" => "disable" )))\n' % sock))
+    E.C.s._start("lighttpd-term", ["lighttpd", "-D", "-f", conf])
+    wait_for("lighttpd-term", lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, 30)
+    answer = {}
+    t0 = time.time()
+    th = threading.Thread(target=lambda: answer.update(r=E.C.s.http("GET", "/v1/submissions/status/driver-1",
+                                                                     port=port, timeout=20)))
+    th.start()
+    wait_for("request in flight", lambda: len(m.conns) > 0, 10, 0.05)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    th.join(20)
+    m.close()
+    st, js, _ = answer["r"]
+    # the in-flight request got its full answer (the master's timeout), not a reset
+    assert st == 504 and js["action"] == "ErrorResponse", (st, js)
+    assert p.wait(10) == 0 and time.time() - t0 < 10
+    assert "stopping after 1 requests" in log_of("sparkgate-term")
+
+
+@test
+def sighup_reopens_the_log_file():
+    sock = os.path.join(E.C.work, "hup.sock")
+    logfile = os.path.join(E.C.work, "hup.log")
+    p = sparkgate_listening("sparkgate-hup", sock, ["--listen", sock, "--log-file", logfile])
+    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-hup")
+    st, _, _ = E.C.s.http("GET", "/v1/submissions/status/driver-before", port=port, auth=ALICE)
+    assert st == 200
+    os.rename(logfile, logfile + ".1")   # what logrotate does
+    p.send_signal(signal.SIGHUP)
+    st, _, _ = E.C.s.http("GET", "/v1/submissions/status/driver-after", port=port, auth=ALICE)
+    assert st == 200
+    old, new = open(logfile + ".1").read(), open(logfile).read()
+    assert "driver-before" in old and "driver-after" not in old, old
+    assert "SIGHUP: log reopened" in new and "driver-after" in new and "user=alice" in new, new
+    assert p.poll() is None
+
+
+@test
+def man_page_and_make_install():
+    dest = os.path.join(E.C.work, "destdir")
+    p = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=/usr/local"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0, p.stdout
+    man = os.path.join(dest, "usr/local/share/man/man8/sparkgate.8")
+    assert os.access(os.path.join(dest, "usr/local/bin/sparkgate"), os.X_OK) and os.path.exists(man)
+    p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", man], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0 and not p.stdout.strip(), p.stdout
+    text = open(man).read().replace("\\-", "-")
+    helptext = subprocess.run([E.C.s.sparkgate, "--help"], stdout=subprocess.PIPE, text=True).stdout
+    options = set(re.findall(r"--[a-z][a-z-]+", helptext))
+    missing = sorted(o for o in options if o not in text)
+    assert len(options) >= 14 and not missing, missing
+
+
+def main():
+    only = sys.argv[1:]
+    E.C.work = tempfile.mkdtemp(prefix="sparkgate-web-")
+    passed = failed = 0
+    t0 = time.time()
+    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    try:
+        E.C.jar = E.build_app(E.C.work)
+        E.C.s.start_master()
+        E.C.s.start_worker()
+        print("stack up in %.1fs (master %d, logs %s)" % (time.time() - t0, E.C.s.master_port, E.C.work), flush=True)
+        for fn in TESTS:
+            if only and fn.__name__ not in only:
+                continue
+            t = time.time()
+            try:
+                fn()
+                passed += 1
+                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
+    except Exception:
+        failed += 1
+        print("FAIL stack setup\n%s" % traceback.format_exc(), flush=True)
+    finally:
+        E.C.s.stop()
+    print("web: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The shipped web-server configurations (deploy/), run for real by the tests.
+
+Each shipped file has a "settings" block of `var.NAME = ...` lines (lighttpd), `Define`
+lines (Apache) or `NAME=...` lines (the CGI wrapper); an operator edits exactly those.
+settings() does the same edit and fails if a setting the test needs is not in the file,
+so the tests always run the files users get.  Everything listens on 127.0.0.1."""
+import os
+import re
+import shutil
+import subprocess
+
+from stack import ROOT, free_port, wait_for
+
+DEPLOY = os.path.join(ROOT, "deploy")
+USERS = {"alice": "alice-pw", "bob": "bob-pw"}
+
+
+def settings(src, dst, values, style="lighttpd"):
+    """Copies deploy file src to dst with the given settings changed."""
+    with open(os.path.join(DEPLOY, src)) as f:
+        text = f.read()
+    for name, value in values.items():
+        if style == "lighttpd":
+            pat, rep = r'^var\.%s\s*=.*$' % re.escape(name), 'var.%s = %s' % (name, lighttpd_value(value))
+        else:  # shell
+            pat, rep = r'^%s=.*$' % re.escape(name), "%s='%s'" % (name, value)
+        text, n = re.subn(pat, lambda _m: rep, text, flags=re.M)
+        assert n == 1, "setting %s not found once in deploy/%s" % (name, src)
+    with open(dst, "w") as f:
+        f.write(text)
+    return dst
+
+
+def lighttpd_value(v):
+    return str(v) if isinstance(v, int) else '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def htpasswd(work):
+    path = os.path.join(work, "htpasswd")
+    for i, (user, pw) in enumerate(USERS.items()):
+        subprocess.run(["htpasswd", "-B", "-b"] + ([] if i else ["-c"]) + [path, user, pw], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(path, 0o644)
+    return path
+
+
+def private_binary(stack):
+    """A copy of sparkgate in the (world-readable) work folder: Apache runs it as
+    www-data, which may not be able to reach the checkout (e.g. under /root)."""
+    os.chmod(stack.work, 0o755)
+    dst = os.path.join(stack.work, "bin", "sparkgate")
+    if not os.path.exists(dst):
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(stack.sparkgate, dst)
+        os.chmod(dst, 0o755)
+    return dst
+
+
+def sparkgate_options(stack, extra=""):
+    """sparkgate's options other than --master."""
+    return ("--timeout 5 --connect-timeout 2 %s %s" % (stack.sparkgate_args, extra)).strip()
+
+
+def sparkgate_args(stack, extra=""):
+    return "--master spark://127.0.0.1:%d %s" % (stack.master_port, sparkgate_options(stack, extra))
+
+
+def lighttpd_base(stack, name, port, includes, extra=""):
+    """A whole lighttpd server on 127.0.0.1:port that includes the given config files."""
+    conf = os.path.join(stack.work, name + "-server.conf")
+    with open(conf, "w") as f:
+        f.write('server.bind = "127.0.0.1"\nserver.port = %d\n' % port)
+        f.write('server.document-root = "%s"\n' % stack.work)
+        f.write('server.tag = "sparkgate-test"\n')
+        if os.getuid() == 0:  # as Debian's lighttpd runs: not as root
+            f.write('server.username = "www-data"\nserver.groupname = "www-data"\n')
+        f.write(extra)
+        for inc in includes:
+            f.write('include "%s"\n' % inc)
+    return conf
+
+
+def start_lighttpd(stack, name, includes, port=None, extra="", probe_path="/v1/submissions/status/x",
+                   scheme="http"):
+    port = port or free_port()
+    conf = lighttpd_base(stack, name, port, includes, extra)
+    subprocess.run(["lighttpd", "-tt", "-f", conf], check=True)
+    stack._start(name, ["lighttpd", "-D", "-f", conf])
+    wait_for(name, lambda: stack.http("GET", probe_path, port=port, timeout=5, scheme=scheme)[0] == 401, 30)
+    return port
+
+
+def server_dir(stack, name):
+    """A folder the web server may write (its user, as root: www-data), like /run/lighttpd."""
+    path = os.path.join(stack.work, name)
+    os.makedirs(path, exist_ok=True)
+    if os.getuid() == 0:
+        shutil.chown(path, "www-data", "www-data")
+    return path
+
+
+def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1/submissions", procs=2, extra_args=""):
+    """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs)."""
+    binary = private_binary(stack)
+    conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
+        "sparkgate_bin": binary, "sparkgate_args": sparkgate_args(stack, extra_args),
+        "sparkgate_socket": os.path.join(server_dir(stack, name + "-run"), "sparkgate.sock"),
+        "sparkgate_procs": procs,
+        "sparkgate_htpasswd": htpasswd(stack.work), "sparkgate_prefix": prefix})
+    return start_lighttpd(stack, name, [conf])
+
+
+def lighttpd_external(stack, socket_path, name="lighttpd-ext", tls_pem=None):
+    """deploy/lighttpd-external.conf (+ deploy/lighttpd-tls.conf): sparkgate runs on its own."""
+    conf = settings("lighttpd-external.conf", os.path.join(stack.work, name + ".conf"), {
+        "sparkgate_socket": socket_path, "sparkgate_htpasswd": htpasswd(stack.work)})
+    includes, port = [conf], free_port()
+    if tls_pem:
+        includes.append(settings("lighttpd-tls.conf", os.path.join(stack.work, name + "-tls.conf"), {
+            "sparkgate_tls_socket": "127.0.0.1:%d" % port, "sparkgate_tls_pem": tls_pem}))
+        # only HTTPS: the TLS socket is the server's one port
+        return start_lighttpd(stack, name, includes, port=port, scheme="https")
+    return start_lighttpd(stack, name, includes, port=port)
+
+
+def lighttpd_cgi(stack, name="lighttpd-cgi"):
+    """deploy/lighttpd-cgi.conf running deploy/sparkgate.cgi once per request."""
+    binary = private_binary(stack)
+    cgi = settings("sparkgate.cgi", os.path.join(stack.work, "bin", "sparkgate.cgi"), {
+        "SPARKGATE_BIN": binary, "SPARKGATE_ARGS": sparkgate_args(stack)}, style="shell")
+    os.chmod(cgi, 0o755)
+    conf = settings("lighttpd-cgi.conf", os.path.join(stack.work, name + ".conf"), {
+        "sparkgate_cgi": cgi, "sparkgate_htpasswd": htpasswd(stack.work)})
+    return start_lighttpd(stack, name, [conf])
+
+
+def self_signed(work):
+    key, crt, pem = (os.path.join(work, n) for n in ("tls.key", "tls.crt", "tls.pem"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(pem, "w") as out:
+        for p in (crt, key):
+            out.write(open(p).read())
+    os.chmod(pem, 0o644)
+    return pem, crt
+
+
+def apache(stack, name="apache", max_procs=None):
+    """Apache 2.4 + mod_fcgid with deploy/apache.conf included unchanged; its settings come
+    from Define lines before it, as the file documents."""
+    binary = private_binary(stack)
+    port = free_port()
+    run = os.path.join(stack.work, name + "-run")
+    os.makedirs(run, exist_ok=True)
+    os.chmod(run, 0o755)
+    conf = os.path.join(stack.work, name + ".conf")
+    mods = "/usr/lib/apache2/modules"
+    with open(conf, "w") as f:
+        f.write("""ServerRoot /etc/apache2
+ServerName 127.0.0.1
+Listen 127.0.0.1:%(port)d
+PidFile %(run)s/httpd.pid
+Mutex file:%(run)s default
+ErrorLog /dev/stderr
+LogLevel warn
+LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
+LoadModule authz_core_module %(mods)s/mod_authz_core.so
+DocumentRoot %(work)s
+FcgidIPCDir %(run)s/fcgid
+FcgidProcessTableFile %(run)s/fcgid_shm
+""" % dict(port=port, run=run, mods=mods, work=stack.work))
+        if os.getuid() == 0:
+            f.write("User www-data\nGroup www-data\n")
+        f.write('Define SPARKGATE_BIN "%s"\n' % binary)
+        f.write('Define SPARKGATE_MASTER "spark://127.0.0.1:%d"\n' % stack.master_port)
+        f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(stack))
+        f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
+        f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))
+        if max_procs:  # after the shipped file: the test's own override
+            f.write("FcgidMaxProcessesPerClass %d\n" % max_procs)
+    subprocess.run(["apache2", "-f", conf, "-t"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack._start(name, ["apache2", "-f", conf, "-DFOREGROUND"])
+    wait_for(name, lambda: stack.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 401, 30)
+    return port
