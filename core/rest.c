@@ -159,8 +159,12 @@ static int bind_map(const json_t *v, const char *field, struct strmap *out, int 
 
 		if (scalar_text(val, tmp, sizeof(tmp), &s))
 			return mismatch(err, "java.lang.String", field);
-		if (!s)
-			return malformed(err, "java.lang.NullPointerException", "null value in a map");
+		if (!s) { /* SparkConf.set: "null value for " + key */
+			char msg[300];
+
+			snprintf(msg, sizeof(msg), "null value for %s", key);
+			return malformed(err, "java.lang.NullPointerException", msg);
+		}
 		if (strmap_set(out, key, s))
 			return rest_fail(err, 500, "out of memory");
 	}
@@ -277,15 +281,63 @@ static const struct {
 	{ "ErrorResponse", { "serverSparkVersion", "message" } },
 };
 
+static size_t utf8_seq(const unsigned char *s, size_t left);
+
+/* Offset of the first byte that is not part of valid UTF-8, or len. */
+static size_t first_malformed(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len && (n = utf8_seq((const unsigned char *)s + i, len - i)))
+		i += n;
+	return i;
+}
+
+/* Spark 4's decoding of such a body: each malformed byte becomes U+FFFD. */
+static int replace_malformed(const char *s, size_t len, struct buf *out)
+{
+	for (size_t i = 0, n; i < len; i += n) {
+		n = utf8_seq((const unsigned char *)s + i, len - i);
+		if (n ? buf_add(out, s + i, n) : (n = 1, buf_add(out, "\xEF\xBF\xBD", 3)))
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
+			struct rest_error *err);
+
 int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
 		      struct rest_error *err)
 {
+	struct buf decoded = BUF_INIT(3 * len + 1);
+	int rc;
+
+	/* SubmitRequestServlet.doPost decodes the body as UTF-8 before anything else: Spark 3.5
+	 * (scala.io.Source) fails on a malformed byte, which Java's decoder mostly reports as
+	 * length 1; Spark 4 replaces each with U+FFFD. */
+	if (first_malformed(body, len) == len)
+		return parse_create(body, len, spark4, r, err);
+	if (!spark4)
+		return malformed(err, "java.nio.charset.MalformedInputException", "Input length = 1");
+	if (replace_malformed(body, len, &decoded))
+		rc = rest_fail(err, 500, "out of memory");
+	else
+		rc = parse_create((const char *)decoded.data, decoded.len, spark4, r, err);
+	buf_release(&decoded);
+	return rc;
+}
+
+static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
+			struct rest_error *err)
+{
 	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t *root, *val, *action;
 	const char *key;
-	json_t *val, *action;
 	int rc = -1;
 
+	/* Jackson (ObjectMapper.readValue) stops after the first value; what follows is ignored. */
+	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!root) {
 		char msg[400];
 

@@ -2,7 +2,8 @@
 # The whole suite, run by `make check` after it installed and built what is needed: unit
 # tests; end-to-end tests against a real Spark master/worker, lighttpd and spark-submit;
 # the same against every supported Spark build (version matrix); HA failover with
-# ZooKeeper; spark.authenticate.  Last line: "N passed, N failed".
+# ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
+# Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4).  Last line: "N passed, N failed".
 # Usage: tests/run-all.sh [BUILD_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ suites=("unit|tests/run-unit.sh $build/tests/*_test"
         "versions|python3 tests/it/test_versions.py"
         "ha|python3 tests/it/test_ha.py"
         "auth|python3 tests/it/test_auth.py"
-        "web|python3 tests/it/test_web.py")
+        "web|python3 tests/it/test_web.py"
+        "diff|python3 tests/it/test_diff.py")
 for s in "${suites[@]}"; do
   name=${s%%|*}
   out=$(eval "${s#*|}" 2>&1); rc=$?

@@ -65,6 +65,7 @@ class Stack:
         self.worker_ui = free_port()
         self.procs = {}
         self.ca_file = None            # certificate https requests trust
+        self.auth = None               # (user, password) for requests that name none
 
     # -- processes ---------------------------------------------------------------------
     def _start(self, name, argv, env=None):
@@ -160,6 +161,7 @@ class Stack:
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if data is not None and "Content-Type" not in (headers or {}):
             req.add_header("Content-Type", "application/json")
+        auth = auth or self.auth
         if auth:
             req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
         ctx = ssl.create_default_context(cafile=self.ca_file) if scheme == "https" else None

@@ -121,8 +121,36 @@ static void test_placeholders_in_create(void)
 	}
 }
 
+/* A body that is not UTF-8: Spark 3.5 fails to decode it, Spark 4 reads U+FFFD instead. */
+static void test_malformed_utf8(void)
+{
+	static const char body[] = "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"\xff\",\"mainClass\":\"M\","
+				   "\"clientSparkVersion\":\"4\",\"sparkProperties\":{\"spark.app.name\":\"a\"}}";
+
+	for (int spark4 = 0; spark4 < 2; spark4++) {
+		struct create_request cr;
+		struct rest_error err;
+		int rc;
+
+		create_request_init(&cr);
+		rest_error_init(&err);
+		rc = rest_parse_create(body, sizeof(body) - 1, spark4, &cr, &err);
+		if (spark4) {
+			CHECK(rc == 0, "%s", buf_str(&err.message));
+			CHECK_STR(cr.app_resource, "\xEF\xBF\xBD");
+		} else {
+			CHECK(rc != 0 && err.status == 400, "3.5 accepted it");
+			CHECK_STR(buf_str(&err.message), "Malformed request: java.nio.charset.MalformedInputException: "
+				  "Input length = 1\n");
+		}
+		rest_error_release(&err);
+		create_request_release(&cr);
+	}
+}
+
 int main(void)
 {
+	test_malformed_utf8();
 	test_anonymous();
 	test_placeholder_values();
 	test_placeholders_in_create();
