@@ -102,6 +102,30 @@ def apache_mod_fcgid():
 
 
 @test
+def spark_submit_through_apache():
+    """Spark's own client cannot log in; on a trusted network Apache can let it through
+    (sparkgate with --anonymous allow).  Unlike lighttpd, Apache accepts the client's kill
+    request, a POST without Content-Length."""
+    port = web.apache(E.C.s, name="apache-open", anonymous=True)
+    gw = "spark://127.0.0.1:%d" % port
+    out = os.path.join(E.C.work, "submit-apache.txt")
+    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
+                             "--driver-memory", "512m", "--class", "TestApp", E.C.jar, out, "60", "0")
+    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+    assert rc == 0 and m, log[-3000:]
+    sid = m.group(1)
+    rc, log = E.spark_submit("--master", gw, "--kill", sid)
+    assert rc == 0 and "411" not in log, log[-3000:]
+    assert re.search(r"POST /v1/submissions/kill/%s -> 200 .*user=- " % sid, log_of("apache-open")), \
+        log_of("apache-open")[-2000:]
+
+    def killed():
+        st, js, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=port)
+        return js["driverState"] == "KILLED"
+    wait_for("driver KILLED", killed, 60, 0.5)
+
+
+@test
 def lighttpd_spawns_sparkgate():
     port = web.lighttpd_fastcgi(E.C.s)
     cycle(port, log="lighttpd-fcgi")

@@ -146,9 +146,11 @@ def self_signed(work):
     return pem, crt
 
 
-def apache(stack, name="apache", max_procs=None):
+def apache(stack, name="apache", max_procs=None, anonymous=False):
     """Apache 2.4 + mod_fcgid with deploy/apache.conf included unchanged; its settings come
-    from Define lines before it, as the file documents."""
+    from Define lines before it, as the file documents.  anonymous: a later <Location>
+    drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
+    in, such as spark-submit, on a trusted network)."""
     binary = private_binary(stack)
     port = free_port()
     run = os.path.join(stack.work, name + "-run")
@@ -174,12 +176,15 @@ FcgidProcessTableFile %(run)s/fcgid_shm
             f.write("User www-data\nGroup www-data\n")
         f.write('Define SPARKGATE_BIN "%s"\n' % binary)
         f.write('Define SPARKGATE_MASTER "spark://127.0.0.1:%d"\n' % stack.master_port)
-        f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(stack))
+        f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(stack, "--anonymous allow" if anonymous else ""))
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))
+        if anonymous:
+            f.write("<Location /v1/submissions>\n    Require all granted\n</Location>\n")
         if max_procs:  # after the shipped file: the test's own override
             f.write("FcgidMaxProcessesPerClass %d\n" % max_procs)
     subprocess.run(["apache2", "-f", conf, "-t"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stack._start(name, ["apache2", "-f", conf, "-DFOREGROUND"])
-    wait_for(name, lambda: stack.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 401, 30)
+    wait_for(name, lambda: stack.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0]
+             == (200 if anonymous else 401), 30)
     return port
