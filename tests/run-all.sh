@@ -3,7 +3,8 @@
 # tests; end-to-end tests against a real Spark master/worker, lighttpd and spark-submit;
 # the same against every supported Spark build (version matrix); HA failover with
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
-# Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4).  Last line: "N passed, N failed".
+# Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
+# faults (a scriptable fake master, the real master stopped and restarted) and the soak.  Last line: "N passed, N failed".
 # Usage: tests/run-all.sh [BUILD_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,8 @@ suites=("unit|tests/run-unit.sh $build/tests/*_test"
         "ha|python3 tests/it/test_ha.py"
         "auth|python3 tests/it/test_auth.py"
         "web|python3 tests/it/test_web.py"
-        "diff|python3 tests/it/test_diff.py")
+        "diff|python3 tests/it/test_diff.py"
+        "faults|python3 tests/it/test_faults.py")
 for s in "${suites[@]}"; do
   name=${s%%|*}
   out=$(eval "${s#*|}" 2>&1); rc=$?

@@ -27,7 +27,8 @@ def write_secret(work, name, value):
 
 def cgi(s, *args):
     env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
-               PATH_INFO="/v1/submissions/status/driver-none", SERVER_PROTOCOL="HTTP/1.1")
+               PATH_INFO="/v1/submissions/status/driver-none", SERVER_PROTOCOL="HTTP/1.1",
+               REMOTE_USER="tester")
     p = subprocess.run([s.sparkgate, "--master", "spark://127.0.0.1:%d" % s.master_port] + list(args),
                        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     return p.stdout.decode(), p.stderr.decode()

@@ -10,7 +10,6 @@ trace after the first line (sparkgate sends the first line), and Jackson's parse
 texts (sparkgate's parser words them its own way).  Cases marked "differs" in the corpus
 are listed in the README with their reason.  Ends with "diff: N passed, N failed".
 Usage: test_diff.py [BUILD...]"""
-import json
 import os
 import re
 import sys
@@ -23,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "diff"))
 import corpus  # noqa: E402
 import test_e2e as E  # noqa: E402
 import web  # noqa: E402
-from stack import Stack, wait_for  # noqa: E402
+from stack import Stack  # noqa: E402
 
 BUILDS = ["3.5.9_2.12", "4.3.0_2.13"]
 ALICE = ("alice", web.USERS["alice"])

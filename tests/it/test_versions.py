@@ -14,7 +14,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
-from stack import ROOT, Stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 BUILDS = ["3.5.9_2.12", "3.5.9_2.13", "4.3.0_2.13"]
 TESTS = []
@@ -88,7 +88,7 @@ def spark4_only_endpoints_follow_the_master():
 
 def cgi(*args, path="/v1/submissions/status/driver-none"):
     env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
-               PATH_INFO=path, SERVER_PROTOCOL="HTTP/1.1")
+               PATH_INFO=path, SERVER_PROTOCOL="HTTP/1.1", REMOTE_USER="tester")
     p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port] + list(args),
                        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=30)

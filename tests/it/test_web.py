@@ -9,7 +9,6 @@ Ends with "web: N passed, N failed"."""
 import glob
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
 import web  # noqa: E402
-from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
+from stack import ROOT, Stack, wait_for  # noqa: E402
 
 TESTS = []
 ALICE = ("alice", web.USERS["alice"])
@@ -212,12 +211,7 @@ def server_without_login_is_refused_by_sparkgate():
     """A web server configured without authentication: sparkgate itself refuses (403)."""
     sock = os.path.join(E.C.work, "nologin.sock")
     sparkgate_listening("sparkgate-nologin", sock, ["--listen", sock])
-    port = free_port()
-    conf = web.lighttpd_base(E.C.s, "lighttpd-nologin", port, [], extra=(
-        'server.modules += ( "mod_fastcgi" )\nfastcgi.server = ( "/" => (( "socket" => "%s", '
-        '"check-local" => "disable" )))\n' % sock))
-    E.C.s._start("lighttpd-nologin", ["lighttpd", "-D", "-f", conf])
-    wait_for("lighttpd-nologin", lambda: E.C.s.http("GET", "/", port=port, timeout=5)[0] == 403, 30)
+    port = web.lighttpd_to_socket(E.C.s, "lighttpd-nologin", sock)
     for method, path, body in (("GET", "/v1/submissions/status/driver-x", None),
                                ("POST", "/v1/submissions/create", E.create_body("/dev/null")),
                                ("POST", "/v1/submissions/kill/driver-x", b"")):
@@ -259,12 +253,7 @@ def sigterm_finishes_the_request_in_flight():
                                         "--listen", sock])
     wait_for("socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
-    port = free_port()
-    conf = web.lighttpd_base(E.C.s, "lighttpd-term", port, [], extra=(
-        'server.modules += ( "mod_fastcgi" )\nfastcgi.server = ( "/" => (( "socket" => "%s", '
-        '"check-local" => "disable" )))\n' % sock))
-    E.C.s._start("lighttpd-term", ["lighttpd", "-D", "-f", conf])
-    wait_for("lighttpd-term", lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, 30)
+    port = web.lighttpd_to_socket(E.C.s, "lighttpd-term", sock)
     answer = {}
     t0 = time.time()
     th = threading.Thread(target=lambda: answer.update(r=E.C.s.http("GET", "/v1/submissions/status/driver-1",

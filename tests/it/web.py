@@ -7,6 +7,7 @@ so the tests always run the files users get.  Everything listens on 127.0.0.1.""
 import os
 import re
 import shutil
+import socket
 import subprocess
 
 from stack import ROOT, free_port, wait_for
@@ -67,6 +68,7 @@ def sparkgate_args(stack, extra=""):
 
 def lighttpd_base(stack, name, port, includes, extra=""):
     """A whole lighttpd server on 127.0.0.1:port that includes the given config files."""
+    os.chmod(stack.work, 0o755)   # it runs as www-data: sockets and files in here
     conf = os.path.join(stack.work, name + "-server.conf")
     with open(conf, "w") as f:
         f.write('server.bind = "127.0.0.1"\nserver.port = %d\n' % port)
@@ -97,6 +99,18 @@ def server_dir(stack, name):
     if os.getuid() == 0:
         shutil.chown(path, "www-data", "www-data")
     return path
+
+
+def lighttpd_to_socket(stack, name, sock):
+    """A lighttpd with no login handing every path to the sparkgate on unix socket sock
+    (tests of sparkgate itself: faults, signals, soak, a server left without a login)."""
+    port = free_port()
+    conf = lighttpd_base(stack, name, port, [], extra=(
+        'server.modules += ( "mod_fastcgi" )\nfastcgi.server = ( "/" => (( "socket" => "%s", '
+        '"check-local" => "disable" )))\n' % sock))
+    stack._start(name, ["lighttpd", "-D", "-f", conf])
+    wait_for(name, lambda: socket.create_connection(("127.0.0.1", port), 1).close() or True, 30)
+    return port
 
 
 def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1/submissions", procs=2, extra_args=""):

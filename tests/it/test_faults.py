@@ -1,0 +1,239 @@
+"""Faults, with nothing lost.  sparkgate (its own process, --listen) behind lighttpd:
+- against a scriptable fake master (tests/it/fakemaster.py): refused connections, no
+  answer, slow answers, connections closed before or in the middle of an answer, garbage,
+  a huge frame, an RpcFailure.  Each gets a Spark-shaped JSON error with a fitting status
+  within --timeout, the process stays up with flat memory and descriptors, the next request
+  works once the master is healthy, and a create whose outcome is unknown says so and is
+  never sent twice.  Prints the fault table.
+- against the real master: stopped with requests in flight, restarted, reconnected.
+- soak: 200 000 status requests through lighttpd to the real master (wrk): RSS and open
+  descriptors of sparkgate flat.
+Ends with "faults: N passed, N failed"."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+import web  # noqa: E402
+from fakemaster import FakeMaster  # noqa: E402
+from stack import Stack, wait_for  # noqa: E402
+
+TIMEOUT = 2   # sparkgate's --timeout here
+TESTS = []
+SOAK_REQUESTS = int(os.environ.get("SPARKGATE_SOAK_REQUESTS", "200000"))
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class G:
+    pass
+
+
+def proc_status(pid):
+    """(RSS in KiB, open descriptors) of a process."""
+    with open("/proc/%d/status" % pid) as f:
+        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    return rss, len(os.listdir("/proc/%d/fd" % pid))
+
+
+def idle_status(pid):
+    """proc_status between requests: lighttpd may be mid-connection at any one moment."""
+    readings = []
+    for _ in range(3):
+        time.sleep(0.1)
+        readings.append(proc_status(pid))
+    return min(r[0] for r in readings), min(r[1] for r in readings)
+
+
+def start_sparkgate(name, master_url, extra=()):
+    sock = os.path.join(E.C.work, name + ".sock")
+    p = E.C.s._start(name, [E.C.s.sparkgate, "--master", master_url, "--timeout", str(TIMEOUT),
+                            "--connect-timeout", "1", "--anonymous", "allow", "--listen", sock] + list(extra))
+    wait_for(name + " socket", lambda: os.path.exists(sock), 20)
+    os.chmod(sock, 0o666)
+    return p, web.lighttpd_to_socket(E.C.s, "lighttpd-" + name, sock)
+
+
+def request(port, kind):
+    t = time.time()
+    if kind == "create":
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, timeout=30)
+    else:
+        st, js, _ = E.C.s.http("GET", "/v1/submissions/status/driver-20000101000000-0000", port=port, timeout=30)
+    return st, js, time.time() - t
+
+
+# fault -> (statuses allowed for status / create, text the create's message must hold)
+FAULTS = [
+    ("refuse", (503,), (503,), "Unable to reach"),
+    ("silent", (504,), (504,), "outcome of this submission is unknown"),
+    ("slow:0.5", (200,), (200,), None),
+    ("slow:3", (504,), (504,), "outcome of this submission is unknown"),
+    ("close", (503,), (503,), "outcome of this submission is unknown"),
+    ("half", (503,), (503,), "outcome of this submission is unknown"),
+    ("garbage", (502,), (502,), None),
+    ("noise", (502,), (502,), None),
+    ("huge", (502,), (502,), None),
+    ("rpcfailure", (502,), (502,), "fake master refuses"),
+]
+
+
+@test
+def fault_table():
+    fake = FakeMaster()
+    p, port = start_sparkgate("sg-fake", "spark://127.0.0.1:%d" % fake.port, ["--spark-version", "3.5.9"])
+    rows, problems = [], []
+    try:
+        st, js, _ = request(port, "status")
+        assert st == 200 and js["action"] == "SubmissionStatusResponse", (st, js)
+        for mode, want_status, want_create, create_text in FAULTS:
+            for kind, want in (("status", want_status), ("create", want_create)):
+                fake.set_mode(mode)
+                creates_before = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
+                st, js, took = request(port, kind)
+                fake.set_mode("ok")
+                creates = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver") - creates_before
+                msg = js.get("message", "") if isinstance(js, dict) else str(js)
+                rows.append((mode, kind, st, msg.split("\n")[0][:110], took))
+                ok = st in want and isinstance(js, dict) and took < TIMEOUT + 1.5
+                ok = ok and (st == 200 or js.get("action") == "ErrorResponse")
+                if kind == "create":
+                    ok = ok and creates <= 1   # never sent twice
+                    if create_text:
+                        ok = ok and create_text in msg
+                if not ok:
+                    problems.append("%s/%s: %s %r in %.1fs (creates sent: %d)" % (mode, kind, st, js, took, creates))
+                # healthy again: the next request works
+                st2, js2, _ = request(port, "status")
+                if st2 != 200 or js2.get("action") != "SubmissionStatusResponse":
+                    problems.append("after %s/%s: %s %r" % (mode, kind, st2, js2))
+                if p.poll() is not None:
+                    problems.append("sparkgate exited after %s" % mode)
+                    break
+        print("     fault -> answer (sparkgate --timeout %d)" % TIMEOUT)
+        for mode, kind, st, msg, took in rows:
+            print("     %-10s %-6s -> %d %-110s %.2fs" % (mode, kind, st, msg, took))
+        assert not problems, "\n".join(problems)
+        G.fake, G.fake_proc, G.fake_port = fake, p, port
+    except Exception:
+        fake.close()
+        raise
+
+
+@test
+def memory_and_descriptors_flat_under_faults():
+    fake, p, port = G.fake, G.fake_proc, G.fake_port
+    fast = ["refuse", "close", "half", "garbage", "noise", "huge", "rpcfailure", "ok"]
+
+    def burst(n):
+        for i in range(n):
+            fake.set_mode(fast[i % len(fast)])
+            request(port, "create" if i % 3 == 0 else "status")
+        fake.set_mode("ok")
+    burst(80)
+    before = idle_status(p.pid)
+    burst(800)
+    after = idle_status(p.pid)
+    print("     sparkgate RSS %d -> %d KiB, descriptors %d -> %d over 800 faulted requests" % (
+        before[0], after[0], before[1], after[1]))
+    assert after[0] - before[0] < 512 and after[1] <= before[1], (before, after)
+    assert p.poll() is None
+    fake.close()
+
+
+@test
+def real_master_stopped_with_requests_in_flight():
+    s = E.C.s
+    p, port = start_sparkgate("sg-real", "spark://127.0.0.1:%d" % s.master_port)
+    G.real_proc, G.real_port = p, port
+    answers, stop = [], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            st, js, took = request(port, "status")
+            answers.append((st, isinstance(js, dict) and js.get("action"), took))
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    s._kill("master", signal.SIGKILL)
+    time.sleep(2)
+    s.start_master()
+    t_back = time.time()
+    wait_for("status 200 again", lambda: request(port, "status")[0] == 200, 30, 0.2)
+    back = time.time() - t_back
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    kinds = {(st, action) for st, action, _ in answers}
+    print("     %d requests during stop/restart: %s; 200 again %.1fs after the master answered" % (
+        len(answers), sorted(kinds), back))
+    assert kinds <= {(200, "SubmissionStatusResponse"), (503, "ErrorResponse"), (504, "ErrorResponse")}, kinds
+    assert (200, "SubmissionStatusResponse") in kinds and any(st != 200 for st, _, _ in answers)
+    assert max(took for _, _, took in answers) < TIMEOUT + 1.5
+    assert p.poll() is None
+
+
+@test
+def soak_status_requests_rss_and_descriptors_flat():
+    p, port = G.real_proc, G.real_port
+    url = "http://127.0.0.1:%d/v1/submissions/status/driver-20000101000000-0000" % port
+    samples, total, t0 = [], 0, time.time()
+    while total < SOAK_REQUESTS:
+        out = subprocess.run(["wrk", "-t2", "-c8", "-d3s", url], stdout=subprocess.PIPE, text=True).stdout
+        n = int(re.search(r"(\d+) requests in", out).group(1))
+        assert "Non-2xx" not in out and "Socket errors" not in out, out
+        total += n
+        samples.append((total,) + idle_status(p.pid))
+    took = time.time() - t0
+    first, last = samples[0], samples[-1]
+    print("     %d status requests in %.0fs (%.0f/s); after %d: RSS %d KiB, %d fds; at the end: RSS %d KiB, %d fds" % (
+        total, took, total / took, first[0], first[1], first[2], last[1], last[2]))
+    assert total >= SOAK_REQUESTS
+    assert last[1] - first[1] < 256 and last[2] <= first[2], samples
+    assert p.poll() is None
+
+
+def main():
+    only = sys.argv[1:]
+    E.C.work = tempfile.mkdtemp(prefix="sparkgate-faults-")
+    passed = failed = 0
+    t0 = time.time()
+    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    E.C.jar = "/nonexistent.jar"
+    try:
+        E.C.s.start_master()
+        print("master up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
+        for fn in TESTS:
+            if only and fn.__name__ not in only:
+                continue
+            t = time.time()
+            try:
+                fn()
+                passed += 1
+                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
+    except Exception:
+        failed += 1
+        print("FAIL setup\n%s" % traceback.format_exc(), flush=True)
+    finally:
+        E.C.s.stop()
+    print("faults: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
