@@ -4,23 +4,34 @@
 # the same against every supported Spark build (version matrix); HA failover with
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
-# faults (a scriptable fake master, the real master stopped and restarted) and the soak.  Last line: "N passed, N failed".
-# Usage: tests/run-all.sh [BUILD_DIR]
+# faults (a scriptable fake master, the real master stopped and restarted) and the soak.
+#
+# With a sanitized build (ASan+UBSan) as the second argument, its unit tests run too and
+# the integration suites run its sparkgate, except the fault/soak suite, which measures
+# memory and so runs the plain binary.  Every log of the run is then searched for
+# sanitizer reports ("sanitizers" line).  Last line: "N passed, N failed".
+# Usage: tests/run-all.sh [BUILD_DIR [SANITIZED_BUILD_DIR]]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
-export SPARKGATE_BIN="$PWD/$build/sparkgate"
+san="${2:-}"
+plain_bin="$PWD/$build/sparkgate"
+export SPARKGATE_BIN="$PWD/${san:-$build}/sparkgate"
+# every test's work folder (logs included) lands here
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sparkgate-run-XXXXXX")
+export TMPDIR="$run_tmp"
 t0=$(date +%s)
 pass=0 fail=0
 # name of the summary line, command
-suites=("unit|tests/run-unit.sh $build/tests/*_test"
-        "e2e|python3 tests/it/test_e2e.py"
-        "versions|python3 tests/it/test_versions.py"
-        "ha|python3 tests/it/test_ha.py"
-        "auth|python3 tests/it/test_auth.py"
-        "web|python3 tests/it/test_web.py"
-        "diff|python3 tests/it/test_diff.py"
-        "faults|python3 tests/it/test_faults.py")
+suites=("unit|tests/run-unit.sh $build/tests/*_test")
+[[ -n "$san" ]] && suites+=("unit|tests/run-unit.sh $san/tests/*_test")
+suites+=("e2e|python3 tests/it/test_e2e.py"
+         "versions|python3 tests/it/test_versions.py"
+         "ha|python3 tests/it/test_ha.py"
+         "auth|python3 tests/it/test_auth.py"
+         "web|python3 tests/it/test_web.py"
+         "diff|python3 tests/it/test_diff.py"
+         "faults|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
 for s in "${suites[@]}"; do
   name=${s%%|*}
   out=$(eval "${s#*|}" 2>&1); rc=$?
@@ -31,6 +42,15 @@ for s in "${suites[@]}"; do
   [[ $rc -ne 0 && $f -eq 0 ]] && f=1
   pass=$((pass + p)); fail=$((fail + f))
 done
+if [[ -n "$san" ]]; then
+  reports=$(grep -rlE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$run_tmp" 2>/dev/null)
+  if [[ -z "$reports" ]]; then
+    echo "sanitizers: 1 passed, 0 failed (no report in any log of the run)"; pass=$((pass + 1))
+  else
+    echo "sanitizers: 0 passed, 1 failed; reports in:"; echo "$reports"; fail=$((fail + 1))
+  fi
+fi
 echo "suite took $(( $(date +%s) - t0 ))s"
+if [[ $fail -eq 0 ]]; then rm -rf "$run_tmp"; else echo "logs kept in $run_tmp"; fi
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
