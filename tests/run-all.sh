@@ -19,6 +19,7 @@ plain_bin="$PWD/$build/sparkgate"
 export SPARKGATE_BIN="$PWD/${san:-$build}/sparkgate"
 # every test's work folder (logs included) lands here
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sparkgate-run-XXXXXX")
+chmod 755 "$run_tmp"   # web servers run as www-data and read their files in there
 export TMPDIR="$run_tmp"
 t0=$(date +%s)
 pass=0 fail=0
