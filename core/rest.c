@@ -307,6 +307,33 @@ static int replace_malformed(const char *s, size_t len, struct buf *out)
 static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
 			struct rest_error *err);
 
+/* The deepest nesting of arrays and objects in a JSON text, counted like a parser would
+ * (brackets inside strings do not count); stops counting past limit. */
+static size_t json_depth(const char *s, size_t len, size_t limit)
+{
+	size_t depth = 0, deepest = 0;
+	int in_string = 0;
+
+	for (size_t i = 0; i < len && deepest <= limit; i++) {
+		char c = s[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((c == ']' || c == '}') && depth) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
 int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
 		      struct rest_error *err)
 {
@@ -336,6 +363,13 @@ static int parse_create(const char *body, size_t len, int spark4, struct create_
 	const char *key;
 	int rc = -1;
 
+	if (json_depth(body, len, REST_MAX_DEPTH) > REST_MAX_DEPTH) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "Document nesting depth (%d) exceeds the maximum allowed (%d, from "
+			 "`StreamReadConstraints.getMaxNestingDepth()`)", REST_MAX_DEPTH + 1, REST_MAX_DEPTH);
+		return malformed(err, "com.fasterxml.jackson.core.exc.StreamConstraintsException", msg);
+	}
 	/* Jackson (ObjectMapper.readValue) stops after the first value; what follows is ignored. */
 	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!root) {

@@ -11,7 +11,7 @@
 #include "driver.h"
 
 /* Limits on a request body (the web server already caps its size). */
-#define REST_MAX_DEPTH 16
+#define REST_MAX_DEPTH 1000        /* nesting, as Jackson's StreamReadConstraints (2.15+) */
 #define REST_MAX_ITEMS 10000       /* appArgs, sparkProperties, environmentVariables each */
 
 struct create_request {

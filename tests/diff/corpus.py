@@ -156,6 +156,11 @@ CASES = [
      "differs: a repeated key: Spark dispatches on the first action, sparkgate on the last"),
     ("deep unknown field", "POST", "/v1/submissions/create",
      b'{"action": "CreateSubmissionRequest", "x": ' + b"[" * 200 + b"]" * 200 + b"}", ""),
+    ("nesting depth 1000", "POST", "/v1/submissions/create",
+     b'{"action": "CreateSubmissionRequest", "x": ' + b"[" * 999 + b"]" * 999 + b"}", ""),
+    ("nesting depth 1001", "POST", "/v1/submissions/create",
+     b'{"action": "CreateSubmissionRequest", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}", ""),
+    ("nesting depth 5000", "POST", "/v1/submissions/create", b"[" * 5000 + b"]" * 5000, ""),
     ("huge body", "POST", "/v1/submissions/create", b'{"action": "x", "pad": "' + b"p" * (2 << 20) + b'"}',
      "differs: sparkgate's --max-body limit"),
     # -- create: variants of a valid request -------------------------------------------
