@@ -44,7 +44,7 @@ for s in "${suites[@]}"; do
   pass=$((pass + p)); fail=$((fail + f))
 done
 if [[ -n "$san" ]]; then
-  reports=$(grep -rlE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$run_tmp" 2>/dev/null)
+  reports=$(grep -rlE --include='*.log' "ERROR: (Address|Leak)Sanitizer|runtime error:" "$run_tmp" 2>/dev/null)
   if [[ -z "$reports" ]]; then
     echo "sanitizers: 1 passed, 0 failed (no report in any log of the run)"; pass=$((pass + 1))
   else
