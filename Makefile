@@ -1,4 +1,4 @@
-# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz install clean
+# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz bench install clean
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -76,6 +76,15 @@ fuzz:
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcore.a build-fuzz/fcgi/adapter.o
 	tests/fuzz/run.sh build-fuzz
 
+# Speed and memory beside Spark's own REST server and a hello-world FastCGI app behind the
+# same lighttpd, on one real master (tools/bench/bench.py; BENCH_SECONDS per run, default 5).
+$(BUILD)/hello-fcgi: tools/bench/hello.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lfcgi
+
+bench: all $(BUILD)/hello-fcgi
+	@tools/setup.sh >/dev/null
+	@python3 tools/bench/bench.py $(BUILD)
+
 clean:
 	rm -rf build build-asan build-fuzz
 
@@ -83,4 +92,4 @@ install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
 	install -D -m 644 doc/sparkgate.8 $(DESTDIR)$(PREFIX)/share/man/man8/sparkgate.8
 
-.PHONY: all bins unit check asan valgrind fuzz clean install
+.PHONY: all bins unit check asan valgrind fuzz bench clean install

@@ -339,6 +339,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
 	if (open_log()) {
 		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;

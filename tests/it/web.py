@@ -74,6 +74,8 @@ def lighttpd_base(stack, name, port, includes, extra=""):
         f.write('server.bind = "127.0.0.1"\nserver.port = %d\n' % port)
         f.write('server.document-root = "%s"\n' % stack.work)
         f.write('server.tag = "sparkgate-test"\n')
+        # large bodies are buffered in files (as Debian's /var/cache/lighttpd/uploads)
+        f.write('server.upload-dirs = ( "%s" )\n' % server_dir(stack, "uploads"))
         if os.getuid() == 0:  # as Debian's lighttpd runs: not as root
             f.write('server.username = "www-data"\nserver.groupname = "www-data"\n')
         f.write(extra)
