@@ -22,6 +22,7 @@
 static volatile sig_atomic_t stop_requested, reload_requested;
 static int log_level = 1;   /* 0 error, 1 info, 2 debug */
 static const char *log_file;
+static int log_pid;         /* getpid() once, not per log line */
 
 /* SIGTERM/SIGINT: the request in flight is finished (the master client retries
  * interrupted system calls), then the accept loop ends. */
@@ -52,7 +53,7 @@ static void logf_(int level, const char *fmt, ...)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s sparkgate[%d] %s: ", when, (int)getpid(), names[level]);
+	fprintf(stderr, "%s sparkgate[%d] %s: ", when, log_pid, names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -340,6 +341,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
+	log_pid = (int)getpid();
 	if (open_log()) {
 		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;

@@ -1,6 +1,7 @@
 """make bench: sparkgate beside what users would run instead, in one run on one real master.
 
-  sparkgate   wrk -> lighttpd -> sparkgate (2 processes, spawned by lighttpd) -> master RPC
+  sparkgate   wrk -> lighttpd -> sparkgate (BENCH_PROCS processes, default 2 as in
+              deploy/lighttpd.conf, spawned by lighttpd) -> master RPC
   spark-rest  wrk -> Spark's own REST server (spark.master.rest.enabled=true, in the master)
   floor       wrk -> the same lighttpd -> hello-fcgi (2 processes): the FastCGI floor
 
@@ -25,6 +26,7 @@ from stack import Stack, free_port, wait_for  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 LEVELS = [1, 8, 32]
+PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # sparkgate processes, as deploy/lighttpd.conf
 UNKNOWN = "driver-20000101000000-0000"
 
 
@@ -77,9 +79,9 @@ def lighttpd(s, sparkgate, hello):
     port = free_port()
     extra = ('server.modules += ( "mod_fastcgi" )\nfastcgi.server = (\n'
              '  "/v1/" => (( "bin-path" => "%s --master spark://127.0.0.1:%d --anonymous allow", '
-             '"socket" => "%s/sg.sock", "max-procs" => 2, "check-local" => "disable" )),\n'
+             '"socket" => "%s/sg.sock", "max-procs" => %d, "check-local" => "disable" )),\n'
              '  "/floor/" => (( "bin-path" => "%s", "socket" => "%s/hello.sock", "max-procs" => 2, '
-             '"check-local" => "disable" )))\n' % (sparkgate, s.master_port, run, hello, run))
+             '"check-local" => "disable" )))\n' % (sparkgate, s.master_port, run, PROCS, hello, run))
     conf = web.lighttpd_base(s, "lighttpd-bench", port, [], extra=extra)
     s._start("lighttpd-bench", ["lighttpd", "-D", "-f", conf])
     wait_for("lighttpd", lambda: s.http("GET", "/floor/x", port=port, timeout=5)[0] == 200, 30)
@@ -148,8 +150,8 @@ def main():
         }
         for name, url in targets.items():  # warm up (the JVM's JIT above all)
             wrk(url % "status", 8, 3)
-        print("sparkgate bench: %ds per run, wrk on loopback, %d CPUs; one Spark %s master" % (
-            SECONDS, os.cpu_count(), s.spark_version))
+        print("sparkgate bench: %ds per run, wrk on loopback, %d CPUs; one Spark %s master; %d sparkgate "
+              "processes" % (SECONDS, os.cpu_count(), s.spark_version, PROCS))
         print()
         print("| request | conns | sparkgate req/s | p50 ms | p99 ms | Spark REST req/s | p50 ms | p99 ms "
               "| floor req/s | p50 ms | p99 ms | sparkgate/Spark | sparkgate/floor |")
@@ -163,8 +165,8 @@ def main():
         sg_rss = rss_kib(pids_of(sparkgate + "\0--master"))
         master_rss = rss_kib([s.procs["master"].pid] + pids_of("org.apache.spark.deploy.master.Master"))
         print()
-        print("RSS after the run: sparkgate %d KiB (2 processes); the Spark master JVM, which holds "
-              "Spark's REST server, %d KiB" % (sg_rss, master_rss))
+        print("RSS after the run: sparkgate %d KiB (%d processes); the Spark master JVM, which holds "
+              "Spark's REST server, %d KiB" % (sg_rss, PROCS, master_rss))
         per_req, n = callgrind_per_request(s, sparkgate)
         print("instructions per request (callgrind, %d-request mix: status, kill, invalid create, "
               "unknown path): %.0f" % (n, per_req))
