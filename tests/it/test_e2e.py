@@ -7,19 +7,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
+from runner import Suite  # noqa: E402
 from stack import ROOT, Stack, wait_for  # noqa: E402
 
 FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
+SUITE = Suite("e2e")
+test = SUITE.test
 
 
 def build_app(work):
@@ -208,34 +204,16 @@ def master_down_then_back():
 
 
 def main():
-    only = sys.argv[1:]
     C.work = tempfile.mkdtemp(prefix="sparkgate-e2e-")
-    passed = failed = 0
-    t0 = time.time()
     C.s = Stack(workdir=C.work)
-    try:
+
+    def setup():
+        t0 = time.time()
         C.jar = build_app(C.work)
         C.s.start()
         print("stack up in %.1fs (http %d, master %d, spark rest %d, logs %s)" % (
             time.time() - t0, C.s.http_port, C.s.master_port, C.s.rest_port, C.work), flush=True)
-        for fn in TESTS:
-            if only and fn.__name__ not in only:
-                continue
-            t = time.time()
-            try:
-                fn()
-                passed += 1
-                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
-    except Exception:
-        failed += 1
-        print("FAIL stack setup\n%s" % traceback.format_exc(), flush=True)
-    finally:
-        C.s.stop()
-    print("e2e: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
-    return 1 if failed else 0
+    return SUITE.main(setup, C.s.stop)
 
 
 if __name__ == "__main__":

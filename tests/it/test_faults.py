@@ -17,22 +17,18 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
 import web  # noqa: E402
 from fakemaster import FakeMaster  # noqa: E402
+from runner import Suite  # noqa: E402
 from stack import Stack, wait_for  # noqa: E402
 
 TIMEOUT = 2   # sparkgate's --timeout here
-TESTS = []
+SUITE = Suite("faults")
+test = SUITE.test
 SOAK_REQUESTS = int(os.environ.get("SPARKGATE_SOAK_REQUESTS", "200000"))
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 class G:
@@ -206,33 +202,15 @@ def soak_status_requests_rss_and_descriptors_flat():
 
 
 def main():
-    only = sys.argv[1:]
     E.C.work = tempfile.mkdtemp(prefix="sparkgate-faults-")
-    passed = failed = 0
-    t0 = time.time()
     E.C.s = Stack(workdir=E.C.work, rest_reference=False)
     E.C.jar = "/nonexistent.jar"
-    try:
+
+    def setup():
+        t0 = time.time()
         E.C.s.start_master()
         print("master up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-        for fn in TESTS:
-            if only and fn.__name__ not in only:
-                continue
-            t = time.time()
-            try:
-                fn()
-                passed += 1
-                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
-    except Exception:
-        failed += 1
-        print("FAIL setup\n%s" % traceback.format_exc(), flush=True)
-    finally:
-        E.C.s.stop()
-    print("faults: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
-    return 1 if failed else 0
+    return SUITE.main(setup, E.C.s.stop)
 
 
 if __name__ == "__main__":

@@ -16,20 +16,16 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
 import web  # noqa: E402
+from runner import Suite  # noqa: E402
 from stack import ROOT, Stack, wait_for  # noqa: E402
 
-TESTS = []
+SUITE = Suite("web")
+test = SUITE.test
 ALICE = ("alice", web.USERS["alice"])
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 def log_of(name):
@@ -308,34 +304,16 @@ def man_page_and_make_install():
 
 
 def main():
-    only = sys.argv[1:]
     E.C.work = tempfile.mkdtemp(prefix="sparkgate-web-")
-    passed = failed = 0
-    t0 = time.time()
     E.C.s = Stack(workdir=E.C.work, rest_reference=False)
-    try:
+
+    def setup():
+        t0 = time.time()
         E.C.jar = E.build_app(E.C.work)
         E.C.s.start_master()
         E.C.s.start_worker()
         print("stack up in %.1fs (master %d, logs %s)" % (time.time() - t0, E.C.s.master_port, E.C.work), flush=True)
-        for fn in TESTS:
-            if only and fn.__name__ not in only:
-                continue
-            t = time.time()
-            try:
-                fn()
-                passed += 1
-                print("ok   %s (%.1fs)" % (fn.__name__, time.time() - t), flush=True)
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.1fs)\n%s" % (fn.__name__, time.time() - t, traceback.format_exc()), flush=True)
-    except Exception:
-        failed += 1
-        print("FAIL stack setup\n%s" % traceback.format_exc(), flush=True)
-    finally:
-        E.C.s.stop()
-    print("web: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
-    return 1 if failed else 0
+    return SUITE.main(setup, E.C.s.stop)
 
 
 if __name__ == "__main__":
