@@ -516,7 +516,7 @@ int rest_print(struct buf *out, const struct rest_field *fields, size_t n)
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct rest_field *f = &fields[i];
 
-		if ((f->type == RF_STRING && !f->str) || (f->type == RF_STRINGS && !f->list))
+		if (((f->type == RF_STRING || f->type == RF_RAW) && !f->str) || (f->type == RF_STRINGS && !f->list))
 			continue;
 		rc = buf_addstr(out, first ? "\n  \"" : ",\n  \"");
 		first = 0;
@@ -526,6 +526,8 @@ int rest_print(struct buf *out, const struct rest_field *fields, size_t n)
 			break;
 		if (f->type == RF_STRING) {
 			rc = rest_json_string(out, f->str, strlen(f->str));
+		} else if (f->type == RF_RAW) {
+			rc = buf_addstr(out, f->str);
 		} else if (f->type == RF_BOOL) {
 			rc = buf_addstr(out, f->boolean ? "true" : "false");
 		} else {
@@ -538,6 +540,20 @@ int rest_print(struct buf *out, const struct rest_field *fields, size_t n)
 		}
 	}
 	return rc ? rc : buf_addstr(out, first ? " }" : "\n}");
+}
+
+const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size)
+{
+	json_t *root = json_loadb(body, len, JSON_DISABLE_EOF_CHECK, NULL);
+	json_t *v = json_object_get(json_object_get(root, "sparkProperties"), key);
+	const char *found = NULL;
+
+	if (json_is_string(v) && json_string_length(v) < size) {
+		memcpy(out, json_string_value(v), json_string_length(v) + 1);
+		found = out;
+	}
+	json_decref(root);
+	return found;
 }
 
 int rest_print_error(struct buf *out, const char *message, const char *server_version, int version_mismatch)

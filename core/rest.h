@@ -51,13 +51,16 @@ int rest_parse_create(const char *body, size_t len, int spark4, struct create_re
 /* One response field; fields must be given in alphabetical order of name. */
 struct rest_field {
 	const char *name;
-	enum { RF_STRING, RF_BOOL, RF_STRINGS } type;
-	const char *str;              /* RF_STRING; NULL omits the field */
+	enum { RF_STRING, RF_BOOL, RF_STRINGS, RF_RAW } type;
+	const char *str;              /* RF_STRING; RF_RAW: JSON text as is; NULL omits the field */
 	int boolean;                  /* RF_BOOL */
 	const struct strlist *list;   /* RF_STRINGS; NULL omits the field */
 };
 
 int rest_print(struct buf *out, const struct rest_field *fields, size_t n);
+/* The value of sparkProperties[key] in a create body if it is a string, else NULL;
+ * copied into out.  For decisions made before the request is validated. */
+const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size);
 /* ErrorResponse {action, highestProtocolVersion?, message, serverSparkVersion}. */
 int rest_print_error(struct buf *out, const char *message, const char *server_version, int version_mismatch);
 /* Jackson's string escaping, with invalid UTF-8 replaced by U+FFFD. */

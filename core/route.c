@@ -1,7 +1,9 @@
 #include "route.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 #include "deploy.h"
@@ -16,6 +18,7 @@ void response_init(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
+	rs->hidden = rs->replayed = rs->store_failed = 0;
 	rs->submission_id[0] = '\0';
 	buf_init(&rs->body, 4u << 20);
 }
@@ -24,6 +27,7 @@ void response_reset(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
+	rs->hidden = rs->replayed = rs->store_failed = 0;
 	rs->submission_id[0] = '\0';
 	buf_reset(&rs->body);
 }
@@ -41,6 +45,7 @@ const char *http_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 468: return "Unknown Protocol Version";
 	case 500: return "Internal Server Error";
@@ -259,15 +264,87 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 	return -1;
 }
 
-static void handle_create(struct gateway *g, const struct request *rq, struct response *rs)
+static int64_t wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The property that carries an idempotency key for clients that cannot set headers
+ * (spark-submit --conf; it must start with "spark." to be sent at all). */
+#define IDEMPOTENCY_PROPERTY "spark.sparkgate.idempotencyKey"
+
+/* An earlier create with the same key: its outcome, without asking the master again. */
+static int replay_claim(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
+{
+	const char *version = cluster_known_build(&g->cluster)->spark_version;
+	char msg[300];
+
+	if (claim == CLAIM_DONE) {
+		snprintf(msg, sizeof(msg), "Driver successfully submitted as %s", id);
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
+			{ "message", RF_STRING, msg, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, version, 0, NULL },
+			{ "submissionId", RF_STRING, id, 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+		};
+
+		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+		snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+		rs->replayed = 1;
+		return 0;
+	}
+	if (claim == CLAIM_IN_FLIGHT) {
+		send_error(g, rs, 409, "A create with this idempotency key is being submitted right now; "
+			   "ask again in a moment.");
+		return 0;
+	}
+	send_error(g, rs, 503, "The outcome of an earlier create with this idempotency key is unknown: the "
+		   "master may have accepted it. sparkgate will not submit it again; check the master's drivers.");
+	return 0;
+}
+
+static void handle_create(struct gateway *g, const struct request *rq, const char *owner, struct response *rs)
 {
 	struct exchange x;
 	struct cluster_answer a;
+	struct sg_err e = { 0 };
+	enum claim_result claim = CLAIM_NEW;
+	int64_t row = 0;
+	char key_prop[256], done_id[128] = "";
+	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
+		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
 
+	if (g->store) {
+		/* Claimed before the master is asked: the owner is on record even if this process
+		 * dies right after the master accepted the driver. */
+		if (store_claim(g->store, owner, key, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms,
+				&claim, &row, done_id, sizeof(done_id), &e)) {
+			send_error(g, rs, 503, e.msg);
+			return;
+		}
+		if (claim != CLAIM_NEW) {
+			replay_claim(g, rs, claim, done_id);
+			return;
+		}
+	}
 	exchange_init(&x, g, CLS_REQUEST_SUBMIT_DRIVER);
 	x.rq = rq;
 	cluster_answer_init(&a);
-	if (ask(&x, rs, 0, REPLY_SUBMIT, &a) == 0) {
+	int asked = ask(&x, rs, 0, REPLY_SUBMIT, &a);
+
+	if (g->store) {
+		const char *id = !asked && a.reply.success ? a.reply.driver_id : NULL;
+		int unknown = asked && a.maybe_delivered;
+
+		if (store_finish(g->store, row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
+				 x.cr.main_class, &e) && id)
+			rs->store_failed = 1;   /* logged; the driver runs, only its owner record is missing */
+	}
+	if (asked == 0) {
 		const struct deploy_reply *r = &a.reply;
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
@@ -286,12 +363,67 @@ static void handle_create(struct gateway *g, const struct request *rq, struct re
 	exchange_release(&x);
 }
 
-static void handle_kill(struct gateway *g, const char *id, struct response *rs)
+/* With an owner store, only the owner and admins may see or kill a driver; anyone else
+ * gets the answer an unknown id gets, so other users' ids are not confirmed to exist. */
+static int may_touch(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
+{
+	char owner[256];
+	struct sg_err e = { 0 };
+	int rc;
+
+	if (!g->store || admin)
+		return 1;
+	rc = store_owner(g->store, id, owner, sizeof(owner), &e);
+	if (rc < 0) {
+		send_error(g, rs, 503, e.msg);
+		return 0;
+	}
+	if (rc == 0 && strcmp(owner, user) == 0)
+		return 1;
+	rs->hidden = 1;
+	return 0;
+}
+
+static void kill_not_found(struct gateway *g, const char *id, struct response *rs)
+{
+	char msg[300];
+
+	/* Master.scala's text for an id it does not know */
+	snprintf(msg, sizeof(msg), "Driver %s has already finished or does not exist", id);
+	const struct rest_field f[] = {
+		{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
+		{ "message", RF_STRING, msg, 0, NULL },
+		{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+		{ "submissionId", RF_STRING, id, 0, NULL },
+		{ "success", RF_BOOL, NULL, 0, NULL },
+	};
+
+	rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void status_not_found(struct gateway *g, const char *id, struct response *rs)
+{
+	const struct rest_field f[] = {
+		{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
+		{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+		{ "submissionId", RF_STRING, id, 0, NULL },
+		{ "success", RF_BOOL, NULL, 0, NULL },
+	};
+
+	rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+}
+
+static void handle_kill(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
 {
 	struct exchange x;
 	struct cluster_answer a;
 
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+	if (!may_touch(g, id, user, admin, rs)) {
+		if (rs->hidden)
+			kill_not_found(g, id, rs);
+		return;
+	}
 	exchange_init(&x, g, CLS_REQUEST_KILL_DRIVER);
 	x.driver_id = id;
 	cluster_answer_init(&a);
@@ -310,13 +442,18 @@ static void handle_kill(struct gateway *g, const char *id, struct response *rs)
 	exchange_release(&x);
 }
 
-static void handle_status(struct gateway *g, const char *id, struct response *rs)
+static void handle_status(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
 {
 	struct exchange x;
 	struct cluster_answer a;
 	struct buf message = BUF_INIT(2u << 20);
 
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+	if (!may_touch(g, id, user, admin, rs)) {
+		if (rs->hidden)
+			status_not_found(g, id, rs);
+		return;
+	}
 	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
 	x.driver_id = id;
 	cluster_answer_init(&a);
@@ -341,6 +478,98 @@ static void handle_status(struct gateway *g, const char *id, struct response *rs
 	cluster_answer_release(&a);
 	exchange_release(&x);
 	buf_release(&message);
+}
+
+/* GET /v1/submissions (beyond Spark, with an owner store): the caller's drivers, newest
+ * first (admins: everyone's), with their state at the master now. */
+#define LIST_MAX 100
+
+static int print_entry(struct buf *out, const struct store_entry *x, const struct deploy_reply *r)
+{
+	char when[96];
+	time_t t = (time_t)(x->created_ms / 1000);
+	struct tm tm;
+	const struct { const char *name, *value; } f[] = {
+		{ "appName", x->app_name[0] ? x->app_name : NULL },
+		{ "driverState", r ? driver_state_name(r->state) : NULL },
+		{ "mainClass", x->main_class[0] ? x->main_class : NULL },
+		{ "owner", x->owner },
+		{ "submissionId", x->id },
+		{ "submitTime", when },
+		{ "workerHostPort", r ? r->worker_host_port : NULL },
+		{ "workerId", r ? r->worker_id : NULL },
+	};
+	int rc = buf_addstr(out, "{"), first = 1;
+
+	gmtime_r(&t, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->created_ms % 1000));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !rc; i++) {
+		if (!f[i].value)
+			continue;
+		rc = buf_printf(out, "%s\n    \"%s\" : ", first ? "" : ",", f[i].name);
+		rc = rc ? rc : rest_json_string(out, f[i].value, strlen(f[i].value));
+		first = 0;
+	}
+	return rc ? rc : buf_addstr(out, "\n  }");
+}
+
+static void handle_list(struct gateway *g, const char *user, int admin, struct response *rs)
+{
+	struct store_entry *rows = calloc(LIST_MAX, sizeof(*rows));
+	struct buf items = BUF_INIT(4u << 20);
+	struct sg_err e = { 0 };
+	char problem[600] = "";
+	size_t n = 0;
+	int rc = 0;
+
+	if (!rows) {
+		send_error(g, rs, 500, "out of memory");
+		return;
+	}
+	if (store_list(g->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
+		send_error(g, rs, 503, e.msg);
+		free(rows);
+		return;
+	}
+	rc = buf_addstr(&items, "[ ");
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct exchange x;
+		struct cluster_answer a;
+		struct response scratch;
+		int known = 0;
+
+		cluster_answer_init(&a);
+		if (!problem[0]) {   /* once the master fails, the rest are listed without state */
+			response_init(&scratch);
+			exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
+			x.driver_id = rows[i].id;
+			known = ask(&x, &scratch, 1, REPLY_STATUS, &a) == 0 && a.reply.success;
+			if (scratch.status != 200)
+				snprintf(problem, sizeof(problem), "Driver states are missing: %s",
+					 strstr(buf_str(&scratch.body), "\"message\" : ") ? "the master did not answer" : "");
+			exchange_release(&x);
+			response_release(&scratch);
+		}
+		rc = (i ? buf_addstr(&items, ", ") : 0) || print_entry(&items, &rows[i], known ? &a.reply : NULL);
+		cluster_answer_release(&a);
+	}
+	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
+	if (rc) {
+		send_error(g, rs, 500, "The list is too large to print.");
+	} else {
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
+			{ "message", RF_STRING, problem[0] ? problem : NULL, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+			{ "submissions", RF_RAW, buf_str(&items), 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+		};
+
+		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+	}
+	buf_release(&items);
+	free(rows);
 }
 
 /* Spark 4's killall, clear and readyz (StandaloneRestServer.scala: KillAllRequestServlet,
@@ -408,6 +637,9 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	char id[128];
 	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 	int post = strcmp(rq->method, "POST") == 0;
+	/* Anonymous requests (--anonymous allow) share one owner. */
+	const char *user = rq->remote_user ? rq->remote_user : "-";
+	int admin = rq->remote_user && policy_is_admin(&g->policy, rq->remote_user);
 
 	if (!rq->remote_user && !g->allow_anonymous) {
 		/* The web server should have refused this already (its config requires a login);
@@ -424,26 +656,31 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 		if (!post)
 			wrong_method(g, rq, rs, "POST, OPTIONS");
 		else
-			handle_create(g, rq, rs);
+			handle_create(g, rq, user, rs);
 	} else if (match(rq->path, "/v1/submissions/kill", &info)) {
 		if (!post)
 			wrong_method(g, rq, rs, "POST, OPTIONS");
 		else if (!submission_id(info, id, sizeof(id)))
 			send_error(g, rs, 400, "Submission ID is missing in kill request.");
 		else
-			handle_kill(g, id, rs);
+			handle_kill(g, id, user, admin, rs);
 	} else if (match(rq->path, "/v1/submissions/status", &info)) {
 		if (!get)
 			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
 		else if (!submission_id(info, id, sizeof(id)))
 			send_error(g, rs, 400, "Submission ID is missing in status request.");
 		else
-			handle_status(g, id, rs);
+			handle_status(g, id, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
 		if (message == CLS_REQUEST_READYZ ? !get : !post)
 			wrong_method(g, rq, rs, message == CLS_REQUEST_READYZ ? "GET, HEAD, OPTIONS" : "POST, OPTIONS");
 		else
 			handle_object_message(g, message, rs);
+	} else if (g->store && (strcmp(rq->path, "/v1/submissions") == 0 || strcmp(rq->path, "/v1/submissions/") == 0)) {
+		if (!get)
+			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
+		else
+			handle_list(g, user, admin, rs);
 	} else {
 		error_servlet(g, rq->path, rs);
 	}

@@ -8,6 +8,8 @@
 
 #include "buf.h"
 #include "cluster.h"
+#include "policy.h"
+#include "store.h"
 
 struct request {
 	const char *method;        /* REQUEST_METHOD */
@@ -19,6 +21,7 @@ struct request {
 	int body_too_large;        /* body_declared exceeded the limit; body not read */
 	const char *remote_user;   /* may be NULL */
 	const char *remote_addr;   /* may be NULL */
+	const char *idempotency_key;   /* Idempotency-Key header, may be NULL */
 };
 
 struct response {
@@ -26,6 +29,9 @@ struct response {
 	const char *allow;         /* Allow header for 405, else NULL */
 	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 */
 	char submission_id[128];   /* for the log line */
+	int hidden;                /* someone else's driver, answered as unknown */
+	int replayed;              /* a create answered from its idempotency key */
+	int store_failed;          /* the master took a create, its owner was not recorded */
 };
 
 struct gateway {
@@ -34,6 +40,8 @@ struct gateway {
 	size_t max_body;
 	int allow_anonymous;       /* serve requests without REMOTE_USER (default: refuse) */
 	const char *placeholder_names;   /* Spark 4 {{NAME}} values: see submit_config */
+	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
+	struct policy policy;      /* groups, admins */
 };
 
 void response_init(struct response *rs);

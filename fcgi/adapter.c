@@ -59,7 +59,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	const char *method = param(ctx, "REQUEST_METHOD"), *script = param(ctx, "SCRIPT_NAME");
 	const char *info = param(ctx, "PATH_INFO"), *uri = param(ctx, "REQUEST_URI");
 	const char *len_s = param(ctx, "CONTENT_LENGTH");
-	size_t o_method, o_path, o_proto, o_user, o_addr, declared = 0;
+	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, declared = 0;
 	int rc;
 
 	buf_reset(&a->strings);
@@ -79,6 +79,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	rc = rc ? rc : keep(&a->strings, param(ctx, "SERVER_PROTOCOL"), &o_proto);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_USER"), &o_user);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_ADDR"), &o_addr);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_IDEMPOTENCY_KEY"), &o_key);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
@@ -86,6 +87,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	rq->protocol = (const char *)a->strings.data + o_proto;
 	rq->remote_user = *(a->strings.data + o_user) ? (const char *)a->strings.data + o_user : NULL;
 	rq->remote_addr = (const char *)a->strings.data + o_addr;
+	rq->idempotency_key = *(a->strings.data + o_key) ? (const char *)a->strings.data + o_key : NULL;
 
 	if (len_s && *len_s) {
 		char *end;

@@ -17,7 +17,7 @@ typedef ssize_t (*read_fn)(void *ctx, void *p, size_t n);
  * FastCGI parameters die at FCGX_Finish_r. */
 struct adapted {
 	struct request rq;
-	struct buf strings;   /* method, path, protocol, user, addr, NUL-separated */
+	struct buf strings;   /* method, path, protocol, user, addr, key, NUL-separated */
 	struct buf body;
 };
 

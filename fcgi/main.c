@@ -99,6 +99,11 @@ static void usage(FILE *f)
 "      --env-placeholders L  Spark 4 masters: which of sparkgate's environment variables a\n"
 "                            property or environment value \"{{NAME}}\" may name: all\n"
 "                            (default, like Spark 4's own server), none, or NAME,NAME,...\n"
+"      --state-db PATH       record who submitted what in this SQLite file (shared by every\n"
+"                            sparkgate process): users then see and kill only their own\n"
+"                            drivers, GET /v1/submissions lists them, and an\n"
+"                            Idempotency-Key makes a retried create return the first id\n"
+"      --policy PATH         groups and the admin group (see sparkgate(8)); re-read on SIGHUP\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
 "      --log-file PATH       append logs to PATH instead of stderr (which web servers put\n"
 "                            in their error log); reopened on SIGHUP\n"
@@ -106,7 +111,8 @@ static void usage(FILE *f)
 "  -V, --version             print the version\n"
 "\n"
 "Signals: SIGTERM finishes the request in flight, then exits.  SIGHUP, before the next\n"
-"request, reopens --log-file, re-reads --secret-file and reconnects to the master.\n");
+"request, reopens --log-file, re-reads --secret-file and --policy and reconnects to the\n"
+"master.\n");
 }
 
 struct fcgi_ctx {
@@ -189,10 +195,12 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 	}
 	if (format_response(&ad->rq, rs, out))
 		logf_(0, "req=%lu response too large", seq);
-	logf_(rs->status >= 500 ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s", seq,
+	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s%s%s", seq,
 	      ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0),
 	      ad->rq.remote_user ? ad->rq.remote_user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
-	      rs->submission_id[0] ? " id=" : "", rs->submission_id);
+	      rs->submission_id[0] ? " id=" : "", rs->submission_id,
+	      rs->hidden ? " (another user's: answered as unknown)" : rs->replayed ? " (idempotent replay)" : "",
+	      rs->store_failed ? " (OWNER NOT RECORDED: state database failed)" : "");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -237,11 +245,24 @@ static int read_secret(const char *path, char *out, size_t size)
 
 /* SIGHUP, acted on between requests: new log file, new secret, and a fresh connection
  * (which detects the master's build again). */
-static void reload(struct gateway *g, const char *secret_file)
+static void reload(struct gateway *g, const char *secret_file, const char *policy_file)
 {
 	reload_requested = 0;
 	if (open_log())
 		return;   /* stderr is gone; nothing useful left to say */
+	if (policy_file) {
+		struct policy fresh;
+		struct sg_err e = { 0 };
+
+		policy_init(&fresh);
+		if (policy_load(&fresh, policy_file, &e) == 0) {
+			policy_release(&g->policy);
+			g->policy = fresh;
+		} else {
+			policy_release(&fresh);
+			logf_(0, "SIGHUP: keeping the previous policy: %s", e.msg);
+		}
+	}
 	if (secret_file) {
 		char secret[4096];
 
@@ -252,8 +273,8 @@ static void reload(struct gateway *g, const char *secret_file)
 		explicit_bzero(secret, sizeof(secret));
 	}
 	master_close(&g->cluster.master);
-	logf_(1, "SIGHUP: %smaster connection reset%s", log_file ? "log reopened, " : "",
-	      secret_file ? ", secret re-read" : "");
+	logf_(1, "SIGHUP: %smaster connection reset%s%s", log_file ? "log reopened, " : "",
+	      secret_file ? ", secret re-read" : "", policy_file ? ", policy re-read" : "");
 }
 
 /* systemd socket activation (sd_listen_fds(3)): one listening socket as fd 3. */
@@ -278,10 +299,11 @@ int main(int argc, char **argv)
 		{ "backlog", required_argument, NULL, 'B' }, { "log-level", required_argument, NULL, 'L' },
 		{ "secret-file", required_argument, NULL, 'S' }, { "anonymous", required_argument, NULL, 'A' },
 		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
+		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
-	const char *placeholders = "*";
+	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
 	struct gateway g;
 	struct sg_err e = { 0 };
@@ -295,6 +317,8 @@ int main(int argc, char **argv)
 		case 's': version = optarg; break;
 		case 'S': secret_file = optarg; break;
 		case 'F': log_file = optarg; break;
+		case 'D': state_db = optarg; break;
+		case 'P': policy_file = optarg; break;
 		case 't':
 			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
 				goto bad;
@@ -370,6 +394,15 @@ int main(int argc, char **argv)
 	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;
 	g.max_body = max_body;
 	g.allow_anonymous = allow_anonymous;
+	policy_init(&g.policy);
+	if (policy_file && policy_load(&g.policy, policy_file, &e)) {
+		fprintf(stderr, "sparkgate: %s\n", e.msg);
+		return 2;
+	}
+	if (state_db && !(g.store = store_open(state_db, &e))) {
+		fprintf(stderr, "sparkgate: %s\n", e.msg);
+		return 2;
+	}
 	g.placeholder_names = placeholders;
 	{
 		struct buf u = BUF_INIT(sizeof(g.master_url) - 1);
@@ -433,7 +466,7 @@ int main(int argc, char **argv)
 			struct fcgi_ctx ctx = { &req };
 
 			if (reload_requested)
-				reload(&g, secret_file);
+				reload(&g, secret_file, policy_file);
 			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
 			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
 			FCGX_Finish_r(&req);
@@ -443,6 +476,8 @@ int main(int argc, char **argv)
 	buf_release(&out);
 	response_release(&rs);
 	adapted_release(&ad);
+	store_close(g.store);
+	policy_release(&g.policy);
 	cluster_release(&g.cluster);
 	return 0;
 bad:

@@ -4,7 +4,8 @@
 # the same against every supported Spark build (version matrix); HA failover with
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
-# faults (a scriptable fake master, the real master stopped and restarted) and the soak.
+# faults (a scriptable fake master, the real master stopped and restarted) and the soak;
+# several users on one sparkgate (ownership, listing, idempotency keys).
 #
 # With a sanitized build (ASan+UBSan) as the second argument, its unit tests run too and
 # the integration suites run its sparkgate, except the fault/soak suite, which measures
@@ -31,6 +32,7 @@ suites+=("e2e|python3 tests/it/test_e2e.py"
          "ha|python3 tests/it/test_ha.py"
          "auth|python3 tests/it/test_auth.py"
          "web|python3 tests/it/test_web.py"
+         "tenants|python3 tests/it/test_tenants.py"
          "diff|python3 tests/it/test_diff.py"
          "faults|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
 for s in "${suites[@]}"; do

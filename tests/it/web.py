@@ -13,7 +13,7 @@ import subprocess
 from stack import ROOT, free_port, wait_for
 
 DEPLOY = os.path.join(ROOT, "deploy")
-USERS = {"alice": "alice-pw", "bob": "bob-pw"}
+USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
 
 
 def settings(src, dst, values, style="lighttpd"):
@@ -59,7 +59,8 @@ def private_binary(stack):
 
 def sparkgate_options(stack, extra=""):
     """sparkgate's options other than --master."""
-    return ("--timeout 5 --connect-timeout 2 %s %s" % (stack.sparkgate_args, extra)).strip()
+    # single spaces: lighttpd's bin-path turns each space into an argument boundary
+    return " ".join(("--timeout 5 --connect-timeout 2 %s %s" % (stack.sparkgate_args, extra)).split())
 
 
 def sparkgate_args(stack, extra=""):

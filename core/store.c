@@ -1,0 +1,198 @@
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+	sqlite3 *db;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE IF NOT EXISTS submissions ("
+	"  row INTEGER PRIMARY KEY,"
+	"  id TEXT UNIQUE,"                 /* NULL until the master accepted it */
+	"  owner TEXT NOT NULL,"
+	"  idem_key TEXT,"
+	"  state TEXT NOT NULL,"            /* pending | submitted | unknown */
+	"  created_ms INTEGER NOT NULL,"
+	"  app_name TEXT, main_class TEXT,"
+	"  UNIQUE (owner, idem_key));"
+	"CREATE INDEX IF NOT EXISTS by_owner ON submissions (owner, created_ms);";
+
+static int fail(struct store *s, struct sg_err *e, const char *what)
+{
+	return sg_err_set(e, ERR_IO, 0, "state database: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+struct store *store_open(const char *path, struct sg_err *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char *msg = NULL;
+
+	if (!s) {
+		sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK
+	    || sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK
+	    || sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		sg_err_set(e, ERR_IO, 0, "cannot open state database %s: %s", path,
+			   msg ? msg : s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_free(msg);
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static void copy_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
+		enum claim_result *result, int64_t *row, char *id, size_t id_size, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	*result = CLAIM_NEW;
+	/* IMMEDIATE: the check and the insert are one step for every process. */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s, e, "begin");
+	if (key) {
+		if (sqlite3_prepare_v2(s->db, "SELECT row, id, state, created_ms FROM submissions "
+				       "WHERE owner = ? AND idem_key = ?", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		int step = sqlite3_step(st);
+
+		if (step == SQLITE_ROW) {
+			const char *state = (const char *)sqlite3_column_text(st, 2);
+
+			*row = sqlite3_column_int64(st, 0);
+			copy_text(st, 1, id, id_size);
+			if (state && strcmp(state, "submitted") == 0)
+				*result = CLAIM_DONE;
+			else if (state && strcmp(state, "pending") == 0 && now_ms - sqlite3_column_int64(st, 3) < stale_ms)
+				*result = CLAIM_IN_FLIGHT;
+			else
+				*result = CLAIM_UNKNOWN;
+			rc = 0;
+			goto out;
+		}
+		if (step != SQLITE_DONE)
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO submissions (owner, idem_key, state, created_ms) "
+			       "VALUES (?, ?, 'pending', ?)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (key)
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	*row = sqlite3_last_insert_rowid(s->db);
+	rc = 0;
+out:
+	if (rc)
+		fail(s, e, "claim");
+	sqlite3_finalize(st);
+	if (sqlite3_exec(s->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
+		rc = fail(s, e, "commit");
+	return rc;
+}
+
+int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,
+		 const char *main_class, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = id ? "UPDATE submissions SET id = ?1, state = 'submitted', app_name = ?2, "
+			       "main_class = ?3 WHERE row = ?4"
+		: unknown ? "UPDATE submissions SET state = 'unknown', app_name = ?2, main_class = ?3 WHERE row = ?4"
+		: "DELETE FROM submissions WHERE row = ?4";
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "finish");
+	if (id)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (id || unknown) {
+		sqlite3_bind_text(st, 2, app_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, main_class, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 4, row);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(s, e, "finish");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_owner(struct store *s, const char *id, char *owner, size_t size, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT owner FROM submissions WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "owner");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(st, 0, owner, size);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : fail(s, e, "owner");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
+	       struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, owner
+			       ? "SELECT id, owner, created_ms, app_name, main_class FROM submissions WHERE "
+				 "state = 'submitted' AND owner = ?1 ORDER BY created_ms DESC, row DESC LIMIT ?2"
+			       : "SELECT id, owner, created_ms, app_name, main_class FROM submissions WHERE "
+				 "state = 'submitted' ORDER BY created_ms DESC, row DESC LIMIT ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "list");
+	if (owner)
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct store_entry *x = &out[(*n)++];
+
+		copy_text(st, 0, x->id, sizeof(x->id));
+		copy_text(st, 1, x->owner, sizeof(x->owner));
+		x->created_ms = sqlite3_column_int64(st, 2);
+		copy_text(st, 3, x->app_name, sizeof(x->app_name));
+		copy_text(st, 4, x->main_class, sizeof(x->main_class));
+	}
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "list");
+}

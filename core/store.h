@@ -1,0 +1,56 @@
+/* Who submitted what: one row per create, in a SQLite file (WAL mode) that every sparkgate
+ * process under the web server shares and that outlives restarts of sparkgate and of the
+ * master.  Why SQLite: several processes write it at once (mod_fcgid, max-procs), and an
+ * idempotency key must be claimed atomically across them; the master keeps no field we
+ * could put an owner in and read back with a status request.
+ *
+ * A create first claims its row ("pending"), then asks the master, then records the
+ * outcome: the driver id ("submitted"), nothing (the master or validation refused: the
+ * row goes), or "unknown" (the request may have reached the master; a retry with the same
+ * key must not start a second driver). */
+#ifndef SG_STORE_H
+#define SG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store;
+
+enum claim_result {
+	CLAIM_NEW,            /* row claimed: go ahead and ask the master; *row set */
+	CLAIM_DONE,           /* this owner+key already created driver id */
+	CLAIM_IN_FLIGHT,      /* another request with this key is being sent right now */
+	CLAIM_UNKNOWN,        /* an earlier request with this key has an unknown outcome */
+};
+
+struct store_entry {
+	char id[128];
+	char owner[256];
+	int64_t created_ms;
+	char app_name[256];
+	char main_class[256];
+};
+
+/* Opens (creating if needed) the database at path. */
+struct store *store_open(const char *path, struct sg_err *e);
+void store_close(struct store *s);
+
+/* Claims a create for owner; key may be NULL (no idempotency).  A claim older than
+ * stale_ms that never finished counts as unknown.  0, or <0 on a database error. */
+int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
+		enum claim_result *result, int64_t *row, char *id, size_t id_size, struct sg_err *e);
+/* Outcome of a claimed create: id (accepted), NULL with unknown=0 (refused: forget it), or
+ * NULL with unknown=1. */
+int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,
+		 const char *main_class, struct sg_err *e);
+
+/* The owner of driver id into owner; 0 found, 1 not found, <0 error. */
+int store_owner(struct store *s, const char *id, char *owner, size_t size, struct sg_err *e);
+
+/* Submitted drivers, newest first: owner's, or everyone's with owner NULL. At most max. */
+int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
+	       struct sg_err *e);
+
+#endif

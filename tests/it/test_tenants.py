@@ -1,0 +1,145 @@
+"""Many users on one sparkgate: the shipped deploy/lighttpd.conf (Basic auth, 2 sparkgate
+processes) with --state-db and the shipped deploy/policy.conf (alice and bob analysts,
+carol in the admin group), against a real master and worker.  Each user sees and kills only
+their own drivers (someone else's id is answered exactly like an unknown id), the admin sees
+and lists everything, a retried create with the same idempotency key starts one driver,
+and ownership survives a restart of every sparkgate process.
+Ends with "tenants: N passed, N failed"."""
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+import web  # noqa: E402
+from runner import Suite  # noqa: E402
+from stack import Stack, wait_for  # noqa: E402
+
+SUITE = Suite("tenants")
+test = SUITE.test
+USER = {name: (name, pw) for name, pw in web.USERS.items()}
+
+
+class T:
+    port = None
+    ids = {}
+
+
+def start_web():
+    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
+    policy = os.path.join(web.DEPLOY, "policy.conf")
+    T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
+                                  extra_args="--state-db %s --policy %s" % (db, policy))
+
+
+def http(user, method, path, body=None, headers=None):
+    return E.C.s.http(method, path, body, port=T.port, auth=USER[user], headers=headers)
+
+
+def create(user, tag, sleep=120, headers=None, props=None):
+    body = E.create_body(os.path.join(E.C.work, "%s-%s.txt" % (user, tag)), sleep, 0,
+                         props=dict({"spark.app.name": "tenants-%s-%s" % (user, tag)}, **(props or {})))
+    return http(user, "POST", "/v1/submissions/create", body, headers)
+
+
+@test
+def each_user_sees_and_kills_only_their_own():
+    st, js, _ = create("alice", "mine")
+    assert st == 200 and js["success"], (st, js)
+    sid = T.ids["alice"] = js["submissionId"]
+    st, mine, _ = http("alice", "GET", "/v1/submissions/status/" + sid)
+    assert st == 200 and mine["success"] is True and mine["driverState"] in ("SUBMITTED", "RUNNING"), mine
+    # bob: the same answer an id nobody submitted gets
+    unknown = "driver-20000101000000-0000"
+    st, theirs, _ = http("bob", "GET", "/v1/submissions/status/" + sid)
+    st2, none, _ = http("bob", "GET", "/v1/submissions/status/" + unknown)
+    assert st == st2 == 200 and theirs == dict(none, submissionId=sid) and theirs["success"] is False, (theirs, none)
+    st, k, _ = http("bob", "POST", "/v1/submissions/kill/" + sid, b"")
+    st2, k2, _ = http("bob", "POST", "/v1/submissions/kill/" + unknown, b"")
+    assert st == st2 == 200 and k["success"] is False and k["message"] == k2["message"].replace(unknown, sid), (k, k2)
+    st, js, _ = http("alice", "GET", "/v1/submissions/status/" + sid)
+    assert js["driverState"] in ("SUBMITTED", "RUNNING"), js   # bob's kill did nothing
+    # carol (admin) sees it
+    st, js, _ = http("carol", "GET", "/v1/submissions/status/" + sid)
+    assert st == 200 and js["success"] is True, js
+    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    assert "user=bob" in log and "another user's: answered as unknown" in log
+
+
+@test
+def listing_shows_own_drivers_and_admin_sees_all():
+    st, js, _ = create("bob", "listed", sleep=0)
+    assert st == 200, js
+    T.ids["bob"] = js["submissionId"]
+    st, alice, _ = http("alice", "GET", "/v1/submissions")
+    assert st == 200 and alice["action"] == "SubmissionListResponse" and alice["success"] is True, alice
+    assert [d["submissionId"] for d in alice["submissions"]] == [T.ids["alice"]], alice
+    d = alice["submissions"][0]
+    assert d["owner"] == "alice" and d["mainClass"] == "TestApp" and d["appName"] == "tenants-alice-mine" \
+        and d["driverState"] in ("SUBMITTED", "RUNNING") and d["submitTime"].endswith("Z"), d
+    st, bob, _ = http("bob", "GET", "/v1/submissions/")
+    assert [d["submissionId"] for d in bob["submissions"]] == [T.ids["bob"]], bob
+    st, carol, _ = http("carol", "GET", "/v1/submissions")
+    owners = {d["submissionId"]: d["owner"] for d in carol["submissions"]}
+    assert owners == {T.ids["alice"]: "alice", T.ids["bob"]: "bob"}, carol
+    st, js, _ = http("alice", "POST", "/v1/submissions", b"")
+    assert st == 405 and js["action"] == "ErrorResponse", (st, js)
+
+
+@test
+def retried_create_with_the_same_key_starts_one_driver():
+    first = create("alice", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
+    again = create("alice", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
+    assert first[0] == again[0] == 200 and first[1]["submissionId"] == again[1]["submissionId"], (first, again)
+    assert again[1]["message"] == first[1]["message"], (first[1], again[1])
+    # the same key for another user is another submission
+    other = create("bob", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
+    assert other[0] == 200 and other[1]["submissionId"] != first[1]["submissionId"], other
+    # clients that cannot set headers: the key as a Spark property
+    p1 = create("alice", "prop", sleep=0, props={"spark.sparkgate.idempotencyKey": "p-9"})
+    p2 = create("alice", "prop", sleep=0, props={"spark.sparkgate.idempotencyKey": "p-9"})
+    assert p1[1]["submissionId"] == p2[1]["submissionId"], (p1, p2)
+    # exactly one driver per key at the real master
+    names = {}
+    state = E.C.s.master_state()
+    for d in state["activedrivers"] + state["completeddrivers"]:
+        names[d["id"]] = d
+    ids = {first[1]["submissionId"], other[1]["submissionId"], p1[1]["submissionId"]}
+    assert ids <= set(names), (ids, sorted(names))
+    st, listed, _ = http("alice", "GET", "/v1/submissions")
+    alice_ids = [d["submissionId"] for d in listed["submissions"]]
+    assert len(alice_ids) == len(set(alice_ids)) == 3, alice_ids   # mine, idem, prop
+
+
+@test
+def ownership_survives_a_restart_and_owner_kills():
+    E.C.s._kill("lighttpd-tenants")   # every sparkgate process goes with it
+    start_web()
+    sid = T.ids["alice"]
+    st, js, _ = http("bob", "GET", "/v1/submissions/status/" + sid)
+    assert js["success"] is False, js
+    st, js, _ = http("alice", "POST", "/v1/submissions/kill/" + sid, b"")
+    assert st == 200 and js["success"] is True, js
+
+    def killed():
+        return http("alice", "GET", "/v1/submissions/status/" + sid)[1].get("driverState") == "KILLED"
+    wait_for("KILLED", killed, 60, 0.5)
+
+
+def main():
+    E.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
+    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+
+    def setup():
+        t0 = time.time()
+        E.C.jar = E.build_app(E.C.work)
+        E.C.s.start_master()
+        E.C.s.start_worker()
+        start_web()
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
+    return SUITE.main(setup, E.C.s.stop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
