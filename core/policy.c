@@ -1,6 +1,12 @@
 #include "policy.h"
 
+#include "driver.h"
+#include "rest.h"
+#include "submit.h"
+
 #include <errno.h>
+#include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +14,37 @@
 void policy_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->max_driver_cores = p->max_driver_memory_mb = -1;
+}
+
+static void list_release(struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static int list_add(struct policy_list *l, const char *s)
+{
+	char **m = realloc(l->items, (l->n + 1) * sizeof(*m));
+
+	if (!m)
+		return ERR_NOMEM;
+	l->items = m;
+	if (!(m[l->n] = strdup(s)))
+		return ERR_NOMEM;
+	l->n++;
+	return 0;
+}
+
+static const char *list_match(const struct policy_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (fnmatch(l->items[i], s, 0) == 0)
+			return l->items[i];
+	return NULL;
 }
 
 void policy_release(struct policy *p)
@@ -20,6 +57,12 @@ void policy_release(struct policy *p)
 	}
 	free(p->groups);
 	free(p->admin_group);
+	list_release(&p->allow_property);
+	list_release(&p->deny_property);
+	list_release(&p->allow_jar_scheme);
+	list_release(&p->allow_jar_host);
+	list_release(&p->deny_java_option);
+	list_release(&p->allow_env);
 	policy_init(p);
 }
 
@@ -80,6 +123,8 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 	const char *end = text + len;
 	int lineno = 0;
 
+	p->rules = 1;
+
 	for (const char *line = text; line < end; ) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line)), *cur = line, *stop;
 		char verb[32], name[256], tok[256];
@@ -107,6 +152,51 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 			free(p->admin_group);
 			if (!(p->admin_group = strdup(name)))
 				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+		} else if (strcmp(verb, "allow") == 0 || strcmp(verb, "deny") == 0) {
+			static const struct { const char *verb, *what; size_t off; } lists[] = {
+				{ "allow", "property", offsetof(struct policy, allow_property) },
+				{ "deny", "property", offsetof(struct policy, deny_property) },
+				{ "allow", "jar-scheme", offsetof(struct policy, allow_jar_scheme) },
+				{ "allow", "jar-host", offsetof(struct policy, allow_jar_host) },
+				{ "deny", "java-option", offsetof(struct policy, deny_java_option) },
+				{ "allow", "env", offsetof(struct policy, allow_env) },
+			};
+			struct policy_list *l = NULL;
+			int any = 0;
+
+			if (!word(&cur, stop, name, sizeof(name)))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: %s what?", lineno, verb);
+			for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+				if (strcmp(lists[i].verb, verb) == 0 && strcmp(lists[i].what, name) == 0)
+					l = (struct policy_list *)(void *)((char *)p + lists[i].off);
+			if (!l)
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"%s %s\"", lineno, verb, name);
+			while (word(&cur, stop, tok, sizeof(tok))) {
+				if (list_add(l, tok))
+					return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+				any = 1;
+			}
+			if (!any)
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"%s %s\" needs at least one value",
+						  lineno, verb, name);
+		} else if (strcmp(verb, "max") == 0) {
+			int mb;
+			char *num_end;
+			long v;
+
+			if (!word(&cur, stop, name, sizeof(name)) || !word(&cur, stop, tok, sizeof(tok)))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"max WHAT VALUE\"", lineno);
+			if (strcmp(name, "driver-cores") == 0 && (v = strtol(tok, &num_end, 10)) > 0 && !*num_end) {
+				p->max_driver_cores = v;
+			} else if (strcmp(name, "driver-memory") == 0 && rest_memory_mb(tok, &mb) == 0 && mb > 0) {
+				p->max_driver_memory_mb = mb;
+			} else {
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: bad \"max %s %s\"", lineno, name, tok);
+			}
+		} else if (strcmp(verb, "supervise") == 0) {
+			if (!word(&cur, stop, tok, sizeof(tok)) || (strcmp(tok, "allow") && strcmp(tok, "deny")))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"supervise allow|deny\"", lineno);
+			p->deny_supervise = strcmp(tok, "deny") == 0;
 		} else {
 			return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown statement \"%s\"", lineno, verb);
 		}
@@ -154,4 +244,127 @@ int policy_in_group(const struct policy *p, const char *user, const char *group)
 int policy_is_admin(const struct policy *p, const char *user)
 {
 	return policy_in_group(p, user, p->admin_group);
+}
+
+/* The scheme of a URL ("hdfs" in hdfs://...), "file" for a bare path. */
+static void url_scheme_host(const char *url, char *scheme, size_t ssize, char *host, size_t hsize)
+{
+	size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	*host = '\0';
+	if (n == 0 || url[n] != ':' || n >= ssize) {
+		snprintf(scheme, ssize, "file");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		scheme[i] = (char)((url[i] >= 'A' && url[i] <= 'Z') ? url[i] + 32 : url[i]);
+	scheme[n] = '\0';
+	if (url[n + 1] == '/' && url[n + 2] == '/') {
+		const char *h = url + n + 3, *at = h + strcspn(h, "/?#");
+		const char *user = memchr(h, '@', (size_t)(at - h));
+		size_t len;
+
+		h = user ? user + 1 : h;
+		len = (size_t)(at - h);
+		if (len && *h != '[')
+			len = strcspn(h, ":/?#") < len ? strcspn(h, ":/?#") : len;
+		snprintf(host, hsize, "%.*s", (int)len, h);
+	}
+}
+
+static const char *const default_denied_options[] = {
+	"-javaagent:*", "-agentpath:*", "-agentlib:*", "-XX:OnOutOfMemoryError=*", "-XX:OnError=*",
+};
+
+static int check_java_options(const struct policy *p, const char *value, const char *key, char *why, size_t size)
+{
+	struct strlist opts;
+	int rc = 0;
+
+	strlist_init(&opts);
+	if (submit_split_command(value, &opts)) {
+		strlist_release(&opts);
+		return -1;
+	}
+	for (size_t i = 0; i < opts.len && !rc; i++) {
+		const char *hit = list_match(&p->deny_java_option, opts.items[i]);
+
+		for (size_t k = 0; !hit && k < sizeof(default_denied_options) / sizeof(*default_denied_options); k++)
+			if (fnmatch(default_denied_options[k], opts.items[i], 0) == 0)
+				hit = default_denied_options[k];
+		if (hit) {
+			snprintf(why, size, "policy rule \"deny java-option %s\" refuses %s in %s", hit, opts.items[i], key);
+			rc = 1;
+		}
+	}
+	strlist_release(&opts);
+	return rc;
+}
+
+int policy_check_create(const struct policy *p, const struct create_request *cr, const struct driver_desc *d,
+			char *why, size_t size)
+{
+	static const char *const java_option_keys[] = {
+		"spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions",
+		"spark.executor.extraJavaOptions", "spark.executor.defaultJavaOptions",
+	};
+	const struct strmap *props = &cr->spark_properties;
+	char scheme[32], host[256];
+	const char *hit;
+	int rc;
+
+	if (!p->rules)
+		return 0;
+	for (size_t i = 0; i < props->len; i++) {
+		const char *k = props->keys[i];
+
+		if ((hit = list_match(&p->deny_property, k))) {
+			snprintf(why, size, "policy rule \"deny property %s\" refuses sparkProperties key %s", hit, k);
+			return 1;
+		}
+		if (p->allow_property.n && !list_match(&p->allow_property, k)) {
+			snprintf(why, size, "sparkProperties key %s is not allowed by any \"allow property\" rule", k);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(java_option_keys) / sizeof(*java_option_keys); i++) {
+		const char *v = strmap_get(props, java_option_keys[i]);
+
+		if (v && (rc = check_java_options(p, v, java_option_keys[i], why, size)))
+			return rc;
+	}
+	url_scheme_host(cr->app_resource ? cr->app_resource : "", scheme, sizeof(scheme), host, sizeof(host));
+	if (p->allow_jar_scheme.n ? !list_match(&p->allow_jar_scheme, scheme)
+	    : strcmp(scheme, "file") == 0 || strcmp(scheme, "local") == 0) {
+		snprintf(why, size, p->allow_jar_scheme.n ? "appResource scheme \"%s\" is not allowed by any \"allow "
+			 "jar-scheme\" rule" : "appResource scheme \"%s\" (a file on the cluster's machines) is refused "
+			 "by default; \"allow jar-scheme\" lists what is allowed", scheme);
+		return 1;
+	}
+	if (p->allow_jar_host.n && !list_match(&p->allow_jar_host, host)) {
+		snprintf(why, size, "appResource host \"%s\" is not allowed by any \"allow jar-host\" rule", host);
+		return 1;
+	}
+	for (size_t i = 0; p->allow_env.n && i < cr->environment.len; i++) {
+		if (!list_match(&p->allow_env, cr->environment.keys[i])) {
+			snprintf(why, size, "environment variable %s is not allowed by any \"allow env\" rule",
+				 cr->environment.keys[i]);
+			return 1;
+		}
+	}
+	if (p->max_driver_cores > 0 && d->cores > p->max_driver_cores) {
+		snprintf(why, size, "policy rule \"max driver-cores %ld\" refuses a driver with %d cores",
+			 p->max_driver_cores, (int)d->cores);
+		return 1;
+	}
+	if (p->max_driver_memory_mb > 0 && d->mem_mb > p->max_driver_memory_mb) {
+		snprintf(why, size, "policy rule \"max driver-memory\" (%ld MiB) refuses a driver with %d MiB",
+			 p->max_driver_memory_mb, (int)d->mem_mb);
+		return 1;
+	}
+	if (p->deny_supervise && d->supervise) {
+		snprintf(why, size, "policy rule \"supervise deny\" refuses spark.driver.supervise=true");
+		return 1;
+	}
+	return 0;
 }

@@ -1,9 +1,23 @@
-/* The operator's policy file (--policy): who belongs to which group and which group
- * administers everything.  One statement per line, '#' starts a comment:
+/* The operator's policy file (--policy): who belongs to which group, which group
+ * administers everything, and what a create may ask for.  One statement per line, '#'
+ * starts a comment:
  *
  *   group NAME = USER [USER...]     members of a group (several lines add up)
  *   admins GROUP                    members of GROUP see and kill every driver
+ *   allow property GLOB...          sparkProperties keys allowed (default: all)
+ *   deny property GLOB...           sparkProperties keys refused (checked first)
+ *   allow jar-scheme SCHEME...      appResource URL schemes (default: any but file and
+ *                                   local; a bare path counts as file)
+ *   allow jar-host GLOB...          appResource hosts (default: any)
+ *   deny java-option GLOB...        JVM options in spark.{driver,executor}.{extra,default}-
+ *                                   JavaOptions, added to the defaults -javaagent:*
+ *                                   -agentpath:* -agentlib:* -XX:OnOutOfMemoryError=*
+ *                                   -XX:OnError=*
+ *   allow env GLOB...               environmentVariables names (default: all)
+ *   max driver-cores N | max driver-memory SIZE
+ *   supervise allow|deny            spark.driver.supervise=true (default: allow)
  *
+ * Without --policy none of the create rules apply (Spark's own behaviour).
  * A line sparkgate does not understand stops it from starting (a typo must not open
  * anything).  See deploy/policy.conf. */
 #ifndef SG_POLICY_H
@@ -21,11 +35,25 @@ struct policy_group {
 	size_t nmembers;
 };
 
+struct policy_list {
+	char **items;
+	size_t n;
+};
+
 struct policy {
 	struct policy_group *groups;
 	size_t ngroups;
 	char *admin_group;
+	int rules;                          /* a policy file was loaded: create rules apply */
+	struct policy_list allow_property, deny_property, allow_jar_scheme, allow_jar_host,
+			   deny_java_option, allow_env;
+	long max_driver_cores;              /* -1: no limit */
+	long max_driver_memory_mb;
+	int deny_supervise;
 };
+
+struct create_request;
+struct driver_desc;
 
 void policy_init(struct policy *p);
 void policy_release(struct policy *p);
@@ -36,5 +64,10 @@ int policy_load(struct policy *p, const char *path, struct sg_err *e);
 
 int policy_in_group(const struct policy *p, const char *user, const char *group);
 int policy_is_admin(const struct policy *p, const char *user);
+
+/* Whether the create (as parsed, and as the driver it becomes) passes the rules; if not,
+ * why names the rule.  0 passes, 1 refused, <0 out of memory. */
+int policy_check_create(const struct policy *p, const struct create_request *cr, const struct driver_desc *d,
+			char *why, size_t size);
 
 #endif

@@ -19,7 +19,7 @@ void response_init(struct response *rs)
 	rs->status = 200;
 	rs->allow = NULL;
 	rs->hidden = rs->replayed = rs->store_failed = 0;
-	rs->submission_id[0] = '\0';
+	rs->rule[0] = rs->submission_id[0] = '\0';
 	buf_init(&rs->body, 4u << 20);
 }
 
@@ -28,7 +28,7 @@ void response_reset(struct response *rs)
 	rs->status = 200;
 	rs->allow = NULL;
 	rs->hidden = rs->replayed = rs->store_failed = 0;
-	rs->submission_id[0] = '\0';
+	rs->rule[0] = rs->submission_id[0] = '\0';
 	buf_reset(&rs->body);
 }
 
@@ -307,6 +307,38 @@ static int replay_claim(struct gateway *g, struct response *rs, enum claim_resul
 	return 0;
 }
 
+/* The policy's create rules, before anything is claimed or sent.  The request is read as
+ * the last known build would read it; one it cannot read is left to the normal path,
+ * which answers with Spark's own error and sends nothing.  1: refused (answered). */
+static int refused_by_policy(struct gateway *g, const struct request *rq, struct response *rs)
+{
+	const struct spark_build *b = cluster_known_build(&g->cluster);
+	struct submit_config cfg = { g->master_url, b, g->placeholder_names };
+	struct create_request cr;
+	struct rest_error err;
+	struct driver_desc d;
+	int refused = 0;
+
+	if (!g->policy.rules)
+		return 0;
+	create_request_init(&cr);
+	rest_error_init(&err);
+	driver_desc_init(&d);
+	if (rest_parse_create(rq->body, rq->body_len, spark_build_is_spark4(b), &cr, &err) == 0
+	    && submit_build_driver(&cr, &cfg, &d, &err) == 0) {
+		int rc = policy_check_create(&g->policy, &cr, &d, rs->rule, sizeof(rs->rule));
+
+		if (rc) {
+			send_error(g, rs, rc > 0 ? 403 : 500, rc > 0 ? rs->rule : "out of memory");
+			refused = 1;
+		}
+	}
+	driver_desc_release(&d);
+	rest_error_release(&err);
+	create_request_release(&cr);
+	return refused;
+}
+
 static void handle_create(struct gateway *g, const struct request *rq, const char *owner, struct response *rs)
 {
 	struct exchange x;
@@ -318,6 +350,8 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
 		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
 
+	if (refused_by_policy(g, rq, rs))
+		return;
 	if (g->store) {
 		/* Claimed before the master is asked: the owner is on record even if this process
 		 * dies right after the master accepted the driver. */

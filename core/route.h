@@ -32,6 +32,7 @@ struct response {
 	int hidden;                /* someone else's driver, answered as unknown */
 	int replayed;              /* a create answered from its idempotency key */
 	int store_failed;          /* the master took a create, its owner was not recorded */
+	char rule[400];            /* the policy rule that refused the request, or "" */
 };
 
 struct gateway {

@@ -26,9 +26,20 @@ class T:
     ids = {}
 
 
+# The shipped deploy/policy.conf, plus what this test needs: the test app is a local jar.
+TEST_RULES = """
+allow jar-scheme file
+allow env SG_* SPARK_*
+max driver-memory 1g
+"""
+
+
 def start_web():
     db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
-    policy = os.path.join(web.DEPLOY, "policy.conf")
+    policy = os.path.join(E.C.work, "policy.conf")
+    with open(policy, "w") as f:
+        f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
+            "allow jar-scheme hdfs s3a https", "") + TEST_RULES)
     T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s" % (db, policy))
 
@@ -110,6 +121,40 @@ def retried_create_with_the_same_key_starts_one_driver():
     st, listed, _ = http("alice", "GET", "/v1/submissions")
     alice_ids = [d["submissionId"] for d in listed["submissions"]]
     assert len(alice_ids) == len(set(alice_ids)) == 3, alice_ids   # mine, idem, prop
+
+
+POLICY_CASES = [
+    # (what the create changes, the rule the refusal must name)
+    ({"props": {"spark.driver.extraClassPath": "/opt/x.jar"}}, 'deny property spark.driver.extraClassPath'),
+    ({"props": {"spark.driver.extraJavaOptions": "-Dok=1 -javaagent:/tmp/a.jar"}}, 'deny java-option -javaagent:*'),
+    ({"props": {"spark.executor.extraJavaOptions": "-Xdebug"}}, 'deny java-option -Xdebug'),
+    ({"props": {"spark.driver.cores": "8"}}, 'max driver-cores 4'),
+    ({"props": {"spark.driver.memory": "2g"}}, 'max driver-memory'),
+    ({"props": {"spark.driver.supervise": "true"}}, 'supervise deny'),
+    ({"env": {"HOME_DIR": "/x"}}, 'allow env'),
+    ({"resource": "hdfs://nn/app.jar"}, 'allow jar-scheme'),
+]
+
+
+@test
+def each_policy_rule_refuses_and_nothing_reaches_the_master():
+    before = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    for change, rule in POLICY_CASES:
+        body = E.create_body("/dev/null", 0, 0, props=dict({"spark.app.name": "refused"}, **change.get("props", {})),
+                             env=change.get("env"))
+        if "resource" in change:
+            body["appResource"] = change["resource"]
+        st, js, _ = http("alice", "POST", "/v1/submissions/create", body)
+        assert st == 403 and js["action"] == "ErrorResponse" and rule in js["message"], (change, st, js)
+    after = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    assert after == before, (before, after)
+    # and within the rules, a create runs to FINISHED
+    st, js, _ = create("alice", "allowed", sleep=0, props={"spark.driver.memory": "1g", "spark.driver.cores": "1"})
+    assert st == 200, js
+
+    def finished():
+        return http("alice", "GET", "/v1/submissions/status/" + js["submissionId"])[1].get("driverState") == "FINISHED"
+    wait_for("FINISHED", finished, 90, 0.5)
 
 
 @test

@@ -6,8 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../core/driver.h"
 #include "../../core/policy.h"
+#include "../../core/rest.h"
 #include "../../core/store.h"
+#include "../../core/submit.h"
+#include "../../core/versions.h"
 #include "t.h"
 
 static void test_store(void)
@@ -95,8 +99,84 @@ static void test_policy(void)
 	policy_release(&p);
 }
 
+/* Runs one create (resource, one property, one env var) past a policy; returns the refusal
+ * text or "" when it passes. */
+static const char *verdict(const char *policy_text, const char *resource, const char *key, const char *value,
+			   const char *env)
+{
+	static char why[400];
+	char body[2048];
+	struct policy p;
+	struct create_request cr;
+	struct rest_error err;
+	struct driver_desc d;
+	struct sg_err e = { 0 };
+	struct submit_config cfg = { "spark://m:7077", spark_build_find("3.5.9"), NULL };
+	int n = snprintf(body, sizeof(body), "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"%s\","
+			 "\"mainClass\":\"M\",\"clientSparkVersion\":\"3.5.9\",\"appArgs\":[],"
+			 "\"environmentVariables\":{\"%s\":\"v\"},\"sparkProperties\":{\"spark.app.name\":\"a\","
+			 "\"%s\":\"%s\"}}", resource, env, key, value);
+
+	why[0] = '\0';
+	policy_init(&p);
+	create_request_init(&cr);
+	rest_error_init(&err);
+	driver_desc_init(&d);
+	if (policy_parse(&p, policy_text, strlen(policy_text), &e) || rest_parse_create(body, (size_t)n, 0, &cr, &err)
+	    || submit_build_driver(&cr, &cfg, &d, &err))
+		snprintf(why, sizeof(why), "SETUP FAILED: %.150s %.150s", e.msg, buf_str(&err.message));
+	else if (policy_check_create(&p, &cr, &d, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	driver_desc_release(&d);
+	rest_error_release(&err);
+	create_request_release(&cr);
+	policy_release(&p);
+	return why;
+}
+
+static void test_policy_rules(void)
+{
+	/* defaults once a policy exists: no file: jars, no agents */
+	CHECK(strstr(verdict("", "file:/x.jar", "sg.a", "1", "A"), "\"file\""), "file: by default");
+	CHECK(strstr(verdict("", "/x.jar", "sg.a", "1", "A"), "\"file\""), "bare path is file:");
+	CHECK(strstr(verdict("", "local:/x.jar", "sg.a", "1", "A"), "\"local\""), "local: by default");
+	CHECK(!*verdict("", "HDFS://nn:8020/x.jar", "sg.a", "1", "A"), "hdfs by default");
+	CHECK(strstr(verdict("", "hdfs://nn/x.jar", "spark.driver.extraJavaOptions", "-Da=1 -agentpath:/x.so", "A"),
+		     "-agentpath:*"), "agentpath by default");
+	CHECK(strstr(verdict("", "hdfs://nn/x.jar", "spark.executor.defaultJavaOptions",
+			     "'-XX:OnOutOfMemoryError=kill -9 %p'", "A"), "OnOutOfMemoryError"), "quoted option");
+	/* explicit rules */
+	CHECK(!*verdict("allow jar-scheme file https\n", "file:/x.jar", "sg.a", "1", "A"), "allowed file:");
+	CHECK(*verdict("allow jar-scheme https\n", "hdfs://nn/x.jar", "sg.a", "1", "A"), "scheme list");
+	CHECK(!*verdict("allow jar-host *.example.com\n", "https://u@a.example.com:443/x.jar", "sg.a", "1", "A"),
+	      "host glob with user and port");
+	CHECK(strstr(verdict("allow jar-host *.example.com\n", "https://evil.org/x.jar", "sg.a", "1", "A"),
+		     "\"evil.org\""), "host refused");
+	CHECK(strstr(verdict("deny property sg.*\n", "hdfs://n/x", "sg.a", "1", "A"), "deny property sg.*"), "deny");
+	CHECK(strstr(verdict("allow property spark.*\n", "hdfs://n/x", "sg.a", "1", "A"), "sg.a"), "allow list");
+	CHECK(!*verdict("allow property spark.* sg.*\n", "hdfs://n/x", "sg.a", "1", "A"), "allowed key");
+	CHECK(strstr(verdict("allow env SPARK_*\n", "hdfs://n/x", "sg.a", "1", "HOME"), "HOME"), "env");
+	CHECK(strstr(verdict("max driver-cores 2\n", "hdfs://n/x", "spark.driver.cores", "3", "A"), "3 cores"), "cores");
+	CHECK(!*verdict("max driver-cores 2\n", "hdfs://n/x", "spark.driver.cores", "2", "A"), "cores at max");
+	CHECK(strstr(verdict("max driver-memory 1g\n", "hdfs://n/x", "spark.driver.memory", "1025m", "A"), "1025 MiB"),
+	      "memory");
+	CHECK(strstr(verdict("supervise deny\n", "hdfs://n/x", "spark.driver.supervise", "TRUE", "A"), "supervise"),
+	      "supervise");
+	CHECK(!*verdict("supervise deny\n", "hdfs://n/x", "spark.driver.supervise", "false", "A"), "no supervise");
+	/* no policy at all: Spark's own rules only */
+	{
+		struct policy p;
+		char why[100];
+
+		policy_init(&p);
+		CHECK(policy_check_create(&p, NULL, NULL, why, sizeof(why)) == 0, "no policy");
+		policy_release(&p);
+	}
+}
+
 int main(void)
 {
+	test_policy_rules();
 	test_store();
 	test_policy();
 	return t_done("tenants_test");
