@@ -308,13 +308,14 @@ int policy_check_create(const struct policy *p, const struct create_request *cr,
 		"spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions",
 		"spark.executor.extraJavaOptions", "spark.executor.defaultJavaOptions",
 	};
-	const struct strmap *props = &cr->spark_properties;
+	const struct strmap *props;
 	char scheme[32], host[256];
 	const char *hit;
 	int rc;
 
 	if (!p->rules)
 		return 0;
+	props = &cr->spark_properties;
 	for (size_t i = 0; i < props->len; i++) {
 		const char *k = props->keys[i];
 
