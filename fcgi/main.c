@@ -1,7 +1,9 @@
 /* sparkgate: Spark's REST submission API as a FastCGI (or CGI) application.
  * Accept loop, options, and the FastCGI side of the adapter; all logic lives in core/. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fcgiapp.h>
+#include <jansson.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +25,8 @@ static volatile sig_atomic_t stop_requested, reload_requested;
 static int log_level = 1;   /* 0 error, 1 info, 2 debug */
 static const char *log_file;
 static int log_pid;         /* getpid() once, not per log line */
+static const char *audit_path;
+static int audit_fd = -1;
 
 /* SIGTERM/SIGINT: the request in flight is finished (the master client retries
  * interrupted system calls), then the accept loop ends. */
@@ -71,6 +75,75 @@ static int open_log(void)
 	return 0;
 }
 
+/* --audit-log: opened for appending; every line goes out in one write(2), so processes
+ * sharing the file never interleave and a crash loses nothing already answered. */
+static int open_audit(void)
+{
+	int fd;
+
+	if (!audit_path)
+		return 0;
+	fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (audit_fd >= 0)
+		close(audit_fd);
+	audit_fd = fd;
+	return 0;
+}
+
+/* What a request did, for the audit log: a create, kill, killall or clear (whatever the
+ * outcome), or any refusal; NULL for requests that change nothing. */
+static const char *audit_action(const struct request *rq, const struct response *rs)
+{
+	static const struct { const char *prefix, *action; } changes[] = {
+		{ "/v1/submissions/create", "create" }, { "/v1/submissions/killall", "killall" },
+		{ "/v1/submissions/kill", "kill" }, { "/v1/submissions/clear", "clear" },
+	};
+
+	if (strcmp(rq->method, "POST") == 0)
+		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+			if (strncmp(rq->path, changes[i].prefix, strlen(changes[i].prefix)) == 0)
+				return changes[i].action;
+	if (rs->status == 403 || rs->hidden)
+		return strncmp(rq->path, "/v1/submissions/status", 22) == 0 ? "status" : "request";
+	return NULL;
+}
+
+static void audit(const struct request *rq, const struct response *rs)
+{
+	const char *action = audit_action(rq, rs);
+	char when[40], *line;
+	struct timespec now;
+	struct tm tm;
+	json_t *o;
+
+	if (audit_fd < 0 || !action)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ", now.tv_nsec / 1000000);
+	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", rq->remote_user,
+		      "addr", *rq->remote_addr ? rq->remote_addr : NULL, "action", action,
+		      "submissionId", rs->submission_id[0] ? rs->submission_id : NULL, "status", rs->status,
+		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
+		      : rs->replayed ? "replayed" : rs->status == 200 ? "done" : "failed",
+		      "rule", rs->rule[0] ? rs->rule : NULL);
+	line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
+	if (line) {
+		size_t n = strlen(line);
+
+		line[n] = '\n';   /* the terminating NUL becomes the newline */
+		if (write(audit_fd, line, n + 1) != (ssize_t)(n + 1))
+			logf_(0, "audit log %s: %s", audit_path, strerror(errno));
+		free(line);
+	} else {
+		logf_(0, "audit log: cannot format a line");
+	}
+	json_decref(o);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -103,7 +176,10 @@ static void usage(FILE *f)
 "                            sparkgate process): users then see and kill only their own\n"
 "                            drivers, GET /v1/submissions lists them, and an\n"
 "                            Idempotency-Key makes a retried create return the first id\n"
-"      --policy PATH         groups and the admin group (see sparkgate(8)); re-read on SIGHUP\n"
+"      --policy PATH         groups, admins and what a create may ask for (sparkgate(8),\n"
+"                            deploy/policy.conf); re-read on SIGHUP\n"
+"      --audit-log PATH      one JSON line per create, kill, killall, clear and refusal;\n"
+"                            reopened on SIGHUP\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
 "      --log-file PATH       append logs to PATH instead of stderr (which web servers put\n"
 "                            in their error log); reopened on SIGHUP\n"
@@ -111,8 +187,8 @@ static void usage(FILE *f)
 "  -V, --version             print the version\n"
 "\n"
 "Signals: SIGTERM finishes the request in flight, then exits.  SIGHUP, before the next\n"
-"request, reopens --log-file, re-reads --secret-file and --policy and reconnects to the\n"
-"master.\n");
+"request, reopens --log-file and --audit-log, re-reads --secret-file and --policy and\n"
+"reconnects to the master.\n");
 }
 
 struct fcgi_ctx {
@@ -187,6 +263,7 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 	const struct spark_build *before = g->cluster.build;
 
 	gateway_handle(g, &ad->rq, rs);
+	audit(&ad->rq, rs);
 	if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
 		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
 
@@ -250,6 +327,9 @@ static void reload(struct gateway *g, const char *secret_file, const char *polic
 	reload_requested = 0;
 	if (open_log())
 		return;   /* stderr is gone; nothing useful left to say */
+	if (open_audit())
+		logf_(0, "SIGHUP: cannot reopen --audit-log %s: %s (still writing the old file)", audit_path,
+		      strerror(errno));
 	if (policy_file) {
 		struct policy fresh;
 		struct sg_err e = { 0 };
@@ -300,6 +380,7 @@ int main(int argc, char **argv)
 		{ "secret-file", required_argument, NULL, 'S' }, { "anonymous", required_argument, NULL, 'A' },
 		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
+		{ "audit-log", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
@@ -319,6 +400,7 @@ int main(int argc, char **argv)
 		case 'F': log_file = optarg; break;
 		case 'D': state_db = optarg; break;
 		case 'P': policy_file = optarg; break;
+		case 'U': audit_path = optarg; break;
 		case 't':
 			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
 				goto bad;
@@ -397,6 +479,10 @@ int main(int argc, char **argv)
 	policy_init(&g.policy);
 	if (policy_file && policy_load(&g.policy, policy_file, &e)) {
 		fprintf(stderr, "sparkgate: %s\n", e.msg);
+		return 2;
+	}
+	if (open_audit()) {
+		fprintf(stderr, "sparkgate: cannot open --audit-log %s: %s\n", audit_path, strerror(errno));
 		return 2;
 	}
 	if (state_db && !(g.store = store_open(state_db, &e))) {
@@ -478,6 +564,8 @@ int main(int argc, char **argv)
 	adapted_release(&ad);
 	store_close(g.store);
 	policy_release(&g.policy);
+	if (audit_fd >= 0)
+		close(audit_fd);
 	cluster_release(&g.cluster);
 	return 0;
 bad:

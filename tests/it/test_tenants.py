@@ -5,6 +5,7 @@ their own drivers (someone else's id is answered exactly like an unknown id), th
 and lists everything, a retried create with the same idempotency key starts one driver,
 and ownership survives a restart of every sparkgate process.
 Ends with "tenants: N passed, N failed"."""
+import json
 import os
 import sys
 import tempfile
@@ -40,8 +41,9 @@ def start_web():
     with open(policy, "w") as f:
         f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
             "allow jar-scheme hdfs s3a https", "") + TEST_RULES)
+    T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
     T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
-                                  extra_args="--state-db %s --policy %s" % (db, policy))
+                                  extra_args="--state-db %s --policy %s --audit-log %s" % (db, policy, T.audit))
 
 
 def http(user, method, path, body=None, headers=None):
@@ -170,6 +172,36 @@ def ownership_survives_a_restart_and_owner_kills():
     def killed():
         return http("alice", "GET", "/v1/submissions/status/" + sid)[1].get("driverState") == "KILLED"
     wait_for("KILLED", killed, 60, 0.5)
+
+
+def audit_lines():
+    try:
+        return [json.loads(line) for line in open(T.audit)]
+    except FileNotFoundError:
+        return []
+
+
+@test
+def audit_log_holds_exactly_the_expected_lines():
+    before = len(audit_lines())
+    st, js, _ = create("alice", "audited", headers={"Idempotency-Key": "audit-1"})
+    sid = js["submissionId"]
+    http("bob", "POST", "/v1/submissions/kill/" + sid, b"")
+    http("bob", "GET", "/v1/submissions/status/" + sid)
+    http("alice", "GET", "/v1/submissions/status/" + sid)                    # changes nothing: no line
+    create("alice", "audited", headers={"Idempotency-Key": "audit-1"})       # replay
+    create("alice", "too-big", props={"spark.driver.memory": "4g"})          # refused by policy
+    http("alice", "POST", "/v1/submissions/kill/" + sid, b"")
+    got = [(x["user"], x["action"], x.get("submissionId"), x["status"], x["outcome"], x.get("rule", "")[:30])
+           for x in audit_lines()[before:]]
+    want = [("alice", "create", sid, 200, "done", ""),
+            ("bob", "kill", sid, 200, "refused: another user's driver", ""),
+            ("bob", "status", sid, 200, "refused: another user's driver", ""),
+            ("alice", "create", sid, 200, "replayed", ""),
+            ("alice", "create", None, 403, "refused", 'policy rule "max driver-memory"'[:30]),
+            ("alice", "kill", sid, 200, "done", "")]
+    assert got == want, "\n".join(map(str, got))
+    assert all(x["addr"] == "127.0.0.1" and x["time"].endswith("Z") for x in audit_lines()[before:])
 
 
 def main():
