@@ -63,6 +63,9 @@ void policy_release(struct policy *p)
 	list_release(&p->allow_jar_host);
 	list_release(&p->deny_java_option);
 	list_release(&p->allow_env);
+	for (size_t i = 0; i < p->nquotas; i++)
+		free(p->quotas[i].name);
+	free(p->quotas);
 	policy_init(p);
 }
 
@@ -193,6 +196,37 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 			} else {
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: bad \"max %s %s\"", lineno, name, tok);
 			}
+		} else if (strcmp(verb, "quota") == 0) {
+			struct policy_quota q = { NULL, 0, -1, -1, -1 }, *m;
+			char kind[16], limit[32];
+			int any = 0;
+
+			if (!word(&cur, stop, kind, sizeof(kind)) || (strcmp(kind, "user") && strcmp(kind, "group"))
+			    || !word(&cur, stop, name, sizeof(name)))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"quota user|group NAME "
+						  "drivers N cores N memory SIZE\"", lineno);
+			q.group = strcmp(kind, "group") == 0;
+			while (word(&cur, stop, limit, sizeof(limit))) {
+				char *num_end;
+				int mb;
+
+				if (!word(&cur, stop, tok, sizeof(tok)))
+					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: %s needs a value", lineno, limit);
+				if (strcmp(limit, "drivers") == 0 && (q.drivers = strtol(tok, &num_end, 10)) >= 0 && !*num_end)
+					any = 1;
+				else if (strcmp(limit, "cores") == 0 && (q.cores = strtol(tok, &num_end, 10)) >= 0 && !*num_end)
+					any = 1;
+				else if (strcmp(limit, "memory") == 0 && rest_memory_mb(tok, &mb) == 0)
+					q.memory_mb = mb, any = 1;
+				else
+					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: bad quota \"%s %s\"", lineno, limit, tok);
+			}
+			if (!any)
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: a quota needs a limit", lineno);
+			if (!(m = realloc(p->quotas, (p->nquotas + 1) * sizeof(*m))) || !(q.name = strdup(name)))
+				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+			p->quotas = m;
+			p->quotas[p->nquotas++] = q;
 		} else if (strcmp(verb, "supervise") == 0) {
 			if (!word(&cur, stop, tok, sizeof(tok)) || (strcmp(tok, "allow") && strcmp(tok, "deny")))
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"supervise allow|deny\"", lineno);
@@ -244,6 +278,21 @@ int policy_in_group(const struct policy *p, const char *user, const char *group)
 int policy_is_admin(const struct policy *p, const char *user)
 {
 	return policy_in_group(p, user, p->admin_group);
+}
+
+const struct policy_quota *policy_user_quota(const struct policy *p, const char *user)
+{
+	const struct policy_quota *any = NULL;
+
+	for (size_t i = 0; i < p->nquotas; i++) {
+		if (p->quotas[i].group)
+			continue;
+		if (strcmp(p->quotas[i].name, user) == 0)
+			return &p->quotas[i];
+		if (strcmp(p->quotas[i].name, "*") == 0)
+			any = &p->quotas[i];
+	}
+	return any;
 }
 
 /* The scheme of a URL ("hdfs" in hdfs://...), "file" for a bare path. */

@@ -16,6 +16,9 @@
  *   allow env GLOB...               environmentVariables names (default: all)
  *   max driver-cores N | max driver-memory SIZE
  *   supervise allow|deny            spark.driver.supervise=true (default: allow)
+ *   quota user NAME|* LIMIT...      LIMIT: drivers N, cores N, memory SIZE: what one user's
+ *                                   running drivers may hold at once (NAME over *)
+ *   quota group NAME LIMIT...       the same for all members of a group together
  *
  * Without --policy none of the create rules apply (Spark's own behaviour).
  * A line sparkgate does not understand stops it from starting (a typo must not open
@@ -50,6 +53,14 @@ struct policy {
 	long max_driver_cores;              /* -1: no limit */
 	long max_driver_memory_mb;
 	int deny_supervise;
+	struct policy_quota *quotas;
+	size_t nquotas;
+};
+
+struct policy_quota {
+	char *name;                         /* user, "*", or group */
+	int group;
+	long drivers, cores, memory_mb;     /* -1: no limit */
 };
 
 struct create_request;
@@ -64,6 +75,9 @@ int policy_load(struct policy *p, const char *path, struct sg_err *e);
 
 int policy_in_group(const struct policy *p, const char *user, const char *group);
 int policy_is_admin(const struct policy *p, const char *user);
+
+/* The quota that applies to user alone (its own line, else "quota user *"), or NULL. */
+const struct policy_quota *policy_user_quota(const struct policy *p, const char *user);
 
 /* Whether the create (as parsed, and as the driver it becomes) passes the rules; if not,
  * why names the rule.  0 passes, 1 refused, <0 out of memory. */

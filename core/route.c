@@ -307,10 +307,12 @@ static int replay_claim(struct gateway *g, struct response *rs, enum claim_resul
 	return 0;
 }
 
-/* The policy's create rules, before anything is claimed or sent.  The request is read as
- * the last known build would read it; one it cannot read is left to the normal path,
- * which answers with Spark's own error and sends nothing.  1: refused (answered). */
-static int refused_by_policy(struct gateway *g, const struct request *rq, struct response *rs)
+/* The policy's create rules, before anything is claimed or sent, and the new driver's
+ * cores and memory for quotas.  The request is read as the last known build would read
+ * it; one it cannot read is left to the normal path, which answers with Spark's own error
+ * and sends nothing.  1: refused (answered). */
+static int refused_by_policy(struct gateway *g, const struct request *rq, struct response *rs, int *cores,
+			     int *memory_mb)
 {
 	const struct spark_build *b = cluster_known_build(&g->cluster);
 	struct submit_config cfg = { g->master_url, b, g->placeholder_names };
@@ -319,7 +321,8 @@ static int refused_by_policy(struct gateway *g, const struct request *rq, struct
 	struct driver_desc d;
 	int refused = 0;
 
-	if (!g->policy.rules)
+	*cores = *memory_mb = 0;
+	if (!g->policy.rules && !g->store)
 		return 0;
 	create_request_init(&cr);
 	rest_error_init(&err);
@@ -328,6 +331,8 @@ static int refused_by_policy(struct gateway *g, const struct request *rq, struct
 	    && submit_build_driver(&cr, &cfg, &d, &err) == 0) {
 		int rc = policy_check_create(&g->policy, &cr, &d, rs->rule, sizeof(rs->rule));
 
+		*cores = d.cores;
+		*memory_mb = d.mem_mb;
 		if (rc) {
 			send_error(g, rs, rc > 0 ? 403 : 500, rc > 0 ? rs->rule : "out of memory");
 			refused = 1;
@@ -337,6 +342,108 @@ static int refused_by_policy(struct gateway *g, const struct request *rq, struct
 	rest_error_release(&err);
 	create_request_release(&cr);
 	return refused;
+}
+
+/* A driver's state at the master now: a DriverState, DRIVER_GONE when the master does not
+ * know it (finished and forgotten), or -1 when the master could not be asked. */
+#define DRIVER_GONE (-2)
+
+static int driver_state_now(struct gateway *g, const char *id)
+{
+	struct exchange x;
+	struct cluster_answer a;
+	struct response scratch;
+	int state = -1;
+
+	response_init(&scratch);
+	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
+	x.driver_id = id;
+	cluster_answer_init(&a);
+	if (ask(&x, &scratch, 1, REPLY_STATUS, &a) == 0)
+		state = a.reply.success ? a.reply.state : DRIVER_GONE;
+	cluster_answer_release(&a);
+	exchange_release(&x);
+	response_release(&scratch);
+	return state;
+}
+
+static int is_final(int state)
+{
+	const char *name = driver_state_name(state);
+
+	return state == DRIVER_GONE || (name && (strcmp(name, "FINISHED") == 0 || strcmp(name, "KILLED") == 0
+						 || strcmp(name, "FAILED") == 0 || strcmp(name, "ERROR") == 0));
+}
+
+#define QUOTA_MAX_DRIVERS 1000
+
+/* What owner's running drivers hold (drivers, cores, MiB) added to *usage; drivers the
+ * master reports finished are marked so and no longer asked about. */
+static int add_usage(struct gateway *g, const char *owner, long usage[3], struct sg_err *e)
+{
+	struct store_usage *rows = calloc(QUOTA_MAX_DRIVERS, sizeof(*rows));
+	size_t n = 0;
+	int rc;
+
+	if (!rows)
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	rc = store_active(g->store, owner, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, QUOTA_MAX_DRIVERS,
+			  rows, &n, e);
+	for (size_t i = 0; i < n && !rc; i++) {
+		/* an unreachable master counts the driver as running: quotas fail closed */
+		if (rows[i].id[0] && is_final(driver_state_now(g, rows[i].id))) {
+			rc = store_mark_finished(g->store, rows[i].id, e);
+			continue;
+		}
+		usage[0]++;
+		usage[1] += rows[i].cores;
+		usage[2] += rows[i].memory_mb;
+	}
+	free(rows);
+	return rc;
+}
+
+/* Quotas of user (its own line or "quota user *") and of every group it is in, counted
+ * after the new create claimed its row, so it is in the usage (and so are creates other
+ * processes are sending right now). */
+static int refused_by_quota(struct gateway *g, const char *user, struct response *rs)
+{
+	const struct policy *p = &g->policy;
+	const struct policy_quota *mine = policy_user_quota(p, user);
+	struct sg_err e = { 0 };
+
+	if (!g->store)
+		return 0;
+	for (size_t i = 0; i <= p->nquotas; i++) {
+		const struct policy_quota *q = i < p->nquotas ? &p->quotas[i] : mine;
+		long usage[3] = { 0, 0, 0 };
+		const long limit[3] = { q ? q->drivers : -1, q ? q->cores : -1, q ? q->memory_mb : -1 };
+		static const char *const what[3] = { "drivers", "cores", "MiB of driver memory" };
+		int rc = 0;
+
+		if (!q || (i < p->nquotas && (!q->group || !policy_in_group(p, user, q->name))))
+			continue;
+		if (q->group) {
+			for (size_t k = 0; k < p->ngroups && !rc; k++)
+				for (size_t m = 0; strcmp(p->groups[k].name, q->name) == 0 && m < p->groups[k].nmembers && !rc; m++)
+					rc = add_usage(g, p->groups[k].members[m], usage, &e);
+		} else {
+			rc = add_usage(g, user, usage, &e);
+		}
+		if (rc) {
+			send_error(g, rs, 503, e.msg);
+			return 1;
+		}
+		for (int k = 0; k < 3; k++) {
+			if (limit[k] >= 0 && usage[k] > limit[k]) {
+				snprintf(rs->rule, sizeof(rs->rule), "quota %s %s: at most %ld %s at once (%ld with this "
+					 "driver)", q->group ? "group" : "user", q->name, limit[k], what[k], usage[k]);
+				send_error(g, rs, 403, rs->rule);
+				return 1;
+			}
+		}
+	}
+	return 0;
 }
 
 static void handle_create(struct gateway *g, const struct request *rq, const char *owner, struct response *rs)
@@ -350,18 +457,25 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
 		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
 
-	if (refused_by_policy(g, rq, rs))
+	int cores, memory_mb;
+
+	if (refused_by_policy(g, rq, rs, &cores, &memory_mb))
 		return;
 	if (g->store) {
 		/* Claimed before the master is asked: the owner is on record even if this process
 		 * dies right after the master accepted the driver. */
-		if (store_claim(g->store, owner, key, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms,
-				&claim, &row, done_id, sizeof(done_id), &e)) {
+		if (store_claim(g->store, owner, key, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, cores,
+				memory_mb, &claim, &row, done_id, sizeof(done_id), &e)) {
 			send_error(g, rs, 503, e.msg);
 			return;
 		}
 		if (claim != CLAIM_NEW) {
 			replay_claim(g, rs, claim, done_id);
+			return;
+		}
+		if (refused_by_quota(g, owner, rs)) {
+			if (store_finish(g->store, row, NULL, 0, NULL, NULL, &e))
+				rs->store_failed = 1;
 			return;
 		}
 	}

@@ -19,6 +19,8 @@ static const char schema[] =
 	"  state TEXT NOT NULL,"            /* pending | submitted | unknown */
 	"  created_ms INTEGER NOT NULL,"
 	"  app_name TEXT, main_class TEXT,"
+	"  cores INTEGER NOT NULL DEFAULT 0, memory_mb INTEGER NOT NULL DEFAULT 0,"
+	"  finished INTEGER NOT NULL DEFAULT 0,"   /* seen in a final state: no longer counts */
 	"  UNIQUE (owner, idem_key));"
 	"CREATE INDEX IF NOT EXISTS by_owner ON submissions (owner, created_ms);";
 
@@ -65,7 +67,8 @@ static void copy_text(sqlite3_stmt *st, int col, char *out, size_t size)
 }
 
 int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
-		enum claim_result *result, int64_t *row, char *id, size_t id_size, struct sg_err *e)
+		int cores, int memory_mb, enum claim_result *result, int64_t *row, char *id, size_t id_size,
+		struct sg_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
@@ -101,9 +104,11 @@ int store_claim(struct store *s, const char *owner, const char *key, int64_t now
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO submissions (owner, idem_key, state, created_ms) "
-			       "VALUES (?, ?, 'pending', ?)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO submissions (owner, idem_key, state, created_ms, cores, memory_mb) "
+			       "VALUES (?, ?, 'pending', ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		goto out;
+	sqlite3_bind_int(st, 4, cores);
+	sqlite3_bind_int(st, 5, memory_mb);
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	if (key)
 		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -195,4 +200,44 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 	}
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "list");
+}
+
+int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t stale_ms, size_t max,
+		 struct store_usage *out, size_t *n, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	*n = 0;
+	/* submitted and not seen finished, or being submitted right now */
+	if (sqlite3_prepare_v2(s->db, "SELECT id, cores, memory_mb FROM submissions WHERE owner = ?1 AND "
+			       "((state = 'submitted' AND finished = 0) OR (state = 'pending' AND created_ms > ?2)) "
+			       "ORDER BY row LIMIT ?3", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "active");
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms - stale_ms);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct store_usage *u = &out[(*n)++];
+
+		copy_text(st, 0, u->id, sizeof(u->id));
+		u->cores = sqlite3_column_int(st, 1);
+		u->memory_mb = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "active");
+}
+
+int store_mark_finished(struct store *s, const char *id, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE submissions SET finished = 1 WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "finished");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(s, e, "finished");
+	sqlite3_finalize(st);
+	return rc;
 }

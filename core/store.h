@@ -40,7 +40,8 @@ void store_close(struct store *s);
 /* Claims a create for owner; key may be NULL (no idempotency).  A claim older than
  * stale_ms that never finished counts as unknown.  0, or <0 on a database error. */
 int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
-		enum claim_result *result, int64_t *row, char *id, size_t id_size, struct sg_err *e);
+		int cores, int memory_mb, enum claim_result *result, int64_t *row, char *id, size_t id_size,
+		struct sg_err *e);
 /* Outcome of a claimed create: id (accepted), NULL with unknown=0 (refused: forget it), or
  * NULL with unknown=1. */
 int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,
@@ -52,5 +53,18 @@ int store_owner(struct store *s, const char *id, char *owner, size_t size, struc
 /* Submitted drivers, newest first: owner's, or everyone's with owner NULL. At most max. */
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e);
+
+/* What an owner's drivers hold for quotas: submitted ones not yet seen finished, and
+ * claims still in flight (id ""). */
+struct store_usage {
+	char id[128];
+	int cores;
+	int memory_mb;
+};
+
+int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t stale_ms, size_t max,
+		 struct store_usage *out, size_t *n, struct sg_err *e);
+/* The master reported driver id in a final state. */
+int store_mark_finished(struct store *s, const char *id, struct sg_err *e);
 
 #endif

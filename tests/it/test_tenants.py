@@ -32,6 +32,8 @@ TEST_RULES = """
 allow jar-scheme file
 allow env SG_* SPARK_*
 max driver-memory 1g
+quota user dave drivers 1
+quota group ops drivers 1 memory 1g
 """
 
 
@@ -172,6 +174,35 @@ def ownership_survives_a_restart_and_owner_kills():
     def killed():
         return http("alice", "GET", "/v1/submissions/status/" + sid)[1].get("driverState") == "KILLED"
     wait_for("KILLED", killed, 60, 0.5)
+
+
+def wait_final(user, sid):
+    wait_for("%s final" % sid, lambda: http(user, "GET", "/v1/submissions/status/" + sid)[1].get("driverState")
+             in E.FINAL, 90, 0.5)
+
+
+@test
+def quotas_refuse_the_next_driver_until_one_ends():
+    st, js, _ = create("dave", "quota-1")
+    assert st == 200, js
+    first = js["submissionId"]
+    st, js, _ = create("dave", "quota-2")
+    assert st == 403 and "quota user dave: at most 1 drivers at once (2 with this driver)" in js["message"], (st, js)
+    # a group quota holds its members together; a retried key is not a new driver
+    st, c1, _ = create("carol", "quota-1", sleep=0, headers={"Idempotency-Key": "c1"})
+    assert st == 200, c1
+    st, c2, _ = create("carol", "quota-2", sleep=0)
+    assert st == 403 and "quota group ops" in c2["message"], (st, c2)
+    st, again, _ = create("carol", "quota-1", sleep=0, headers={"Idempotency-Key": "c1"})
+    assert st == 200 and again["submissionId"] == c1["submissionId"], again
+    wait_final("carol", c1["submissionId"])
+    # once the first driver ends, the next one is allowed
+    http("dave", "POST", "/v1/submissions/kill/" + first, b"")
+    wait_final("dave", first)
+    st, js, _ = create("dave", "quota-3", sleep=0)
+    assert st == 200, js
+    st, js, _ = create("carol", "quota-3", sleep=0)
+    assert st == 200, js
 
 
 def audit_lines():

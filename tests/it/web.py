@@ -13,7 +13,7 @@ import subprocess
 from stack import ROOT, free_port, wait_for
 
 DEPLOY = os.path.join(ROOT, "deploy")
-USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
+USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 
 
 def settings(src, dst, values, style="lighttpd"):

@@ -34,29 +34,29 @@ static void test_store(void)
 		return;
 
 	/* a key claimed by a, in flight: b's retry must not start a second driver */
-	CHECK(store_claim(a, "alice", "k1", 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "claim");
-	CHECK(store_claim(b, "alice", "k1", 2000, 5000, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_IN_FLIGHT,
+	CHECK(store_claim(a, "alice", "k1", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "claim");
+	CHECK(store_claim(b, "alice", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_IN_FLIGHT,
 	      "in flight: %d", r);
 	/* the same key is another user's own */
-	CHECK(store_claim(b, "bob", "k1", 2000, 5000, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "bob");
+	CHECK(store_claim(b, "bob", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "bob");
 	CHECK(store_finish(a, row, "driver-1", 0, "app", "Main", &e) == 0, "finish: %s", e.msg);
-	CHECK(store_claim(b, "alice", "k1", 3000, 5000, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_DONE, "done");
+	CHECK(store_claim(b, "alice", "k1", 3000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_DONE, "done");
 	CHECK_STR(id, "driver-1");
 
 	/* refused by the master: forgotten, the key can be used again */
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2");
+	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2");
 	CHECK(store_finish(a, row, NULL, 0, NULL, NULL, &e) == 0, "forget");
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2 again");
+	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2 again");
 	/* unknown outcome: never new again */
 	CHECK(store_finish(a, row, NULL, 1, "app", "Main", &e) == 0, "unknown");
-	CHECK(store_claim(b, "alice", "k2", 9000, 5000, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "k2 unknown");
+	CHECK(store_claim(b, "alice", "k2", 9000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "k2 unknown");
 	/* a claim whose process died: stale after stale_ms, then unknown, not new */
-	CHECK(store_claim(a, "alice", "k3", 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k3");
-	CHECK(store_claim(b, "alice", "k3", 7000, 5000, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "stale");
+	CHECK(store_claim(a, "alice", "k3", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k3");
+	CHECK(store_claim(b, "alice", "k3", 7000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "stale");
 	/* without a key every create is new */
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key");
+	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key");
 	CHECK(store_finish(a, row, "driver-2", 0, "app2", "Main2", &e) == 0, "finish 2");
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key 2");
+	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key 2");
 
 	CHECK(store_owner(b, "driver-1", owner, sizeof(owner), &e) == 0, "owner");
 	CHECK_STR(owner, "alice");
@@ -81,7 +81,11 @@ static void test_policy(void)
 				   "group analysts = alice bob\ngroup ops = dave\nadmins ops\n";
 	struct policy p;
 	struct sg_err e = { 0 };
-	const char *bad[] = { "groop ops = a\n", "group ops a\n", "admins\n", "admins a b\n", "group = a\n" };
+	const char *bad[] = { "groop ops = a\n", "group ops a\n", "admins\n", "admins a b\n", "group = a\n",
+			      "quota user x\n", "quota team x drivers 1\n", "quota user x drivers\n",
+			      "quota user x drivers -1\n", "quota user x memory lots\n", "max driver-cores 0\n",
+			      "allow property\n", "allow java-option -x\n", "supervise maybe\n" };
+	static const char quotas[] = "quota user * drivers 2\nquota user x cores 3 memory 1g\nquota group g drivers 1\n";
 
 	policy_init(&p);
 	CHECK(policy_parse(&p, text, sizeof(text) - 1, &e) == 0, "%s", e.msg);
@@ -96,6 +100,14 @@ static void test_policy(void)
 	}
 	policy_init(&p);
 	CHECK(!policy_is_admin(&p, "carol"), "no policy: no admins");
+	CHECK(policy_parse(&p, quotas, sizeof(quotas) - 1, &e) == 0, "%s", e.msg);
+	{
+		const struct policy_quota *x = policy_user_quota(&p, "x"), *y = policy_user_quota(&p, "y");
+
+		CHECK(x && x->cores == 3 && x->memory_mb == 1024 && x->drivers == -1, "user x's own quota");
+		CHECK(y && y->drivers == 2 && y->cores == -1, "the * quota");
+		CHECK(p.nquotas == 3 && p.quotas[2].group && p.quotas[2].drivers == 1, "group quota");
+	}
 	policy_release(&p);
 }
 
