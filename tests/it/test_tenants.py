@@ -32,6 +32,7 @@ TEST_RULES = """
 allow jar-scheme file
 allow env SG_* SPARK_*
 max driver-memory 1g
+quota user * drivers 100 cores 200 memory 400g
 quota user dave drivers 1
 quota group ops drivers 1 memory 1g
 """
