@@ -778,6 +778,25 @@ static int spark4_path(struct gateway *g, const char *path, const char **info, e
 	return 0;
 }
 
+/* Whether a POST may change something.  A browser page on another site can make the
+ * browser POST here with the user's cached Basic credentials; it cannot add a custom
+ * header without a CORS preflight, which sparkgate never grants. */
+static int forged(const struct gateway *g, const struct request *rq)
+{
+	if (g->csrf == CSRF_OFF || (rq->requested_by && *rq->requested_by))
+		return 0;
+	if (g->csrf == CSRF_HEADER)
+		return 1;
+	if (rq->fetch_site && (strcmp(rq->fetch_site, "cross-site") == 0 || strcmp(rq->fetch_site, "same-site") == 0))
+		return 1;
+	if (rq->origin && *rq->origin && strcmp(rq->origin, "null") != 0) {
+		const char *o = strstr(rq->origin, "://");
+
+		return !rq->host || !o || strcmp(o + 3, rq->host) != 0;
+	}
+	return rq->origin && strcmp(rq->origin, "null") == 0;
+}
+
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
 {
 	const char *info;
@@ -794,6 +813,13 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 		 * a server that lets it through is misconfigured, and must not open the API. */
 		send_error(g, rs, 403, "No authenticated user: the web server in front of sparkgate must "
 			   "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
+	} else if (strcmp(rq->method, "POST") == 0 && forged(g, rq)) {
+		snprintf(rs->rule, sizeof(rs->rule), "csrf %s", g->csrf == CSRF_HEADER ? "header" : "origin");
+		send_error(g, rs, 403, g->csrf == CSRF_HEADER
+			   ? "Requests that change something must carry an X-Requested-By header (cross-site request "
+			     "forgery protection)."
+			   : "A browser request from another site must carry an X-Requested-By header (cross-site "
+			     "request forgery protection).");
 	} else if (rq->body_too_large) {
 		char msg[200];
 

@@ -22,6 +22,18 @@ struct request {
 	const char *remote_user;   /* may be NULL */
 	const char *remote_addr;   /* may be NULL */
 	const char *idempotency_key;   /* Idempotency-Key header, may be NULL */
+	const char *origin;        /* Origin header, may be NULL */
+	const char *host;          /* Host header, may be NULL */
+	const char *requested_by;  /* X-Requested-By header, may be NULL */
+	const char *fetch_site;    /* Sec-Fetch-Site header, may be NULL */
+};
+
+/* Cross-site request forgery guard for requests that change something (POST). */
+enum csrf_mode {
+	CSRF_ORIGIN,   /* refuse browser requests from another site (Origin / Sec-Fetch-Site)
+	                * unless they carry X-Requested-By; other clients pass (default) */
+	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
+	CSRF_OFF,
 };
 
 struct response {
@@ -43,6 +55,7 @@ struct gateway {
 	const char *placeholder_names;   /* Spark 4 {{NAME}} values: see submit_config */
 	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
 	struct policy policy;      /* groups, admins */
+	enum csrf_mode csrf;
 };
 
 void response_init(struct response *rs);

@@ -53,13 +53,19 @@ static int keep(struct buf *b, const char *s, size_t *at)
 	return buf_add(b, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
+/* The string kept at offset at, or NULL when it is empty (parameter absent). */
+static const char *optional(const struct buf *b, size_t at)
+{
+	return b->data[at] ? (const char *)b->data + at : NULL;
+}
+
 int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx)
 {
 	struct request *rq = &a->rq;
 	const char *method = param(ctx, "REQUEST_METHOD"), *script = param(ctx, "SCRIPT_NAME");
 	const char *info = param(ctx, "PATH_INFO"), *uri = param(ctx, "REQUEST_URI");
 	const char *len_s = param(ctx, "CONTENT_LENGTH");
-	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, declared = 0;
+	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, declared = 0;
 	int rc;
 
 	buf_reset(&a->strings);
@@ -80,14 +86,22 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_USER"), &o_user);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_ADDR"), &o_addr);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_IDEMPOTENCY_KEY"), &o_key);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_ORIGIN"), &o_origin);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_HOST"), &o_host);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_X_REQUESTED_BY"), &o_by);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_SEC_FETCH_SITE"), &o_site);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
 	rq->path = (const char *)a->strings.data + o_path;
 	rq->protocol = (const char *)a->strings.data + o_proto;
-	rq->remote_user = *(a->strings.data + o_user) ? (const char *)a->strings.data + o_user : NULL;
+	rq->remote_user = optional(&a->strings, o_user);
 	rq->remote_addr = (const char *)a->strings.data + o_addr;
-	rq->idempotency_key = *(a->strings.data + o_key) ? (const char *)a->strings.data + o_key : NULL;
+	rq->idempotency_key = optional(&a->strings, o_key);
+	rq->origin = optional(&a->strings, o_origin);
+	rq->host = optional(&a->strings, o_host);
+	rq->requested_by = optional(&a->strings, o_by);
+	rq->fetch_site = optional(&a->strings, o_site);
 
 	if (len_s && *len_s) {
 		char *end;

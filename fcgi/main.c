@@ -180,6 +180,8 @@ static void usage(FILE *f)
 "                            deploy/policy.conf); re-read on SIGHUP\n"
 "      --audit-log PATH      one JSON line per create, kill, killall, clear and refusal;\n"
 "                            reopened on SIGHUP\n"
+"      --csrf MODE           origin (default): a browser POST from another site needs an\n"
+"                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
 "      --log-file PATH       append logs to PATH instead of stderr (which web servers put\n"
 "                            in their error log); reopened on SIGHUP\n"
@@ -380,7 +382,7 @@ int main(int argc, char **argv)
 		{ "secret-file", required_argument, NULL, 'S' }, { "anonymous", required_argument, NULL, 'A' },
 		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
-		{ "audit-log", required_argument, NULL, 'U' },
+		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
@@ -390,6 +392,7 @@ int main(int argc, char **argv)
 	struct sg_err e = { 0 };
 	struct sigaction sa;
 	int opt, sock = 0, allow_anonymous = 0, from_systemd = 0;
+	enum csrf_mode csrf = CSRF_ORIGIN;
 
 	while ((opt = getopt_long(argc, argv, "m:l:s:t:b:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -401,6 +404,12 @@ int main(int argc, char **argv)
 		case 'D': state_db = optarg; break;
 		case 'P': policy_file = optarg; break;
 		case 'U': audit_path = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "origin") == 0) csrf = CSRF_ORIGIN;
+			else if (strcmp(optarg, "header") == 0) csrf = CSRF_HEADER;
+			else if (strcmp(optarg, "off") == 0) csrf = CSRF_OFF;
+			else goto bad;
+			break;
 		case 't':
 			if (parse_size(optarg, &timeout_s) || !timeout_s || timeout_s > 3600)
 				goto bad;
@@ -476,6 +485,7 @@ int main(int argc, char **argv)
 	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;
 	g.max_body = max_body;
 	g.allow_anonymous = allow_anonymous;
+	g.csrf = csrf;
 	policy_init(&g.policy);
 	if (policy_file && policy_load(&g.policy, policy_file, &e)) {
 		fprintf(stderr, "sparkgate: %s\n", e.msg);

@@ -206,6 +206,18 @@ def quotas_refuse_the_next_driver_until_one_ends():
     assert st == 200, js
 
 
+@test
+def browser_posts_from_another_site_are_refused():
+    evil = {"Origin": "https://evil.example", "Content-Type": "text/plain"}
+    st, js, _ = create("alice", "csrf", sleep=0, headers=evil)
+    assert st == 403 and "X-Requested-By" in js["message"], (st, js)
+    st, js, _ = create("alice", "csrf", sleep=0, headers=dict(evil, **{"X-Requested-By": "portal"}))
+    assert st == 200, (st, js)
+    same = {"Origin": "http://127.0.0.1:%d" % T.port}
+    st, js, _ = create("alice", "csrf-same", sleep=0, headers=same)
+    assert st == 200, (st, js)
+
+
 def audit_lines():
     try:
         return [json.loads(line) for line in open(T.audit)]

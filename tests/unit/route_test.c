@@ -59,6 +59,54 @@ static void test_anonymous(void)
 	cluster_release(&g.cluster);
 }
 
+/* Cross-site request forgery: what reaches the master (503 here) and what is refused (403). */
+static void test_csrf(void)
+{
+	static const struct {
+		enum csrf_mode mode;
+		const char *origin, *host, *by, *site;
+		int status;
+	} cases[] = {
+		{ CSRF_ORIGIN, NULL, "gw:8080", NULL, NULL, 503 },                     /* curl, spark-submit */
+		{ CSRF_ORIGIN, "https://evil.example", "gw:8080", NULL, NULL, 403 },
+		{ CSRF_ORIGIN, "https://evil.example", "gw:8080", "portal", NULL, 503 },
+		{ CSRF_ORIGIN, "http://gw:8080", "gw:8080", NULL, NULL, 503 },         /* same origin */
+		{ CSRF_ORIGIN, "http://gw:8080", "gw:8080", NULL, "cross-site", 403 },
+		{ CSRF_ORIGIN, "null", "gw:8080", NULL, NULL, 403 },                   /* sandboxed page */
+		{ CSRF_ORIGIN, NULL, "gw:8080", NULL, "same-origin", 503 },
+		{ CSRF_HEADER, NULL, "gw:8080", NULL, NULL, 403 },
+		{ CSRF_HEADER, NULL, "gw:8080", "x", NULL, 503 },
+		{ CSRF_OFF, "https://evil.example", "gw:8080", NULL, "cross-site", 503 },
+	};
+	struct gateway g;
+	struct response rs;
+
+	gateway_without_master(&g);
+	response_init(&rs);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct request rq = { .method = "POST", .path = "/v1/submissions/kill/driver-1", .body = "",
+				      .remote_addr = "127.0.0.1", .remote_user = "alice", .origin = cases[i].origin,
+				      .host = cases[i].host, .requested_by = cases[i].by, .fetch_site = cases[i].site };
+
+		g.csrf = cases[i].mode;
+		response_reset(&rs);
+		gateway_handle(&g, &rq, &rs);
+		CHECK(rs.status == cases[i].status, "case %zu: %d, want %d", i, rs.status, cases[i].status);
+	}
+	/* GET never changes anything */
+	{
+		struct request rq = { .method = "GET", .path = "/v1/submissions/status/driver-1", .body = "",
+				      .remote_addr = "", .remote_user = "alice", .origin = "https://evil.example" };
+
+		g.csrf = CSRF_HEADER;
+		response_reset(&rs);
+		gateway_handle(&g, &rq, &rs);
+		CHECK(rs.status == 503, "GET: %d", rs.status);
+	}
+	response_release(&rs);
+	cluster_release(&g.cluster);
+}
+
 static void test_placeholder_values(void)
 {
 	setenv("SG_T_MEM", "768m", 1);
@@ -151,6 +199,7 @@ static void test_malformed_utf8(void)
 int main(void)
 {
 	test_malformed_utf8();
+	test_csrf();
 	test_anonymous();
 	test_placeholder_values();
 	test_placeholders_in_create();
