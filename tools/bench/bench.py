@@ -13,6 +13,7 @@ Usage: bench.py BUILD_DIR   (env BENCH_SECONDS per run, default 5)"""
 import os
 import re
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -85,6 +86,26 @@ def lighttpd(s, sparkgate, hello):
     conf = web.lighttpd_base(s, "lighttpd-bench", port, [], extra=extra)
     s._start("lighttpd-bench", ["lighttpd", "-D", "-f", conf])
     wait_for("lighttpd", lambda: s.http("GET", "/floor/x", port=port, timeout=5)[0] == 200, 30)
+    return port
+
+
+def lighttpd_owners(s, sparkgate):
+    """sparkgate with an owner store (--state-db) in which the anonymous user "-" owns the
+    id the status requests ask about: every status then also looks up its owner."""
+    run = web.server_dir(s, "bench-owners")
+    db = os.path.join(run, "state.db")
+    port = free_port()
+    extra = ('server.modules += ( "mod_fastcgi" )\nfastcgi.server = (\n'
+             '  "/v1/" => (( "bin-path" => "%s --master spark://127.0.0.1:%d --anonymous allow --state-db %s", '
+             '"socket" => "%s/sg.sock", "max-procs" => %d, "check-local" => "disable" )))\n'
+             % (sparkgate, s.master_port, db, run, PROCS))
+    conf = web.lighttpd_base(s, "lighttpd-owners", port, [], extra=extra)
+    s._start("lighttpd-owners", ["lighttpd", "-D", "-f", conf])
+    wait_for("state db", lambda: os.path.exists(db), 30)
+    wait_for("lighttpd", lambda: s.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 200, 30)
+    with sqlite3.connect(db, timeout=10) as c:
+        c.execute("INSERT INTO submissions (id, owner, state, created_ms) VALUES (?, '-', 'submitted', 0)",
+                  (UNKNOWN,))
     return port
 
 
@@ -162,6 +183,18 @@ def main():
                 print("| %s unknown id | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
                     kind, conns, *r["sparkgate"], *r["spark-rest"], *r["floor"],
                     r["sparkgate"][0] / r["spark-rest"][0], r["sparkgate"][0] / r["floor"][0]), flush=True)
+        owners = lighttpd_owners(s, sparkgate)
+        url = "http://127.0.0.1:%d/v1/submissions/status/%s"
+        print()
+        print("| status of one's own id | conns | without owner store req/s | p50 ms | with --state-db req/s "
+              "| p50 ms | ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for conns in (1, 8):
+            a = wrk(url % (port, UNKNOWN), conns, SECONDS)
+            b = wrk(url % (owners, UNKNOWN), conns, SECONDS)
+            print("| status | %d | %.0f | %.2f | %.0f | %.2f | %.2f |" % (conns, a[0], a[1], b[0], b[1], b[0] / a[0]),
+                  flush=True)
+        s._kill("lighttpd-owners")
         sg_rss = rss_kib(pids_of(sparkgate + "\0--master"))
         master_rss = rss_kib([s.procs["master"].pid] + pids_of("org.apache.spark.deploy.master.Master"))
         print()
