@@ -456,7 +456,6 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	char key_prop[256], done_id[128] = "";
 	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
 		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
-
 	int cores, memory_mb;
 
 	if (refused_by_policy(g, rq, rs, &cores, &memory_mb))
@@ -693,9 +692,9 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 			exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
 			x.driver_id = rows[i].id;
 			known = ask(&x, &scratch, 1, REPLY_STATUS, &a) == 0 && a.reply.success;
-			if (scratch.status != 200)
-				snprintf(problem, sizeof(problem), "Driver states are missing: %s",
-					 strstr(buf_str(&scratch.body), "\"message\" : ") ? "the master did not answer" : "");
+			if (scratch.status != 200)   /* its error text is in scratch.body; the log has it too */
+				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
+					 "answer (HTTP %d for %s).", scratch.status, rows[i].id);
 			exchange_release(&x);
 			response_release(&scratch);
 		}
@@ -846,10 +845,15 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 		else
 			handle_status(g, id, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
-		if (message == CLS_REQUEST_READYZ ? !get : !post)
+		if (message == CLS_REQUEST_READYZ ? !get : !post) {
 			wrong_method(g, rq, rs, message == CLS_REQUEST_READYZ ? "GET, HEAD, OPTIONS" : "POST, OPTIONS");
-		else
+		} else if (g->store && message != CLS_REQUEST_READYZ && !admin) {
+			/* killall and clear act on every user's drivers */
+			snprintf(rs->rule, sizeof(rs->rule), "admins only");
+			send_error(g, rs, 403, "Only members of the admin group may kill or clear every driver.");
+		} else {
 			handle_object_message(g, message, rs);
+		}
 	} else if (g->store && (strcmp(rq->path, "/v1/submissions") == 0 || strcmp(rq->path, "/v1/submissions/") == 0)) {
 		if (!get)
 			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");

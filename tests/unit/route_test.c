@@ -2,6 +2,7 @@
  * and --anonymous), and Spark 4's "{{NAME}}" placeholders in a create request. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../core/rest.h"
 #include "../../core/route.h"
@@ -107,6 +108,44 @@ static void test_csrf(void)
 	cluster_release(&g.cluster);
 }
 
+/* With owners, Spark 4's killall and clear (every user's drivers) are for admins only. */
+static void test_killall_admins_only(void)
+{
+	static const char policy[] = "group ops = carol\nadmins ops\n";
+	char path[] = "/tmp/sparkgate-route-test-XXXXXX";
+	int fd = mkstemp(path);
+	struct gateway g;
+	struct response rs;
+	struct sg_err e = { 0 };
+	const char *users[] = { "alice", "carol" };
+	const int want[] = { 403, 503 };
+
+	close(fd);
+	gateway_without_master(&g);
+	cluster_release(&g.cluster);
+	CHECK(cluster_init(&g.cluster, "spark://127.0.0.1:1", spark_build_find("4.3.0"), &e) == 0, "%s", e.msg);
+	g.cluster.master.timeout_ms = g.cluster.master.connect_timeout_ms = 500;
+	g.store = store_open(path, &e);
+	CHECK(g.store != NULL, "%s", e.msg);
+	CHECK(policy_parse(&g.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
+	response_init(&rs);
+	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < 2; k++) {
+			struct request rq = { .method = "POST", .path = k ? "/v1/submissions/clear" : "/v1/submissions/killall",
+					      .body = "", .remote_addr = "", .remote_user = users[i] };
+
+			response_reset(&rs);
+			gateway_handle(&g, &rq, &rs);
+			CHECK(rs.status == want[i], "%s %s: %d", users[i], rq.path, rs.status);
+		}
+	}
+	response_release(&rs);
+	store_close(g.store);
+	policy_release(&g.policy);
+	cluster_release(&g.cluster);
+	unlink(path);
+}
+
 static void test_placeholder_values(void)
 {
 	setenv("SG_T_MEM", "768m", 1);
@@ -200,6 +239,7 @@ int main(void)
 {
 	test_malformed_utf8();
 	test_csrf();
+	test_killall_admins_only();
 	test_anonymous();
 	test_placeholder_values();
 	test_placeholders_in_create();
