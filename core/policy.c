@@ -1,6 +1,5 @@
 #include "policy.h"
 
-#include "driver.h"
 #include "rest.h"
 #include "submit.h"
 
@@ -17,31 +16,10 @@ void policy_init(struct policy *p)
 	p->max_driver_cores = p->max_driver_memory_mb = -1;
 }
 
-static void list_release(struct policy_list *l)
+/* The first glob of l that s matches, or NULL. */
+static const char *list_match(const struct strlist *l, const char *s)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
-static int list_add(struct policy_list *l, const char *s)
-{
-	char **m = realloc(l->items, (l->n + 1) * sizeof(*m));
-
-	if (!m)
-		return ERR_NOMEM;
-	l->items = m;
-	if (!(m[l->n] = strdup(s)))
-		return ERR_NOMEM;
-	l->n++;
-	return 0;
-}
-
-static const char *list_match(const struct policy_list *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->len; i++)
 		if (fnmatch(l->items[i], s, 0) == 0)
 			return l->items[i];
 	return NULL;
@@ -50,19 +28,17 @@ static const char *list_match(const struct policy_list *l, const char *s)
 void policy_release(struct policy *p)
 {
 	for (size_t i = 0; i < p->ngroups; i++) {
-		for (size_t k = 0; k < p->groups[i].nmembers; k++)
-			free(p->groups[i].members[k]);
-		free(p->groups[i].members);
+		strlist_release(&p->groups[i].members);
 		free(p->groups[i].name);
 	}
 	free(p->groups);
 	free(p->admin_group);
-	list_release(&p->allow_property);
-	list_release(&p->deny_property);
-	list_release(&p->allow_jar_scheme);
-	list_release(&p->allow_jar_host);
-	list_release(&p->deny_java_option);
-	list_release(&p->allow_env);
+	strlist_release(&p->allow_property);
+	strlist_release(&p->deny_property);
+	strlist_release(&p->allow_jar_scheme);
+	strlist_release(&p->allow_jar_host);
+	strlist_release(&p->deny_java_option);
+	strlist_release(&p->allow_env);
 	for (size_t i = 0; i < p->nquotas; i++)
 		free(p->quotas[i].name);
 	free(p->quotas);
@@ -108,19 +84,6 @@ static struct policy_group *group_get(struct policy *p, const char *name)
 	return g;
 }
 
-static int add_member(struct policy_group *g, const char *user)
-{
-	char **m = realloc(g->members, (g->nmembers + 1) * sizeof(*m));
-
-	if (!m)
-		return ERR_NOMEM;
-	g->members = m;
-	if (!(m[g->nmembers] = strdup(user)))
-		return ERR_NOMEM;
-	g->nmembers++;
-	return 0;
-}
-
 int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *e)
 {
 	const char *end = text + len;
@@ -147,7 +110,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 			if (!(g = group_get(p, name)))
 				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 			while (word(&cur, stop, tok, sizeof(tok)))
-				if (add_member(g, tok))
+				if (strlist_add(&g->members, tok))
 					return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 		} else if (strcmp(verb, "admins") == 0) {
 			if (!word(&cur, stop, name, sizeof(name)) || word(&cur, stop, tok, sizeof(tok)))
@@ -164,18 +127,18 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 				{ "deny", "java-option", offsetof(struct policy, deny_java_option) },
 				{ "allow", "env", offsetof(struct policy, allow_env) },
 			};
-			struct policy_list *l = NULL;
+			struct strlist *l = NULL;
 			int any = 0;
 
 			if (!word(&cur, stop, name, sizeof(name)))
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: %s what?", lineno, verb);
 			for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 				if (strcmp(lists[i].verb, verb) == 0 && strcmp(lists[i].what, name) == 0)
-					l = (struct policy_list *)(void *)((char *)p + lists[i].off);
+					l = (struct strlist *)(void *)((char *)p + lists[i].off);
 			if (!l)
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"%s %s\"", lineno, verb, name);
 			while (word(&cur, stop, tok, sizeof(tok))) {
-				if (list_add(l, tok))
+				if (strlist_add(l, tok))
 					return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 				any = 1;
 			}
@@ -268,8 +231,8 @@ int policy_in_group(const struct policy *p, const char *user, const char *group)
 	for (size_t i = 0; user && group && i < p->ngroups; i++) {
 		if (strcmp(p->groups[i].name, group) != 0)
 			continue;
-		for (size_t k = 0; k < p->groups[i].nmembers; k++)
-			if (strcmp(p->groups[i].members[k], user) == 0)
+		for (size_t k = 0; k < p->groups[i].members.len; k++)
+			if (strcmp(p->groups[i].members.items[k], user) == 0)
 				return 1;
 	}
 	return 0;
@@ -372,7 +335,7 @@ int policy_check_create(const struct policy *p, const struct create_request *cr,
 			snprintf(why, size, "policy rule \"deny property %s\" refuses sparkProperties key %s", hit, k);
 			return 1;
 		}
-		if (p->allow_property.n && !list_match(&p->allow_property, k)) {
+		if (p->allow_property.len && !list_match(&p->allow_property, k)) {
 			snprintf(why, size, "sparkProperties key %s is not allowed by any \"allow property\" rule", k);
 			return 1;
 		}
@@ -384,18 +347,18 @@ int policy_check_create(const struct policy *p, const struct create_request *cr,
 			return rc;
 	}
 	url_scheme_host(cr->app_resource ? cr->app_resource : "", scheme, sizeof(scheme), host, sizeof(host));
-	if (p->allow_jar_scheme.n ? !list_match(&p->allow_jar_scheme, scheme)
+	if (p->allow_jar_scheme.len ? !list_match(&p->allow_jar_scheme, scheme)
 	    : strcmp(scheme, "file") == 0 || strcmp(scheme, "local") == 0) {
-		snprintf(why, size, p->allow_jar_scheme.n ? "appResource scheme \"%s\" is not allowed by any \"allow "
+		snprintf(why, size, p->allow_jar_scheme.len ? "appResource scheme \"%s\" is not allowed by any \"allow "
 			 "jar-scheme\" rule" : "appResource scheme \"%s\" (a file on the cluster's machines) is refused "
 			 "by default; \"allow jar-scheme\" lists what is allowed", scheme);
 		return 1;
 	}
-	if (p->allow_jar_host.n && !list_match(&p->allow_jar_host, host)) {
+	if (p->allow_jar_host.len && !list_match(&p->allow_jar_host, host)) {
 		snprintf(why, size, "appResource host \"%s\" is not allowed by any \"allow jar-host\" rule", host);
 		return 1;
 	}
-	for (size_t i = 0; p->allow_env.n && i < cr->environment.len; i++) {
+	for (size_t i = 0; p->allow_env.len && i < cr->environment.len; i++) {
 		if (!list_match(&p->allow_env, cr->environment.keys[i])) {
 			snprintf(why, size, "environment variable %s is not allowed by any \"allow env\" rule",
 				 cr->environment.keys[i]);

@@ -28,19 +28,14 @@
 
 #include <stddef.h>
 
+#include "driver.h"
 #include "err.h"
 
 #define POLICY_MAX_FILE (1u << 20)
 
 struct policy_group {
 	char *name;
-	char **members;
-	size_t nmembers;
-};
-
-struct policy_list {
-	char **items;
-	size_t n;
+	struct strlist members;
 };
 
 struct policy {
@@ -48,8 +43,8 @@ struct policy {
 	size_t ngroups;
 	char *admin_group;
 	int rules;                          /* a policy file was loaded: create rules apply */
-	struct policy_list allow_property, deny_property, allow_jar_scheme, allow_jar_host,
-			   deny_java_option, allow_env;
+	struct strlist allow_property, deny_property, allow_jar_scheme, allow_jar_host,
+		       deny_java_option, allow_env;   /* globs */
 	long max_driver_cores;              /* -1: no limit */
 	long max_driver_memory_mb;
 	int deny_supervise;
@@ -64,7 +59,6 @@ struct policy_quota {
 };
 
 struct create_request;
-struct driver_desc;
 
 void policy_init(struct policy *p);
 void policy_release(struct policy *p);

@@ -425,8 +425,9 @@ static int refused_by_quota(struct gateway *g, const char *user, struct response
 			continue;
 		if (q->group) {
 			for (size_t k = 0; k < p->ngroups && !rc; k++)
-				for (size_t m = 0; strcmp(p->groups[k].name, q->name) == 0 && m < p->groups[k].nmembers && !rc; m++)
-					rc = add_usage(g, p->groups[k].members[m], usage, &e);
+				for (size_t m = 0; strcmp(p->groups[k].name, q->name) == 0 && m < p->groups[k].members.len
+						   && !rc; m++)
+					rc = add_usage(g, p->groups[k].members.items[m], usage, &e);
 		} else {
 			rc = add_usage(g, user, usage, &e);
 		}
