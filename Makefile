@@ -30,11 +30,11 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(JANSSON_LIBS) -lsasl2 -lsqlite3
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(JANSSON_LIBS) -lsasl2 -lsqlite3 -lcrypto
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o tests/unit/t.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS) -lsasl2 -lsqlite3
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(JANSSON_LIBS) -lsasl2 -lsqlite3 -lcrypto
 
 # Development aid: prints a Java serialization stream (golden vector, captured reply).
 $(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a

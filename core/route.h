@@ -5,9 +5,11 @@
 #define SG_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "cluster.h"
+#include "jws.h"
 #include "policy.h"
 #include "store.h"
 
@@ -26,6 +28,7 @@ struct request {
 	const char *host;          /* Host header, may be NULL */
 	const char *requested_by;  /* X-Requested-By header, may be NULL */
 	const char *fetch_site;    /* Sec-Fetch-Site header, may be NULL */
+	const char *authorization; /* Authorization header, if the web server passes it */
 };
 
 /* Cross-site request forgery guard for requests that change something (POST). */
@@ -45,6 +48,7 @@ struct response {
 	int replayed;              /* a create answered from its idempotency key */
 	int store_failed;          /* the master took a create, its owner was not recorded */
 	char rule[400];            /* the policy rule that refused the request, or "" */
+	char user[256];            /* who asked (REMOTE_USER or a token's subject), or "" */
 };
 
 struct gateway {
@@ -56,6 +60,8 @@ struct gateway {
 	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
 	struct policy policy;      /* groups, admins */
 	enum csrf_mode csrf;
+	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
+	int jws_keylen;            /* 0: bearer tokens are not accepted */
 };
 
 void response_init(struct response *rs);

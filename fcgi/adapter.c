@@ -65,7 +65,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	const char *method = param(ctx, "REQUEST_METHOD"), *script = param(ctx, "SCRIPT_NAME");
 	const char *info = param(ctx, "PATH_INFO"), *uri = param(ctx, "REQUEST_URI");
 	const char *len_s = param(ctx, "CONTENT_LENGTH");
-	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, declared = 0;
+	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, declared = 0;
 	int rc;
 
 	buf_reset(&a->strings);
@@ -90,6 +90,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_HOST"), &o_host);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_X_REQUESTED_BY"), &o_by);
 	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_SEC_FETCH_SITE"), &o_site);
+	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_AUTHORIZATION"), &o_auth);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
@@ -102,6 +103,7 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	rq->host = optional(&a->strings, o_host);
 	rq->requested_by = optional(&a->strings, o_by);
 	rq->fetch_site = optional(&a->strings, o_site);
+	rq->authorization = optional(&a->strings, o_auth);
 
 	if (len_s && *len_s) {
 		char *end;

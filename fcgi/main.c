@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/jws.h"
 #include "../core/rest.h"
 #include "../core/route.h"
 #include "../core/versions.h"
@@ -124,7 +125,7 @@ static void audit(const struct request *rq, const struct response *rs)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ", now.tv_nsec / 1000000);
-	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", rq->remote_user,
+	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", rs->user[0] ? rs->user : NULL,
 		      "addr", *rq->remote_addr ? rq->remote_addr : NULL, "action", action,
 		      "submissionId", rs->submission_id[0] ? rs->submission_id : NULL, "status", rs->status,
 		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
@@ -180,6 +181,9 @@ static void usage(FILE *f)
 "                            deploy/policy.conf); re-read on SIGHUP\n"
 "      --audit-log PATH      one JSON line per create, kill, killall, clear and refusal;\n"
 "                            reopened on SIGHUP\n"
+"      --jws-secret-file PATH  accept \"Authorization: Bearer <JWT>\" (HS256, as Spark 4's\n"
+"                            JWSFilter; the file holds its base64url secretKey) when the web\n"
+"                            server passes no user; the token's \"sub\" is the user\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -276,7 +280,7 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		logf_(0, "req=%lu response too large", seq);
 	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s%s%s", seq,
 	      ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0),
-	      ad->rq.remote_user ? ad->rq.remote_user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
+	      rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
 	      rs->submission_id[0] ? " id=" : "", rs->submission_id,
 	      rs->hidden ? " (another user's: answered as unknown)" : rs->replayed ? " (idempotent replay)" : "",
 	      rs->store_failed ? " (OWNER NOT RECORDED: state database failed)" : "");
@@ -383,10 +387,11 @@ int main(int argc, char **argv)
 		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
+		{ "jws-secret-file", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
-	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL;
+	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
 	struct gateway g;
 	struct sg_err e = { 0 };
@@ -404,6 +409,7 @@ int main(int argc, char **argv)
 		case 'D': state_db = optarg; break;
 		case 'P': policy_file = optarg; break;
 		case 'U': audit_path = optarg; break;
+		case 'J': jws_file = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "origin") == 0) csrf = CSRF_ORIGIN;
 			else if (strcmp(optarg, "header") == 0) csrf = CSRF_HEADER;
@@ -486,6 +492,19 @@ int main(int argc, char **argv)
 	g.max_body = max_body;
 	g.allow_anonymous = allow_anonymous;
 	g.csrf = csrf;
+	if (jws_file) {
+		char secret[4096];
+
+		if (read_secret(jws_file, secret, sizeof(secret))
+		    || (g.jws_keylen = jws_decode_key(secret, g.jws_key, sizeof(g.jws_key))) < 0) {
+			if (g.jws_keylen < 0)
+				fprintf(stderr, "sparkgate: --jws-secret-file %s must hold a base64url key of at least "
+					"256 bits\n", jws_file);
+			explicit_bzero(secret, sizeof(secret));
+			return 2;
+		}
+		explicit_bzero(secret, sizeof(secret));
+	}
 	policy_init(&g.policy);
 	if (policy_file && policy_load(&g.policy, policy_file, &e)) {
 		fprintf(stderr, "sparkgate: %s\n", e.msg);

@@ -13,7 +13,7 @@ set -euo pipefail
 DEFAULT_BUILD="3.5.9_2.12"
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
-              libsasl2-modules libsqlite3-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
+              libsasl2-modules libsqlite3-dev libssl-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
               apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc)
 
 need_apt=()

@@ -5,6 +5,9 @@ their own drivers (someone else's id is answered exactly like an unknown id), th
 and lists everything, a retried create with the same idempotency key starts one driver,
 and ownership survives a restart of every sparkgate process.
 Ends with "tenants: N passed, N failed"."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import sys
@@ -216,6 +219,48 @@ def browser_posts_from_another_site_are_refused():
     same = {"Origin": "http://127.0.0.1:%d" % T.port}
     st, js, _ = create("alice", "csrf-same", sleep=0, headers=same)
     assert st == 200, (st, js)
+
+
+JWS_SECRET = base64.urlsafe_b64encode(b"sparkgate-test-key-of-at-least-256-bits").decode().rstrip("=")
+
+
+def jwt(claims, secret=JWS_SECRET, alg="HS256"):
+    """An HS256 JWT as clients of Spark 4's JWSFilter make them."""
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+    head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
+    return head + "." + b64(hmac.new(key, head.encode(), hashlib.sha256).digest())
+
+
+@test
+def bearer_tokens_as_spark_4s_jwsfilter_name_the_user():
+    """A web server without a login that passes Authorization on; sparkgate checks the token."""
+    secret = os.path.join(E.C.work, "jws.secret")
+    with open(secret, "w") as f:
+        f.write(JWS_SECRET + "\n")
+    sock = os.path.join(E.C.work, "jws.sock")
+    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
+    E.C.s._start("sparkgate-jws", [E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+                                   "--listen", sock, "--jws-secret-file", secret, "--state-db", db])
+    wait_for("socket", lambda: os.path.exists(sock), 20)
+    os.chmod(sock, 0o666)
+    port = web.lighttpd_to_socket(E.C.s, "lighttpd-jws", sock)
+
+    def as_token(token, path="/v1/submissions"):
+        return E.C.s.http("GET", path, port=port, headers={"Authorization": "Bearer " + token})
+    st, js, _ = as_token(jwt({"sub": "alice", "exp": int(time.time()) + 60}))
+    assert st == 200 and js["action"] == "SubmissionListResponse", (st, js)
+    assert T.ids["alice"] in [d["submissionId"] for d in js["submissions"]], js   # alice's own, from the store
+    for token, why in ((jwt({"sub": "alice"}, secret=JWS_SECRET[::-1]), "bad signature"),
+                       (jwt({"sub": "alice", "exp": int(time.time()) - 5}), "expired"),
+                       (jwt({"sub": "alice"}, alg="none"), "HS256"),
+                       (jwt({"name": "alice"}), '"sub"')):
+        st, js, _ = as_token(token)
+        assert st == 403 and why in js["message"] and js["action"] == "ErrorResponse", (why, st, js)
+    st, js, _ = E.C.s.http("GET", "/v1/submissions", port=port)
+    assert st == 403 and "No authenticated user" in js["message"], (st, js)
+    assert "user=alice" in open(os.path.join(E.C.work, "sparkgate-jws.log")).read()
 
 
 def audit_lines():

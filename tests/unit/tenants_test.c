@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../core/driver.h"
+#include "../../core/jws.h"
 #include "../../core/policy.h"
 #include "../../core/rest.h"
 #include "../../core/store.h"
@@ -186,8 +187,35 @@ static void test_policy_rules(void)
 	}
 }
 
+/* Tokens that must not verify, whatever their signature (valid ones are made and checked
+ * by tests/it/test_tenants.py with Python's hmac). */
+static void test_bad_tokens(void)
+{
+	uint8_t key[JWS_MAX_KEY];
+	char sub[64], why[200];
+	const char *bad[] = {
+		"", "abc", "a.b", "a.b.c.d",
+		/* {"alg":"none"}.{"sub":"x"}. */
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+		/* {"alg":"HS256"}.{"sub":"x"}.<not the signature> */
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.!!!",
+	};
+	int n = jws_decode_key("c3BhcmtnYXRlLXRlc3Qta2V5LW9mLWF0LWxlYXN0LTI1Ni1iaXRz", key, sizeof(key));
+
+	CHECK(n == 39, "key length %d", n);
+	CHECK(jws_decode_key("c2hvcnQ", key, sizeof(key)) < 0, "a short key is refused");
+	CHECK(jws_decode_key("not base64!", key, sizeof(key)) < 0, "not base64url");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK(jws_verify(bad[i], key, (size_t)n, 0, sub, sizeof(sub), why, sizeof(why)) < 0 && why[0],
+		      "accepted: %s", bad[i]);
+	}
+}
+
 int main(void)
 {
+	test_bad_tokens();
 	test_policy_rules();
 	test_store();
 	test_policy();
