@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="$1"; shift
-targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter)
+targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws)
 secs="${FUZZ_SECONDS:-30}"
 flags=(-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
-libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2)
+libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3 -lcrypto)
 seed() {
   local dir="$build/corpus-$1"; mkdir -p "$dir"
   case "$1" in
@@ -19,6 +19,7 @@ seed() {
     frame) for d in tests/golden/spark-*; do cp "$d/frame-kill.bin" "$dir/$(basename "$d").bin"; done ;;
     adapter) printf 'REQUEST_METHOD=POST\0SCRIPT_NAME=/v1/submissions\0PATH_INFO=/create\0CONTENT_LENGTH=2\0\0{}' > "$dir/post"
              printf 'REQUEST_METHOD=GET\0REQUEST_URI=/v1/submissions/status/driver%%2D1?x=1\0\0' > "$dir/uri" ;;
+    jws) printf 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.AAAA' > "$dir/token" ;;
   esac
 }
 total=0
