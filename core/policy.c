@@ -93,13 +93,24 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 
 	for (const char *line = text; line < end; ) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line)), *cur = line, *stop;
-		char verb[32], name[256], tok[256];
+		char verb[256], name[256], tok[256];
 
 		eol = eol ? eol : end;
 		stop = memchr(line, '#', (size_t)(eol - line));
 		stop = stop ? stop : eol;
 		lineno++;
 		line = eol + 1;
+		/* word() stops at a word too long for its buffer; refuse those up front, so no
+		 * rule is ever cut short (a deny list must not lose its tail) */
+		for (const char *w = cur; w < stop; w++) {
+			const char *start = w;
+
+			while (w < stop && *w != ' ' && *w != '\t')
+				w++;
+			if ((size_t)(w - start) >= sizeof(tok))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: a word longer than %zu bytes",
+						  lineno, sizeof(tok) - 1);
+		}
 		if (!word(&cur, stop, verb, sizeof(verb)))
 			continue;   /* blank or comment */
 		if (strcmp(verb, "group") == 0) {

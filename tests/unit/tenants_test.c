@@ -96,7 +96,23 @@ static void test_policy(void)
 	policy_release(&p);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		policy_init(&p);
+		memset(&e, 0, sizeof(e));
 		CHECK(policy_parse(&p, bad[i], strlen(bad[i]), &e) != 0 && strstr(e.msg, "line 1"), "accepted: %s", bad[i]);
+		policy_release(&p);
+	}
+	{   /* a word too long must not cut a deny list short */
+		char longline[700];
+
+		snprintf(longline, sizeof(longline), "deny property a %0300d b\n", 0);
+		memset(&e, 0, sizeof(e));   /* sg_err keeps its first error */
+		policy_init(&p);
+		CHECK(policy_parse(&p, longline, strlen(longline), &e) != 0 && strstr(e.msg, "longer"), "long word");
+		policy_release(&p);
+		memset(longline, 'x', 40);
+		strcpy(longline + 40, " y\n");
+		memset(&e, 0, sizeof(e));
+		policy_init(&p);
+		CHECK(policy_parse(&p, longline, strlen(longline), &e) != 0 && strstr(e.msg, "unknown"), "long verb");
 		policy_release(&p);
 	}
 	policy_init(&p);
