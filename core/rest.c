@@ -548,7 +548,9 @@ const char *rest_peek_property(const char *body, size_t len, const char *key, ch
 	json_t *v = json_object_get(json_object_get(root, "sparkProperties"), key);
 	const char *found = NULL;
 
-	if (json_is_string(v) && json_string_length(v) < size) {
+	if (json_is_string(v) && !out)
+		found = "";   /* present (and too long for the caller's buffer) */
+	else if (json_is_string(v) && json_string_length(v) < size) {
 		memcpy(out, json_string_value(v), json_string_length(v) + 1);
 		found = out;
 	}

@@ -276,6 +276,7 @@ static int64_t wall_ms(void)
 /* The property that carries an idempotency key for clients that cannot set headers
  * (spark-submit --conf; it must start with "spark." to be sent at all). */
 #define IDEMPOTENCY_PROPERTY "spark.sparkgate.idempotencyKey"
+#define IDEMPOTENCY_KEY_MAX 1000
 
 /* An earlier create with the same key: its outcome, without asking the master again. */
 static int replay_claim(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
@@ -455,11 +456,17 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	struct sg_err e = { 0 };
 	enum claim_result claim = CLAIM_NEW;
 	int64_t row = 0;
-	char key_prop[256], done_id[128] = "";
+	char key_prop[IDEMPOTENCY_KEY_MAX + 2], done_id[128] = "";
 	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
 		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
 	int cores, memory_mb;
 
+	/* a key cut short could match another request's: refuse rather than guess */
+	if ((key && strlen(key) > IDEMPOTENCY_KEY_MAX)
+	    || (!key && rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, NULL, 0))) {
+		send_error(g, rs, 400, "The idempotency key is longer than 1000 bytes.");
+		return;
+	}
 	if (refused_by_policy(g, rq, rs, &cores, &memory_mb))
 		return;
 	if (g->store) {
@@ -806,7 +813,11 @@ static const char *identify(struct gateway *g, const struct request *rq, struct 
 	const char *auth = rq->authorization;
 	char why[200];
 
-	if (rq->remote_user)
+	if (rq->remote_user && strlen(rq->remote_user) >= sizeof(rs->user)) {
+		/* never cut short: two long names must not become one owner */
+		send_error(g, rs, 403, "The user name is too long for sparkgate (at most 255 bytes).");
+		return NULL;
+	} else if (rq->remote_user)
 		snprintf(rs->user, sizeof(rs->user), "%s", rq->remote_user);
 	else if (!g->jws_keylen || !auth)
 		return NULL;
