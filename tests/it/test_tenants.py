@@ -110,6 +110,7 @@ def listing_shows_own_drivers_and_admin_sees_all():
 def retried_create_with_the_same_key_starts_one_driver():
     first = create("alice", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
     again = create("alice", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
+    T.ids["idem"] = first[1]["submissionId"]
     assert first[0] == again[0] == 200 and first[1]["submissionId"] == again[1]["submissionId"], (first, again)
     assert again[1]["message"] == first[1]["message"], (first[1], again[1])
     # the same key for another user is another submission
@@ -172,6 +173,9 @@ def ownership_survives_a_restart_and_owner_kills():
     sid = T.ids["alice"]
     st, js, _ = http("bob", "GET", "/v1/submissions/status/" + sid)
     assert js["success"] is False, js
+    # and an idempotency key still names its first submission
+    st, js, _ = create("alice", "idem", sleep=0, headers={"Idempotency-Key": "k-123"})
+    assert st == 200 and js["submissionId"] == T.ids["idem"], js
     st, js, _ = http("alice", "POST", "/v1/submissions/kill/" + sid, b"")
     assert st == 200 and js["success"] is True, js
 
