@@ -91,5 +91,8 @@ clean:
 install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
 	install -D -m 644 doc/sparkgate.8 $(DESTDIR)$(PREFIX)/share/man/man8/sparkgate.8
+	install -d $(DESTDIR)$(PREFIX)/share/sparkgate/portal
+	install -m 644 deploy/portal/index.html deploy/portal/portal.css deploy/portal/portal.js \
+	  $(DESTDIR)$(PREFIX)/share/sparkgate/portal/
 
 .PHONY: all bins unit check asan valgrind fuzz bench clean install

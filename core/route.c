@@ -716,10 +716,12 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 	} else {
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
+			{ "admin", RF_BOOL, NULL, admin, NULL },
 			{ "message", RF_STRING, problem[0] ? problem : NULL, 0, NULL },
 			{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
 			{ "submissions", RF_RAW, buf_str(&items), 0, NULL },
 			{ "success", RF_BOOL, NULL, 1, NULL },
+			{ "user", RF_STRING, user, 0, NULL },   /* who is asking, for the portal */
 		};
 
 		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));

@@ -14,7 +14,8 @@ DEFAULT_BUILD="3.5.9_2.12"
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
               libsasl2-modules libsqlite3-dev libssl-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
-              apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc)
+              apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc
+              wrk strace chromium nodejs npm)
 
 need_apt=()
 apt=1
@@ -35,6 +36,16 @@ if ((${#need_apt[@]})); then
   for s in lighttpd apache2; do
     $SUDO systemctl disable --now $s >/dev/null 2>&1 || $SUDO service $s stop >/dev/null 2>&1 || true
   done
+fi
+
+# playwright-core (drives the system's Chromium in tests/browser/) into $CACHE/npm, keyed by
+# its version, unless present; nothing else from npm.
+PLAYWRIGHT_VERSION=1.65.1
+if [[ ! -f "$CACHE/npm/node_modules/playwright-core/package.json" ]] \
+   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE/npm/node_modules/playwright-core/package.json"; then
+  echo "setup: installing playwright-core $PLAYWRIGHT_VERSION into $CACHE/npm" >&2
+  mkdir -p "$CACHE/npm"
+  (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --no-save "playwright-core@$PLAYWRIGHT_VERSION" >&2)
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

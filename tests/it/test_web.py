@@ -76,6 +76,13 @@ def sparkgate_listening(name, sock, extra=(), launcher=()):
 def apache_mod_fcgid():
     port = web.apache(E.C.s)
     cycle(port, log="apache")
+    # the portal's files, behind the same login
+    st, _, _ = E.C.s.http("GET", "/portal/", port=port)
+    assert st == 401, st
+    st, page, hdrs = E.C.s.http("GET", "/portal/", port=port, auth=ALICE)
+    assert st == 200 and "text/html" in hdrs["Content-Type"] and "portal.js" in page, (st, hdrs)
+    st, _, hdrs = E.C.s.http("GET", "/portal/portal.js", port=port, auth=ALICE)
+    assert st == 200 and "javascript" in hdrs["Content-Type"], (st, hdrs)
     # Several sparkgate processes, each with its own master connection, serve concurrent
     # requests without getting in each other's way.
     results, lock = [], threading.Lock()

@@ -57,6 +57,14 @@ def private_binary(stack):
     return dst
 
 
+def private_portal(stack):
+    """A copy of deploy/portal/ the web server's user can read (see private_binary)."""
+    dst = os.path.join(stack.work, "portal")
+    if not os.path.exists(dst):
+        shutil.copytree(os.path.join(DEPLOY, "portal"), dst)
+    return dst
+
+
 def sparkgate_options(stack, extra=""):
     """sparkgate's options other than --master."""
     # single spaces: lighttpd's bin-path turns each space into an argument boundary
@@ -117,9 +125,11 @@ def lighttpd_to_socket(stack, name, sock):
 
 
 def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1/submissions", procs=2, extra_args=""):
-    """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs)."""
+    """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
+    portal from the checkout's deploy/portal/."""
     binary = private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
+        "sparkgate_portal": private_portal(stack),
         "sparkgate_bin": binary, "sparkgate_args": sparkgate_args(stack, extra_args),
         "sparkgate_socket": os.path.join(server_dir(stack, name + "-run"), "sparkgate.sock"),
         "sparkgate_procs": procs,
@@ -195,6 +205,7 @@ FcgidProcessTableFile %(run)s/fcgid_shm
         f.write('Define SPARKGATE_MASTER "spark://127.0.0.1:%d"\n' % stack.master_port)
         f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(stack, "--anonymous allow" if anonymous else ""))
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
+        f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
         f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))
         if anonymous:
             f.write("<Location /v1/submissions>\n    Require all granted\n</Location>\n")

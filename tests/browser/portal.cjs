@@ -1,0 +1,152 @@
+// The portal in a real browser (headless Chromium from Debian, driven by playwright-core):
+// driven by tests/it/test_portal.py, which starts the real stack and passes it in env:
+//   PORTAL_URL, USERS (JSON name -> password), JAR, WORK, OTHER_ID (a driver of bob's),
+//   PLAYWRIGHT_CORE (path of the package), CHROMIUM.
+// Prints "ok NAME" / "FAIL NAME: why" per check; screenshots go to WORK/screenshots/.
+"use strict";
+const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+const path = require("path");
+const fs = require("fs");
+
+const users = JSON.parse(process.env.USERS);
+const shots = path.join(process.env.WORK, "screenshots");
+fs.mkdirSync(shots, { recursive: true });
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function fill(page, { name, args, memory = "512m" }) {
+  await page.fill("#appResource", "file:" + process.env.JAR);
+  await page.fill("#mainClass", "TestApp");
+  await page.fill("#appName", name);
+  await page.fill("#appArgs", args.join("\n"));
+  await page.fill("#driverMemory", memory);
+}
+
+async function submitted(page) {
+  await page.waitForFunction(() => /Submitted as|Not submitted/.test(document.getElementById("submitResult").textContent));
+  return page.textContent("#submitResult");
+}
+
+async function stateOf(page, id) {
+  return page.evaluate((sid) => {
+    for (const row of document.querySelectorAll("#drivers tbody tr"))
+      if (row.querySelector("td button").textContent === sid) return row.querySelector(".state").textContent;
+    return null;
+  }, id);
+}
+
+async function waitState(page, id, state, ms) {
+  const t0 = Date.now();
+  for (;;) {
+    if ((await stateOf(page, id)) === state) return;
+    if (Date.now() - t0 > ms) throw new Error(`${id} not ${state} (is ${await stateOf(page, id)})`);
+    await page.waitForTimeout(500);
+  }
+}
+
+(async () => {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
+  const context = await browser.newContext({ httpCredentials: { username: "alice", password: users.alice } });
+  const page = await context.newPage();
+  const problems = [];
+  // The browser logs every non-2xx answer as a console error; the 403 of the policy
+  // refusal below is one the page expects and explains.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 403/.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  let finishedId, longId;
+
+  await check("shows who is signed in", async () => {
+    await page.goto(process.env.PORTAL_URL);
+    await page.waitForFunction(() => /Signed in as/.test(document.getElementById("who").textContent));
+    expect((await page.textContent("#who")).includes("alice"), await page.textContent("#who"));
+    await page.screenshot({ path: path.join(shots, "portal-start.png"), fullPage: true });
+  });
+
+  await check("keyboard reaches the form first and every field has a label", async () => {
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement.id) === "appResource", "first Tab stop");
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, textarea")]
+      .filter((i) => !(i.labels && i.labels.length) && !i.getAttribute("aria-label")).map((i) => i.id));
+    expect(unlabelled.length === 0, "unlabelled: " + unlabelled);
+  });
+
+  await check("submit the test app and watch it reach FINISHED", async () => {
+    await fill(page, { name: "portal-finished", args: [path.join(process.env.WORK, "portal-1.txt"), "0", "0"] });
+    await page.click("#addProp");
+    await page.fill("[aria-label='Property 1 name']", "sg.from.portal");
+    await page.fill("[aria-label='Property 1 value']", "yes");
+    await page.click("#submitButton");
+    const text = await submitted(page);
+    const m = /Submitted as (driver-\d{14}-\d{4})/.exec(text);
+    expect(m, text);
+    finishedId = m[1];
+    await waitState(page, finishedId, "FINISHED", 90000);
+    await page.screenshot({ path: path.join(shots, "portal-finished.png"), fullPage: true });
+    const out = fs.readFileSync(path.join(process.env.WORK, "portal-1.txt"), "utf8");
+    expect(out.includes("prop\tsg.from.portal\tyes"), "the driver did not get the property");
+  });
+
+  await check("submit a long one and kill it", async () => {
+    await fill(page, { name: "portal-long", args: [path.join(process.env.WORK, "portal-2.txt"), "120", "0"] });
+    await page.click("#submitButton");
+    const m = /Submitted as (driver-\d{14}-\d{4})/.exec(await submitted(page));
+    expect(m, "not submitted");
+    longId = m[1];
+    await waitState(page, longId, "RUNNING", 90000);
+    page.once("dialog", (d) => d.accept());
+    await page.click(`button[aria-label='Kill ${longId}']`);
+    await waitState(page, longId, "KILLED", 60000);
+  });
+
+  await check("a policy refusal is explained", async () => {
+    await fill(page, { name: "portal-big", args: ["x"], memory: "4g" });
+    await page.click("#submitButton");
+    const text = await submitted(page);
+    expect(/Not submitted \(HTTP 403\): policy rule "max driver-memory"/.test(text), text);
+    await page.screenshot({ path: path.join(shots, "portal-refused.png"), fullPage: true });
+  });
+
+  await check("details of a driver", async () => {
+    await page.click(`text=${finishedId}`);
+    await page.waitForSelector("#details:not([hidden])");
+    expect((await page.textContent("#detailsText")).includes("State: FINISHED"), await page.textContent("#detailsText"));
+  });
+
+  await check("another user's driver is not visible", async () => {
+    await page.reload();
+    await page.waitForFunction(() => /Signed in as/.test(document.getElementById("who").textContent));
+    const ids = await page.$$eval("#drivers tbody td button", (b) => b.map((x) => x.textContent));
+    expect(ids.includes(finishedId) && !ids.includes(process.env.OTHER_ID), JSON.stringify(ids));
+  });
+
+  await check("readable on a narrow screen", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.screenshot({ path: path.join(shots, "portal-narrow.png"), fullPage: true });
+    const culprits = await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > 376).slice(0, 5)
+      .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`));
+    expect(wide <= 376, `page is ${wide}px wide on a 375px screen: ${culprits.join(", ")}`);
+  });
+
+  await check("no console errors", async () => {
+    expect(problems.length === 0, problems.join("\n"));
+  });
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.log(`FAIL browser: ${e.stack || e}`); process.exit(1); });

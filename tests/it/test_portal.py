@@ -1,0 +1,65 @@
+"""The submission portal (deploy/portal/) in headless Chromium against the real stack: the
+shipped deploy/lighttpd.conf serving the portal and the API behind Basic auth, sparkgate
+with --state-db and the shipped policy (plus the test app's local jar), a real master and
+worker.  tests/browser/portal.cjs drives the browser; each of its checks is a test here.
+Screenshots: WORK/screenshots/.  Ends with "portal: N passed, N failed"."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+import web  # noqa: E402
+from stack import ROOT, Stack  # noqa: E402
+
+PLAYWRIGHT = os.path.join(os.environ.get("SPARKGATE_CACHE", os.path.expanduser("~/.cache/sparkgate")),
+                          "npm", "node_modules", "playwright-core")
+
+
+def main():
+    work = E.C.work = tempfile.mkdtemp(prefix="sparkgate-portal-")
+    s = E.C.s = Stack(workdir=work, rest_reference=False)
+    passed = failed = 0
+    t0 = time.time()
+    try:
+        E.C.jar = E.build_app(work)
+        s.start_master()
+        s.start_worker()
+        db = os.path.join(web.server_dir(s, "state"), "state.db")
+        policy = os.path.join(work, "policy.conf")
+        with open(policy, "w") as f:
+            f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace("allow jar-scheme hdfs s3a https", "")
+                    + "\nallow jar-scheme file\nmax driver-memory 1g\n")
+        port = web.lighttpd_fastcgi(s, name="lighttpd-portal", extra_args="--state-db %s --policy %s" % (db, policy))
+        # a driver of bob's, which alice must not see
+        body = E.create_body(os.path.join(work, "bob.txt"), 0, 0)
+        st, js, _ = s.http("POST", "/v1/submissions/create", body, port=port, auth=("bob", web.USERS["bob"]))
+        assert st == 200, js
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, work), flush=True)
+        env = dict(os.environ, PORTAL_URL="http://127.0.0.1:%d/portal/" % port, USERS=json.dumps(web.USERS),
+                   JAR=E.C.jar, WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
+                   CHROMIUM=shutil.which("chromium") or "/usr/bin/chromium")
+        p = subprocess.run(["node", os.path.join(ROOT, "tests", "browser", "portal.cjs")], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+        print(p.stdout, end="", flush=True)
+        passed = len(re.findall(r"^ok ", p.stdout, re.M))
+        failed = len(re.findall(r"^FAIL ", p.stdout, re.M)) + (1 if p.returncode and passed < 8 else 0)
+        if passed + failed == 0:
+            failed = 1
+        print("screenshots in %s" % os.path.join(work, "screenshots"))
+    except Exception as e:
+        failed += 1
+        print("FAIL setup: %r" % e, flush=True)
+    finally:
+        s.stop()
+    print("portal: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
