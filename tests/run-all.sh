@@ -5,7 +5,8 @@
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
 # faults (a scriptable fake master, the real master stopped and restarted) and the soak;
-# several users on one sparkgate (ownership, listing, idempotency keys).
+# several users on one sparkgate (ownership, listing, idempotency keys); the portal in
+# headless Chromium.
 #
 # With a sanitized build (ASan+UBSan) as the second argument, its unit tests run too and
 # the integration suites run its sparkgate, except the fault/soak suite, which measures
@@ -33,6 +34,7 @@ suites+=("e2e|python3 tests/it/test_e2e.py"
          "auth|python3 tests/it/test_auth.py"
          "web|python3 tests/it/test_web.py"
          "tenants|python3 tests/it/test_tenants.py"
+         "portal|python3 tests/it/test_portal.py"
          "diff|python3 tests/it/test_diff.py"
          "faults|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
 for s in "${suites[@]}"; do

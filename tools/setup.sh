@@ -15,7 +15,7 @@ CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
               libsasl2-modules libsqlite3-dev libssl-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
               apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc
-              wrk strace chromium nodejs npm)
+              wrk strace chromium)
 
 need_apt=()
 apt=1
@@ -25,6 +25,8 @@ if ((apt)); then
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
   done
+  # node and npm for the browser tests: Debian's, unless the machine has its own already
+  command -v npm >/dev/null || need_apt+=(nodejs npm)
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
