@@ -649,8 +649,12 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 		{ "appName", x->app_name[0] ? x->app_name : NULL },
 		{ "driverState", r ? driver_state_name(r->state) : NULL },
 		{ "mainClass", x->main_class[0] ? x->main_class : NULL },
+		/* a create that may or may not have reached the master: say so, so nobody
+		 * resubmits blindly */
+		{ "outcome", x->unknown ? "unknown: the master may have accepted it; check its drivers "
+					  "before submitting again" : NULL },
 		{ "owner", x->owner },
-		{ "submissionId", x->id },
+		{ "submissionId", x->id[0] ? x->id : NULL },
 		{ "submitTime", when },
 		{ "workerHostPort", r ? r->worker_host_port : NULL },
 		{ "workerId", r ? r->worker_id : NULL },
@@ -696,7 +700,7 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 		int known = 0;
 
 		cluster_answer_init(&a);
-		if (!problem[0]) {   /* once the master fails, the rest are listed without state */
+		if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
 			response_init(&scratch);
 			exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
 			x.driver_id = rows[i].id;

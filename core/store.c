@@ -180,10 +180,10 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db, owner
-			       ? "SELECT id, owner, created_ms, app_name, main_class FROM submissions WHERE "
-				 "state = 'submitted' AND owner = ?1 ORDER BY created_ms DESC, row DESC LIMIT ?2"
-			       : "SELECT id, owner, created_ms, app_name, main_class FROM submissions WHERE "
-				 "state = 'submitted' ORDER BY created_ms DESC, row DESC LIMIT ?2",
+			       ? "SELECT id, owner, created_ms, app_name, main_class, state FROM submissions WHERE "
+				 "state IN ('submitted', 'unknown') AND owner = ?1 ORDER BY created_ms DESC, row DESC LIMIT ?2"
+			       : "SELECT id, owner, created_ms, app_name, main_class, state FROM submissions WHERE "
+				 "state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(s, e, "list");
 	if (owner)
@@ -197,6 +197,7 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 		x->created_ms = sqlite3_column_int64(st, 2);
 		copy_text(st, 3, x->app_name, sizeof(x->app_name));
 		copy_text(st, 4, x->main_class, sizeof(x->main_class));
+		x->unknown = strcmp((const char *)sqlite3_column_text(st, 5), "unknown") == 0;
 	}
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "list");

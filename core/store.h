@@ -26,7 +26,8 @@ enum claim_result {
 };
 
 struct store_entry {
-	char id[128];
+	char id[128];              /* "" when the outcome is unknown */
+	int unknown;               /* the create may or may not have reached the master */
 	char owner[256];
 	int64_t created_ms;
 	char app_name[256];
@@ -50,7 +51,8 @@ int store_finish(struct store *s, int64_t row, const char *id, int unknown, cons
 /* The owner of driver id into owner; 0 found, 1 not found, <0 error. */
 int store_owner(struct store *s, const char *id, char *owner, size_t size, struct sg_err *e);
 
-/* Submitted drivers, newest first: owner's, or everyone's with owner NULL. At most max. */
+/* Submitted drivers and creates whose outcome is unknown, newest first: owner's, or
+ * everyone's with owner NULL.  At most max. */
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e);
 

@@ -128,13 +128,19 @@ function render(list) {
   for (const d of list.submissions) {
     const row = document.createElement("tr");
     const idCell = cell(row, "");
-    const link = document.createElement("button");
-    link.type = "button";
-    link.textContent = d.submissionId;
-    link.addEventListener("click", () => details(d.submissionId));
-    idCell.appendChild(link);
+    if (d.submissionId) {
+      const link = document.createElement("button");
+      link.type = "button";
+      link.textContent = d.submissionId;
+      link.addEventListener("click", () => details(d.submissionId));
+      idCell.appendChild(link);
+    } else {
+      // a create that may or may not have reached the master: sparkgate will not resend it
+      idCell.textContent = "(no id)";
+      idCell.title = d.outcome || "";
+    }
     cell(row, d.appName);
-    cell(row, d.driverState || "?").className = "state";
+    cell(row, d.driverState || (d.submissionId ? "?" : "outcome unknown")).className = "state";
     cell(row, d.workerHostPort);
     cell(row, d.submitTime ? new Date(d.submitTime).toLocaleString() : "");
     cell(row, d.owner).className = "owner";
@@ -166,7 +172,7 @@ async function refresh() {
   if (json.message) show($("listProblem"), json.message, false);
   render(json);
   // keep watching while anything may still change
-  if (json.submissions.some((d) => !d.driverState || ACTIVE.has(d.driverState))) {
+  if (json.submissions.some((d) => d.submissionId && (!d.driverState || ACTIVE.has(d.driverState)))) {
     refreshTimer = setTimeout(refresh, 2000);
   }
 }

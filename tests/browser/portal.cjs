@@ -43,7 +43,7 @@ async function submitted(page) {
 async function stateOf(page, id) {
   return page.evaluate((sid) => {
     for (const row of document.querySelectorAll("#drivers tbody tr"))
-      if (row.querySelector("td button").textContent === sid) return row.querySelector(".state").textContent;
+      if (row.querySelector("td button")?.textContent === sid) return row.querySelector(".state").textContent;
     return null;
   }, id);
 }

@@ -148,6 +148,32 @@ def memory_and_descriptors_flat_under_faults():
 
 
 @test
+def unknown_outcome_is_listed_and_never_resent():
+    """With owners: a create the master may have taken is listed as such, and a retry with
+    the same idempotency key is refused instead of being sent a second time."""
+    fake = FakeMaster()
+    db = os.path.join(E.C.work, "faults-state.db")
+    _, port = start_sparkgate("sg-state", "spark://127.0.0.1:%d" % fake.port,
+                              ["--spark-version", "3.5.9", "--state-db", db])
+    try:
+        key = {"Idempotency-Key": "retry-me"}
+        fake.set_mode("close")
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
+        assert st == 503 and "outcome of this submission is unknown" in js["message"], (st, js)
+        fake.set_mode("ok")
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
+        assert st == 503 and "will not submit it again" in js["message"], (st, js)
+        st, listed, _ = E.C.s.http("GET", "/v1/submissions", port=port)
+        entries = listed["submissions"]
+        assert len(entries) == 1 and "submissionId" not in entries[0] \
+            and entries[0]["outcome"].startswith("unknown"), listed
+        creates = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
+        assert creates == 1, fake.requests
+    finally:
+        fake.close()
+
+
+@test
 def real_master_stopped_with_requests_in_flight():
     s = E.C.s
     p, port = start_sparkgate("sg-real", "spark://127.0.0.1:%d" % s.master_port)
