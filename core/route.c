@@ -350,22 +350,32 @@ static int refused_by_policy(struct gateway *g, const struct request *rq, struct
  * know it (finished and forgotten), or -1 when the master could not be asked. */
 #define DRIVER_GONE (-2)
 
-static int driver_state_now(struct gateway *g, const char *id)
+/* A status request whose failure is not the caller's answer: 0 with the reply in a (the
+ * caller's, initialised and released by it), or the HTTP status it would have had. */
+static int ask_status_quietly(struct gateway *g, const char *id, struct cluster_answer *a)
 {
 	struct exchange x;
-	struct cluster_answer a;
 	struct response scratch;
-	int state = -1;
+	int status;
 
 	response_init(&scratch);
 	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
 	x.driver_id = id;
-	cluster_answer_init(&a);
-	if (ask(&x, &scratch, 1, REPLY_STATUS, &a) == 0)
-		state = a.reply.success ? a.reply.state : DRIVER_GONE;
-	cluster_answer_release(&a);
+	status = ask(&x, &scratch, 1, REPLY_STATUS, a) == 0 ? 0 : scratch.status;
 	exchange_release(&x);
 	response_release(&scratch);
+	return status;
+}
+
+static int driver_state_now(struct gateway *g, const char *id)
+{
+	struct cluster_answer a;
+	int state = -1;
+
+	cluster_answer_init(&a);
+	if (ask_status_quietly(g, id, &a) == 0)
+		state = a.reply.success ? a.reply.state : DRIVER_GONE;
+	cluster_answer_release(&a);
 	return state;
 }
 
@@ -457,13 +467,14 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	enum claim_result claim = CLAIM_NEW;
 	int64_t row = 0;
 	char key_prop[IDEMPOTENCY_KEY_MAX + 2], done_id[128] = "";
+	int prop_too_long = 0;
 	const char *key = rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
-		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop));
+		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop),
+				     &prop_too_long);
 	int cores, memory_mb;
 
 	/* a key cut short could match another request's: refuse rather than guess */
-	if ((key && strlen(key) > IDEMPOTENCY_KEY_MAX)
-	    || (!key && rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, NULL, 0))) {
+	if ((key && strlen(key) > IDEMPOTENCY_KEY_MAX) || prop_too_long) {
 		send_error(g, rs, 400, "The idempotency key is longer than 1000 bytes.");
 		return;
 	}
@@ -694,22 +705,17 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 	}
 	rc = buf_addstr(&items, "[ ");
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct exchange x;
 		struct cluster_answer a;
-		struct response scratch;
 		int known = 0;
 
 		cluster_answer_init(&a);
 		if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
-			response_init(&scratch);
-			exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
-			x.driver_id = rows[i].id;
-			known = ask(&x, &scratch, 1, REPLY_STATUS, &a) == 0 && a.reply.success;
-			if (scratch.status != 200)   /* its error text is in scratch.body; the log has it too */
+			int status = ask_status_quietly(g, rows[i].id, &a);
+
+			known = status == 0 && a.reply.success;
+			if (status)
 				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
-					 "answer (HTTP %d for %s).", scratch.status, rows[i].id);
-			exchange_release(&x);
-			response_release(&scratch);
+					 "answer (HTTP %d for %s).", status, rows[i].id);
 		}
 		rc = (i ? buf_addstr(&items, ", ") : 0) || print_entry(&items, &rows[i], known ? &a.reply : NULL);
 		cluster_answer_release(&a);
