@@ -542,15 +542,15 @@ int rest_print(struct buf *out, const struct rest_field *fields, size_t n)
 	return rc ? rc : buf_addstr(out, first ? " }" : "\n}");
 }
 
-const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size)
+const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size,
+			       int *too_long)
 {
 	json_t *root = json_loadb(body, len, JSON_DISABLE_EOF_CHECK, NULL);
 	json_t *v = json_object_get(json_object_get(root, "sparkProperties"), key);
 	const char *found = NULL;
 
-	if (json_is_string(v) && !out)
-		found = "";   /* present (and too long for the caller's buffer) */
-	else if (json_is_string(v) && json_string_length(v) < size) {
+	*too_long = json_is_string(v) && json_string_length(v) >= size;
+	if (json_is_string(v) && !*too_long) {
 		memcpy(out, json_string_value(v), json_string_length(v) + 1);
 		found = out;
 	}

@@ -59,9 +59,10 @@ struct rest_field {
 
 int rest_print(struct buf *out, const struct rest_field *fields, size_t n);
 /* The value of sparkProperties[key] in a create body if it is a string that fits in out
- * (copied there), else NULL.  With out NULL: "" if there is such a string at all.  For
+ * (copied there), else NULL; *too_long says a string was there but did not fit.  For
  * decisions made before the request is validated. */
-const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size);
+const char *rest_peek_property(const char *body, size_t len, const char *key, char *out, size_t size,
+			       int *too_long);
 /* ErrorResponse {action, highestProtocolVersion?, message, serverSparkVersion}. */
 int rest_print_error(struct buf *out, const char *message, const char *server_version, int version_mismatch);
 /* Jackson's string escaping, with invalid UTF-8 replaced by U+FFFD. */

@@ -146,6 +146,32 @@ static void test_killall_admins_only(void)
 	unlink(path);
 }
 
+/* An idempotency key too long to keep is refused, never cut short (header or property). */
+static void test_long_idempotency_key(void)
+{
+	static char key[1100], body[1400];
+	struct gateway g;
+	struct response rs;
+
+	memset(key, 'k', sizeof(key) - 1);
+	snprintf(body, sizeof(body), "{\"action\":\"CreateSubmissionRequest\",\"sparkProperties\":"
+		 "{\"spark.sparkgate.idempotencyKey\":\"%.1001s\"}}", key);
+	gateway_without_master(&g);
+	response_init(&rs);
+	for (int header = 0; header < 2; header++) {
+		struct request rq = { .method = "POST", .path = "/v1/submissions/create", .remote_addr = "",
+				      .remote_user = "alice", .body = header ? "{}" : body,
+				      .body_len = strlen(header ? "{}" : body), .idempotency_key = header ? key : NULL };
+
+		response_reset(&rs);
+		gateway_handle(&g, &rq, &rs);
+		CHECK(rs.status == 400 && strstr(buf_str(&rs.body), "longer than 1000"), "%s: %d", header ? "header"
+		      : "property", rs.status);
+	}
+	response_release(&rs);
+	cluster_release(&g.cluster);
+}
+
 static void test_placeholder_values(void)
 {
 	setenv("SG_T_MEM", "768m", 1);
@@ -240,6 +266,7 @@ int main(void)
 	test_malformed_utf8();
 	test_csrf();
 	test_killall_admins_only();
+	test_long_idempotency_key();
 	test_anonymous();
 	test_placeholder_values();
 	test_placeholders_in_create();
