@@ -27,6 +27,14 @@ def build_app(work):
     return jar
 
 
+def start_cluster():
+    """The test app built into C.work, and C.s's master and worker started (the suites
+    that bring their own web server)."""
+    C.jar = build_app(C.work)
+    C.s.start_master()
+    C.s.start_worker()
+
+
 class Ctx:
     pass
 

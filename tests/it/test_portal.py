@@ -27,9 +27,7 @@ def main():
     passed = failed = 0
     t0 = time.time()
     try:
-        E.C.jar = E.build_app(work)
-        s.start_master()
-        s.start_worker()
+        E.start_cluster()
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         policy = os.path.join(work, "policy.conf")
         with open(policy, "w") as f:

@@ -303,9 +303,7 @@ def main():
 
     def setup():
         t0 = time.time()
-        E.C.jar = E.build_app(E.C.work)
-        E.C.s.start_master()
-        E.C.s.start_worker()
+        E.start_cluster()
         start_web()
         print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
     return SUITE.main(setup, E.C.s.stop)

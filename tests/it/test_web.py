@@ -316,9 +316,7 @@ def main():
 
     def setup():
         t0 = time.time()
-        E.C.jar = E.build_app(E.C.work)
-        E.C.s.start_master()
-        E.C.s.start_worker()
+        E.start_cluster()
         print("stack up in %.1fs (master %d, logs %s)" % (time.time() - t0, E.C.s.master_port, E.C.work), flush=True)
     return SUITE.main(setup, E.C.s.stop)
 
