@@ -134,3 +134,47 @@ const char *buf_str(const struct buf *b)
 {
 	return b->data ? (const char *)b->data : "";
 }
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *s = b->data ? (char *)b->data : calloc(1, 1);
+
+	if (len)
+		*len = b->data ? b->len : 0;
+	buf_init(b, b->max);
+	return s;
+}
+
+void buf_swap(struct buf *a, struct buf *b)
+{
+	struct buf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = '\0';
+}
+
+uint8_t *buf_spare(struct buf *b, size_t min, size_t *room, int *rc)
+{
+	*rc = buf_grow(b, min);
+	if (*rc)
+		return NULL;
+	*room = b->cap - b->len - 1;   /* the last byte is the NUL's */
+	return b->data + b->len;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
+}

@@ -38,4 +38,18 @@ void buf_put_be64(struct buf *b, size_t at, uint64_t v);
 /* Text view: "" for an empty buffer. */
 const char *buf_str(const struct buf *b);
 
+/* Ownership moves by a verb, never by copying ->data out or swapping structs by hand. */
+/* Hands the bytes (NUL-terminated; a fresh "" for an empty buffer, NULL if that cannot be
+ * allocated) to the caller, who frees them; the buffer is left empty with its max. */
+char *buf_detach(struct buf *b, size_t *len);
+/* Exchanges the contents (and maxima) of two buffers. */
+void buf_swap(struct buf *a, struct buf *b);
+/* Drops the first n bytes (n <= len), keeping the rest and the memory. */
+void buf_consume(struct buf *b, size_t n);
+/* Room to write at least min bytes after len, for read(2)/recv(2): returns where, with the
+ * room available (at least min) in *room, or NULL with the error in *rc.  buf_commit then
+ * counts the n bytes written and restores the NUL. */
+uint8_t *buf_spare(struct buf *b, size_t min, size_t *room, int *rc);
+void buf_commit(struct buf *b, size_t n);
+
 #endif

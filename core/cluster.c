@@ -32,7 +32,7 @@ void cluster_release(struct cluster *c)
 void cluster_answer_init(struct cluster_answer *a)
 {
 	memset(a, 0, sizeof(*a));
-	buf_init(&a->failure, FRAME_DEFAULT_MAX);
+	buf_init(&a->failure, LIMIT_FRAME);
 	a->reply.state = -1;
 }
 
@@ -110,7 +110,7 @@ static const char *failure_text(const struct master_answer *ma, struct deploy_re
 	return NULL;
 }
 
-static int detect(struct cluster *c, struct sg_err *e)
+static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 {
 	int candidate[16];
 	size_t ncand = 0;
@@ -131,7 +131,7 @@ static int detect(struct cluster *c, struct sg_err *e)
 		master_answer_init(&ma);
 		rc = deploy_write_probe(&probe, b);
 		rc = rc ? sg_err_set(e, rc, 0, "cannot write the build probe")
-			: master_ask_endpoint(&c->master, CLUSTER_PROBE_ENDPOINT, probe.data, probe.len, &ma, e);
+			: master_ask_endpoint(&c->master, CLUSTER_PROBE_ENDPOINT, probe.data, probe.len, deadline, &ma, e);
 		buf_release(&probe);
 		text = rc ? NULL : failure_text(&ma, &r);
 		if (!rc && text && strstr(text, "Could not find " CLUSTER_PROBE_ENDPOINT)) {
@@ -183,7 +183,7 @@ static int detect(struct cluster *c, struct sg_err *e)
 	}
 }
 
-int cluster_build(struct cluster *c, const struct spark_build **b, struct sg_err *e)
+int cluster_build(struct cluster *c, int64_t deadline, const struct spark_build **b, struct sg_err *e)
 {
 	int rc = 0;
 
@@ -192,7 +192,7 @@ int cluster_build(struct cluster *c, const struct spark_build **b, struct sg_err
 		return 0;
 	}
 	if (!c->build || c->master.fd < 0 || c->build_generation != c->master.generation)
-		rc = detect(c, e);
+		rc = detect(c, deadline, e);
 	*b = rc ? NULL : c->build;
 	return rc;
 }
@@ -217,21 +217,21 @@ static int not_leader(const struct deploy_reply *r)
 	}
 }
 
-int cluster_ask(struct cluster *c, cluster_write_fn write, void *arg, int idempotent,
+int cluster_ask(struct cluster *c, int64_t deadline, cluster_write_fn write, void *arg, int idempotent,
 		struct cluster_answer *a, struct sg_err *e)
 {
-	int64_t deadline = master_now_ms() + c->master.timeout_ms;
 	size_t tried = 0;
 	int redetected = 0;
 
 	for (;;) {
 		const struct spark_build *b;
-		struct buf stream = BUF_INIT(64u << 20);
+		struct buf stream = BUF_INIT(LIMIT_REQUEST_STREAM);
 		struct master_answer ma;
 		int rc;
 
 		sg_err_clear(e);
-		rc = cluster_build(c, &b, e);
+		a->maybe_delivered = 0;   /* a refusal before dispatch that led here did nothing */
+		rc = cluster_build(c, deadline, &b, e);
 		if (rc)
 			return rc;
 		a->build = b;
@@ -240,10 +240,10 @@ int cluster_ask(struct cluster *c, cluster_write_fn write, void *arg, int idempo
 			return CLUSTER_WRITE_FAILED;
 		}
 		master_answer_init(&ma);
-		rc = master_ask(&c->master, stream.data, stream.len, &ma, e);
+		rc = master_ask(&c->master, stream.data, stream.len, deadline, &ma, e);
 		if (rc && idempotent && rc == ERR_IO) {
 			sg_err_clear(e);
-			rc = master_ask(&c->master, stream.data, stream.len, &ma, e);
+			rc = master_ask(&c->master, stream.data, stream.len, deadline, &ma, e);
 		}
 		buf_release(&stream);
 		a->maybe_delivered = ma.maybe_delivered;

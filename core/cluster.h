@@ -32,8 +32,9 @@ struct cluster {
 	int standby_wait_ms;                /* between rounds when no master is ALIVE */
 };
 
-/* Builds the request stream for build b into out; nonzero stops the ask (the caller keeps
- * its own error details) and is returned as CLUSTER_WRITE_FAILED. */
+/* Builds the request stream for build b into out (whose max is LIMIT_REQUEST_STREAM); nonzero
+ * stops the ask (the caller keeps its own error details) and is returned as
+ * CLUSTER_WRITE_FAILED. */
 typedef int (*cluster_write_fn)(void *arg, const struct spark_build *b, struct buf *out);
 
 #define CLUSTER_WRITE_FAILED 1
@@ -53,15 +54,16 @@ void cluster_release(struct cluster *c);
 /* The build of the master sparkgate is (or will be) connected to, detecting it if needed.
  * ERR_IO/ERR_TIMEOUT: no master reachable; ERR_UNSUPPORTED: a build sparkgate has no
  * table for (e names what the master reported). */
-int cluster_build(struct cluster *c, const struct spark_build **b, struct sg_err *e);
+int cluster_build(struct cluster *c, int64_t deadline, const struct spark_build **b, struct sg_err *e);
 
 /* The build to name in answers (serverSparkVersion) when no master may be reachable. */
 const struct spark_build *cluster_known_build(const struct cluster *c);
 
-/* Writes the request for the current master's build and asks it, following the leader.
+/* Writes the request for the current master's build and asks it, following the leader,
+ * all before deadline (master_deadline: one per HTTP request, shared by every ask it makes).
  * idempotent: the request may be resent after a connection loss (status, readyz).
  * Returns 0 (a reply or a refusal in a), CLUSTER_WRITE_FAILED, or an error code. */
-int cluster_ask(struct cluster *c, cluster_write_fn write, void *arg, int idempotent,
+int cluster_ask(struct cluster *c, int64_t deadline, cluster_write_fn write, void *arg, int idempotent,
 		struct cluster_answer *a, struct sg_err *e);
 
 void cluster_answer_init(struct cluster_answer *a);

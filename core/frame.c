@@ -5,21 +5,38 @@
 
 #include "reader.h"
 
-int frame_write_rpc_request(struct buf *out, uint64_t request_id, const void *body, size_t len)
+int frame_begin_rpc_request(struct buf *out, uint64_t request_id, size_t *at)
 {
-	uint64_t frame_len = FRAME_HEADER_LEN + 8 + 4 + (uint64_t)len;
 	int rc;
 
-	if (len > INT32_MAX)
+	*at = out->len;
+	rc = buf_be64(out, 0);   /* lengths filled in by frame_end_rpc_request */
+	rc = rc ? rc : buf_addc(out, FRAME_RPC_REQUEST);
+	rc = rc ? rc : buf_be64(out, request_id);
+	rc = rc ? rc : buf_be32(out, 0);
+	return rc;
+}
+
+int frame_end_rpc_request(struct buf *out, size_t at)
+{
+	uint64_t frame_len = out->len - at;
+	uint64_t body_len = frame_len - (FRAME_HEADER_LEN + 8 + 4);
+
+	if (body_len > INT32_MAX)
 		return ERR_TOO_LARGE;
-	rc = buf_grow(out, (size_t)frame_len);
-	if (rc)
-		return rc;
-	buf_be64(out, frame_len);
-	buf_addc(out, FRAME_RPC_REQUEST);
-	buf_be64(out, request_id);
-	buf_be32(out, (uint32_t)len);
-	return buf_add(out, body, len);
+	buf_put_be64(out, at, frame_len);
+	buf_put_be32(out, at + FRAME_HEADER_LEN + 8, (uint32_t)body_len);
+	return 0;
+}
+
+int frame_write_rpc_request(struct buf *out, uint64_t request_id, const void *body, size_t len)
+{
+	size_t at;
+	int rc = buf_grow(out, FRAME_HEADER_LEN + 8 + 4 + len);
+
+	rc = rc ? rc : frame_begin_rpc_request(out, request_id, &at);
+	rc = rc ? rc : buf_add(out, body, len);
+	return rc ? rc : frame_end_rpc_request(out, at);
 }
 
 ssize_t frame_parse(const uint8_t *p, size_t len, size_t max, struct frame *f, struct sg_err *e)
@@ -71,16 +88,18 @@ ssize_t frame_parse(const uint8_t *p, size_t len, size_t max, struct frame *f, s
 	return (ssize_t)frame_len;
 }
 
-static int write_utf_ascii(struct buf *out, const char *s)
+static int write_utf_ascii(struct buf *out, const char *s, size_t max)
 {
 	size_t n = strlen(s);
+	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] >= 0x80 || s[i] == 0)
 			return ERR_INVALID;   /* host and endpoint names are ASCII */
-	if (n > 0xFFFF)
+	if (n > max)
 		return ERR_TOO_LARGE;
-	return buf_be16(out, (uint16_t)n) || buf_add(out, s, n) ? ERR_NOMEM : 0;
+	rc = buf_be16(out, (uint16_t)n);
+	return rc ? rc : buf_add(out, s, n);
 }
 
 int frame_write_envelope(struct buf *out, const char *host, int port, const char *endpoint)
@@ -88,8 +107,8 @@ int frame_write_envelope(struct buf *out, const char *host, int port, const char
 	int rc = buf_addc(out, 0);   /* no sender address */
 
 	rc = rc ? rc : buf_addc(out, 1);
-	rc = rc ? rc : write_utf_ascii(out, host);
+	rc = rc ? rc : write_utf_ascii(out, host, 255);
 	rc = rc ? rc : buf_be32(out, (uint32_t)port);
-	rc = rc ? rc : write_utf_ascii(out, endpoint);
+	rc = rc ? rc : write_utf_ascii(out, endpoint, LIMIT_ENDPOINT_NAME);
 	return rc;
 }

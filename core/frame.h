@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "limits.h"
 
 enum frame_type {
 	FRAME_RPC_REQUEST = 3,
@@ -25,7 +26,6 @@ enum frame_type {
 };
 
 #define FRAME_HEADER_LEN 9          /* frameLength + type */
-#define FRAME_DEFAULT_MAX (16u << 20) /* replies to submit/kill/status are a few KiB */
 
 struct frame {
 	int type;
@@ -36,6 +36,10 @@ struct frame {
 
 /* Appends an RpcRequest frame holding body. */
 int frame_write_rpc_request(struct buf *out, uint64_t request_id, const void *body, size_t len);
+/* The same built in place: begin appends the header (its offset in *at), the caller appends
+ * the body, end fills in both lengths.  No copy of the body is made. */
+int frame_begin_rpc_request(struct buf *out, uint64_t request_id, size_t *at);
+int frame_end_rpc_request(struct buf *out, size_t at);
 
 /* Parses one frame at the start of p.  Returns the number of bytes it spans (> 0), 0 when
  * more input is needed, or a negative error (a frame longer than max is ERR_TOO_LARGE).
@@ -43,7 +47,9 @@ int frame_write_rpc_request(struct buf *out, uint64_t request_id, const void *bo
 ssize_t frame_parse(const uint8_t *p, size_t len, size_t max, struct frame *f, struct sg_err *e);
 
 /* Appends a RequestMessage envelope without sender (as Spark's client-mode RpcEnv sends it)
- * for the endpoint on host:port; the caller appends the message stream after it. */
+ * for the endpoint on host:port; the caller appends the message stream after it.  Host and
+ * endpoint are ASCII of at most 255 and LIMIT_ENDPOINT_NAME bytes (ERR_INVALID,
+ * ERR_TOO_LARGE), so the envelope fits in LIMIT_ENVELOPE. */
 int frame_write_envelope(struct buf *out, const char *host, int port, const char *endpoint);
 
 #endif

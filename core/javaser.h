@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "limits.h"
 
 #define JSER_MAGIC 0xACED
 #define JSER_VERSION 5
@@ -100,7 +101,6 @@ void jwriter_end_block(struct jwriter *w);
 #define JREAD_MAX_HANDLES 65536
 #define JREAD_MAX_FIELDS 1024
 #define JREAD_MAX_ARRAY 1000000
-#define JREAD_MAX_ARENA (32u << 20)
 
 enum jvalue_kind { JV_NULL, JV_STRING, JV_OBJECT, JV_ARRAY, JV_CLASS, JV_ENUM, JV_DESC, JV_BLOCK };
 

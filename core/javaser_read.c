@@ -18,19 +18,25 @@ struct jarena_block {
 	max_align_t data[];
 };
 
-static void *arena_alloc(struct jarena *a, size_t n)
+/* n zeroed bytes, or NULL with *rc ERR_TOO_LARGE (past LIMIT_REPLY_ARENA) or ERR_NOMEM.
+ * Counted in whole units, so a->used never passes the limit. */
+static void *arena_alloc(struct jarena *a, size_t n, int *rc)
 {
 	struct jarena_block *b = a->head;
-	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t);
+	size_t need = n / sizeof(max_align_t) + (n % sizeof(max_align_t) != 0);
 
-	if (n > JREAD_MAX_ARENA - a->used)
+	if (need > (LIMIT_REPLY_ARENA - a->used) / sizeof(max_align_t)) {
+		*rc = ERR_TOO_LARGE;
 		return NULL;
+	}
 	if (!b || b->cap - b->len < need) {
 		size_t cap = need > 512 ? need : 512;
 
 		b = malloc(sizeof(*b) + cap * sizeof(max_align_t));
-		if (!b)
+		if (!b) {
+			*rc = ERR_NOMEM;
 			return NULL;
+		}
 		b->next = a->head;
 		b->len = 0;
 		b->cap = cap;
@@ -75,10 +81,11 @@ static int fail(struct parser *p, int code, const char *what)
 
 static void *palloc(struct parser *p, size_t n)
 {
-	void *v = arena_alloc(p->arena, n);
+	int rc = 0;
+	void *v = arena_alloc(p->arena, n, &rc);
 
 	if (!v)
-		fail(p, ERR_TOO_LARGE, "reply needs more memory than allowed");
+		fail(p, rc, rc == ERR_NOMEM ? "out of memory" : "reply needs more memory than allowed");
 	return v;
 }
 
@@ -474,6 +481,15 @@ static struct jvalue *read_value(struct parser *p, int depth)
 	int tc = reader_u8(&p->r);
 	struct jvalue *v;
 
+	/* ObjectInputStream.readObject0: resets are consumed in a loop, and only between
+	 * top-level objects (handleReset: "unexpected reset; recursion depth"), so a run of
+	 * them costs neither stack nor memory at any optimisation level. */
+	while (tc == TC_RESET && !p->r.err) {
+		if (depth > 0)
+			return fail(p, ERR_PROTOCOL, "reset inside an object"), NULL;
+		p->nhandles = 0;
+		tc = reader_u8(&p->r);
+	}
 	if (p->r.err)
 		return fail(p, ERR_TRUNCATED, "truncated stream"), NULL;
 	if (depth > JREAD_MAX_DEPTH)
@@ -527,9 +543,6 @@ static struct jvalue *read_value(struct parser *p, int depth)
 			v->u.cls = d;
 		return v;
 	}
-	case TC_RESET:
-		p->nhandles = 0;
-		return read_value(p, depth);
 	case TC_EXCEPTION:
 		return fail(p, ERR_REMOTE, "writer aborted the stream with an exception"), NULL;
 	}

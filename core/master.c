@@ -39,10 +39,9 @@ int master_init(struct master *m, const char *url, struct sg_err *e)
 	m->fd = -1;
 	m->connect_timeout_ms = 3000;
 	m->timeout_ms = 8000;
-	m->max_frame = FRAME_DEFAULT_MAX;
 	m->next_id = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
-	buf_init(&m->in, FRAME_DEFAULT_MAX);
-	buf_init(&m->out, FRAME_DEFAULT_MAX);
+	buf_init(&m->in, LIMIT_FRAME);
+	buf_init(&m->out, LIMIT_FRAME);
 	if (strncmp(p, "spark://", 8) == 0)
 		p += 8;
 	while (*p) {
@@ -128,7 +127,7 @@ void master_answer_init(struct master_answer *a)
 {
 	a->failed = 0;
 	a->maybe_delivered = 0;
-	buf_init(&a->body, FRAME_DEFAULT_MAX);
+	buf_init(&a->body, LIMIT_FRAME);
 }
 
 void master_answer_release(struct master_answer *a)
@@ -250,7 +249,10 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 	for (;;) {
 		struct frame f;
 		struct sg_err fe = { 0 };
-		ssize_t used = frame_parse(m->in.data, m->in.len, m->max_frame, &f, &fe);
+		ssize_t used = frame_parse(m->in.data, m->in.len, LIMIT_FRAME, &f, &fe);
+		uint8_t *room;
+		size_t nroom;
+		int rc;
 
 		if (used < 0) {
 			master_close(m);
@@ -258,44 +260,49 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		}
 		if (used > 0) {
 			int mine = (f.type == FRAME_RPC_RESPONSE || f.type == FRAME_RPC_FAILURE) && f.request_id == id;
-			int rc = 0;
 
+			rc = 0;
 			if (mine) {
 				a->failed = f.type == FRAME_RPC_FAILURE;
 				rc = buf_add(&a->body, f.body, f.body_len);
 			}
 			/* Anything else (a late reply to a request that timed out, a message the
 			 * master pushes) is dropped. */
-			memmove(m->in.data, m->in.data + used, m->in.len - (size_t)used);
-			m->in.len -= (size_t)used;
+			buf_consume(&m->in, (size_t)used);
 			if (mine)
-				return rc ? sg_err_set(e, rc, 0, "reply too large") : 0;
+				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
 			continue;
 		}
-		if (buf_grow(&m->in, 65536)) {
+		/* frame_parse checked the announced length against LIMIT_FRAME, and m->in's max is
+		 * LIMIT_FRAME: an incomplete frame always fits. */
+		room = buf_spare(&m->in, m->in.len < m->in.max ? 1 : 0, &nroom, &rc);
+		if (!room || !nroom) {
 			master_close(m);
-			return sg_err_set(e, ERR_TOO_LARGE, 0, "reply from master too large");
+			return sg_err_set(e, rc ? rc : ERR_PROTOCOL, 0, "reply from master: %s",
+					  rc ? sg_err_name(rc) : "no frame in LIMIT_FRAME bytes");
 		}
-		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
-		int rc = poll(&pfd, 1, left_ms(deadline));
-
-		if (rc == 0)
-			return sg_err_set(e, ERR_TIMEOUT, 0, "master %s:%d did not answer within %d ms",
-					  m->addrs[m->current].host, m->addrs[m->current].port, m->timeout_ms);
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			master_close(m);
-			return sg_err_set(e, ERR_IO, 0, "poll: %s", strerror(errno));
-		}
-		ssize_t n = recv(m->fd, m->in.data + m->in.len, m->in.cap - m->in.len - 1, 0);
+		if (nroom > 65536)
+			nroom = 65536;
+		/* Read first: the reply is often there already, and poll would cost a system call. */
+		ssize_t n = recv(m->fd, room, nroom, MSG_DONTWAIT);
 
 		if (n > 0) {
-			m->in.len += (size_t)n;
+			buf_commit(&m->in, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+
+			rc = poll(&pfd, 1, left_ms(deadline));
+			if (rc == 0)
+				return sg_err_set(e, ERR_TIMEOUT, 0, "master %s:%d did not answer within --timeout (%d s)",
+						  m->addrs[m->current].host, m->addrs[m->current].port, m->timeout_ms / 1000);
+			if (rc < 0 && errno != EINTR) {
+				master_close(m);
+				return sg_err_set(e, ERR_IO, 0, "poll: %s", strerror(errno));
+			}
 			continue;
+		}
 		int err = n == 0 ? 0 : errno;
 
 		master_close(m);
@@ -311,10 +318,15 @@ void master_next(struct master *m)
 	m->current = (m->current + 1) % m->naddrs;
 }
 
-int master_ask(struct master *m, const void *stream, size_t len, struct master_answer *a,
+int master_ask(struct master *m, const void *stream, size_t len, int64_t deadline, struct master_answer *a,
 	       struct sg_err *e)
 {
-	return master_ask_endpoint(m, "Master", stream, len, a, e);
+	return master_ask_endpoint(m, "Master", stream, len, deadline, a, e);
+}
+
+int64_t master_deadline(const struct master *m)
+{
+	return master_now_ms() + m->timeout_ms;
 }
 
 /* spark.authenticate: the SASL exchange, first thing on a new connection; the master
@@ -338,9 +350,10 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 			rc = sg_err_set(e, ERR_PROTOCOL, 0, "SASL exchange with the master did not finish");
 			break;
 		}
-		if (sasl_message(&body, token.data, token.len)
-		    || frame_write_rpc_request(&frame, id, body.data, body.len)) {
-			rc = sg_err_set(e, ERR_NOMEM, 0, "cannot build SASL message");
+		rc = sasl_message(&body, token.data, token.len);
+		rc = rc ? rc : frame_write_rpc_request(&frame, id, body.data, body.len);
+		if (rc) {
+			sg_err_set(e, rc, 0, "cannot build SASL message: %s", sg_err_name(rc));
 			break;
 		}
 		rc = send_all(m, frame.data, frame.len, deadline, &sent);
@@ -378,17 +391,22 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 }
 
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
-			struct master_answer *a, struct sg_err *e)
+			int64_t deadline, struct master_answer *a, struct sg_err *e)
 {
-	int64_t deadline = master_now_ms() + m->timeout_ms;
 	uint64_t id;
-	size_t sent;
+	size_t sent, at;
 	int rc;
 
 	a->failed = 0;
 	a->maybe_delivered = 0;
 	buf_reset(&a->body);
 	for (int attempt = 0;; attempt++) {
+		/* Nothing is sent once the request's time is up: an ask made after the deadline
+		 * (the next driver of a listing, the create after quota accounting) fails
+		 * without reaching the master. */
+		if (left_ms(deadline) == 0)
+			return sg_err_set(e, ERR_TIMEOUT, 0, "no time left for the master within --timeout (%d s)",
+					  m->timeout_ms / 1000);
 		if (m->fd >= 0 && !connection_alive(m))
 			master_close(m);
 		if (m->fd < 0) {
@@ -402,24 +420,13 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 		id = (m->next_id++) & INT64_MAX;
 		buf_reset(&m->out);
 		const struct master_addr *addr = &m->addrs[m->current];
-		rc = buf_grow(&m->out, len + 64);
+		rc = buf_grow(&m->out, LIMIT_RPC_HEADER + LIMIT_ENVELOPE + len);
+		rc = rc ? rc : frame_begin_rpc_request(&m->out, id, &at);
 		rc = rc ? rc : frame_write_envelope(&m->out, addr->host, addr->port, endpoint);
-		if (!rc) {
-			struct buf frame = BUF_INIT(m->max_frame);
-			size_t body_len = m->out.len + len;
-
-			rc = buf_grow(&frame, body_len + 21);
-			rc = rc ? rc : buf_add(&m->out, stream, len);
-			rc = rc ? rc : frame_write_rpc_request(&frame, id, m->out.data, body_len);
-			if (!rc) {
-				buf_release(&m->out);
-				m->out = frame;
-			} else {
-				buf_release(&frame);
-			}
-		}
+		rc = rc ? rc : buf_add(&m->out, stream, len);
+		rc = rc ? rc : frame_end_rpc_request(&m->out, at);
 		if (rc)
-			return sg_err_set(e, rc, 0, "cannot build request: %s", sg_err_name(rc));
+			return sg_err_set(e, rc, 0, "cannot build the request for the master: %s", sg_err_name(rc));
 		rc = send_all(m, m->out.data, m->out.len, deadline, &sent);
 		if (rc == 0)
 			break;

@@ -28,8 +28,7 @@ struct master {
 	size_t current;             /* index of the address fd is connected to */
 	int fd;                     /* -1 when not connected */
 	int connect_timeout_ms;
-	int timeout_ms;             /* whole ask: connect + send + reply */
-	size_t max_frame;
+	int timeout_ms;             /* one HTTP request's time with the master (master_deadline) */
 	uint64_t next_id;
 	uint64_t generation;        /* counts connections made; a new one may be another master */
 	struct buf in;              /* received bytes not yet parsed */
@@ -48,8 +47,15 @@ int master_init(struct master *m, const char *url, struct sg_err *e);
 void master_release(struct master *m);
 void master_close(struct master *m);
 
-/* Sends stream (a Java serialization stream) to endpoint "Master" and waits for the reply. */
-int master_ask(struct master *m, const void *stream, size_t len, struct master_answer *a,
+/* The deadline of an HTTP request that starts now: every ask it makes (detection, the ask
+ * itself, a resend, the status asks of a listing or of quota accounting) shares it, so the
+ * request is answered within --timeout however many asks it takes.  On master_now_ms(). */
+int64_t master_deadline(const struct master *m);
+
+/* Sends stream (a Java serialization stream of at most LIMIT_REQUEST_STREAM bytes) to
+ * endpoint "Master" and waits for the reply until deadline.  Nothing is sent once the
+ * deadline has passed (ERR_TIMEOUT, maybe_delivered 0). */
+int master_ask(struct master *m, const void *stream, size_t len, int64_t deadline, struct master_answer *a,
 	       struct sg_err *e);
 
 void master_answer_init(struct master_answer *a);
@@ -57,7 +63,7 @@ void master_answer_release(struct master_answer *a);
 
 /* The same to another endpoint of the master's RpcEnv. */
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
-			struct master_answer *a, struct sg_err *e);
+			int64_t deadline, struct master_answer *a, struct sg_err *e);
 
 /* Authenticate every new connection with SASL DIGEST-MD5 (spark.authenticate=true) using
  * this secret; NULL turns it off.  The copy is wiped on release. */

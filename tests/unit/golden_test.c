@@ -235,11 +235,11 @@ static void test_messages(void)
 		struct frame f;
 		struct sg_err e = { 0 };
 
-		CHECK(frame_parse(want.data, want.len, FRAME_DEFAULT_MAX, &f, &e) == (ssize_t)want.len, "parse frame");
+		CHECK(frame_parse(want.data, want.len, LIMIT_FRAME, &f, &e) == (ssize_t)want.len, "parse frame");
 		CHECK(f.type == FRAME_RPC_REQUEST && f.request_id == 1234567890123ULL && f.body_len == body.len,
 		      "frame fields");
 		for (size_t n = 0; n < want.len; n++)
-			CHECK(frame_parse(want.data, n, FRAME_DEFAULT_MAX, &f, &e) == 0, "prefix %zu incomplete", n);
+			CHECK(frame_parse(want.data, n, LIMIT_FRAME, &f, &e) == 0, "prefix %zu incomplete", n);
 		CHECK(frame_parse(want.data, want.len, want.len - 1, &f, &e) == ERR_TOO_LARGE, "frame limit");
 	}
 	/* Spark 4's case-object messages. */

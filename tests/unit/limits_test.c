@@ -159,16 +159,16 @@ static void test_frame_limit(void)
 	uint8_t head[21] = { 0 };
 	struct frame f;
 	struct sg_err e = { 0 };
-	uint64_t n = FRAME_DEFAULT_MAX + 1;
+	uint64_t n = LIMIT_FRAME + 1;
 
 	for (int i = 0; i < 8; i++)
 		head[i] = (uint8_t)(n >> (56 - 8 * i));
 	head[8] = FRAME_RPC_RESPONSE;
-	CHECK(frame_parse(head, sizeof(head), FRAME_DEFAULT_MAX, &f, &e) < 0, "frame over the limit accepted");
-	n = FRAME_DEFAULT_MAX;
+	CHECK(frame_parse(head, sizeof(head), LIMIT_FRAME, &f, &e) < 0, "frame over the limit accepted");
+	n = LIMIT_FRAME;
 	for (int i = 0; i < 8; i++)
 		head[i] = (uint8_t)(n >> (56 - 8 * i));
-	CHECK(frame_parse(head, sizeof(head), FRAME_DEFAULT_MAX, &f, &e) == 0, "frame at the limit: needs more input");
+	CHECK(frame_parse(head, sizeof(head), LIMIT_FRAME, &f, &e) == 0, "frame at the limit: needs more input");
 }
 
 static int create_with(const char *json, size_t len, struct rest_error *err)
