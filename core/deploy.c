@@ -242,9 +242,12 @@ const char *driver_state_name(int state)
 	return state >= 0 && state < DRIVER_NSTATES ? names[state] : NULL;
 }
 
-static char *dup(const char *s)
+/* *dst = a copy of s (NULL stays NULL); the first failure is kept in *rc. */
+static void dup_into(char **dst, const char *s, int *rc)
 {
-	return s ? strdup(s) : NULL;
+	*dst = s && !*rc ? strdup(s) : NULL;
+	if (s && !*dst && !*rc)
+		*rc = ERR_NOMEM;
 }
 
 /* Some(x) -> x; None (scala.None$, or 2.13's ModuleSerializationProxy) -> NULL. */
@@ -273,55 +276,55 @@ static int format_frame(struct buf *out, const struct jvalue *f)
 	int rc = 0, prefix = 0;
 
 	if (!(bits & 1) && loader && *loader) {
-		rc |= buf_printf(out, "%s/", loader);
+		rc = rc ? rc : buf_printf(out, "%s/", loader);
 		prefix = 1;
 	}
 	if (module && *module) {
-		rc |= buf_addstr(out, module);
+		rc = rc ? rc : buf_addstr(out, module);
 		if (!(bits & 2) && mver && *mver)
-			rc |= buf_printf(out, "@%s", mver);
-		rc |= buf_addc(out, '/');
+			rc = rc ? rc : buf_printf(out, "@%s", mver);
+		rc = rc ? rc : buf_addc(out, '/');
 		prefix = 1;
 	}
 	(void)prefix;
-	rc |= buf_printf(out, "%s.%s(", cls ? cls : "null", method ? method : "null");
+	rc = rc ? rc : buf_printf(out, "%s.%s(", cls ? cls : "null", method ? method : "null");
 	if (ln == -2)
-		rc |= buf_addstr(out, "Native Method)");
+		rc = rc ? rc : buf_addstr(out, "Native Method)");
 	else if (file && ln >= 0)
-		rc |= buf_printf(out, "%s:%lld)", file, (long long)ln);
+		rc = rc ? rc : buf_printf(out, "%s:%lld)", file, (long long)ln);
 	else if (file)
-		rc |= buf_printf(out, "%s)", file);
+		rc = rc ? rc : buf_printf(out, "%s)", file);
 	else
-		rc |= buf_addstr(out, "Unknown Source)");
+		rc = rc ? rc : buf_addstr(out, "Unknown Source)");
 	return rc;
 }
 
-/* Spark's RestServlet.formatException: s"$e\n" + frames.map("\t" + _).mkString("\n"). */
-static char *format_throwable(const struct jvalue *t)
+/* Spark's RestServlet.formatException: s"$e\n" + frames.map("\t" + _).mkString("\n").
+ * t NULL is a Throwable nobody described.  0 with the text in *text, or ERR_NOMEM /
+ * ERR_TOO_LARGE (longer than LIMIT_THROWABLE_TEXT). */
+static int format_throwable(const struct jvalue *t, char **text)
 {
-	struct buf out = BUF_INIT(1u << 20);
+	struct buf out = BUF_INIT(LIMIT_THROWABLE_TEXT);
 	const char *msg = jvalue_str(jvalue_field_obj(t, "detailMessage"));
 	const struct jvalue *frames = jvalue_field_obj(t, "stackTrace");
 	int rc = buf_addstr(&out, jvalue_class_name(t) ? jvalue_class_name(t) : "java.lang.Throwable");
-	char *s;
 
 	if (msg)
-		rc |= buf_printf(&out, ": %s", msg);
-	rc |= buf_addc(&out, '\n');
+		rc = rc ? rc : buf_printf(&out, ": %s", msg);
+	rc = rc ? rc : buf_addc(&out, '\n');
 	if (frames && frames->kind == JV_ARRAY) {
-		for (size_t i = 0; i < frames->u.arr.len; i++) {
+		for (size_t i = 0; i < frames->u.arr.len && !rc; i++) {
 			if (i)
-				rc |= buf_addc(&out, '\n');
-			rc |= buf_addc(&out, '\t');
-			rc |= format_frame(&out, frames->u.arr.items[i].obj);
+				rc = buf_addc(&out, '\n');
+			rc = rc ? rc : buf_addc(&out, '\t');
+			rc = rc ? rc : format_frame(&out, frames->u.arr.items[i].obj);
 		}
 	}
-	if (rc) {
-		buf_release(&out);
-		return NULL;
-	}
-	s = (char *)out.data;
-	return s ? s : strdup("");
+	*text = rc ? NULL : buf_detach(&out, NULL);
+	if (!rc && !*text)
+		rc = ERR_NOMEM;
+	buf_release(&out);
+	return rc;
 }
 
 void deploy_reply_release(struct deploy_reply *r)
@@ -358,15 +361,15 @@ int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct 
 
 		r->kind = REPLY_SUBMIT;
 		r->success = ok && ok->i;
-		r->driver_id = dup(option_str(jvalue_field_obj(v, "driverId")));
-		r->message = dup(jvalue_str(jvalue_field_obj(v, "message")));
+		dup_into(&r->driver_id, option_str(jvalue_field_obj(v, "driverId")), &rc);
+		dup_into(&r->message, jvalue_str(jvalue_field_obj(v, "message")), &rc);
 	} else if (strcmp(cls, "org.apache.spark.deploy.DeployMessages$KillDriverResponse") == 0) {
 		const struct jslot *ok = jvalue_field(v, "success");
 
 		r->kind = REPLY_KILL;
 		r->success = ok && ok->i;
-		r->driver_id = dup(jvalue_str(jvalue_field_obj(v, "driverId")));
-		r->message = dup(jvalue_str(jvalue_field_obj(v, "message")));
+		dup_into(&r->driver_id, jvalue_str(jvalue_field_obj(v, "driverId")), &rc);
+		dup_into(&r->message, jvalue_str(jvalue_field_obj(v, "message")), &rc);
 	} else if (strcmp(cls, "org.apache.spark.deploy.DeployMessages$DriverStatusResponse") == 0) {
 		const struct jslot *found = jvalue_field(v, "found");
 		const struct jvalue *state = option_value(jvalue_field_obj(v, "state"));
@@ -383,18 +386,16 @@ int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct 
 			}
 			r->state = (int)i->i;
 		}
-		r->worker_id = dup(option_str(jvalue_field_obj(v, "workerId")));
-		r->worker_host_port = dup(option_str(jvalue_field_obj(v, "workerHostPort")));
-		if (ex && !(r->exception = format_throwable(ex))) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
+		dup_into(&r->worker_id, option_str(jvalue_field_obj(v, "workerId")), &rc);
+		dup_into(&r->worker_host_port, option_str(jvalue_field_obj(v, "workerHostPort")), &rc);
+		if (!rc && ex)
+			rc = format_throwable(ex, &r->exception);
 	} else if (strcmp(cls, "org.apache.spark.deploy.DeployMessages$KillAllDriversResponse") == 0) {
 		const struct jslot *ok = jvalue_field(v, "success");
 
 		r->kind = REPLY_KILL_ALL;
 		r->success = ok && ok->i;
-		r->message = dup(jvalue_str(jvalue_field_obj(v, "message")));
+		dup_into(&r->message, jvalue_str(jvalue_field_obj(v, "message")), &rc);
 	} else if (strcmp(cls, "java.lang.Boolean") == 0) {
 		const struct jslot *b = jvalue_field(v, "value");
 
@@ -404,14 +405,12 @@ int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct 
 		const struct jvalue *ex = jvalue_field_obj(v, "e");
 
 		r->kind = REPLY_FAILURE;
-		r->exception = ex ? format_throwable(ex) : strdup("java.lang.Throwable\n");
-		if (!r->exception) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
+		rc = format_throwable(ex, &r->exception);
 	} else {
 		rc = sg_err_set(e, ERR_PROTOCOL, 0, "unexpected reply of class %s", cls);
 	}
+	if (rc && e && !e->code)
+		sg_err_set(e, rc, 0, "reading the master's reply: %s", sg_err_name(rc));
 out:
 	jstream_release(&s);
 	if (rc)

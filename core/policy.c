@@ -197,9 +197,12 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 			}
 			if (!any)
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: a quota needs a limit", lineno);
-			if (!(m = realloc(p->quotas, (p->nquotas + 1) * sizeof(*m))) || !(q.name = strdup(name)))
+			/* a moved array is kept before anything else can fail */
+			if (!(m = realloc(p->quotas, (p->nquotas + 1) * sizeof(*m))))
 				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 			p->quotas = m;
+			if (!(q.name = strdup(name)))
+				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 			p->quotas[p->nquotas++] = q;
 		} else if (strcmp(verb, "supervise") == 0) {
 			if (!word(&cur, stop, tok, sizeof(tok)) || (strcmp(tok, "allow") && strcmp(tok, "deny")))

@@ -35,8 +35,15 @@ int rest_fail(struct rest_error *e, int status, const char *fmt, ...)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	buf_reset(&e->message);
-	buf_addstr(&e->message, tmp);
+	if (buf_addstr(&e->message, tmp))
+		e->status = 500;   /* the message is lost: what is left to say is "out of memory" */
 	return -1;
+}
+
+void rest_fail_append(struct rest_error *e, const void *p, size_t n)
+{
+	if (buf_add(&e->message, p, n))
+		e->status = 500;
 }
 
 void create_request_init(struct create_request *r)
@@ -355,6 +362,21 @@ int rest_parse_create(const char *body, size_t len, int spark4, struct create_re
 	return rc;
 }
 
+/* jansson cannot always tell running out of memory from bad input (a string it fails to
+ * copy is reported as a syntax error), so its allocations come through here, which notes a
+ * failure during the parse in progress.  (One parse at a time: a process serves one request
+ * at a time.) */
+static int json_out_of_memory;
+
+static void *json_malloc_noting(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		json_out_of_memory = 1;
+	return p;
+}
+
 static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
 			struct rest_error *err)
 {
@@ -371,7 +393,13 @@ static int parse_create(const char *body, size_t len, int spark4, struct create_
 		return malformed(err, "com.fasterxml.jackson.core.exc.StreamConstraintsException", msg);
 	}
 	/* Jackson (ObjectMapper.readValue) stops after the first value; what follows is ignored. */
+	json_set_alloc_funcs(json_malloc_noting, free);
+	json_out_of_memory = 0;
 	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &jerr);
+	if (json_out_of_memory) {
+		json_decref(root);
+		return rest_fail(err, 500, "out of memory");
+	}
 	if (!root) {
 		char msg[400];
 
@@ -385,8 +413,8 @@ static int parse_create(const char *body, size_t len, int spark4, struct create_
 	action = json_is_object(root) ? json_object_get(root, "action") : NULL;
 	if (!json_is_string(action)) {
 		rest_fail(err, 400, "Malformed request: " MISSING_FIELD ": Action field not found in JSON:\n");
-		buf_add(&err->message, body, len);
-		buf_addc(&err->message, '\n');
+		rest_fail_append(err, body, len);
+		rest_fail_append(err, "\n", 1);
 		goto out;
 	}
 	if (strcmp(json_string_value(action), "CreateSubmissionRequest") != 0) {

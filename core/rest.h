@@ -36,6 +36,8 @@ void rest_error_init(struct rest_error *e);
 void rest_error_release(struct rest_error *e);
 /* Sets the error (first one wins); returns -1 for `return rest_fail(...)`. */
 int rest_fail(struct rest_error *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds to the message of the error already set; if memory runs out the status becomes 500. */
+void rest_fail_append(struct rest_error *e, const void *p, size_t n);
 
 void create_request_init(struct create_request *r);
 void create_request_release(struct create_request *r);

@@ -8,6 +8,7 @@
 #include "cluster.h"
 #include "deploy.h"
 #include "jws.h"
+#include "limits.h"
 #include "rest.h"
 #include "submit.h"
 
@@ -21,7 +22,7 @@ void response_init(struct response *rs)
 	rs->allow = NULL;
 	rs->hidden = rs->replayed = rs->store_failed = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = '\0';
-	buf_init(&rs->body, 4u << 20);
+	buf_init(&rs->body, LIMIT_RESPONSE_BODY);
 }
 
 void response_reset(struct response *rs)
@@ -64,7 +65,20 @@ static const struct spark_build *answer_build(struct gateway *g)
 	const struct spark_build *b;
 	struct sg_err e = { 0 };
 
-	return cluster_build(&g->cluster, &b, &e) == 0 ? b : cluster_known_build(&g->cluster);
+	return cluster_build(&g->cluster, g->deadline, &b, &e) == 0 ? b : cluster_known_build(&g->cluster);
+}
+
+/* The HTTP status for an error code: whose fault it is.  The master or the state database
+ * is unreachable or slow (503, 504), sparkgate itself failed (500), or what came back could
+ * not be used (502). */
+static int error_status(int code)
+{
+	switch (code) {
+	case ERR_TIMEOUT: return 504;
+	case ERR_IO: return 503;
+	case ERR_NOMEM: return 500;
+	default: return 502;
+	}
 }
 
 static void send_error(struct gateway *g, struct response *rs, int status, const char *message)
@@ -72,6 +86,20 @@ static void send_error(struct gateway *g, struct response *rs, int status, const
 	rs->status = status;
 	buf_reset(&rs->body);
 	rest_print_error(&rs->body, message, cluster_known_build(&g->cluster)->spark_version, status == 468);
+}
+
+/* Prints an answer; if that fails (out of memory), a 500 that still names the submission
+ * the request concerns (set rs->submission_id first), so an accepted create is not taken
+ * for a refused one. */
+static void answer(struct gateway *g, struct response *rs, const struct rest_field *f, size_t n)
+{
+	char msg[300];
+
+	if (rest_print(&rs->body, f, n) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "sparkgate ran out of memory writing the answer%s%s.",
+		 rs->submission_id[0] ? " about " : "", rs->submission_id);
+	send_error(g, rs, 500, msg);
 }
 
 /* ErrorServlet.service (RestSubmissionServer.scala): explains what is wrong with a path
@@ -142,8 +170,9 @@ static int submission_id(const char *info, char *out, size_t n)
 	return 1;
 }
 
-/* The master's answer could not be had: say so in Spark's shape, with a status a client
- * will not mistake for "the master refused". */
+/* The master's answer could not be had or used: say so in Spark's shape, with a status a
+ * client will not mistake for "the master refused".  A create that may have reached the
+ * master is never reported as failed: its outcome is unknown, whatever went wrong after. */
 static void master_unavailable(struct gateway *g, struct response *rs, int maybe_delivered,
 			       const struct sg_err *e, int is_create)
 {
@@ -152,9 +181,15 @@ static void master_unavailable(struct gateway *g, struct response *rs, int maybe
 	if (maybe_delivered && is_create)
 		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
 			 "have accepted it; do not resubmit before checking the master's drivers.", e->msg);
-	else
+	else if (e->code == ERR_IO || e->code == ERR_TIMEOUT)
 		snprintf(msg, sizeof(msg), "Unable to reach the Spark master: %s", e->msg);
-	send_error(g, rs, e->code == ERR_TIMEOUT ? 504 : 503, msg);
+	else if (e->code == ERR_UNSUPPORTED || e->code == ERR_REMOTE)
+		snprintf(msg, sizeof(msg), "%s", e->msg);   /* unknown build; authentication refused */
+	else if (e->code == ERR_NOMEM)
+		snprintf(msg, sizeof(msg), "sparkgate ran out of memory: %s", e->msg);
+	else
+		snprintf(msg, sizeof(msg), "Unreadable reply from the Spark master: %s", e->msg);
+	send_error(g, rs, error_status(e->code), msg);
 }
 
 /* An RpcFailure: the master could not take the message at all. */
@@ -227,8 +262,9 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 	struct submit_config cfg = { x->g->master_url, b, x->g->placeholder_names };
 	rc = rest_parse_create(x->rq->body, x->rq->body_len, spark_build_is_spark4(b), &x->cr, &x->err)
 	     || submit_build_driver(&x->cr, &cfg, &d, &x->err);
-	if (!rc && deploy_write_submit(out, b, &d))
-		rc = rest_fail(&x->err, 413, "The submission is too large to send to the master.");
+	if (!rc && (rc = deploy_write_submit(out, b, &d)) != 0)
+		rc = rc == ERR_TOO_LARGE ? rest_fail(&x->err, 413, "The submission is too large to send to the master.")
+					 : rest_fail(&x->err, 500, "out of memory");
 	driver_desc_release(&d);
 	return rc;
 }
@@ -240,21 +276,16 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 {
 	struct gateway *g = x->g;
 	struct sg_err e = { 0 };
-	int rc = cluster_ask(&g->cluster, write_request, x, idempotent, a, &e);
+	int rc = cluster_ask(&g->cluster, g->deadline, write_request, x, idempotent, a, &e);
 
 	if (rc == CLUSTER_WRITE_FAILED && x->err.status) {
-		send_error(g, rs, x->err.status, buf_str(&x->err.message));
+		send_error(g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
 	} else if (rc == CLUSTER_WRITE_FAILED) {
 		send_error(g, rs, 500, "sparkgate could not write the request for the master.");
-	} else if (rc == ERR_IO || rc == ERR_TIMEOUT) {
-		master_unavailable(g, rs, a->maybe_delivered, &e, x->message == CLS_REQUEST_SUBMIT_DRIVER);
-	} else if (rc == ERR_UNSUPPORTED || rc == ERR_REMOTE) {
-		send_error(g, rs, 502, e.msg);   /* unknown build; authentication refused */
 	} else if (rc) {
-		char msg[700];
-
-		snprintf(msg, sizeof(msg), "Unreadable reply from the Spark master: %s", e.msg);
-		send_error(g, rs, 502, msg);
+		if (!e.code)
+			sg_err_set(&e, rc, 0, "%s", sg_err_name(rc));
+		master_unavailable(g, rs, a->maybe_delivered, &e, x->message == CLS_REQUEST_SUBMIT_DRIVER);
 	} else if (a->failed) {
 		master_refused(g, rs, a->build, buf_str(&a->failure), a->failure.len);
 	} else if (a->reply.kind != k) {
@@ -294,9 +325,9 @@ static int replay_claim(struct gateway *g, struct response *rs, enum claim_resul
 			{ "success", RF_BOOL, NULL, 1, NULL },
 		};
 
-		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
 		snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 		rs->replayed = 1;
+		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 		return 0;
 	}
 	if (claim == CLAIM_IN_FLIGHT) {
@@ -444,7 +475,7 @@ static int refused_by_quota(struct gateway *g, const char *user, struct response
 			rc = add_usage(g, user, usage, &e);
 		}
 		if (rc) {
-			send_error(g, rs, 503, e.msg);
+			send_error(g, rs, error_status(e.code), e.msg);
 			return 1;
 		}
 		for (int k = 0; k < 3; k++) {
@@ -485,7 +516,7 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 		 * dies right after the master accepted the driver. */
 		if (store_claim(g->store, owner, key, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, cores,
 				memory_mb, &claim, &row, done_id, sizeof(done_id), &e)) {
-			send_error(g, rs, 503, e.msg);
+			send_error(g, rs, error_status(e.code), e.msg);
 			return;
 		}
 		if (claim != CLAIM_NEW) {
@@ -522,9 +553,9 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 			{ "unknownFields", RF_STRINGS, NULL, 0, x.cr.unknown_fields.len ? &x.cr.unknown_fields : NULL },
 		};
 
-		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
 		if (r->driver_id)
 			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", r->driver_id);
+		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	cluster_answer_release(&a);
 	exchange_release(&x);
@@ -542,7 +573,7 @@ static int may_touch(struct gateway *g, const char *id, const char *user, int ad
 		return 1;
 	rc = store_owner(g->store, id, owner, sizeof(owner), &e);
 	if (rc < 0) {
-		send_error(g, rs, 503, e.msg);
+		send_error(g, rs, error_status(e.code), e.msg);
 		return 0;
 	}
 	if (rc == 0 && strcmp(owner, user) == 0)
@@ -565,7 +596,7 @@ static void kill_not_found(struct gateway *g, const char *id, struct response *r
 		{ "success", RF_BOOL, NULL, 0, NULL },
 	};
 
-	rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+	answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 }
 
 static void status_not_found(struct gateway *g, const char *id, struct response *rs)
@@ -577,7 +608,7 @@ static void status_not_found(struct gateway *g, const char *id, struct response 
 		{ "success", RF_BOOL, NULL, 0, NULL },
 	};
 
-	rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+	answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 }
 
 static void handle_kill(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
@@ -603,7 +634,7 @@ static void handle_kill(struct gateway *g, const char *id, const char *user, int
 			{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 		};
 
-		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	cluster_answer_release(&a);
 	exchange_release(&x);
@@ -613,7 +644,7 @@ static void handle_status(struct gateway *g, const char *id, const char *user, i
 {
 	struct exchange x;
 	struct cluster_answer a;
-	struct buf message = BUF_INIT(2u << 20);
+	struct buf message = BUF_INIT(LIMIT_THROWABLE_TEXT + 64);
 
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 	if (!may_touch(g, id, user, admin, rs)) {
@@ -640,7 +671,7 @@ static void handle_status(struct gateway *g, const char *id, const char *user, i
 			{ "workerId", RF_STRING, r->worker_id, 0, NULL },
 		};
 
-		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	cluster_answer_release(&a);
 	exchange_release(&x);
@@ -688,7 +719,7 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 static void handle_list(struct gateway *g, const char *user, int admin, struct response *rs)
 {
 	struct store_entry *rows = calloc(LIST_MAX, sizeof(*rows));
-	struct buf items = BUF_INIT(4u << 20);
+	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
 	struct sg_err e = { 0 };
 	char problem[600] = "";
 	size_t n = 0;
@@ -699,7 +730,7 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 		return;
 	}
 	if (store_list(g->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
-		send_error(g, rs, 503, e.msg);
+		send_error(g, rs, error_status(e.code), e.msg);
 		free(rows);
 		return;
 	}
@@ -713,16 +744,20 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 			int status = ask_status_quietly(g, rows[i].id, &a);
 
 			known = status == 0 && a.reply.success;
-			if (status)
+			if (status == 500)   /* sparkgate's own failure, not the master's */
+				rc = ERR_NOMEM;
+			else if (status)
 				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
 					 "answer (HTTP %d for %s).", status, rows[i].id);
 		}
-		rc = (i ? buf_addstr(&items, ", ") : 0) || print_entry(&items, &rows[i], known ? &a.reply : NULL);
+		if (!rc && i)
+			rc = buf_addstr(&items, ", ");
+		rc = rc ? rc : print_entry(&items, &rows[i], known ? &a.reply : NULL);
 		cluster_answer_release(&a);
 	}
 	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
 	if (rc) {
-		send_error(g, rs, 500, "The list is too large to print.");
+		send_error(g, rs, 500, rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");
 	} else {
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
@@ -734,7 +769,7 @@ static void handle_list(struct gateway *g, const char *user, int admin, struct r
 			{ "user", RF_STRING, user, 0, NULL },   /* who is asking, for the portal */
 		};
 
-		rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	buf_release(&items);
 	free(rows);
@@ -762,7 +797,7 @@ static void handle_object_message(struct gateway *g, enum spark_class message, s
 				{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 			};
 
-			rest_print(&rs->body, f, sizeof(f) / sizeof(f[0]));
+			answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 		}
 	}
 	cluster_answer_release(&a);
@@ -846,6 +881,7 @@ static const char *identify(struct gateway *g, const struct request *rq, struct 
 
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
 {
+	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
 	const char *info;
 	enum spark_class message;
 	char id[128];

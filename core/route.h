@@ -62,6 +62,7 @@ struct gateway {
 	enum csrf_mode csrf;
 	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
 	int jws_keylen;            /* 0: bearer tokens are not accepted */
+	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
 };
 
 void response_init(struct response *rs);

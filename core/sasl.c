@@ -3,6 +3,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 /* sasl_callback_t holds every callback as int (*)(void); void (*)(void) in between tells
@@ -156,15 +157,14 @@ int sasl_digest_step(struct sasl_digest *s, const void *in, size_t len, struct b
 
 int sasl_message(struct buf *out, const void *token, size_t len)
 {
-	uint8_t hdr[4];
 	size_t id = strlen(SASL_APP_ID);
-	int rc = buf_addc(out, SASL_MESSAGE_TAG);
+	int rc;
 
-	hdr[0] = (uint8_t)(id >> 24), hdr[1] = (uint8_t)(id >> 16), hdr[2] = (uint8_t)(id >> 8), hdr[3] = (uint8_t)id;
-	rc |= buf_add(out, hdr, 4);
-	rc |= buf_add(out, SASL_APP_ID, id);
-	hdr[0] = (uint8_t)(len >> 24), hdr[1] = (uint8_t)(len >> 16), hdr[2] = (uint8_t)(len >> 8), hdr[3] = (uint8_t)len;
-	rc |= buf_add(out, hdr, 4);
-	rc |= buf_add(out, token, len);
-	return rc;
+	if (len > INT32_MAX)
+		return ERR_TOO_LARGE;
+	rc = buf_addc(out, SASL_MESSAGE_TAG);
+	rc = rc ? rc : buf_be32(out, (uint32_t)id);
+	rc = rc ? rc : buf_add(out, SASL_APP_ID, id);
+	rc = rc ? rc : buf_be32(out, (uint32_t)len);
+	return rc ? rc : buf_add(out, token, len);
 }

@@ -71,7 +71,7 @@ int store_claim(struct store *s, const char *owner, const char *key, int64_t now
 		struct sg_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int rc = ERR_IO;   /* until the claim is made */
 
 	*result = CLAIM_NEW;
 	/* IMMEDIATE: the check and the insert are one step for every process. */

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "limits.h"
 
 #define DRIVER_WRAPPER "org.apache.spark.deploy.worker.DriverWrapper"
 #define DEFAULT_MEMORY_MB 1024   /* ClientArguments.DEFAULT_MEMORY */
@@ -66,7 +67,7 @@ static int java_space(unsigned char c)
 
 int submit_split_command(const char *s, struct strlist *out)
 {
-	struct buf word = BUF_INIT(1u << 20);
+	struct buf word = BUF_INIT(LIMIT_REQUEST_STREAM);
 	int in_word = 0, in_single = 0, in_double = 0, rc = 0;
 	size_t len = strlen(s);
 
@@ -260,7 +261,7 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 {
 	const struct strmap *props = &r->spark_properties;
 	const char *v;
-	struct buf opt = BUF_INIT(1u << 20);
+	struct buf opt = BUF_INIT(LIMIT_REQUEST_STREAM);
 	int rc = 0, spark4 = spark_build_is_spark4(cfg->build);
 
 	if (!r->app_resource)
@@ -286,18 +287,18 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 
 	/* DriverWrapper <workerUrl> <userJar> <mainClass> appArgs...; the worker fills in
 	 * the placeholders. */
-	rc |= strlist_add(&d->arguments, "{{WORKER_URL}}");
-	rc |= strlist_add(&d->arguments, "{{USER_JAR}}");
-	rc |= strlist_add(&d->arguments, r->main_class);
+	rc = rc ? rc : strlist_add(&d->arguments, "{{WORKER_URL}}");
+	rc = rc ? rc : strlist_add(&d->arguments, "{{USER_JAR}}");
+	rc = rc ? rc : strlist_add(&d->arguments, r->main_class);
 	/* Spark 4 (SPARK-50195): SparkSubmit as the main class gets the app name as "-c". */
 	if (spark4 && strcmp(r->main_class, "org.apache.spark.deploy.SparkSubmit") == 0
 	    && (v = strmap_get(props, "spark.app.name"))) {
-		rc |= strlist_add(&d->arguments, "-c");
-		rc |= buf_printf(&opt, "spark.app.name=%s", v);
-		rc |= strlist_add(&d->arguments, buf_str(&opt));
+		rc = rc ? rc : strlist_add(&d->arguments, "-c");
+		rc = rc ? rc : buf_printf(&opt, "spark.app.name=%s", v);
+		rc = rc ? rc : strlist_add(&d->arguments, buf_str(&opt));
 	}
 	for (size_t i = 0; i < r->app_args.len; i++)
-		rc |= strlist_add(&d->arguments, r->app_args.items[i]);
+		rc = rc ? rc : strlist_add(&d->arguments, r->app_args.items[i]);
 
 	/* SPARK-20025: the submitting machine's bind address must not leak to the worker. */
 	for (size_t i = 0; i < r->environment.len; i++) {
@@ -305,34 +306,36 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 
 		if (strcmp(k, "SPARK_LOCAL_IP") == 0 || strcmp(k, "SPARK_LOCAL_HOSTNAME") == 0)
 			continue;
-		rc |= strmap_set(&d->environment, k, r->environment.values[i]);
+		rc = rc ? rc : strmap_set(&d->environment, k, r->environment.values[i]);
 	}
 
 	if ((v = strmap_get(props, "spark.driver.extraClassPath")))
-		rc |= split_path(v, &d->class_path);
+		rc = rc ? rc : split_path(v, &d->class_path);
 	if ((v = strmap_get(props, "spark.driver.extraLibraryPath")))
-		rc |= split_path(v, &d->library_path);
+		rc = rc ? rc : split_path(v, &d->library_path);
 
 	/* javaOpts = [Spark 4: JavaModuleOptions] ++ sparkJavaOpts(conf) ++ defaultJavaOptions
 	 * ++ extraJavaOptions, where conf is every property with spark.master set to the masters
 	 * the driver must use. */
 	for (const char *const *o = cfg->build->java_module_options; *o; o++)
-		rc |= strlist_add(&d->java_opts, *o);
+		rc = rc ? rc : strlist_add(&d->java_opts, *o);
 	for (size_t i = 0; i < props->len && !rc; i++) {
 		if (strcmp(props->keys[i], "spark.master") == 0)
 			continue;
 		buf_reset(&opt);
-		rc |= buf_printf(&opt, "-D%s=%s", props->keys[i], props->values[i]);
-		rc |= strlist_add(&d->java_opts, buf_str(&opt));
+		rc = rc ? rc : buf_printf(&opt, "-D%s=%s", props->keys[i], props->values[i]);
+		rc = rc ? rc : strlist_add(&d->java_opts, buf_str(&opt));
 	}
 	buf_reset(&opt);
-	rc |= buf_printf(&opt, "-Dspark.master=%s", cfg->master_url);
-	rc |= strlist_add(&d->java_opts, buf_str(&opt));
+	rc = rc ? rc : buf_printf(&opt, "-Dspark.master=%s", cfg->master_url);
+	rc = rc ? rc : strlist_add(&d->java_opts, buf_str(&opt));
 	buf_release(&opt);
 	if ((v = strmap_get(props, "spark.driver.defaultJavaOptions")))
-		rc |= submit_split_command(v, &d->java_opts);
+		rc = rc ? rc : submit_split_command(v, &d->java_opts);
 	if ((v = strmap_get(props, "spark.driver.extraJavaOptions")))
-		rc |= submit_split_command(v, &d->java_opts);
+		rc = rc ? rc : submit_split_command(v, &d->java_opts);
+	if (rc == ERR_TOO_LARGE)
+		return rest_fail(err, 413, "The submission is too large to send to the master.");
 	if (rc)
 		return rest_fail(err, 500, "out of memory");
 	return parse_resources(props, d, err);

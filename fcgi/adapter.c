@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "../core/err.h"
+#include "../core/limits.h"
 
 void adapted_init(struct adapted *a, size_t max_body)
 {
 	memset(&a->rq, 0, sizeof(a->rq));
-	buf_init(&a->strings, 64u << 10);
+	buf_init(&a->strings, LIMIT_PARAMS);
 	buf_init(&a->body, max_body);
 }
 
@@ -119,17 +120,18 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 	if (declared > a->body.max) {
 		rq->body_too_large = 1;
 	} else if (declared) {
-		rc = buf_grow(&a->body, declared);
-		if (rc)
-			return rc;
 		while (a->body.len < declared) {
-			ssize_t n = readbody(ctx, a->body.data + a->body.len, declared - a->body.len);
+			size_t room;
+			uint8_t *p = buf_spare(&a->body, declared - a->body.len, &room, &rc);
+			ssize_t n;
 
+			if (!p)
+				return rc;
+			n = readbody(ctx, p, declared - a->body.len);
 			if (n <= 0)
 				break;   /* a short body is what the client sent; parse what came */
-			a->body.len += (size_t)n;
+			buf_commit(&a->body, (size_t)n);
 		}
-		a->body.data[a->body.len] = '\0';
 	}
 	rq->body = a->body.data ? (const char *)a->body.data : "";
 	rq->body_len = a->body.len;
