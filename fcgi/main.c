@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../core/jws.h"
+#include "../core/limits.h"
 #include "../core/rest.h"
 #include "../core/route.h"
 #include "../core/versions.h"
@@ -65,14 +66,29 @@ static void logf_(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* --log-file: stderr itself is pointed at the file, so anything written there lands in it. */
+/* --log-file: stderr itself (fd 2) is pointed at the file, so anything written there lands
+ * in it.  The file is opened first and put in place only then, so a reopen that fails
+ * (SIGHUP after the directory went away) leaves the old stderr writing. */
 static int open_log(void)
 {
+	int fd;
+
 	if (!log_file)
 		return 0;
-	if (!freopen(log_file, "a", stderr))
+	fflush(stderr);
+	fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
 		return -1;
-	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (fd != STDERR_FILENO) {
+		int rc = dup2(fd, STDERR_FILENO);
+		int saved = errno;
+
+		close(fd);
+		if (rc < 0) {
+			errno = saved;
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -331,8 +347,10 @@ static int read_secret(const char *path, char *out, size_t size)
 static void reload(struct gateway *g, const char *secret_file, const char *policy_file)
 {
 	reload_requested = 0;
+	/* each reload is independent: one that fails is logged and the others still happen */
 	if (open_log())
-		return;   /* stderr is gone; nothing useful left to say */
+		logf_(0, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file,
+		      strerror(errno));
 	if (open_audit())
 		logf_(0, "SIGHUP: cannot reopen --audit-log %s: %s (still writing the old file)", audit_path,
 		      strerror(errno));
@@ -392,7 +410,7 @@ int main(int argc, char **argv)
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL;
-	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = 1u << 20;
+	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT;
 	struct gateway g;
 	struct sg_err e = { 0 };
 	struct sigaction sa;
@@ -425,7 +443,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'b':
-			if (parse_size(optarg, &max_body) || max_body > (256u << 20))
+			if (parse_size(optarg, &max_body) || max_body > LIMIT_BODY_MAX)
 				goto bad;
 			break;
 		case 'B':
@@ -559,7 +577,7 @@ int main(int argc, char **argv)
 
 	struct adapted ad;
 	struct response rs;
-	struct buf out = BUF_INIT(8u << 20);
+	struct buf out = BUF_INIT(LIMIT_RESPONSE);
 	unsigned long seq = 0;
 
 	adapted_init(&ad, max_body);

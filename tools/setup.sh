@@ -5,9 +5,11 @@
 #       3.5.9_2.12  the PyPI pyspark wheel (the default build)
 #       3.5.9_2.13  Spark's _2.13 jars from Maven Central in a SPARK_HOME using the wheel's bin/
 #       4.3.0_2.13  the PyPI pyspark wheel of the newest Spark 4 release
+#   - with --browser, playwright-core from npm (the portal's browser test)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
-# on every `make check`.
-# Usage: tools/setup.sh [--no-apt] [BUILD...]   Env: SPARKGATE_CACHE (default ~/.cache/sparkgate)
+# on every `make check`.  "none" as the only build: packages only (make fuzz).
+# Usage: tools/setup.sh [--no-apt] [--browser] [BUILD...|none]
+# Env: SPARKGATE_CACHE (default ~/.cache/sparkgate)
 set -euo pipefail
 
 DEFAULT_BUILD="3.5.9_2.12"
@@ -18,15 +20,23 @@ APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev li
               wrk strace chromium)
 
 need_apt=()
-apt=1
-if [[ "${1:-}" == "--no-apt" ]]; then apt=0; shift; fi
+apt=1 browser=0
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --no-apt) apt=0 ;;
+    --browser) browser=1 ;;
+    *) echo "setup: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
 builds=("$@"); ((${#builds[@]})) || builds=("$DEFAULT_BUILD")
+[[ "${builds[*]}" == "none" ]] && builds=()
 if ((apt)); then
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
   done
   # node and npm for the browser tests: Debian's, unless the machine has its own already
-  command -v npm >/dev/null || need_apt+=(nodejs npm)
+  ((browser)) && { command -v npm >/dev/null || need_apt+=(nodejs npm); }
 fi
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}" >&2
@@ -34,8 +44,10 @@ if ((${#need_apt[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  # lighttpd's and apache2's packages start system instances on :80; we never use them.
+  # lighttpd's and apache2's packages start system instances on :80 when installed; stop
+  # only the ones installed just now (a developer's own web server is left alone).
   for s in lighttpd apache2; do
+    [[ " ${need_apt[*]} " == *" $s "* ]] || continue
     $SUDO systemctl disable --now $s >/dev/null 2>&1 || $SUDO service $s stop >/dev/null 2>&1 || true
   done
 fi
@@ -43,8 +55,8 @@ fi
 # playwright-core (drives the system's Chromium in tests/browser/) into $CACHE/npm, keyed by
 # its version, unless present; nothing else from npm.
 PLAYWRIGHT_VERSION=1.65.1
-if [[ ! -f "$CACHE/npm/node_modules/playwright-core/package.json" ]] \
-   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE/npm/node_modules/playwright-core/package.json"; then
+if ((browser)) && { [[ ! -f "$CACHE/npm/node_modules/playwright-core/package.json" ]] \
+   || ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE/npm/node_modules/playwright-core/package.json"; }; then
   echo "setup: installing playwright-core $PLAYWRIGHT_VERSION into $CACHE/npm" >&2
   mkdir -p "$CACHE/npm"
   (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --no-save "playwright-core@$PLAYWRIGHT_VERSION" >&2)
@@ -84,7 +96,7 @@ spark_213() {
   echo "$dir"
 }
 
-for b in "${builds[@]}"; do
+for b in ${builds[@]+"${builds[@]}"}; do
   case "$b" in
     *_2.12) pyspark_wheel "${b%_2.12}" ;;
     4.*_2.13) pyspark_wheel "${b%_2.13}" ;;
