@@ -25,23 +25,31 @@ chmod 755 "$run_tmp"   # web servers run as www-data and read their files in the
 export TMPDIR="$run_tmp"
 t0=$(date +%s)
 pass=0 fail=0
-# name of the summary line, command
-suites=("unit|tests/run-unit.sh $build/tests/*_test")
-[[ -n "$san" ]] && suites+=("unit|tests/run-unit.sh $san/tests/*_test")
-suites+=("e2e|python3 tests/it/test_e2e.py"
-         "versions|python3 tests/it/test_versions.py"
-         "ha|python3 tests/it/test_ha.py"
-         "auth|python3 tests/it/test_auth.py"
-         "web|python3 tests/it/test_web.py"
-         "tenants|python3 tests/it/test_tenants.py"
-         "portal|python3 tests/it/test_portal.py"
-         "diff|python3 tests/it/test_diff.py"
-         "faults|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
+# name of the summary line | time limit in seconds | command.  Every integration suite
+# reports through tests/it/runner.py; output is streamed as it comes.
+suites=("unit|600|tests/run-unit.sh $build/tests/*_test")
+[[ -n "$san" ]] && suites+=("unit|600|tests/run-unit.sh $san/tests/*_test")
+suites+=("e2e|900|python3 tests/it/test_e2e.py"
+         "versions|900|python3 tests/it/test_versions.py"
+         "ha|600|python3 tests/it/test_ha.py"
+         "auth|600|python3 tests/it/test_auth.py"
+         "web|900|python3 tests/it/test_web.py"
+         "tenants|900|python3 tests/it/test_tenants.py"
+         "portal|900|python3 tests/it/test_portal.py"
+         "diff|1200|python3 tests/it/test_diff.py"
+         "faults|900|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
+n=0
 for s in "${suites[@]}"; do
-  name=${s%%|*}
-  out=$(eval "${s#*|}" 2>&1); rc=$?
-  echo "$out"
-  line=$(echo "$out" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed" | tail -1)
+  IFS='|' read -r name limit cmd <<<"$s"
+  n=$((n + 1))
+  out="$run_tmp/suite-$n-$name.out"
+  # timeout signals the suite's process group; the Python runner turns SIGTERM into its
+  # teardown, so the stack it started is stopped too
+  timeout --kill-after=60 "$limit" bash -c "$cmd" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "$name: stopped after its time limit of ${limit}s"
+  fi
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
   p=$(echo "${line:-x 0 passed, 1 failed}" | sed -E 's/.* ([0-9]+) passed.*/\1/')
   f=$(echo "${line:-x 0 passed, 1 failed}" | sed -E 's/.* ([0-9]+) failed.*/\1/')
   [[ $rc -ne 0 && $f -eq 0 ]] && f=1

@@ -15,7 +15,15 @@ seed() {
   case "$1" in
     rest) cp tests/golden/cases/*.json "$dir/" ;;
     reply) for d in tests/golden/spark-*; do for f in "$d"/reply-*.bin "$d"/msg-*.bin; do
-             cp "$f" "$dir/$(basename "$d")-$(basename "$f")"; done; done ;;
+             cp "$f" "$dir/$(basename "$d")-$(basename "$f")"; done; done
+           # megabyte inputs: a reply after a million resets, a million nulls
+           python3 - "$dir" <<'PY'
+import sys
+true = open("tests/golden/spark-3.5.9_2.12/reply-boolean-true.bin", "rb").read()
+open(sys.argv[1] + "/mega-resets.bin", "wb").write(true[:4] + b"\x79" * (1 << 20) + true[4:])
+open(sys.argv[1] + "/mega-nulls.bin", "wb").write(true[:4] + b"\x70" * (1 << 20))
+PY
+           ;;
     frame) for d in tests/golden/spark-*; do cp "$d/frame-kill.bin" "$dir/$(basename "$d").bin"; done ;;
     adapter) printf 'REQUEST_METHOD=POST\0SCRIPT_NAME=/v1/submissions\0PATH_INFO=/create\0CONTENT_LENGTH=2\0\0{}' > "$dir/post"
              printf 'REQUEST_METHOD=GET\0REQUEST_URI=/v1/submissions/status/driver%%2D1?x=1\0\0' > "$dir/uri" ;;
@@ -27,8 +35,10 @@ for t in "${targets[@]}"; do
   clang "${flags[@]}" -o "$build/fuzz_$t" "tests/fuzz/fuzz_$t.c" "${libs[@]}"
   seed "$t"
   log="$build/fuzz_$t.log"
+  # the reply reader gets inputs up to 4 MiB (long runs of legal elements) and a dictionary
+  extra=(); [[ $t == reply ]] && extra=(-max_len=4194304 -dict="$PWD/tests/fuzz/reply.dict")
   if ! (cd "$build" && "./fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 \
-          "corpus-$t" > "fuzz_$t.log" 2>&1); then
+          ${extra[@]+"${extra[@]}"} "corpus-$t" > "fuzz_$t.log" 2>&1); then
     tail -40 "$log"; echo "fuzz_$t: CRASH (see $log and $build/crash-*)"; exit 1
   fi
   runs=$(grep -E "stat::number_of_executed_units" "$log" | awk '{print $2}')

@@ -8,11 +8,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
+from runner import Suite  # noqa: E402
 from stack import Stack  # noqa: E402
+
+SUITE = Suite("auth")
 
 SECRET = "sg-test-secret-\u00e9-42"
 
@@ -34,7 +36,7 @@ def cgi(s, *args):
     return p.stdout.decode(), p.stderr.decode()
 
 
-def run_build(build, results):
+def run_build(build):
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="sparkgate-auth-")
     good = write_secret(work, "secret", SECRET)
@@ -45,14 +47,7 @@ def run_build(build, results):
     E.C.s, E.C.work = s, work
 
     def check(name, fn):
-        t = time.time()
-        try:
-            fn()
-            results.append(True)
-            print("ok   [%s] %s (%.1fs)" % (build, name, time.time() - t), flush=True)
-        except Exception:
-            results.append(False)
-            print("FAIL [%s] %s (%.1fs)\n%s" % (build, name, time.time() - t, traceback.format_exc()), flush=True)
+        SUITE.check("[%s] %s" % (build, name), fn)
 
     try:
         E.C.jar = E.build_app(work)
@@ -83,19 +78,15 @@ def run_build(build, results):
             assert "not-the-secret" not in out
         check("wrong_secret_is_a_clear_502", wrong_secret)
     except Exception:
-        results.append(False)
-        print("FAIL [%s] auth stack setup\n%s" % (build, traceback.format_exc()), flush=True)
+        SUITE.setup_failed("[%s] auth stack setup" % build)
     finally:
         s.stop()
 
 
 def main():
-    t0 = time.time()
-    results = []
     for build in sys.argv[1:] or ["3.5.9_2.12", "4.3.0_2.13"]:
-        run_build(build, results)
-    print("auth: %d passed, %d failed (%.0fs)" % (results.count(True), results.count(False), time.time() - t0))
-    return 0 if results and all(results) else 1
+        run_build(build)
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

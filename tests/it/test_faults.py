@@ -12,6 +12,7 @@ Ends with "faults: N passed, N failed"."""
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -169,6 +170,42 @@ def unknown_outcome_is_listed_and_never_resent():
             and entries[0]["outcome"].startswith("unknown"), listed
         creates = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
         assert creates == 1, fake.requests
+    finally:
+        fake.close()
+
+
+@test
+def one_deadline_for_a_create_under_a_quota_with_a_silent_master():
+    """Quota accounting asks the master about each running driver before a create: with a
+    silent master all those asks and the create share one --timeout, so the answer comes
+    within it, and the create itself, with no time left, is never sent."""
+    fake = FakeMaster()
+    db = os.path.join(E.C.work, "quota-state.db")
+    policy = os.path.join(E.C.work, "quota-policy.conf")
+    with open(policy, "w") as f:
+        f.write("allow jar-scheme file\nquota user * drivers 20\n")
+    _, port = start_sparkgate("sg-quota", "spark://127.0.0.1:%d" % fake.port,
+                              ["--spark-version", "3.5.9", "--state-db", db, "--policy", policy])
+    try:
+        st, _, _ = request(port, "status")   # the schema exists once sparkgate answered
+        assert st == 200, st
+        con = sqlite3.connect(db)
+        with con:
+            for i in range(10):
+                con.execute("INSERT INTO submissions (id, owner, state, created_ms, cores, memory_mb) "
+                            "VALUES (?, '-', 'submitted', ?, 1, 512)",
+                            ("driver-20000101000000-%04d" % i, int(time.time() * 1000)))
+        con.close()
+        fake.set_mode("silent")
+        asked_before = len(fake.requests)
+        st, js, took = request(port, "create")
+        fake.set_mode("ok")
+        sent = [m for m, _ in fake.requests[asked_before:]]
+        print("     create under a quota, 10 running drivers, silent master: %d in %.2fs (--timeout %d); "
+              "master asked %d times: %s" % (st, took, TIMEOUT, len(sent), sorted(set(sent))))
+        assert took < TIMEOUT + 1, took
+        assert st == 504 and js["action"] == "ErrorResponse", (st, js)
+        assert "RequestSubmitDriver" not in sent, sent
     finally:
         fake.close()
 

@@ -9,11 +9,13 @@ import signal
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
+from runner import Suite  # noqa: E402
 from stack import Stack, free_port, wait_for  # noqa: E402
+
+SUITE = Suite("ha")
 
 ZK_SCRIPT = "/usr/share/zookeeper/bin/zkServer.sh"
 
@@ -48,17 +50,7 @@ def main():
     work = tempfile.mkdtemp(prefix="sparkgate-ha-")
     s = Stack(workdir=work, rest_reference=False)
     E.C.s, E.C.work = s, work
-    results = []
-
-    def check(name, fn):
-        t = time.time()
-        try:
-            fn()
-            results.append(True)
-            print("ok   %s (%.1fs)" % (name, time.time() - t), flush=True)
-        except Exception:
-            results.append(False)
-            print("FAIL %s (%.1fs)\n%s" % (name, time.time() - t, traceback.format_exc()), flush=True)
+    check = SUITE.check
 
     try:
         E.C.jar = E.build_app(work)
@@ -116,12 +108,10 @@ def main():
             assert E.wait_state(state["long"], E.FINAL)["driverState"] == "KILLED", E.C.last_status
         check("driver_from_before_failover_found_and_killed", survivors)
     except Exception:
-        results.append(False)
-        print("FAIL HA stack setup\n%s" % traceback.format_exc(), flush=True)
+        SUITE.setup_failed("HA stack setup")
     finally:
         s.stop()
-    print("ha: %d passed, %d failed (%.0fs)" % (results.count(True), results.count(False), time.time() - t0))
-    return 0 if results and all(results) else 1
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

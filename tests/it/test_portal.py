@@ -15,7 +15,11 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
 import web  # noqa: E402
+from runner import Suite  # noqa: E402
 from stack import ROOT, Stack  # noqa: E402
+
+SUITE = Suite("portal")
+SCRIPT = os.path.join(ROOT, "tests", "browser", "portal.cjs")
 
 PLAYWRIGHT = os.path.join(os.environ.get("SPARKGATE_CACHE", os.path.expanduser("~/.cache/sparkgate")),
                           "npm", "node_modules", "playwright-core")
@@ -24,7 +28,6 @@ PLAYWRIGHT = os.path.join(os.environ.get("SPARKGATE_CACHE", os.path.expanduser("
 def main():
     work = E.C.work = tempfile.mkdtemp(prefix="sparkgate-portal-")
     s = E.C.s = Stack(workdir=work, rest_reference=False)
-    passed = failed = 0
     t0 = time.time()
     try:
         E.start_cluster()
@@ -42,21 +45,25 @@ def main():
         env = dict(os.environ, PORTAL_URL="http://127.0.0.1:%d/portal/" % port, USERS=json.dumps(web.USERS),
                    JAR=E.C.jar, WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
                    CHROMIUM=shutil.which("chromium") or "/usr/bin/chromium")
-        p = subprocess.run(["node", os.path.join(ROOT, "tests", "browser", "portal.cjs")], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+        p = subprocess.run(["node", SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=600)
         print(p.stdout, end="", flush=True)
-        passed = len(re.findall(r"^ok ", p.stdout, re.M))
-        failed = len(re.findall(r"^FAIL ", p.stdout, re.M)) + (1 if p.returncode and passed < 8 else 0)
-        if passed + failed == 0:
-            failed = 1
+        # each check the script makes is one result; all of them must have reported, and
+        # node must have ended as its results say
+        results = re.findall(r"^(ok  |FAIL) (.*?)(?::|$)", p.stdout, re.M)
+        for mark, name in results:
+            SUITE.record(name.strip(), mark == "ok  ", quiet=True)
+        expected = len(re.findall(r"^\s*await check\(", open(SCRIPT).read(), re.M))
+        SUITE.record("portal.cjs reported all %d checks (%d)" % (expected, len(results)), len(results) == expected)
+        SUITE.record("node exited %d, as its results say" % p.returncode,
+                     (p.returncode == 0) == all(mark == "ok  " for mark, _ in results))
         print("screenshots in %s" % os.path.join(work, "screenshots"))
-    except Exception as e:
-        failed += 1
-        print("FAIL setup: %r" % e, flush=True)
+    except Exception:
+        SUITE.setup_failed("portal stack")
     finally:
         s.stop()
-    print("portal: %d passed, %d failed (%.0fs)" % (passed, failed, time.time() - t0))
-    return 1 if failed else 0
+    print("(%.0fs)" % (time.time() - t0))
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

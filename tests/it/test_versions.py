@@ -10,11 +10,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
+from runner import Suite  # noqa: E402
 from stack import Stack  # noqa: E402
+
+SUITE = Suite("versions")
 
 BUILDS = ["3.5.9_2.12", "3.5.9_2.13", "4.3.0_2.13"]
 TESTS = []
@@ -105,7 +107,7 @@ def pinned_build_is_used_and_a_wrong_pin_is_a_clear_error():
     assert "runs a build sparkgate was not set up for" in wrong and "InvalidClassException" in wrong, wrong
 
 
-def run_build(build, jar, results):
+def run_build(build, jar):
     work = tempfile.mkdtemp(prefix="sparkgate-v%s-" % build)
     t0 = time.time()
     E.C.work, E.C.jar = work, jar
@@ -114,18 +116,9 @@ def run_build(build, jar, results):
         E.C.s.start()
         print("[%s] stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
         for fn in TESTS:
-            t = time.time()
-            try:
-                fn()
-                results.append(True)
-                print("ok   [%s] %s (%.1fs)" % (build, fn.__name__, time.time() - t), flush=True)
-            except Exception:
-                results.append(False)
-                print("FAIL [%s] %s (%.1fs)\n%s" % (build, fn.__name__, time.time() - t, traceback.format_exc()),
-                      flush=True)
+            SUITE.check("[%s] %s" % (build, fn.__name__), fn)
     except Exception:
-        results.append(False)
-        print("FAIL [%s] stack setup\n%s" % (build, traceback.format_exc()), flush=True)
+        SUITE.setup_failed("[%s] stack setup" % build)
     finally:
         E.C.s.stop()
     print("[%s] took %.0fs" % (build, time.time() - t0), flush=True)
@@ -133,13 +126,10 @@ def run_build(build, jar, results):
 
 def main():
     builds = sys.argv[1:] or os.environ.get("SPARKGATE_BUILDS", "").split() or BUILDS
-    t0 = time.time()
     jar = E.build_app(tempfile.mkdtemp(prefix="sparkgate-app-"))
-    results = []
     for b in builds:
-        run_build(b, jar, results)
-    print("versions: %d passed, %d failed (%.0fs)" % (results.count(True), results.count(False), time.time() - t0))
-    return 0 if all(results) else 1
+        run_build(b, jar)
+    return SUITE.finish()
 
 
 if __name__ == "__main__":

@@ -8,27 +8,9 @@
 #include "../../core/frame.h"
 #include "../../core/javaser.h"
 #include "../../core/rest.h"
+#include "bytes.h"
 #include "t.h"
 
-struct bytes {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static void put(struct bytes *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void put_u8(struct bytes *b, unsigned v) { uint8_t c = (uint8_t)v; put(b, &c, 1); }
-static void put_u16(struct bytes *b, unsigned v) { put_u8(b, v >> 8); put_u8(b, v); }
-static void put_u32(struct bytes *b, uint32_t v) { put_u16(b, v >> 16); put_u16(b, v & 0xFFFF); }
-static void put_utf(struct bytes *b, const char *s) { put_u16(b, (unsigned)strlen(s)); put(b, s, strlen(s)); }
 
 /* A class descriptor for name with nfields int fields (f0, f1, ...), no superclass. */
 static void put_desc(struct bytes *b, const char *name, unsigned nfields)
