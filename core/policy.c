@@ -2,9 +2,11 @@
 
 #include "rest.h"
 #include "submit.h"
+#include "versions.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +35,13 @@ void policy_release(struct policy *p)
 	}
 	free(p->groups);
 	free(p->admin_group);
+	strlist_release(&p->app_prefix);
+	strlist_release(&p->app_main);
+	strlist_release(&p->allow_url);
 	strlist_release(&p->allow_property);
-	strlist_release(&p->deny_property);
-	strlist_release(&p->allow_jar_scheme);
-	strlist_release(&p->allow_jar_host);
-	strlist_release(&p->deny_java_option);
+	strlist_release(&p->allow_java_option);
 	strlist_release(&p->allow_env);
+	free(p->placeholders);
 	for (size_t i = 0; i < p->nquotas; i++)
 		free(p->quotas[i].name);
 	free(p->quotas);
@@ -84,6 +87,29 @@ static struct policy_group *group_get(struct policy *p, const char *name)
 	return g;
 }
 
+/* An artifact prefix: a URL with a scheme and a path that ends in '/' (so that
+ * ".../spark" cannot also approve ".../spark-evil/"), without the tricks url_ok refuses. */
+static int url_prefix_ok(const char *u)
+{
+	size_t n = strlen(u);
+	const char *colon = strchr(u, ':');
+
+	return colon && colon > u && n > (size_t)(colon - u) + 2 && u[n - 1] == '/' && !strpbrk(u, "?#%\\")
+	       && !strstr(u, "/../") && !strstr(u, "/./");
+}
+
+static int add_placeholder(struct policy *p, const char *name)
+{
+	size_t old = p->placeholders ? strlen(p->placeholders) : 0;
+	char *n = realloc(p->placeholders, old + strlen(name) + 2);
+
+	if (!n)
+		return ERR_NOMEM;
+	p->placeholders = n;
+	snprintf(n + old, strlen(name) + 2, "%s%s", old ? "," : "", name);
+	return 0;
+}
+
 int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *e)
 {
 	const char *end = text + len;
@@ -93,7 +119,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 
 	for (const char *line = text; line < end; ) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line)), *cur = line, *stop;
-		char verb[256], name[256], tok[256];
+		char verb[256], name[256] = "", tok[256];
 
 		eol = eol ? eol : end;
 		stop = memchr(line, '#', (size_t)(eol - line));
@@ -129,33 +155,52 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 			free(p->admin_group);
 			if (!(p->admin_group = strdup(name)))
 				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
-		} else if (strcmp(verb, "allow") == 0 || strcmp(verb, "deny") == 0) {
-			static const struct { const char *verb, *what; size_t off; } lists[] = {
-				{ "allow", "property", offsetof(struct policy, allow_property) },
-				{ "deny", "property", offsetof(struct policy, deny_property) },
-				{ "allow", "jar-scheme", offsetof(struct policy, allow_jar_scheme) },
-				{ "allow", "jar-host", offsetof(struct policy, allow_jar_host) },
-				{ "deny", "java-option", offsetof(struct policy, deny_java_option) },
-				{ "allow", "env", offsetof(struct policy, allow_env) },
+		} else if (strcmp(verb, "allow") == 0 && word(&cur, stop, name, sizeof(name)) && strcmp(name, "app") == 0) {
+			char glob[256] = "";
+
+			if (!word(&cur, stop, tok, sizeof(tok)) || !url_prefix_ok(tok))
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"allow app URL/ [MAIN-CLASS-GLOB]\" "
+						  "with a URL that ends in '/'", lineno);
+			word(&cur, stop, glob, sizeof(glob));
+			if (strlist_add(&p->app_prefix, tok) || strlist_add(&p->app_main, glob))
+				return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+		} else if (strcmp(verb, "allow") == 0) {
+			static const struct { const char *what; size_t off; } lists[] = {
+				{ "url", offsetof(struct policy, allow_url) },
+				{ "property", offsetof(struct policy, allow_property) },
+				{ "java-option", offsetof(struct policy, allow_java_option) },
+				{ "env", offsetof(struct policy, allow_env) },
+				{ "placeholder", 0 },
 			};
 			struct strlist *l = NULL;
-			int any = 0;
+			int any = 0, known = 0, placeholder = strcmp(name, "placeholder") == 0;
 
-			if (!word(&cur, stop, name, sizeof(name)))
-				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: %s what?", lineno, verb);
+			if (!name[0])
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: allow what?", lineno);
+
 			for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-				if (strcmp(lists[i].verb, verb) == 0 && strcmp(lists[i].what, name) == 0)
-					l = (struct strlist *)(void *)((char *)p + lists[i].off);
-			if (!l)
-				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"%s %s\"", lineno, verb, name);
+				if (strcmp(lists[i].what, name) == 0) {
+					known = 1;
+					if (lists[i].off)
+						l = (struct strlist *)(void *)((char *)p + lists[i].off);
+				}
+			if (!known)
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"allow %s\" (app, url, property, "
+						  "java-option, env, placeholder)", lineno, name);
 			while (word(&cur, stop, tok, sizeof(tok))) {
-				if (strlist_add(l, tok))
+				if (l == &p->allow_url && !url_prefix_ok(tok))
+					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"allow url %s\": a URL prefix must "
+							  "end in '/'", lineno, tok);
+				if (placeholder ? add_placeholder(p, tok) : strlist_add(l, tok))
 					return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 				any = 1;
 			}
 			if (!any)
-				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"%s %s\" needs at least one value",
-						  lineno, verb, name);
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"allow %s\" needs at least one value",
+						  lineno, name);
+		} else if (strcmp(verb, "deny") == 0) {
+			return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"deny\" rules are gone: a policy allows only "
+					  "what it names (allow property, java-option, env, app, url)", lineno);
 		} else if (strcmp(verb, "max") == 0) {
 			int mb;
 			char *num_end;
@@ -207,7 +252,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 		} else if (strcmp(verb, "supervise") == 0) {
 			if (!word(&cur, stop, tok, sizeof(tok)) || (strcmp(tok, "allow") && strcmp(tok, "deny")))
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"supervise allow|deny\"", lineno);
-			p->deny_supervise = strcmp(tok, "deny") == 0;
+			p->allow_supervise = strcmp(tok, "allow") == 0;
 		} else {
 			return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown statement \"%s\"", lineno, verb);
 		}
@@ -272,126 +317,328 @@ const struct policy_quota *policy_user_quota(const struct policy *p, const char 
 	return any;
 }
 
-/* The scheme of a URL ("hdfs" in hdfs://...), "file" for a bare path. */
-static void url_scheme_host(const char *url, char *scheme, size_t ssize, char *host, size_t hsize)
+
+/* ---- judging a driver ------------------------------------------------------------------ */
+
+static int match_any(const char *const *globs, size_t n, const char *s)
 {
-	size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-
-	*host = '\0';
-	if (n == 0 || url[n] != ':' || n >= ssize) {
-		snprintf(scheme, ssize, "file");
-		return;
-	}
 	for (size_t i = 0; i < n; i++)
-		scheme[i] = (char)((url[i] >= 'A' && url[i] <= 'Z') ? url[i] + 32 : url[i]);
-	scheme[n] = '\0';
-	if (url[n + 1] == '/' && url[n + 2] == '/') {
-		const char *h = url + n + 3, *at = h + strcspn(h, "/?#");
-		const char *user = memchr(h, '@', (size_t)(at - h));
-		size_t len;
-
-		h = user ? user + 1 : h;
-		len = (size_t)(at - h);
-		if (len && *h != '[')
-			len = strcspn(h, ":/?#") < len ? strcspn(h, ":/?#") : len;
-		snprintf(host, hsize, "%.*s", (int)len, h);
-	}
+		if (fnmatch(globs[i], s, 0) == 0)
+			return 1;
+	return 0;
 }
 
-static const char *const default_denied_options[] = {
-	"-javaagent:*", "-agentpath:*", "-agentlib:*", "-XX:OnOutOfMemoryError=*", "-XX:OnError=*",
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Environment variables the launcher, the JVM or the dynamic loader act on: never passed,
+ * whatever "allow env" says (a worker starts the driver with the create's environment). */
+static const char *const never_env[] = {
+	"JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "JAVA_HOME", "JAVA_OPTS", "CLASSPATH",
+	"SPARK_DIST_CLASSPATH", "SPARK_CLASSPATH", "SPARK_CONF_DIR", "SPARK_HOME", "SPARK_*OPTS*",
+	"SPARK_DAEMON_*", "SPARK_LAUNCHER_*", "SPARK_PREPEND_CLASSES", "SPARK_TESTING", "SPARK_SCALA_VERSION",
+	"LD_*", "GLIBC_TUNABLES", "GCONV_PATH", "LOCPATH", "NLSPATH", "MALLOC_*", "PATH", "BASH_ENV",
+	"ENV", "SHELLOPTS", "BASHOPTS", "IFS", "PS4", "PYTHON*", "PYSPARK_*", "HADOOP_*", "YARN_*", "HOME",
+	"TMPDIR", "JAVA_*", "JDK_*",
 };
 
-static int check_java_options(const struct policy *p, const char *value, const char *key, char *why, size_t size)
+/* What spark-submit's launcher exports on the client's machine and its REST client then
+ * sends (every SPARK_* variable): dropped under a policy instead. */
+static const char *const dropped_env[] = {
+	"SPARK_HOME", "SPARK_CONF_DIR", "SPARK_SCALA_VERSION", "SPARK_ENV_LOADED", "SPARK_BEELINE_OPTS",
+};
+
+int policy_drops_env(const char *name)
 {
-	struct strlist opts;
-	int rc = 0;
-
-	strlist_init(&opts);
-	if (submit_split_command(value, &opts)) {
-		strlist_release(&opts);
-		return -1;
-	}
-	for (size_t i = 0; i < opts.len && !rc; i++) {
-		const char *hit = list_match(&p->deny_java_option, opts.items[i]);
-
-		for (size_t k = 0; !hit && k < sizeof(default_denied_options) / sizeof(*default_denied_options); k++)
-			if (fnmatch(default_denied_options[k], opts.items[i], 0) == 0)
-				hit = default_denied_options[k];
-		if (hit) {
-			snprintf(why, size, "policy rule \"deny java-option %s\" refuses %s in %s", hit, opts.items[i], key);
-			rc = 1;
-		}
-	}
-	strlist_release(&opts);
-	return rc;
+	return match_any(dropped_env, COUNT(dropped_env), name);
 }
 
-int policy_check_create(const struct policy *p, const struct create_request *cr, const struct driver_desc *d,
-			char *why, size_t size)
+/* Properties that put code, native libraries or downloads on a path, or run a script:
+ * never allowed, whatever "allow property" says. */
+static const char *const never_property[] = {
+	"spark.*.extraClassPath", "spark.*.extraLibraryPath", "spark.jars.packages", "spark.jars.repositories",
+	"spark.jars.ivy", "spark.jars.ivySettings", "spark.jars.excludes", "spark.plugins", "spark.plugins.*",
+	"spark.*.plugins", "spark.*.resource.*.discoveryScript", "spark.*.resourcesFile", "spark.*.userClassPathFirst",
+	"spark.repl.*", "spark.driver.extraJavaAgent*", "spark.executor.extraJavaAgent*",
+	"spark.executorEnv.*",   /* judged below as environment variables, not as a property */
+};
+
+/* Properties whose value is a comma-separated list of artifact URLs. */
+static const char *const artifact_property[] = {
+	"spark.jars", "spark.files", "spark.archives", "spark.submit.pyFiles",
+};
+
+/* Properties whose value holds JVM options of the executors. */
+static const char *const executor_java_options[] = {
+	"spark.executor.extraJavaOptions", "spark.executor.defaultJavaOptions",
+};
+
+/* JVM options that load code, change the class or module path, run commands or read more
+ * options from files: never allowed. */
+static const char *const never_option[] = {
+	"-javaagent*", "-agentlib*", "-agentpath*", "-Xrun*", "-Xdebug", "-Xnoagent", "-Xbootclasspath*",
+	"@*", "-cp", "-classpath", "--class-path*", "-p", "--module-path*", "--upgrade-module-path*",
+	"--patch-module*", "--add-modules*", "--add-opens*", "--add-exports*", "--add-reads*",
+	"--enable-native-access*", "--limit-modules*", "--source*", "-jar", "-XX:Flags=*", "-XX:VMOptionsFile*",
+	"-XX:*On*Error*", "-XX:*OnOutOfMemory*", "-XX:+UseVMOptionsFile*", "-Djava.*", "-splash:*",
+	"-Xshare:*", "-XX:SharedArchiveFile*", "-XX:CRaC*",
+};
+
+/* Options that set a heap size: allowed only within "max driver-memory". */
+static const char *const heap_option[] = { "-Xmx", "-Xms", "-XX:MaxHeapSize=", "-XX:InitialHeapSize=" };
+
+/* Main classes that submit, kill or interpret: never allowed, whatever "allow app" says. */
+static const char *const never_main[] = {
+	"org.apache.spark.deploy.*", "org.apache.spark.repl.*", "org.apache.spark.api.*",
+	"org.apache.spark.launcher.*", "org.apache.spark.sql.hive.thriftserver.*", "org.apache.spark.executor.*",
+	"scala.tools.*", "jdk.jshell.*", "org.apache.hadoop.util.RunJar", "org.codehaus.janino.*", "groovy.*",
+	"org.python.*", "py4j.*",
+};
+
+/* Packages of the platform on every driver's class path: a main class there needs an
+ * "allow app" line that names it. */
+static const char *const platform_main[] = {
+	"java.*", "javax.*", "jdk.*", "sun.*", "com.sun.*", "scala.*", "org.apache.*", "org.scala-lang.*", "io.netty.*",
+	"com.google.*", "com.fasterxml.*", "org.slf4j.*", "org.glassfish.*", "org.eclipse.*", "org.json4s.*",
+	"net.razorvine.*", "org.xerial.*", "org.roaringbitmap.*", "io.dropwizard.*", "com.esotericsoftware.*",
+	"org.antlr.*", "org.codehaus.*", "org.jline.*", "jline.*", "com.twitter.*", "org.rocksdb.*", "io.airlift.*",
+};
+
+static int refuse(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *why, size_t size, const char *fmt, ...)
 {
-	static const char *const java_option_keys[] = {
-		"spark.driver.extraJavaOptions", "spark.driver.defaultJavaOptions",
-		"spark.executor.extraJavaOptions", "spark.executor.defaultJavaOptions",
-	};
-	const struct strmap *props;
-	char scheme[32], host[256];
-	const char *hit;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* The URL under one of the prefixes, without anything that could step out of it once a
+ * fetcher or a server normalises it. */
+static int url_allowed(const struct strlist *prefixes, const char *url)
+{
+	if (strpbrk(url, "?#%\\\t\r\n ") || strstr(url, "/..") || strstr(url, "/./") || strstr(url, "//..")
+	    || strstr(url + (strstr(url, "://") ? (size_t)(strstr(url, "://") - url) + 3 : 0), "//"))
+		return 0;
+	for (size_t i = 0; i < prefixes->len; i++)
+		if (strncmp(url, prefixes->items[i], strlen(prefixes->items[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int check_env_name(const struct policy *p, const char *name, const char *where, char *why, size_t size)
+{
+	if (match_any(never_env, COUNT(never_env), name))
+		return refuse(why, size, "environment variable %s%s is never allowed (it changes what the worker or "
+			      "the JVM runs)", name, where);
+	if (!list_match(&p->allow_env, name))
+		return refuse(why, size, "environment variable %s%s is not allowed by any \"allow env\" rule", name, where);
+	return 0;
+}
+
+/* A JVM size ("512m", "8g", "1073741824") in MiB, rounded up; -1 if it is not one. */
+static long jvm_size_mb(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	unsigned long long unit = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': unit = 1ULL << 10; end++; break;
+	case 'm': case 'M': unit = 1ULL << 20; end++; break;
+	case 'g': case 'G': unit = 1ULL << 30; end++; break;
+	case 't': case 'T': unit = 1ULL << 40; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (errno || *end || v > (1ULL << 50) / unit)
+		return -1;
+	return (long)((v * unit + (1u << 20) - 1) >> 20);
+}
+
+/* One JVM option (not a -D: those are properties). */
+static int check_jvm_option(const struct policy *p, const char *opt, const char *where, char *why, size_t size)
+{
+	if (match_any(never_option, COUNT(never_option), opt))
+		return refuse(why, size, "JVM option %s%s is never allowed", opt, where);
+	for (size_t i = 0; i < COUNT(heap_option); i++) {
+		size_t n = strlen(heap_option[i]);
+		long mb;
+
+		if (strncmp(opt, heap_option[i], n) != 0)
+			continue;
+		mb = jvm_size_mb(opt + n);
+		if (mb <= 0)
+			return refuse(why, size, "JVM option %s%s: not a size sparkgate can read", opt, where);
+		if (p->max_driver_memory_mb > 0 && mb > p->max_driver_memory_mb)
+			return refuse(why, size, "JVM option %s%s exceeds \"max driver-memory\" (%ld MiB)", opt, where,
+				      p->max_driver_memory_mb);
+	}
+	if (!list_match(&p->allow_java_option, opt))
+		return refuse(why, size, "JVM option %s%s is not allowed by any \"allow java-option\" rule", opt, where);
+	return 0;
+}
+
+static int check_artifacts(const struct policy *p, const char *key, const char *value, char *why, size_t size)
+{
+	char url[4096];
+
+	for (const char *s = value; *s;) {
+		size_t n = strcspn(s, ",");
+
+		if (n >= sizeof(url))
+			return refuse(why, size, "an entry of %s is too long to judge", key);
+		memcpy(url, s, n);
+		url[n] = '\0';
+		s += n + (s[n] == ',');
+		if (!n)
+			continue;
+		if (!url_allowed(&p->app_prefix, url) && !url_allowed(&p->allow_url, url))
+			return refuse(why, size, "%s names %s, which no \"allow app\" or \"allow url\" rule allows", key, url);
+	}
+	return 0;
+}
+
+/* A system property: key=value from "-Dkey=value". */
+static int check_property(const struct policy *p, const char *key, const char *value, const char *master_url,
+			  int nested, char *why, size_t size)
+{
+	if (strncmp(key, "spark.", 6) != 0)
+		return refuse(why, size, "system property %s is never allowed (only spark.* properties)", key);
+	if (strcmp(key, "spark.master") == 0) {
+		if (strcmp(value, master_url) != 0)
+			return refuse(why, size, "spark.master must be sparkgate's own (%s), not %s", master_url, value);
+		return 0;
+	}
+	if (strncmp(key, "spark.executorEnv.", 18) == 0)
+		return check_env_name(p, key + 18, " (in spark.executorEnv)", why, size);
+	if (match_any(never_property, COUNT(never_property), key))
+		return refuse(why, size, "property %s is never allowed (it puts code on a path or runs it)", key);
+	if (!list_match(&p->allow_property, key))
+		return refuse(why, size, "property %s is not allowed by any \"allow property\" rule", key);
+	if (match_any(artifact_property, COUNT(artifact_property), key))
+		return check_artifacts(p, key, value, why, size);
+	if (match_any(executor_java_options, COUNT(executor_java_options), key)) {
+		struct strlist opts;
+		char where[96];
+		int rc = 0;
+
+		if (nested)   /* options inside options: refused rather than followed down */
+			return refuse(why, size, "%s inside executor JVM options is refused", key);
+
+		strlist_init(&opts);
+		if (submit_split_command(value, &opts)) {
+			strlist_release(&opts);
+			return ERR_NOMEM;
+		}
+		snprintf(where, sizeof(where), " (in %s)", key);
+		for (size_t i = 0; i < opts.len && !rc; i++) {
+			const char *o = opts.items[i];
+
+			if (strncmp(o, "-D", 2) == 0) {
+				char k[512];
+				size_t n = strcspn(o + 2, "=");
+
+				if (n >= sizeof(k))
+					rc = refuse(why, size, "a system property in %s is too long to judge", key);
+				else {
+					memcpy(k, o + 2, n);
+					k[n] = '\0';
+					rc = check_property(p, k, o[2 + n] ? o + 3 + n : "", master_url, 1, why, size);
+				}
+			} else {
+				rc = check_jvm_option(p, o, where, why, size);
+			}
+		}
+		strlist_release(&opts);
+		return rc;
+	}
+	return 0;
+}
+
+static int check_app(const struct policy *p, const char *jar, const char *main_class, char *why, size_t size)
+{
+	if (match_any(never_main, COUNT(never_main), main_class))
+		return refuse(why, size, "main class %s is never allowed (it submits, kills or interprets)", main_class);
+	if (!p->app_prefix.len) {   /* no approved applications: any code from an allowed URL */
+		if (!url_allowed(&p->allow_url, jar))
+			return refuse(why, size, "appResource %s is not under any \"allow url\" prefix", jar);
+		return 0;
+	}
+	for (size_t i = 0; i < p->app_prefix.len; i++) {
+		const char *glob = p->app_main.items[i];
+
+		if (!url_allowed(&(struct strlist){ &p->app_prefix.items[i], 1, 1 }, jar))
+			continue;
+		if (*glob ? fnmatch(glob, main_class, 0) == 0 : !match_any(platform_main, COUNT(platform_main), main_class))
+			return 0;
+		return refuse(why, size, "main class %s is not allowed for %s (\"allow app %s%s%s\")", main_class, jar,
+			      p->app_prefix.items[i], *glob ? " " : "", glob);
+	}
+	return refuse(why, size, "appResource %s is not an approved application (no \"allow app\" prefix holds it)", jar);
+}
+
+int policy_check_driver(const struct policy *p, const struct driver_desc *d, const struct spark_build *b,
+			const char *master_url, char *why, size_t size)
+{
+	const struct strlist *args = &d->arguments, *opts = &d->java_opts;
+	size_t first = 0;
 	int rc;
 
 	if (!p->rules)
 		return 0;
-	props = &cr->spark_properties;
-	for (size_t i = 0; i < props->len; i++) {
-		const char *k = props->keys[i];
+	/* DriverWrapper {{WORKER_URL}} {{USER_JAR}} MAIN args...: the shape submit.c writes */
+	if (!d->main_class || strcmp(d->main_class, "org.apache.spark.deploy.worker.DriverWrapper") != 0
+	    || args->len < 3 || strcmp(args->items[0], "{{WORKER_URL}}") != 0 || strcmp(args->items[1], "{{USER_JAR}}") != 0
+	    || !d->jar_url)
+		return refuse(why, size, "the driver's command has a shape the policy cannot judge");
+	if ((rc = check_app(p, d->jar_url, args->items[2], why, size)))
+		return rc;
+	if (d->cores < 1 || (p->max_driver_cores > 0 && d->cores > p->max_driver_cores))
+		return refuse(why, size, "a driver with %d cores is refused (at least 1%s)", (int)d->cores,
+			      p->max_driver_cores > 0 ? ", at most \"max driver-cores\"" : "");
+	if (d->mem_mb < 1 || (p->max_driver_memory_mb > 0 && d->mem_mb > p->max_driver_memory_mb))
+		return refuse(why, size, "a driver with %d MiB of memory is refused (at least 1%s)", (int)d->mem_mb,
+			      p->max_driver_memory_mb > 0 ? ", at most \"max driver-memory\"" : "");
+	if (d->supervise && !p->allow_supervise)
+		return refuse(why, size, "spark.driver.supervise=true is refused (\"supervise allow\" permits it)");
+	for (size_t i = 0; i < d->nresources; i++)
+		if (d->resources[i].amount < 1)
+			return refuse(why, size, "resource %s with amount %d is refused", d->resources[i].name,
+				      (int)d->resources[i].amount);
+	for (size_t i = 0; i < d->environment.len; i++)
+		if ((rc = check_env_name(p, d->environment.keys[i], "", why, size)))
+			return rc;
+	/* javaOpts: the build's own module options (exactly), then a -D for each property and
+	 * spark.master, then the words of the default and extra Java options */
+	for (const char *const *m = b->java_module_options; *m; m++, first++)
+		if (first >= opts->len || strcmp(opts->items[first], *m) != 0)
+			return refuse(why, size, "the driver's JVM options have a shape the policy cannot judge");
+	for (size_t i = first; i < opts->len; i++) {
+		const char *o = opts->items[i];
 
-		if ((hit = list_match(&p->deny_property, k))) {
-			snprintf(why, size, "policy rule \"deny property %s\" refuses sparkProperties key %s", hit, k);
-			return 1;
-		}
-		if (p->allow_property.len && !list_match(&p->allow_property, k)) {
-			snprintf(why, size, "sparkProperties key %s is not allowed by any \"allow property\" rule", k);
-			return 1;
-		}
-	}
-	for (size_t i = 0; i < sizeof(java_option_keys) / sizeof(*java_option_keys); i++) {
-		const char *v = strmap_get(props, java_option_keys[i]);
+		if (strncmp(o, "-D", 2) == 0) {
+			char key[512];
+			size_t n = strcspn(o + 2, "=");
 
-		if (v && (rc = check_java_options(p, v, java_option_keys[i], why, size)))
+			if (n >= sizeof(key) || !n)
+				return refuse(why, size, "a system property the policy cannot judge");
+			memcpy(key, o + 2, n);
+			key[n] = '\0';
+			rc = check_property(p, key, o[2 + n] ? o + 3 + n : "", master_url, 0, why, size);
+		} else {
+			rc = check_jvm_option(p, o, "", why, size);
+		}
+		if (rc)
 			return rc;
 	}
-	url_scheme_host(cr->app_resource ? cr->app_resource : "", scheme, sizeof(scheme), host, sizeof(host));
-	if (p->allow_jar_scheme.len ? !list_match(&p->allow_jar_scheme, scheme)
-	    : strcmp(scheme, "file") == 0 || strcmp(scheme, "local") == 0) {
-		snprintf(why, size, p->allow_jar_scheme.len ? "appResource scheme \"%s\" is not allowed by any \"allow "
-			 "jar-scheme\" rule" : "appResource scheme \"%s\" (a file on the cluster's machines) is refused "
-			 "by default; \"allow jar-scheme\" lists what is allowed", scheme);
-		return 1;
-	}
-	if (p->allow_jar_host.len && !list_match(&p->allow_jar_host, host)) {
-		snprintf(why, size, "appResource host \"%s\" is not allowed by any \"allow jar-host\" rule", host);
-		return 1;
-	}
-	for (size_t i = 0; p->allow_env.len && i < cr->environment.len; i++) {
-		if (!list_match(&p->allow_env, cr->environment.keys[i])) {
-			snprintf(why, size, "environment variable %s is not allowed by any \"allow env\" rule",
-				 cr->environment.keys[i]);
-			return 1;
-		}
-	}
-	if (p->max_driver_cores > 0 && d->cores > p->max_driver_cores) {
-		snprintf(why, size, "policy rule \"max driver-cores %ld\" refuses a driver with %d cores",
-			 p->max_driver_cores, (int)d->cores);
-		return 1;
-	}
-	if (p->max_driver_memory_mb > 0 && d->mem_mb > p->max_driver_memory_mb) {
-		snprintf(why, size, "policy rule \"max driver-memory\" (%ld MiB) refuses a driver with %d MiB",
-			 p->max_driver_memory_mb, (int)d->mem_mb);
-		return 1;
-	}
-	if (p->deny_supervise && d->supervise) {
-		snprintf(why, size, "policy rule \"supervise deny\" refuses spark.driver.supervise=true");
-		return 1;
-	}
+	/* only their properties put entries here, and those were refused above */
+	if (d->class_path.len || d->library_path.len)
+		return refuse(why, size, "class and library path entries are never allowed");
 	return 0;
 }

@@ -1,24 +1,34 @@
 /* The operator's policy file (--policy): who belongs to which group, which group
- * administers everything, and what a create may ask for.  One statement per line, '#'
- * starts a comment:
+ * administers everything, and what a create may run.  One statement per line, '#' starts a
+ * comment:
  *
  *   group NAME = USER [USER...]     members of a group (several lines add up)
  *   admins GROUP                    members of GROUP see and kill every driver
- *   allow property GLOB...          sparkProperties keys allowed (default: all)
- *   deny property GLOB...           sparkProperties keys refused (checked first)
- *   allow jar-scheme SCHEME...      appResource URL schemes (default: any but file and
- *                                   local; a bare path counts as file)
- *   allow jar-host GLOB...          appResource hosts (default: any)
- *   deny java-option GLOB...        JVM options in spark.{driver,executor}.{extra,default}-
- *                                   JavaOptions, added to the defaults -javaagent:*
- *                                   -agentpath:* -agentlib:* -XX:OnOutOfMemoryError=*
- *                                   -XX:OnError=*
- *   allow env GLOB...               environmentVariables names (default: all)
+ *   allow app PREFIX [MAIN-GLOB]    approved applications: appResource starts with PREFIX
+ *                                   (a URL ending in '/'), and the main class matches
+ *                                   MAIN-GLOB (without one: any class outside the JVM's,
+ *                                   Scala's, Spark's and Hadoop's own packages)
+ *   allow url PREFIX...             other artifact locations (spark.jars, spark.files,
+ *                                   spark.archives, spark.submit.pyFiles; appResource too
+ *                                   when no "allow app" line exists)
+ *   allow property GLOB...          spark.* keys a create may set (nothing else is allowed)
+ *   allow java-option GLOB...       JVM options in spark.{driver,executor}.{extra,default}-
+ *                                   JavaOptions (nothing else is allowed)
+ *   allow env GLOB...               environment variable names, of the driver and through
+ *                                   spark.executorEnv.* (nothing else is allowed)
+ *   allow placeholder NAME...       Spark 4 "{{NAME}}" values that may be replaced
  *   max driver-cores N | max driver-memory SIZE
- *   supervise allow|deny            spark.driver.supervise=true (default: allow)
+ *   supervise allow|deny            spark.driver.supervise=true (default: deny)
  *   quota user NAME|* LIMIT...      LIMIT: drivers N, cores N, memory SIZE: what one user's
  *                                   running drivers may hold at once (NAME over *)
  *   quota group NAME LIMIT...       the same for all members of a group together
+ *
+ * The rules judge the DriverDescription sparkgate is about to send, for the master's build,
+ * after every substitution (policy_check_driver); what they cannot read is refused.  Some
+ * things are never allowed whatever the file says: class-path, module, agent and
+ * argument-file JVM options, -XX:On*, non-spark.* system properties, the loader's and the
+ * JVM's environment variables, class and library path entries, deploy-client and
+ * interpreter main classes, URLs that step out of their prefix.
  *
  * Without --policy none of the create rules apply (Spark's own behaviour).
  * A line sparkgate does not understand stops it from starting (a typo must not open
@@ -43,11 +53,12 @@ struct policy {
 	size_t ngroups;
 	char *admin_group;
 	int rules;                          /* a policy file was loaded: create rules apply */
-	struct strlist allow_property, deny_property, allow_jar_scheme, allow_jar_host,
-		       deny_java_option, allow_env;   /* globs */
+	struct strlist app_prefix, app_main;   /* "allow app": parallel lists ("" = no glob) */
+	struct strlist allow_url, allow_property, allow_java_option, allow_env;   /* globs */
+	char *placeholders;                 /* "allow placeholder" names, comma-separated, or NULL */
 	long max_driver_cores;              /* -1: no limit */
 	long max_driver_memory_mb;
-	int deny_supervise;
+	int allow_supervise;
 	struct policy_quota *quotas;
 	size_t nquotas;
 };
@@ -73,9 +84,17 @@ int policy_is_admin(const struct policy *p, const char *user);
 /* The quota that applies to user alone (its own line, else "quota user *"), or NULL. */
 const struct policy_quota *policy_user_quota(const struct policy *p, const char *user);
 
-/* Whether the create (as parsed, and as the driver it becomes) passes the rules; if not,
- * why names the rule.  0 passes, 1 refused, <0 out of memory. */
-int policy_check_create(const struct policy *p, const struct create_request *cr, const struct driver_desc *d,
-			char *why, size_t size);
+struct spark_build;
+
+/* Whether driver d, as written for build b (whose Java module options sparkgate adds
+ * itself) and pointed at master_url, passes the rules; if not, why names the rule.
+ * 0 passes, 1 refused, <0 ERR_NOMEM.  With no policy loaded everything passes. */
+int policy_check_driver(const struct policy *p, const struct driver_desc *d, const struct spark_build *b,
+			const char *master_url, char *why, size_t size);
+
+/* Environment variables spark-submit's own launcher exports from the client's machine
+ * (SPARK_HOME, SPARK_CONF_DIR, ...): under a policy they are dropped from a create, so the
+ * worker's own apply, rather than refused (spark-submit cannot leave them out). */
+int policy_drops_env(const char *name);
 
 #endif

@@ -597,3 +597,22 @@ int rest_print_error(struct buf *out, const char *message, const char *server_ve
 
 	return rest_print(out, f, sizeof(f) / sizeof(f[0]));
 }
+
+int rest_escape_text(struct buf *out, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int rc = 0;
+
+	for (size_t i = 0; i < len && !rc;) {
+		size_t n = utf8_seq(s + i, len - i);
+
+		if (n && !(n == 1 && (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\'))) {
+			rc = buf_add(out, s + i, n);
+			i += n;
+		} else {
+			rc = buf_printf(out, "\\x%02X", s[i]);
+			i++;
+		}
+	}
+	return rc;
+}

@@ -70,4 +70,9 @@ int rest_print_error(struct buf *out, const char *message, const char *server_ve
 /* Jackson's string escaping, with invalid UTF-8 replaced by U+FFFD. */
 int rest_json_string(struct buf *out, const char *s, size_t len);
 
+/* Appends text as it may stand in a log line or an audit record: valid UTF-8 as it is;
+ * control bytes, DEL, backslash and bytes that are not UTF-8 as \xNN, so no line can be
+ * forged or lost. */
+int rest_escape_text(struct buf *out, const char *text, size_t len);
+
 #endif

@@ -218,6 +218,7 @@ struct exchange {
 	const struct request *rq;        /* create */
 	struct create_request cr;
 	struct rest_error err;
+	char rule[400];                  /* the policy rule that refused the create, or "" */
 };
 
 static void exchange_init(struct exchange *x, struct gateway *g, enum spark_class message)
@@ -235,9 +236,36 @@ static void exchange_release(struct exchange *x)
 	rest_error_release(&x->err);
 }
 
-/* cluster_write_fn: the request for build b.  A create is parsed and validated the way
- * that build's server does it, so this runs again if the master turns out to be another
- * build. */
+/* The driver a create becomes for build b, parsed and validated the way that build's
+ * server does it, with every substitution made, and judged by the policy: what is judged
+ * is exactly what is written for the master.  Errors go to x->err (403 with x->rule for
+ * the policy).  0 or -1. */
+static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d)
+{
+	const struct policy *p = &x->g->policy;
+	struct submit_config cfg = { x->g->master_url, b, p->rules ? p->placeholders : x->g->placeholder_names,
+				     p->rules ? policy_drops_env : NULL };
+	int rc;
+
+	create_request_release(&x->cr);
+	create_request_init(&x->cr);
+	rest_error_release(&x->err);
+	rest_error_init(&x->err);
+	x->rule[0] = '\0';
+	rc = rest_parse_create(x->rq->body, x->rq->body_len, spark_build_is_spark4(b), &x->cr, &x->err)
+	     || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
+	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, x->rule, sizeof(x->rule))) != 0) {
+		if (rc > 0)
+			rest_fail(&x->err, 403, "%s", x->rule);
+		else
+			rest_fail(&x->err, 500, "out of memory");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* cluster_write_fn: the request for build b.  A create is prepared again if the master
+ * turns out to be another build. */
 static int write_request(void *arg, const struct spark_build *b, struct buf *out)
 {
 	struct exchange *x = arg;
@@ -254,14 +282,8 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 	default:
 		return deploy_write_object_message(out, b, x->message);
 	}
-	create_request_release(&x->cr);
-	create_request_init(&x->cr);
-	rest_error_release(&x->err);
-	rest_error_init(&x->err);
 	driver_desc_init(&d);
-	struct submit_config cfg = { x->g->master_url, b, x->g->placeholder_names };
-	rc = rest_parse_create(x->rq->body, x->rq->body_len, spark_build_is_spark4(b), &x->cr, &x->err)
-	     || submit_build_driver(&x->cr, &cfg, &d, &x->err);
+	rc = prepare_driver(x, b, &d);
 	if (!rc && (rc = deploy_write_submit(out, b, &d)) != 0)
 		rc = rc == ERR_TOO_LARGE ? rest_fail(&x->err, 413, "The submission is too large to send to the master.")
 					 : rest_fail(&x->err, 500, "out of memory");
@@ -279,6 +301,8 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 	int rc = cluster_ask(&g->cluster, g->deadline, write_request, x, idempotent, a, &e);
 
 	if (rc == CLUSTER_WRITE_FAILED && x->err.status) {
+		if (x->rule[0])
+			snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
 		send_error(g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
 	} else if (rc == CLUSTER_WRITE_FAILED) {
 		send_error(g, rs, 500, "sparkgate could not write the request for the master.");
@@ -340,40 +364,36 @@ static int replay_claim(struct gateway *g, struct response *rs, enum claim_resul
 	return 0;
 }
 
-/* The policy's create rules, before anything is claimed or sent, and the new driver's
- * cores and memory for quotas.  The request is read as the last known build would read
- * it; one it cannot read is left to the normal path, which answers with Spark's own error
- * and sends nothing.  1: refused (answered). */
-static int refused_by_policy(struct gateway *g, const struct request *rq, struct response *rs, int *cores,
-			     int *memory_mb)
+/* Before anything is claimed or sent: the driver this create becomes for the master's
+ * build (detected first: the policy judges what that build will run), judged by the
+ * policy, and its cores and memory for quotas.  A master that cannot be reached leaves
+ * nothing to judge: the create is answered here and nothing is sent.  The same driver is
+ * prepared and judged again when the bytes for the master are written.  1: answered. */
+static int refused_before_sending(struct gateway *g, struct exchange *x, struct response *rs, int *cores,
+				  int *memory_mb)
 {
-	const struct spark_build *b = cluster_known_build(&g->cluster);
-	struct submit_config cfg = { g->master_url, b, g->placeholder_names };
-	struct create_request cr;
-	struct rest_error err;
+	const struct spark_build *b;
 	struct driver_desc d;
+	struct sg_err e = { 0 };
 	int refused = 0;
 
 	*cores = *memory_mb = 0;
 	if (!g->policy.rules && !g->store)
 		return 0;
-	create_request_init(&cr);
-	rest_error_init(&err);
-	driver_desc_init(&d);
-	if (rest_parse_create(rq->body, rq->body_len, spark_build_is_spark4(b), &cr, &err) == 0
-	    && submit_build_driver(&cr, &cfg, &d, &err) == 0) {
-		int rc = policy_check_create(&g->policy, &cr, &d, rs->rule, sizeof(rs->rule));
-
-		*cores = d.cores;
-		*memory_mb = d.mem_mb;
-		if (rc) {
-			send_error(g, rs, rc > 0 ? 403 : 500, rc > 0 ? rs->rule : "out of memory");
-			refused = 1;
-		}
+	if (cluster_build(&g->cluster, g->deadline, &b, &e)) {
+		master_unavailable(g, rs, 0, &e, 1);
+		return 1;
 	}
+	driver_desc_init(&d);
+	if (prepare_driver(x, b, &d)) {
+		if (x->rule[0])
+			snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
+		send_error(g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
+		refused = 1;
+	}
+	*cores = d.cores;
+	*memory_mb = d.mem_mb;
 	driver_desc_release(&d);
-	rest_error_release(&err);
-	create_request_release(&cr);
 	return refused;
 }
 
@@ -509,29 +529,29 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 		send_error(g, rs, 400, "The idempotency key is longer than 1000 bytes.");
 		return;
 	}
-	if (refused_by_policy(g, rq, rs, &cores, &memory_mb))
-		return;
+	exchange_init(&x, g, CLS_REQUEST_SUBMIT_DRIVER);
+	x.rq = rq;
+	cluster_answer_init(&a);
+	if (refused_before_sending(g, &x, rs, &cores, &memory_mb))
+		goto out;
 	if (g->store) {
 		/* Claimed before the master is asked: the owner is on record even if this process
 		 * dies right after the master accepted the driver. */
 		if (store_claim(g->store, owner, key, wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, cores,
 				memory_mb, &claim, &row, done_id, sizeof(done_id), &e)) {
 			send_error(g, rs, error_status(e.code), e.msg);
-			return;
+			goto out;
 		}
 		if (claim != CLAIM_NEW) {
 			replay_claim(g, rs, claim, done_id);
-			return;
+			goto out;
 		}
 		if (refused_by_quota(g, owner, rs)) {
 			if (store_finish(g->store, row, NULL, 0, NULL, NULL, &e))
 				rs->store_failed = 1;
-			return;
+			goto out;
 		}
 	}
-	exchange_init(&x, g, CLS_REQUEST_SUBMIT_DRIVER);
-	x.rq = rq;
-	cluster_answer_init(&a);
 	int asked = ask(&x, rs, 0, REPLY_SUBMIT, &a);
 
 	if (g->store) {
@@ -557,6 +577,7 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", r->driver_id);
 		answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
+out:
 	cluster_answer_release(&a);
 	exchange_release(&x);
 }
@@ -852,6 +873,18 @@ static int forged(const struct gateway *g, const struct request *rq)
 	return rq->origin && strcmp(rq->origin, "null") == 0;
 }
 
+/* "-" owns anonymous requests (--anonymous allow) and stands for "nobody" in logs; a name
+ * with control bytes could not be logged as itself. */
+static int user_name_ok(const char *u)
+{
+	if (strcmp(u, "-") == 0)
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)u; *c; c++)
+		if (*c < 0x20 || *c == 0x7F)
+			return 0;
+	return 1;
+}
+
 /* Who is asking: the web server's REMOTE_USER, else (with --jws-secret-file) the subject
  * of a valid bearer token; NULL for nobody.  A token that does not verify is answered
  * with 403 here, in the words of Spark's JWSFilter. */
@@ -864,6 +897,10 @@ static const char *identify(struct gateway *g, const struct request *rq, struct 
 		/* never cut short: two long names must not become one owner */
 		send_error(g, rs, 403, "The user name is too long for sparkgate (at most 255 bytes).");
 		return NULL;
+	} else if (rq->remote_user && !user_name_ok(rq->remote_user)) {
+		send_error(g, rs, 403, "The user name is reserved or holds control characters (\"-\" is the owner of "
+			   "anonymous requests).");
+		return NULL;
 	} else if (rq->remote_user)
 		snprintf(rs->user, sizeof(rs->user), "%s", rq->remote_user);
 	else if (!g->jws_keylen || !auth)
@@ -874,6 +911,11 @@ static const char *identify(struct gateway *g, const struct request *rq, struct 
 			    sizeof(rs->user), why, sizeof(why))) {
 		snprintf(rs->rule, sizeof(rs->rule), "bearer token");
 		send_error(g, rs, 403, why);
+		return NULL;
+	}
+	if (!user_name_ok(rs->user)) {
+		snprintf(rs->rule, sizeof(rs->rule), "bearer token");
+		send_error(g, rs, 403, "The token's subject is a reserved user name or holds control characters.");
 		return NULL;
 	}
 	return rs->user;

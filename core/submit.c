@@ -304,7 +304,8 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 	for (size_t i = 0; i < r->environment.len; i++) {
 		const char *k = r->environment.keys[i];
 
-		if (strcmp(k, "SPARK_LOCAL_IP") == 0 || strcmp(k, "SPARK_LOCAL_HOSTNAME") == 0)
+		if (strcmp(k, "SPARK_LOCAL_IP") == 0 || strcmp(k, "SPARK_LOCAL_HOSTNAME") == 0
+		    || (cfg->drop_env && cfg->drop_env(k)))
 			continue;
 		rc = rc ? rc : strmap_set(&d->environment, k, r->environment.values[i]);
 	}

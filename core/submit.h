@@ -17,6 +17,8 @@ struct submit_config {
 	 * server's environment variable NAME (SPARK-49033); sparkgate's server is this process.
 	 * NULL: no replacement; "*": any variable; else a comma-separated list of names. */
 	const char *placeholder_names;
+	/* environment variables to leave out (sparkgate's policy), or NULL */
+	int (*drop_env)(const char *name);
 };
 
 /* Fills d (initialised by the caller).  Errors Spark only finds here (missing mainClass,

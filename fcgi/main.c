@@ -5,6 +5,10 @@
 #include <fcgiapp.h>
 #include <jansson.h>
 #include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,24 +50,36 @@ static void on_hup(int sig)
 	reload_requested = 1;
 }
 
+/* One line per event; everything in it (paths, user names, the master's texts) is
+ * escaped, so no request can break a line or forge one. */
 static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "info", "debug" };
-	char when[32];
+	char when[32], text[4096];
+	struct buf line = BUF_INIT(3 * sizeof(text) + 128);
 	time_t t = time(NULL);
 	struct tm tm;
 	va_list ap;
+	int n;
 
 	if (level > log_level)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s sparkgate[%d] %s: ", when, log_pid, names[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	if (buf_printf(&line, "%s sparkgate[%d] %s: ", when, log_pid, names[level])
+	    || rest_escape_text(&line, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1)
+	    || buf_addc(&line, '\n')) {
+		buf_release(&line);
+		return;
+	}
+	fwrite(line.data, 1, line.len, stderr);   /* line-buffered: one write */
+	buf_release(&line);
 }
 
 /* --log-file: stderr itself (fd 2) is pointed at the file, so anything written there lands
@@ -127,6 +143,14 @@ static const char *audit_action(const struct request *rq, const struct response 
 	return NULL;
 }
 
+/* s escaped into b (see rest_escape_text), or NULL for an absent or empty field. */
+static const char *audit_text(struct buf *b, const char *s)
+{
+	if (!s || !*s || rest_escape_text(b, s, strlen(s)))
+		return NULL;
+	return buf_str(b);
+}
+
 static void audit(const struct request *rq, const struct response *rs)
 {
 	const char *action = audit_action(rq, rs);
@@ -141,12 +165,20 @@ static void audit(const struct request *rq, const struct response *rs)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ", now.tv_nsec / 1000000);
-	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", rs->user[0] ? rs->user : NULL,
-		      "addr", *rq->remote_addr ? rq->remote_addr : NULL, "action", action,
-		      "submissionId", rs->submission_id[0] ? rs->submission_id : NULL, "status", rs->status,
+	/* every field from outside escaped first: bytes that are not UTF-8 would make
+	 * json_pack fail and the line be lost */
+	struct buf user = BUF_INIT(4096), addr = BUF_INIT(4096), id = BUF_INIT(4096), rule = BUF_INIT(4096);
+
+	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", audit_text(&user, rs->user),
+		      "addr", audit_text(&addr, rq->remote_addr), "action", action,
+		      "submissionId", audit_text(&id, rs->submission_id), "status", rs->status,
 		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
 		      : rs->replayed ? "replayed" : rs->status == 200 ? "done" : "failed",
-		      "rule", rs->rule[0] ? rs->rule : NULL);
+		      "rule", audit_text(&rule, rs->rule));
+	buf_release(&user);
+	buf_release(&addr);
+	buf_release(&id);
+	buf_release(&rule);
 	line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
 	if (line) {
 		size_t n = strlen(line);
@@ -200,6 +232,8 @@ static void usage(FILE *f)
 "      --jws-secret-file PATH  accept \"Authorization: Bearer <JWT>\" (HS256, as Spark 4's\n"
 "                            JWSFilter; the file holds its base64url secretKey) when the web\n"
 "                            server passes no user; the token's \"sub\" is the user\n"
+"      --web-servers LIST    with --listen HOST:PORT on a non-loopback address: the only\n"
+"                            peers (numeric addresses, comma-separated) that may connect\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -342,6 +376,12 @@ static int read_secret(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* What in a policy only works with an owner store, or NULL. */
+static const char *needs_store(const struct policy *p)
+{
+	return p->nquotas ? "quotas" : p->admin_group ? "an admin group" : NULL;
+}
+
 /* SIGHUP, acted on between requests: new log file, new secret, and a fresh connection
  * (which detects the master's build again). */
 static void reload(struct gateway *g, const char *secret_file, const char *policy_file)
@@ -359,7 +399,12 @@ static void reload(struct gateway *g, const char *secret_file, const char *polic
 		struct sg_err e = { 0 };
 
 		policy_init(&fresh);
-		if (policy_load(&fresh, policy_file, &e) == 0) {
+		const char *needs = policy_load(&fresh, policy_file, &e) == 0 && !g->store ? needs_store(&fresh) : NULL;
+
+		if (needs) {
+			logf_(0, "SIGHUP: keeping the previous policy: the new one has %s, which need --state-db", needs);
+			policy_release(&fresh);
+		} else if (e.code == 0) {
 			policy_release(&g->policy);
 			g->policy = fresh;
 		} else {
@@ -379,6 +424,44 @@ static void reload(struct gateway *g, const char *secret_file, const char *polic
 	master_close(&g->cluster.master);
 	logf_(1, "SIGHUP: %smaster connection reset%s%s", log_file ? "log reopened, " : "",
 	      secret_file ? ", secret re-read" : "", policy_file ? ", policy re-read" : "");
+}
+
+/* --listen HOST:PORT or :PORT (libfcgi's TCP form) rather than a unix socket path. */
+static int tcp_listen(const char *addr)
+{
+	return strchr(addr, ':') != NULL && addr[0] != '/' && addr[0] != '.';
+}
+
+static int loopback_listen(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "localhost:", 10) == 0 || strncmp(addr, "[::1]:", 6) == 0;
+}
+
+/* Whether the peer of fd is one of the comma-separated numeric addresses in list (its
+ * address text in peer, for the log). */
+static int peer_allowed(int fd, const char *list, char *peer, size_t size)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	const char *p = list;
+
+	snprintf(peer, size, "?");
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+		return 0;
+	if (sa.ss_family == AF_UNIX)
+		return 1;
+	if (getnameinfo((struct sockaddr *)&sa, len, peer, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
+		return 0;
+	if (strncmp(peer, "::ffff:", 7) == 0)   /* an IPv4 peer on an IPv6 socket */
+		memmove(peer, peer + 7, strlen(peer + 7) + 1);
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == strlen(peer) && strncmp(p, peer, n) == 0)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
 }
 
 /* systemd socket activation (sd_listen_fds(3)): one listening socket as fd 3. */
@@ -405,11 +488,11 @@ int main(int argc, char **argv)
 		{ "env-placeholders", required_argument, NULL, 'E' }, { "log-file", required_argument, NULL, 'F' },
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
-		{ "jws-secret-file", required_argument, NULL, 'J' },
+		{ "jws-secret-file", required_argument, NULL, 'J' }, { "web-servers", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
-	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL;
+	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT;
 	struct gateway g;
 	struct sg_err e = { 0 };
@@ -428,6 +511,7 @@ int main(int argc, char **argv)
 		case 'P': policy_file = optarg; break;
 		case 'U': audit_path = optarg; break;
 		case 'J': jws_file = optarg; break;
+		case 'W': web_servers = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "origin") == 0) csrf = CSRF_ORIGIN;
 			else if (strcmp(optarg, "header") == 0) csrf = CSRF_HEADER;
@@ -528,6 +612,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sparkgate: %s\n", e.msg);
 		return 2;
 	}
+	if (needs_store(&g.policy) && !state_db) {
+		fprintf(stderr, "sparkgate: the policy %s has %s, which need --state-db (owners are counted and "
+			"checked there); refusing to start without it\n", policy_file, needs_store(&g.policy));
+		return 2;
+	}
 	if (open_audit()) {
 		fprintf(stderr, "sparkgate: cannot open --audit-log %s: %s\n", audit_path, strerror(errno));
 		return 2;
@@ -563,6 +652,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sparkgate: FCGX_Init failed\n");
 		return 1;
 	}
+	if (listen_addr && tcp_listen(listen_addr) && !web_servers && !loopback_listen(listen_addr)) {
+		/* whoever connects names the user (REMOTE_USER): only the web servers may */
+		fprintf(stderr, "sparkgate: --listen %s accepts FastCGI from other machines, which could name any user; "
+			"give the web servers' addresses with --web-servers ADDR[,ADDR...] (or listen on a unix socket "
+			"or a loopback address)\n", listen_addr);
+		return 2;
+	}
 	if (listen_addr) {
 		sock = FCGX_OpenSocket(listen_addr, (int)backlog);
 		if (sock < 0) {
@@ -597,7 +693,13 @@ int main(int argc, char **argv)
 		      allow_anonymous ? "; anonymous requests allowed" : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
 			struct fcgi_ctx ctx = { &req };
+			char peer[INET6_ADDRSTRLEN];
 
+			if (web_servers && !peer_allowed(req.ipcFd, web_servers, peer, sizeof(peer))) {
+				logf_(0, "refused a FastCGI connection from %s (not in --web-servers)", peer);
+				FCGX_Finish_r(&req);
+				continue;
+			}
 			if (reload_requested)
 				reload(&g, secret_file, policy_file);
 			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);

@@ -35,6 +35,7 @@ suites+=("e2e|900|python3 tests/it/test_e2e.py"
          "auth|600|python3 tests/it/test_auth.py"
          "web|900|python3 tests/it/test_web.py"
          "tenants|900|python3 tests/it/test_tenants.py"
+         "policy|900|python3 tests/it/test_policy.py"
          "portal|900|python3 tests/it/test_portal.py"
          "diff|1200|python3 tests/it/test_diff.py"
          "faults|900|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")

@@ -30,10 +30,12 @@ class T:
     ids = {}
 
 
-# The shipped deploy/policy.conf, plus what this test needs: the test app is a local jar.
+# The shipped deploy/policy.conf, plus what this test needs: the test app is a local jar,
+# approved by its folder (the shipped "allow app" line edited, as an operator would).
 TEST_RULES = """
-allow jar-scheme file
-allow env SG_* SPARK_*
+allow property spark.driver.supervise spark.driver.extraClassPath
+allow java-option -Xdebug
+allow env SG_*
 max driver-memory 1g
 quota user * drivers 100 cores 200 memory 400g
 quota user dave drivers 1
@@ -46,7 +48,8 @@ def start_web():
     policy = os.path.join(E.C.work, "policy.conf")
     with open(policy, "w") as f:
         f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
-            "allow jar-scheme hdfs s3a https", "") + TEST_RULES)
+            "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar))
+            + TEST_RULES)
     T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
     T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s --audit-log %s" % (db, policy, T.audit))
@@ -134,14 +137,15 @@ def retried_create_with_the_same_key_starts_one_driver():
 
 POLICY_CASES = [
     # (what the create changes, the rule the refusal must name)
-    ({"props": {"spark.driver.extraClassPath": "/opt/x.jar"}}, 'deny property spark.driver.extraClassPath'),
-    ({"props": {"spark.driver.extraJavaOptions": "-Dok=1 -javaagent:/tmp/a.jar"}}, 'deny java-option -javaagent:*'),
-    ({"props": {"spark.executor.extraJavaOptions": "-Xdebug"}}, 'deny java-option -Xdebug'),
-    ({"props": {"spark.driver.cores": "8"}}, 'max driver-cores 4'),
+    ({"props": {"spark.driver.extraClassPath": "/opt/x.jar"}}, 'property spark.driver.extraClassPath is never'),
+    ({"props": {"spark.driver.extraJavaOptions": "-Dspark.ok=1 -javaagent:/tmp/a.jar"}}, '-javaagent:/tmp/a.jar is never'),
+    ({"props": {"spark.executor.extraJavaOptions": "-Xdebug"}}, '-Xdebug (in spark.executor.extraJavaOptions) is never'),
+    ({"props": {"spark.driver.cores": "8"}}, 'max driver-cores'),
     ({"props": {"spark.driver.memory": "2g"}}, 'max driver-memory'),
-    ({"props": {"spark.driver.supervise": "true"}}, 'supervise deny'),
+    ({"props": {"spark.driver.supervise": "true"}}, 'supervise allow'),
     ({"env": {"HOME_DIR": "/x"}}, 'allow env'),
-    ({"resource": "hdfs://nn/app.jar"}, 'allow jar-scheme'),
+    ({"resource": "hdfs://nn/app.jar"}, 'not an approved application'),
+    ({"props": {"sg.custom": "1"}}, 'system property sg.custom is never allowed'),
 ]
 
 
@@ -291,7 +295,7 @@ def audit_log_holds_exactly_the_expected_lines():
             ("bob", "kill", sid, 200, "refused: another user's driver", ""),
             ("bob", "status", sid, 200, "refused: another user's driver", ""),
             ("alice", "create", sid, 200, "replayed", ""),
-            ("alice", "create", None, 403, "refused", 'policy rule "max driver-memory"'[:30]),
+            ("alice", "create", None, 403, "refused", 'a driver with 4096 MiB of memory is refused'[:30]),
             ("alice", "kill", sid, 200, "done", "")]
     assert got == want, "\n".join(map(str, got))
     assert all(x["addr"] == "127.0.0.1" and x["time"].endswith("Z") for x in audit_lines()[before:])

@@ -198,7 +198,7 @@ struct create_case {
 static void op_create(const void *arg, struct trail *t)
 {
 	const struct create_case *c = arg;
-	struct submit_config cfg = { "spark://m:7077", c->build, NULL };
+	struct submit_config cfg = { "spark://m:7077", c->build, NULL, NULL };
 	struct create_request cr;
 	struct rest_error err;
 	struct driver_desc d;
@@ -231,9 +231,12 @@ static const char policy_text[] =
 	"group analysts = alice bob\n"
 	"group analysts = erin\n"
 	"admins ops\n"
-	"deny property spark.driver.extraClassPath spark.driver.extraLibraryPath\n"
-	"allow jar-scheme hdfs s3a https\n"
-	"deny java-option -Xdebug -agentlib:jdwp=*\n"
+	"allow app hdfs://nn/ M\n"
+	"allow url https://files.example.com/\n"
+	"allow property spark.app.name spark.driver.memory\n"
+	"allow java-option -XX:+UseG1GC\n"
+	"allow env A B\n"
+	"allow placeholder X Y\n"
 	"max driver-cores 4\n"
 	"max driver-memory 8g\n"
 	"quota user * drivers 3 cores 6 memory 12g\n"
@@ -476,6 +479,14 @@ int main(void)
 	      && getsockname(ls, (struct sockaddr *)&sa, &sl) == 0, "fake master socket");
 	snprintf(fake_url, sizeof(fake_url), "spark://127.0.0.1:%d", ntohs(sa.sin_port));
 	pthread_create(&master, NULL, fake_master, &ls);
+	{   /* the normal run does what the loop then breaks: everything succeeds */
+		struct trail t = { 0 };
+
+		op_requests(NULL, &t);
+		CHECK(t.n == 7 && t.step[0].code == 0 && t.step[1].code == 200 && t.step[2].code == 200
+		      && t.step[4].code == 200 && t.step[5].code == 200 && t.step[6].code == 200,
+		      "requests: %d steps, setup %d, create %d", t.n, t.step[0].code, t.step[1].code);
+	}
 	chaos("requests", op_requests, NULL);
 	shutdown(ls, SHUT_RDWR);
 	close(ls);

@@ -146,7 +146,7 @@ static void test_case(const char *name)
 		for (size_t i = 0; i < oracle.java_opts.len; i++)
 			if (strncmp(oracle.java_opts.items[i], "-Dspark.master=", 15) == 0)
 				m = oracle.java_opts.items[i] + 15;
-		struct submit_config cfg = { m ? m : "spark://127.0.0.1:7077", build, NULL };
+		struct submit_config cfg = { m ? m : "spark://127.0.0.1:7077", build, NULL, NULL };
 		rc = submit_build_driver(&cr, &cfg, &mine, &err);
 	}
 	if (is_error) {

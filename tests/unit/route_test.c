@@ -216,7 +216,7 @@ static void test_placeholders_in_create(void)
 		struct create_request cr;
 		struct rest_error err;
 		struct driver_desc d;
-		struct submit_config cfg = { "spark://m:7077", b, "*" };
+		struct submit_config cfg = { "spark://m:7077", b, "*", NULL };
 
 		create_request_init(&cr);
 		rest_error_init(&err);

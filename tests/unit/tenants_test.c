@@ -2,6 +2,7 @@
  * refused) on a real SQLite file, two handles on it as two processes would have, and the
  * policy file's groups, admins and refusals of what it does not understand. */
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,7 +89,9 @@ static void test_policy(void)
 	const char *bad[] = { "groop ops = a\n", "group ops a\n", "admins\n", "admins a b\n", "group = a\n",
 			      "quota user x\n", "quota team x drivers 1\n", "quota user x drivers\n",
 			      "quota user x drivers -1\n", "quota user x memory lots\n", "max driver-cores 0\n",
-			      "allow property\n", "allow java-option -x\n", "supervise maybe\n" };
+			      "allow property\n", "deny property x\n", "allow app https://a.example/spark\n",
+			      "allow url file:/tmp\n", "allow url https://a.example/x/../\n", "allow thing x\n", "allow\n",
+			      "supervise maybe\n" };
 	static const char quotas[] = "quota user * drivers 2\nquota user x cores 3 memory 1g\nquota group g drivers 1\n";
 
 	policy_init(&p);
@@ -131,34 +134,48 @@ static void test_policy(void)
 	policy_release(&p);
 }
 
-/* Runs one create (resource, one property, one env var) past a policy; returns the refusal
- * text or "" when it passes. */
-static const char *verdict(const char *policy_text, const char *resource, const char *key, const char *value,
-			   const char *env)
+/* Runs one create (resource, main class, one property, one env var) past a policy, as
+ * written for build: returns the refusal text, "" when it passes. */
+static const char *verdict_for(const char *build, const char *policy_text, const char *resource, const char *main,
+			       const char *key, const char *value, const char *env)
 {
 	static char why[400];
-	char body[2048];
+	char body[4096];
 	struct policy p;
 	struct create_request cr;
 	struct rest_error err;
 	struct driver_desc d;
 	struct sg_err e = { 0 };
-	struct submit_config cfg = { "spark://m:7077", spark_build_find("3.5.9"), NULL };
-	int n = snprintf(body, sizeof(body), "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"%s\","
-			 "\"mainClass\":\"M\",\"clientSparkVersion\":\"3.5.9\",\"appArgs\":[],"
-			 "\"environmentVariables\":{\"%s\":\"v\"},\"sparkProperties\":{\"spark.app.name\":\"a\","
-			 "\"%s\":\"%s\"}}", resource, env, key, value);
+	json_t *props = json_pack("{s:s, s:s}", "spark.app.name", "a", key, value);
+	char *props_text = json_dumps(props, JSON_COMPACT), *env_text;
+	json_t *envs = json_pack("{s:s}", env, "v");
+	const struct spark_build *b = spark_build_find(build);
+	int spark4 = spark_build_is_spark4(b);
 
+	env_text = json_dumps(envs, JSON_COMPACT);
+	snprintf(body, sizeof(body), "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"%s\","
+		 "\"mainClass\":\"%s\",\"clientSparkVersion\":\"3.5.9\",\"appArgs\":[\"x\"],"
+		 "\"environmentVariables\":%s,\"sparkProperties\":%s}", resource, main, env_text, props_text);
+	free(props_text);
+	free(env_text);
+	json_decref(props);
+	json_decref(envs);
 	why[0] = '\0';
 	policy_init(&p);
 	create_request_init(&cr);
 	rest_error_init(&err);
 	driver_desc_init(&d);
-	if ((policy_text && policy_parse(&p, policy_text, strlen(policy_text), &e)) || rest_parse_create(body, (size_t)n, 0, &cr, &err)
-	    || submit_build_driver(&cr, &cfg, &d, &err))
-		snprintf(why, sizeof(why), "SETUP FAILED: %.150s %.150s", e.msg, buf_str(&err.message));
-	else if (policy_check_create(&p, &cr, &d, why, sizeof(why)) == 0)
-		why[0] = '\0';
+	if (policy_text && policy_parse(&p, policy_text, strlen(policy_text), &e))
+		snprintf(why, sizeof(why), "SETUP FAILED: %.150s", e.msg);
+	else {
+		struct submit_config cfg = { "spark://m:7077", b, p.rules ? p.placeholders : "*",
+					     p.rules ? policy_drops_env : NULL };
+
+		if (rest_parse_create(body, strlen(body), spark4, &cr, &err) || submit_build_driver(&cr, &cfg, &d, &err))
+			snprintf(why, sizeof(why), "REST: %d %.300s", err.status, buf_str(&err.message));
+		else if (policy_check_driver(&p, &d, b, "spark://m:7077", why, sizeof(why)) == 0)
+			why[0] = '\0';
+	}
 	driver_desc_release(&d);
 	rest_error_release(&err);
 	create_request_release(&cr);
@@ -166,40 +183,138 @@ static const char *verdict(const char *policy_text, const char *resource, const 
 	return why;
 }
 
+static const char approved[] =
+	"allow app https://apps.example.com/spark/ com.example.*\n"
+	"allow app https://tools.example.com/jars/\n"
+	"allow url https://files.example.com/\n"
+	"allow property spark.app.name spark.driver.memory spark.driver.cores spark.jars spark.files\n"
+	"allow property spark.driver.extraJavaOptions spark.executor.extraJavaOptions spark.driver.supervise\n"
+	"allow property spark.executorEnv.* spark.executor.memory spark.sql.*\n"
+	"allow java-option -XX:+UseG1GC -Xmx* -verbose:gc\n"
+	"allow env APP_*\n"
+	"allow placeholder SG_OPTS\n"
+	"max driver-cores 4\n"
+	"max driver-memory 2g\n";
+
+#define APP "https://apps.example.com/spark/app.jar"
+#define MAIN "com.example.Main"
+
+/* The policy, attacked: each family in several spellings, on both builds' drivers. */
 static void test_policy_rules(void)
 {
-	/* defaults once a policy exists: no file: jars, no agents */
-	CHECK(strstr(verdict("", "file:/x.jar", "sg.a", "1", "A"), "\"file\""), "file: by default");
-	CHECK(strstr(verdict("", "/x.jar", "sg.a", "1", "A"), "\"file\""), "bare path is file:");
-	CHECK(strstr(verdict("", "local:/x.jar", "sg.a", "1", "A"), "\"local\""), "local: by default");
-	CHECK(!*verdict("", "HDFS://nn:8020/x.jar", "sg.a", "1", "A"), "hdfs by default");
-	CHECK(strstr(verdict("", "hdfs://nn/x.jar", "spark.driver.extraJavaOptions", "-Da=1 -agentpath:/x.so", "A"),
-		     "-agentpath:*"), "agentpath by default");
-	CHECK(strstr(verdict("", "hdfs://nn/x.jar", "spark.executor.defaultJavaOptions",
-			     "'-XX:OnOutOfMemoryError=kill -9 %p'", "A"), "OnOutOfMemoryError"), "quoted option");
-	/* explicit rules */
-	CHECK(!*verdict("allow jar-scheme file https\n", "file:/x.jar", "sg.a", "1", "A"), "allowed file:");
-	CHECK(*verdict("allow jar-scheme https\n", "hdfs://nn/x.jar", "sg.a", "1", "A"), "scheme list");
-	CHECK(!*verdict("allow jar-host *.example.com\n", "https://u@a.example.com:443/x.jar", "sg.a", "1", "A"),
-	      "host glob with user and port");
-	CHECK(strstr(verdict("allow jar-host *.example.com\n", "https://evil.org/x.jar", "sg.a", "1", "A"),
-		     "\"evil.org\""), "host refused");
-	CHECK(strstr(verdict("deny property sg.*\n", "hdfs://n/x", "sg.a", "1", "A"), "deny property sg.*"), "deny");
-	CHECK(strstr(verdict("allow property spark.*\n", "hdfs://n/x", "sg.a", "1", "A"), "sg.a"), "allow list");
-	CHECK(!*verdict("allow property spark.* sg.*\n", "hdfs://n/x", "sg.a", "1", "A"), "allowed key");
-	CHECK(strstr(verdict("allow env SPARK_*\n", "hdfs://n/x", "sg.a", "1", "HOME"), "HOME"), "env");
-	CHECK(strstr(verdict("max driver-cores 2\n", "hdfs://n/x", "spark.driver.cores", "3", "A"), "3 cores"), "cores");
-	CHECK(!*verdict("max driver-cores 2\n", "hdfs://n/x", "spark.driver.cores", "2", "A"), "cores at max");
-	CHECK(strstr(verdict("max driver-memory 1g\n", "hdfs://n/x", "spark.driver.memory", "1025m", "A"), "1025 MiB"),
-	      "memory");
-	CHECK(strstr(verdict("supervise deny\n", "hdfs://n/x", "spark.driver.supervise", "TRUE", "A"), "supervise"),
-	      "supervise");
-	CHECK(!*verdict("supervise deny\n", "hdfs://n/x", "spark.driver.supervise", "false", "A"), "no supervise");
-	/* no policy at all (NULL: none loaded): Spark's own rules only, so a file: jar with an
-	 * agent passes; the same create under an empty policy file meets its defaults */
-	CHECK(!*verdict(NULL, "file:/x.jar", "spark.driver.extraJavaOptions", "-javaagent:/a.jar", "A"), "no policy");
-	CHECK(*verdict("", "file:/x.jar", "spark.driver.extraJavaOptions", "-javaagent:/a.jar", "A"),
-	      "an empty policy file has defaults");
+	static const struct {
+		const char *resource, *main, *key, *value, *env, *refusal;   /* "" = passes */
+	} cases[] = {
+		{ APP, MAIN, "spark.sql.shuffle.partitions", "4", "APP_X", "" },
+		{ "https://tools.example.com/jars/t.jar", "org.acme.Tool", "spark.driver.memory", "1g", "APP_X", "" },
+		{ "https://tools.example.com/jars/t.jar", "org.apache.spark.examples.SparkPi", "spark.app.name", "a", "APP_X",
+		  "not allowed for" },
+		/* where the application comes from */
+		{ "https://evil.example/spark/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "https://apps.example.com/sparkevil/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "https://apps.example.com/spark/../evil/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "https://apps.example.com/spark/%2e%2e/evil.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "https://apps.example.com/spark//evil.example/a.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "https://apps.example.com@evil.example/spark/a.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "HTTPS://apps.example.com/spark/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "file:/tmp/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ "/tmp/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		/* main classes that submit, kill or interpret */
+		{ APP, "org.apache.spark.deploy.Client", "spark.app.name", "a", "APP_X", "never allowed" },
+		{ APP, "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a", "APP_X", "never allowed" },
+		{ APP, "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X", "never allowed" },
+		{ "https://tools.example.com/jars/t.jar", "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X",
+		  "never allowed" },
+		{ APP, "com.evil.Main", "spark.app.name", "a", "APP_X", "not allowed for" },
+		/* properties: only spark.* and only those listed; code and paths never */
+		{ APP, MAIN, "java.library.path", "/tmp", "APP_X", "only spark.*" },
+		{ APP, MAIN, "log4j2.configurationFile", "http://evil/x", "APP_X", "only spark.*" },
+		{ APP, MAIN, "spark.driver.extraClassPath", "/tmp", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executor.extraClassPath", "/tmp", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraLibraryPath", "/tmp", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.jars.packages", "evil:evil:1", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.jars.ivySettings", "/tmp/i.xml", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.plugins", "com.evil.P", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executor.resource.gpu.discoveryScript", "/tmp/x.sh", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.archives", "https://files.example.com/a.zip", "APP_X", "not allowed by any" },
+		{ APP, MAIN, "spark.unknown", "1", "APP_X", "not allowed by any" },
+		{ APP, MAIN, "spark.jars", "https://files.example.com/lib.jar", "APP_X", "" },
+		{ APP, MAIN, "spark.jars", APP ",file:/tmp/evil.jar", "APP_X", "allows" },
+		{ APP, MAIN, "spark.jars", "hdfs://nn/evil.jar", "APP_X", "allows" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/../x", "APP_X", "allows" },
+		/* JVM options, as written and in the forms the JVM also accepts */
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:+UseG1GC -Xmx1g", "APP_X", "" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-javaagent:/tmp/a.jar", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-agentlib:jdwp=transport=dt_socket,server=y", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xrunjdwp:transport=dt_socket,server=y", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:OnOutOfMemoryError=touch /tmp/x", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:OnOutOfMemoryError:=touch", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "'-XX:OnError=kill -9 %p'", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-cp /tmp", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "--class-path=/tmp", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xbootclasspath/a:/tmp", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:Flags=/tmp/f", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:VMOptionsFile=/tmp/f", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "@/tmp/args", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xmx64g", "APP_X", "max driver-memory" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Djava.library.path=/tmp", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dlog4j2.configurationFile=x", "APP_X", "only spark.*" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.master=spark://evil:7077", "APP_X", "sparkgate's own" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.plugins=com.evil.P", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:+PrintFlagsFinal", "APP_X", "not allowed by any" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-javaagent:/tmp/a.jar", "APP_X", "never" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-Dspark.executor.extraJavaOptions=-javaagent:x", "APP_X",
+		  "refused" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-verbose:gc", "APP_X", "" },
+		/* environment, of the driver and of the executors */
+		{ APP, MAIN, "spark.app.name", "a", "JAVA_TOOL_OPTIONS", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "_JAVA_OPTIONS", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "JDK_JAVA_OPTIONS", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "JAVA_HOME", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "LD_PRELOAD", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "LD_LIBRARY_PATH", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "SPARK_DIST_CLASSPATH", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "OTHER", "not allowed by any" },
+		{ APP, MAIN, "spark.app.name", "a", "SPARK_CONF_DIR", "" },   /* spark-submit sends it: dropped */
+		{ APP, MAIN, "spark.executorEnv.LD_PRELOAD", "/tmp/x.so", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executorEnv.JAVA_TOOL_OPTIONS", "-javaagent:x", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executorEnv.APP_A", "1", "APP_X", "" },
+		/* resources */
+		{ APP, MAIN, "spark.driver.cores", "-1", "APP_X", "-1 cores" },
+		{ APP, MAIN, "spark.driver.cores", "0", "APP_X", "0 cores" },
+		{ APP, MAIN, "spark.driver.cores", "5", "APP_X", "5 cores" },
+		{ APP, MAIN, "spark.driver.cores", "4", "APP_X", "" },
+		{ APP, MAIN, "spark.driver.memory", "3g", "APP_X", "3072 MiB" },
+		{ APP, MAIN, "spark.driver.supervise", "TRUE", "APP_X", "supervise" },
+		/* placeholders are replaced first, then judged */
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "{{SG_OPTS}}", "APP_X", "-javaagent" },
+	};
+	static const char *const builds[] = { "3.5.9", "4.3.0" };
+
+	setenv("SG_OPTS", "-javaagent:/tmp/evil.jar", 1);
+	for (size_t k = 0; k < sizeof(builds) / sizeof(builds[0]); k++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *got = verdict_for(builds[k], approved, cases[i].resource, cases[i].main, cases[i].key,
+						      cases[i].value, cases[i].env);
+
+			/* placeholders exist only on Spark 4: on 3.5 the literal text is no option */
+			if (strcmp(cases[i].value, "{{SG_OPTS}}") == 0 && strcmp(builds[k], "3.5.9") == 0)
+				CHECK(strstr(got, "{{SG_OPTS}}"), "[%s] literal placeholder: %s", builds[k], got);
+			else if (!*cases[i].refusal)
+				CHECK(!*got, "[%s] %s %s=%s %s refused: %s", builds[k], cases[i].main, cases[i].key,
+				      cases[i].value, cases[i].env, got);
+			else
+				CHECK(*got && strstr(got, cases[i].refusal) && strncmp(got, "REST", 4) && strncmp(got, "SETUP", 5),
+				      "[%s] %s %s=%s %s %s: got \"%s\", want \"%s\"", builds[k], cases[i].resource, cases[i].key,
+				      cases[i].value, cases[i].env, cases[i].main, got, cases[i].refusal);
+		}
+	}
+	/* no policy loaded: Spark's rules only, so what the policy refuses passes */
+	CHECK(!*verdict_for("3.5.9", NULL, "file:/x.jar", "org.apache.spark.deploy.Client", "spark.driver.extraJavaOptions",
+			    "-javaagent:/a.jar", "LD_PRELOAD"), "no policy");
+	/* an empty policy file allows nothing */
+	CHECK(strstr(verdict_for("3.5.9", "", APP, MAIN, "spark.app.name", "a", "APP_X"), "not an approved") ||
+	      strstr(verdict_for("3.5.9", "", APP, MAIN, "spark.app.name", "a", "APP_X"), "allow url"), "empty policy");
 }
 
 /* Tokens that must not verify, whatever their signature (valid ones are made and checked

@@ -1,0 +1,222 @@
+"""The shipped policy (deploy/policy.conf, only its "allow app" line edited), attacked on
+real Spark 3.5 and 4.3 masters: a corpus of hostile creates -- loader and JVM environment,
+JVM options in their equivalent spellings, non-spark system properties, properties that
+put code on a path, artifacts outside the approved location, deploy-client and interpreter
+main classes, bad resources, placeholders -- each sent through the shipped lighttpd.conf
+(Basic auth, FastCGI) to processes whose first request it is, and again through the CGI
+files (a fresh process per request).  Every one must be refused with 403 naming what it
+tried, the master's driver list must stay unchanged, and nothing may happen on the worker
+(no marker file, no debugger port).  Benign creates still run: curl-shaped on both builds,
+and the real spark-submit through Apache.  Ends with "policy: N passed, N failed"."""
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+import web  # noqa: E402
+from runner import Suite  # noqa: E402
+from stack import Stack, free_port, wait_for  # noqa: E402
+
+SUITE = Suite("policy")
+BUILDS = ["3.5.9_2.12", "4.3.0_2.13"]
+ALICE = ("alice", web.USERS["alice"])
+
+
+def corpus(marks, jar, fake_java):
+    """(name, change, what the refusal must name).  change: props / env to add, or
+    resource / main to replace.  Payloads touch a marker file in marks if they ever run;
+    marks and fake_java lie outside the approved folder."""
+    app_dir = os.path.dirname(jar)
+    port = free_port()
+
+    def m(name):
+        return os.path.join(marks, name)
+    cases = []
+    # the loader's and the JVM's environment, of the driver and of the executors
+    for name, value in [("JAVA_TOOL_OPTIONS", "-XX:OnOutOfMemoryError=touch " + m("jto")),
+                        ("_JAVA_OPTIONS", "-javaagent:" + m("agent.jar")),
+                        ("JDK_JAVA_OPTIONS", "-Dx=" + m("jdk")),
+                        ("JAVA_HOME", fake_java),
+                        ("LD_PRELOAD", m("preload.so")),
+                        ("LD_LIBRARY_PATH", marks),
+                        ("SPARK_DIST_CLASSPATH", marks),
+                        ("CLASSPATH", marks),
+                        ("PYTHONSTARTUP", m("py")),
+                        ("GLIBC_TUNABLES", "glibc.malloc.check=3")]:
+        cases.append(("env " + name, {"env": {name: value}}, name))
+    for name in ("JAVA_TOOL_OPTIONS", "LD_PRELOAD", "JAVA_HOME"):
+        cases.append(("executorEnv " + name, {"props": {"spark.executorEnv." + name: m("x")}}, name))
+    # JVM options, as written and in the other forms the JVM accepts
+    for opt in ["-XX:OnOutOfMemoryError=touch " + m("oom"), "-XX:OnOutOfMemoryError:=touch", "-XX:OnError=touch",
+                "-javaagent:" + m("a.jar"), "-agentpath:" + m("a.so"),
+                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:%d" % port,
+                "-Xrunjdwp:transport=dt_socket,server=y,suspend=n,address=127.0.0.1:%d" % port,
+                "-cp " + marks, "-classpath " + marks, "--class-path=" + marks, "-Xbootclasspath/a:" + marks,
+                "-XX:Flags=" + m("flags"), "-XX:VMOptionsFile=" + m("opts"), "@" + m("argfile"),
+                "--module-path=" + marks, "-Xmx64g", "-Xms64g", "-Djava.library.path=" + marks,
+                "-Dlog4j2.configurationFile=file:" + m("log4j"), "-Dspark.master=spark://127.0.0.1:1",
+                "-XX:+PrintFlagsFinal"]:
+        named = opt[2:].split("=")[0] if opt.startswith("-D") else opt.split(" ")[0]
+        cases.append(("driver option " + opt.split("=")[0], {"props": {"spark.driver.extraJavaOptions": opt}}, named))
+    for opt in ["-javaagent:" + m("e.jar"), "-XX:OnOutOfMemoryError=touch " + m("e"),
+                "-Dspark.executor.extraJavaOptions=-javaagent:x"]:
+        cases.append(("executor option " + opt.split("=")[0], {"props": {"spark.executor.extraJavaOptions": opt}},
+                      "spark.executor.extraJavaOptions"))
+    cases.append(("defaultJavaOptions", {"props": {"spark.driver.defaultJavaOptions": "-javaagent:x"}},
+                  "spark.driver.defaultJavaOptions"))
+    # system properties that are not Spark's
+    for key in ("java.library.path", "log4j2.configurationFile", "user.dir"):
+        cases.append(("property " + key, {"props": {key: marks}}, key))
+    # properties that put code or files on a path, or download them
+    for key, value in [("spark.driver.extraClassPath", marks), ("spark.executor.extraClassPath", marks),
+                       ("spark.driver.extraLibraryPath", marks), ("spark.jars.packages", "org.evil:evil:1.0"),
+                       ("spark.jars.repositories", "http://127.0.0.1:1/"), ("spark.jars.ivySettings", m("ivy.xml")),
+                       ("spark.plugins", "org.evil.Plugin"), ("spark.files", "file:/etc/passwd"),
+                       ("spark.archives", "file:" + m("a.zip")),
+                       ("spark.executor.resource.gpu.discoveryScript", m("gpu.sh"))]:
+        cases.append(("property " + key, {"props": {key: value}}, key))
+    for value in ("file:/etc/hostname", "file:" + app_dir + "/../evil.jar", "http://127.0.0.1:1/evil.jar",
+                  "file:" + jar + ",file:" + m("evil.jar")):
+        cases.append(("spark.jars " + value[:40], {"props": {"spark.jars": value}}, "spark.jars"))
+    # the application itself from outside the approved location
+    for res in ("file:" + m("evil.jar"), "file:" + app_dir + "/../evil.jar", "file:" + app_dir + "//TestApp.jar",
+                "file:" + app_dir + "/%2e%2e/evil.jar", jar, "local:" + jar, "FILE:" + jar,
+                "http://127.0.0.1:1/TestApp.jar"):
+        cases.append(("appResource " + res[-40:], {"resource": res}, "appResource"))
+    # main classes that submit, kill or interpret
+    for main in ("org.apache.spark.deploy.Client", "org.apache.spark.deploy.SparkSubmit",
+                 "scala.tools.nsc.MainGenericRunner", "org.apache.spark.repl.Main", "org.apache.hadoop.util.RunJar",
+                 "jdk.jshell.JShell"):
+        cases.append(("main " + main, {"main": main}, main))
+    # resources
+    for key, value, why in [("spark.driver.cores", "-1", "-1 cores"), ("spark.driver.cores", "0", "0 cores"),
+                            ("spark.driver.cores", "5", "5 cores"), ("spark.driver.memory", "9g", "MiB"),
+                            ("spark.driver.supervise", "true", "supervise")]:
+        cases.append(("%s=%s" % (key, value), {"props": {key: value}}, why))
+    # placeholders are off: the literal text is judged (and is no allowed option)
+    cases.append(("placeholder", {"props": {"spark.driver.extraJavaOptions": "{{SG_EVIL_OPTS}}"}}, "{{SG_EVIL_OPTS}}"))
+    return cases
+
+
+def body_for(change, out):
+    b = E.create_body(out, 0, 0, props=change.get("props"), env=change.get("env"))
+    if "resource" in change:
+        b["appResource"] = change["resource"]
+    if "main" in change:
+        b["mainClass"] = change["main"]
+        b["appArgs"] = ["kill", "spark://127.0.0.1:1", "driver-x"]
+    return b
+
+
+def driver_count(s):
+    st = s.master_state()
+    return len(st["activedrivers"]) + len(st["completeddrivers"])
+
+
+def attack(s, port, cases, label):
+    """Sends every case; returns the problems."""
+    problems = []
+    for name, change, must_name in cases:
+        st, js, _ = s.http("POST", "/v1/submissions/create", body_for(change, "/dev/null"), port=port, auth=ALICE)
+        msg = js.get("message", "") if isinstance(js, dict) else str(js)
+        if st != 403 or js.get("action") != "ErrorResponse" or must_name not in msg:
+            problems.append("%s %s: %s %s" % (label, name, st, msg[:300]))
+    return problems
+
+
+def run_build(build):
+    work = tempfile.mkdtemp(prefix="sparkgate-policy-")
+    s = E.C.s = Stack(workdir=work, build=build, rest_reference=False)
+    E.C.work = work
+    os.environ["SG_EVIL_OPTS"] = "-javaagent:/nonexistent.jar"   # a placeholder must not reach it
+    try:
+        E.start_cluster()
+        # the approved folder holds the application and nothing else
+        apps = os.path.join(work, "apps")
+        os.makedirs(apps)
+        shutil.copy(E.C.jar, apps)
+        E.C.jar = os.path.join(apps, os.path.basename(E.C.jar))
+        marks = os.path.join(work, "markers")
+        os.makedirs(marks)
+        os.chmod(marks, 0o777)
+        fake = os.path.join(work, "fakejava")
+        os.makedirs(os.path.join(fake, "bin"))
+        with open(os.path.join(fake, "bin", "java"), "w") as f:
+            f.write("#!/bin/sh\ntouch %s\nexec java \"$@\"\n" % os.path.join(marks, "java-home"))
+        os.chmod(os.path.join(fake, "bin", "java"), 0o755)
+        policy = os.path.join(work, "policy.conf")
+        with open(policy, "w") as f:
+            f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
+                "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar)))
+        db = os.path.join(web.server_dir(s, "state"), "state.db")
+        s.sparkgate_args = "--policy %s --state-db %s" % (policy, db)
+        cases = corpus(marks, E.C.jar, fake)
+        print("[%s] %d hostile creates" % (build, len(cases)), flush=True)
+        before = driver_count(s)
+
+        def fastcgi():
+            port = E.C.port = web.lighttpd_fastcgi(s, name="lighttpd-policy")   # fresh processes
+            problems = attack(s, port, cases, "fastcgi")
+            assert not problems, "\n".join(problems)
+        E.C.port = None
+        SUITE.check("[%s] %d hostile creates refused through lighttpd (FastCGI)" % (build, len(cases)), fastcgi)
+
+        def cgi():
+            port = web.lighttpd_cgi(s, name="lighttpd-policy-cgi")
+            problems = attack(s, port, cases, "cgi")
+            assert not problems, "\n".join(problems)
+        SUITE.check("[%s] the same refused through CGI (a fresh process each)" % build, cgi)
+
+        def nothing_happened():
+            time.sleep(2)
+            assert driver_count(s) == before, (before, driver_count(s))
+            assert not os.listdir(marks), os.listdir(marks)
+            jdwp = [p for p in re.findall(r"address=127\.0\.0\.1:(\d+)", repr(cases))]
+            for p in set(jdwp):
+                with socket.socket() as c:
+                    c.settimeout(1)
+                    assert c.connect_ex(("127.0.0.1", int(p))) != 0, "debugger port %s open" % p
+        SUITE.check("[%s] nothing reached the master, nothing ran" % build, nothing_happened)
+
+        def benign():
+            out = os.path.join(work, "benign.txt")
+            body = body_for({"props": {"spark.driver.extraJavaOptions": "-XX:+UseG1GC -Xmx512m",
+                                       "spark.sql.shuffle.partitions": "4"}, "env": {"APP_MODE": "test"}}, out)
+            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=E.C.port, auth=ALICE)
+            assert st == 200 and js["success"] is True, (st, js)
+            assert E.wait_state(js["submissionId"], E.FINAL, port=E.C.port)["driverState"] == "FINISHED", \
+                E.C.last_status
+        s.auth = ALICE
+        SUITE.check("[%s] an approved create runs to FINISHED" % build, benign)
+
+        def spark_submit():
+            port = web.apache(s, name="apache-policy", anonymous=True)
+            gw = "spark://127.0.0.1:%d" % port
+            out = os.path.join(work, "submit-apache.txt")
+            rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf",
+                                     "spark.master.rest.enabled=true", "--driver-memory", "512m", "--class",
+                                     "TestApp", E.C.jar, out, "0", "0")
+            m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+            assert rc == 0 and m, log[-3000:]
+            assert E.wait_state(m.group(1), E.FINAL, port=port)["driverState"] == "FINISHED", E.C.last_status
+        SUITE.check("[%s] the real spark-submit through Apache runs an approved jar to FINISHED" % build,
+                    spark_submit)
+    except Exception:
+        SUITE.setup_failed("[%s] policy stack" % build)
+    finally:
+        s.stop()
+
+
+def main():
+    for build in sys.argv[1:] or BUILDS:
+        run_build(build)
+    return SUITE.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
