@@ -94,7 +94,7 @@ static int url_prefix_ok(const char *u)
 	size_t n = strlen(u);
 	const char *colon = strchr(u, ':');
 
-	return colon && colon > u && n > (size_t)(colon - u) + 2 && u[n - 1] == '/' && !strpbrk(u, "?#%\\")
+	return colon && colon > u && n > (size_t)(colon - u) + 1 && u[n - 1] == '/' && !strpbrk(u, "?#%\\")
 	       && !strstr(u, "/../") && !strstr(u, "/./");
 }
 

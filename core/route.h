@@ -9,27 +9,10 @@
 
 #include "buf.h"
 #include "cluster.h"
+#include "http.h"
 #include "jws.h"
 #include "policy.h"
 #include "store.h"
-
-struct request {
-	const char *method;        /* REQUEST_METHOD */
-	const char *path;          /* decoded path, without query */
-	const char *protocol;      /* SERVER_PROTOCOL, may be NULL */
-	const char *body;
-	size_t body_len;
-	size_t body_declared;      /* CONTENT_LENGTH as sent */
-	int body_too_large;        /* body_declared exceeded the limit; body not read */
-	const char *remote_user;   /* may be NULL */
-	const char *remote_addr;   /* may be NULL */
-	const char *idempotency_key;   /* Idempotency-Key header, may be NULL */
-	const char *origin;        /* Origin header, may be NULL */
-	const char *host;          /* Host header, may be NULL */
-	const char *requested_by;  /* X-Requested-By header, may be NULL */
-	const char *fetch_site;    /* Sec-Fetch-Site header, may be NULL */
-	const char *authorization; /* Authorization header, if the web server passes it */
-};
 
 /* Cross-site request forgery guard for requests that change something (POST). */
 enum csrf_mode {
@@ -37,18 +20,6 @@ enum csrf_mode {
 	                * unless they carry X-Requested-By; other clients pass (default) */
 	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
 	CSRF_OFF,
-};
-
-struct response {
-	int status;
-	const char *allow;         /* Allow header for 405, else NULL */
-	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 */
-	char submission_id[128];   /* for the log line */
-	int hidden;                /* someone else's driver, answered as unknown */
-	int replayed;              /* a create answered from its idempotency key */
-	int store_failed;          /* the master took a create, its owner was not recorded */
-	char rule[400];            /* the policy rule that refused the request, or "" */
-	char user[256];            /* who asked (REMOTE_USER or a token's subject), or "" */
 };
 
 struct gateway {
@@ -65,13 +36,7 @@ struct gateway {
 	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
 };
 
-void response_init(struct response *rs);
-void response_release(struct response *rs);
-void response_reset(struct response *rs);
-
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs);
 
-/* The reason phrase for a status code ("Bad Request"). */
-const char *http_reason(int status);
 
 #endif

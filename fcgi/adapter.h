@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "../core/buf.h"
-#include "../core/route.h"
+#include "../core/http.h"
 
 typedef const char *(*param_fn)(void *ctx, const char *name);
 typedef ssize_t (*read_fn)(void *ctx, void *p, size_t n);

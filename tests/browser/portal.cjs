@@ -88,7 +88,7 @@ async function waitState(page, id, state, ms) {
   await check("submit the test app and watch it reach FINISHED", async () => {
     await fill(page, { name: "portal-finished", args: [path.join(process.env.WORK, "portal-1.txt"), "0", "0"] });
     await page.click("#addProp");
-    await page.fill("[aria-label='Property 1 name']", "sg.from.portal");
+    await page.fill("[aria-label='Property 1 name']", "spark.sgportal.flag");
     await page.fill("[aria-label='Property 1 value']", "yes");
     await page.click("#submitButton");
     const text = await submitted(page);
@@ -98,7 +98,7 @@ async function waitState(page, id, state, ms) {
     await waitState(page, finishedId, "FINISHED", 90000);
     await page.screenshot({ path: path.join(shots, "portal-finished.png"), fullPage: true });
     const out = fs.readFileSync(path.join(process.env.WORK, "portal-1.txt"), "utf8");
-    expect(out.includes("prop\tsg.from.portal\tyes"), "the driver did not get the property");
+    expect(out.includes("prop\tspark.sgportal.flag\tyes"), "the driver did not get the property");
   });
 
   await check("submit a long one and kill it", async () => {
@@ -117,7 +117,7 @@ async function waitState(page, id, state, ms) {
     await fill(page, { name: "portal-big", args: ["x"], memory: "4g" });
     await page.click("#submitButton");
     const text = await submitted(page);
-    expect(/Not submitted \(HTTP 403\): policy rule "max driver-memory"/.test(text), text);
+    expect(/Not submitted \(HTTP 403\): a driver with 4096 MiB of memory is refused .*max driver-memory/.test(text), text);
     await page.screenshot({ path: path.join(shots, "portal-refused.png"), fullPage: true });
   });
 

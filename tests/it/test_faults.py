@@ -183,7 +183,7 @@ def one_deadline_for_a_create_under_a_quota_with_a_silent_master():
     db = os.path.join(E.C.work, "quota-state.db")
     policy = os.path.join(E.C.work, "quota-policy.conf")
     with open(policy, "w") as f:
-        f.write("allow jar-scheme file\nquota user * drivers 20\n")
+        f.write("allow url file:/\nallow property spark.app.name spark.driver.memory\nquota user * drivers 20\n")
     _, port = start_sparkgate("sg-quota", "spark://127.0.0.1:%d" % fake.port,
                               ["--spark-version", "3.5.9", "--state-db", db, "--policy", policy])
     try:

@@ -36,7 +36,7 @@ def main():
         with open(policy, "w") as f:
             f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
                 "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar))
-                + "\nmax driver-memory 1g\n")
+                + "\nmax driver-memory 1g\nallow property spark.sgportal.*\n")
         port = web.lighttpd_fastcgi(s, name="lighttpd-portal", extra_args="--state-db %s --policy %s" % (db, policy))
         # a driver of bob's, which alice must not see
         body = E.create_body(os.path.join(work, "bob.txt"), 0, 0)

@@ -138,7 +138,7 @@ def retried_create_with_the_same_key_starts_one_driver():
 POLICY_CASES = [
     # (what the create changes, the rule the refusal must name)
     ({"props": {"spark.driver.extraClassPath": "/opt/x.jar"}}, 'property spark.driver.extraClassPath is never'),
-    ({"props": {"spark.driver.extraJavaOptions": "-Dspark.ok=1 -javaagent:/tmp/a.jar"}}, '-javaagent:/tmp/a.jar is never'),
+    ({"props": {"spark.driver.extraJavaOptions": "-XX:+UseG1GC -javaagent:/tmp/a.jar"}}, '-javaagent:/tmp/a.jar is never'),
     ({"props": {"spark.executor.extraJavaOptions": "-Xdebug"}}, '-Xdebug (in spark.executor.extraJavaOptions) is never'),
     ({"props": {"spark.driver.cores": "8"}}, 'max driver-cores'),
     ({"props": {"spark.driver.memory": "2g"}}, 'max driver-memory'),

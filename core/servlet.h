@@ -1,0 +1,22 @@
+/* What Spark's servlets (route.c) lend to the tenant hooks (tenant.c): answers in Spark's
+ * shapes, and a status ask whose failure is not the caller's answer. */
+#ifndef SG_SERVLET_H
+#define SG_SERVLET_H
+
+#include <stddef.h>
+
+#include "cluster.h"
+#include "rest.h"
+#include "route.h"
+
+/* An ErrorResponse with this status and message. */
+void servlet_error(struct gateway *g, struct response *rs, int status, const char *message);
+/* Prints a 200 answer (a 500 naming rs->submission_id if that fails). */
+void servlet_answer(struct gateway *g, struct response *rs, const struct rest_field *f, size_t n);
+/* The HTTP status for an sg_err code: whose fault it is. */
+int servlet_error_status(int code);
+/* Asks the master for driver id's status: 0 with the reply in a (initialised and released
+ * by the caller), or the HTTP status the answer would have had. */
+int servlet_ask_status(struct gateway *g, const char *id, struct cluster_answer *a);
+
+#endif

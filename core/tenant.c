@@ -1,0 +1,336 @@
+/* sparkgate's own rules for many users on one cluster (see tenant.h): who is asking,
+ * cross-site requests, owners and what they may see, idempotency replays, quotas, the
+ * listing.  Spark's servlets (route.c) call these hooks; with no store and no policy none
+ * of them changes an answer. */
+#include "tenant.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jws.h"
+#include "limits.h"
+#include "rest.h"
+#include "servlet.h"
+
+int64_t tenant_wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* An earlier create with the same key: its outcome, without asking the master again. */
+int tenant_replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
+{
+	const char *version = cluster_known_build(&g->cluster)->spark_version;
+	char msg[300];
+
+	if (claim == CLAIM_DONE) {
+		snprintf(msg, sizeof(msg), "Driver successfully submitted as %s", id);
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
+			{ "message", RF_STRING, msg, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, version, 0, NULL },
+			{ "submissionId", RF_STRING, id, 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+		};
+
+		snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+		rs->replayed = 1;
+		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+		return 0;
+	}
+	if (claim == CLAIM_IN_FLIGHT) {
+		servlet_error(g, rs, 409, "A create with this idempotency key is being submitted right now; "
+			   "ask again in a moment.");
+		return 0;
+	}
+	servlet_error(g, rs, 503, "The outcome of an earlier create with this idempotency key is unknown: the "
+		   "master may have accepted it. sparkgate will not submit it again; check the master's drivers.");
+	return 0;
+}
+
+/* A driver's state at the master now: a DriverState, DRIVER_GONE when the master does not
+ * know it (finished and forgotten), or -1 when the master could not be asked. */
+#define DRIVER_GONE (-2)
+
+static int driver_state_now(struct gateway *g, const char *id)
+{
+	struct cluster_answer a;
+	int state = -1;
+
+	cluster_answer_init(&a);
+	if (servlet_ask_status(g, id, &a) == 0)
+		state = a.reply.success ? a.reply.state : DRIVER_GONE;
+	cluster_answer_release(&a);
+	return state;
+}
+
+static int is_final(int state)
+{
+	const char *name = driver_state_name(state);
+
+	return state == DRIVER_GONE || (name && (strcmp(name, "FINISHED") == 0 || strcmp(name, "KILLED") == 0
+						 || strcmp(name, "FAILED") == 0 || strcmp(name, "ERROR") == 0));
+}
+
+#define QUOTA_MAX_DRIVERS 1000
+
+/* What owner's running drivers hold (drivers, cores, MiB) added to *usage; drivers the
+ * master reports finished are marked so and no longer asked about. */
+static int add_usage(struct gateway *g, const char *owner, long usage[3], struct sg_err *e)
+{
+	struct store_usage *rows = calloc(QUOTA_MAX_DRIVERS, sizeof(*rows));
+	size_t n = 0;
+	int rc;
+
+	if (!rows)
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	rc = store_active(g->store, owner, tenant_wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, QUOTA_MAX_DRIVERS,
+			  rows, &n, e);
+	for (size_t i = 0; i < n && !rc; i++) {
+		/* an unreachable master counts the driver as running: quotas fail closed */
+		if (rows[i].id[0] && is_final(driver_state_now(g, rows[i].id))) {
+			rc = store_mark_finished(g->store, rows[i].id, e);
+			continue;
+		}
+		usage[0]++;
+		usage[1] += rows[i].cores;
+		usage[2] += rows[i].memory_mb;
+	}
+	free(rows);
+	return rc;
+}
+
+/* Quotas of user (its own line or "quota user *") and of every group it is in, counted
+ * after the new create claimed its row, so it is in the usage (and so are creates other
+ * processes are sending right now). */
+int tenant_refused_by_quota(struct gateway *g, const char *user, struct response *rs)
+{
+	const struct policy *p = &g->policy;
+	const struct policy_quota *mine = policy_user_quota(p, user);
+	struct sg_err e = { 0 };
+
+	if (!g->store)
+		return 0;
+	for (size_t i = 0; i <= p->nquotas; i++) {
+		const struct policy_quota *q = i < p->nquotas ? &p->quotas[i] : mine;
+		long usage[3] = { 0, 0, 0 };
+		const long limit[3] = { q ? q->drivers : -1, q ? q->cores : -1, q ? q->memory_mb : -1 };
+		static const char *const what[3] = { "drivers", "cores", "MiB of driver memory" };
+		int rc = 0;
+
+		if (!q || (i < p->nquotas && (!q->group || !policy_in_group(p, user, q->name))))
+			continue;
+		if (q->group) {
+			for (size_t k = 0; k < p->ngroups && !rc; k++)
+				for (size_t m = 0; strcmp(p->groups[k].name, q->name) == 0 && m < p->groups[k].members.len
+						   && !rc; m++)
+					rc = add_usage(g, p->groups[k].members.items[m], usage, &e);
+		} else {
+			rc = add_usage(g, user, usage, &e);
+		}
+		if (rc) {
+			servlet_error(g, rs, servlet_error_status(e.code), e.msg);
+			return 1;
+		}
+		for (int k = 0; k < 3; k++) {
+			if (limit[k] >= 0 && usage[k] > limit[k]) {
+				snprintf(rs->rule, sizeof(rs->rule), "quota %s %s: at most %ld %s at once (%ld with this "
+					 "driver)", q->group ? "group" : "user", q->name, limit[k], what[k], usage[k]);
+				servlet_error(g, rs, 403, rs->rule);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* With an owner store, only the owner and admins may see or kill a driver; anyone else
+ * gets the answer an unknown id gets, so other users' ids are not confirmed to exist. */
+int tenant_may_touch(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
+{
+	char owner[256];
+	struct sg_err e = { 0 };
+	int rc;
+
+	if (!g->store || admin)
+		return 1;
+	rc = store_owner(g->store, id, owner, sizeof(owner), &e);
+	if (rc < 0) {
+		servlet_error(g, rs, servlet_error_status(e.code), e.msg);
+		return 0;
+	}
+	if (rc == 0 && strcmp(owner, user) == 0)
+		return 1;
+	rs->hidden = 1;
+	return 0;
+}
+
+/* GET /v1/submissions (beyond Spark, with an owner store): the caller's drivers, newest
+ * first (admins: everyone's), with their state at the master now. */
+#define LIST_MAX 100
+
+static int print_entry(struct buf *out, const struct store_entry *x, const struct deploy_reply *r)
+{
+	char when[96];
+	time_t t = (time_t)(x->created_ms / 1000);
+	struct tm tm;
+	const struct { const char *name, *value; } f[] = {
+		{ "appName", x->app_name[0] ? x->app_name : NULL },
+		{ "driverState", r ? driver_state_name(r->state) : NULL },
+		{ "mainClass", x->main_class[0] ? x->main_class : NULL },
+		/* a create that may or may not have reached the master: say so, so nobody
+		 * resubmits blindly */
+		{ "outcome", x->unknown ? "unknown: the master may have accepted it; check its drivers "
+					  "before submitting again" : NULL },
+		{ "owner", x->owner },
+		{ "submissionId", x->id[0] ? x->id : NULL },
+		{ "submitTime", when },
+		{ "workerHostPort", r ? r->worker_host_port : NULL },
+		{ "workerId", r ? r->worker_id : NULL },
+	};
+	int rc = buf_addstr(out, "{"), first = 1;
+
+	gmtime_r(&t, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->created_ms % 1000));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !rc; i++) {
+		if (!f[i].value)
+			continue;
+		rc = buf_printf(out, "%s\n    \"%s\" : ", first ? "" : ",", f[i].name);
+		rc = rc ? rc : rest_json_string(out, f[i].value, strlen(f[i].value));
+		first = 0;
+	}
+	return rc ? rc : buf_addstr(out, "\n  }");
+}
+
+void tenant_list(struct gateway *g, const char *user, int admin, struct response *rs)
+{
+	struct store_entry *rows = calloc(LIST_MAX, sizeof(*rows));
+	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
+	struct sg_err e = { 0 };
+	char problem[600] = "";
+	size_t n = 0;
+	int rc = 0;
+
+	if (!rows) {
+		servlet_error(g, rs, 500, "out of memory");
+		return;
+	}
+	if (store_list(g->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
+		servlet_error(g, rs, servlet_error_status(e.code), e.msg);
+		free(rows);
+		return;
+	}
+	rc = buf_addstr(&items, "[ ");
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct cluster_answer a;
+		int known = 0;
+
+		cluster_answer_init(&a);
+		if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
+			int status = servlet_ask_status(g, rows[i].id, &a);
+
+			known = status == 0 && a.reply.success;
+			if (status == 500)   /* sparkgate's own failure, not the master's */
+				rc = ERR_NOMEM;
+			else if (status)
+				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
+					 "answer (HTTP %d for %s).", status, rows[i].id);
+		}
+		if (!rc && i)
+			rc = buf_addstr(&items, ", ");
+		rc = rc ? rc : print_entry(&items, &rows[i], known ? &a.reply : NULL);
+		cluster_answer_release(&a);
+	}
+	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
+	if (rc) {
+		servlet_error(g, rs, 500, rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");
+	} else {
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
+			{ "admin", RF_BOOL, NULL, admin, NULL },
+			{ "message", RF_STRING, problem[0] ? problem : NULL, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+			{ "submissions", RF_RAW, buf_str(&items), 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+			{ "user", RF_STRING, user, 0, NULL },   /* who is asking, for the portal */
+		};
+
+		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+	}
+	buf_release(&items);
+	free(rows);
+}
+
+/* Whether a POST may change something.  A browser page on another site can make the
+ * browser POST here with the user's cached Basic credentials; it cannot add a custom
+ * header without a CORS preflight, which sparkgate never grants. */
+int tenant_forged(const struct gateway *g, const struct request *rq)
+{
+	if (g->csrf == CSRF_OFF || (rq->requested_by && *rq->requested_by))
+		return 0;
+	if (g->csrf == CSRF_HEADER)
+		return 1;
+	if (rq->fetch_site && (strcmp(rq->fetch_site, "cross-site") == 0 || strcmp(rq->fetch_site, "same-site") == 0))
+		return 1;
+	if (rq->origin && *rq->origin && strcmp(rq->origin, "null") != 0) {
+		const char *o = strstr(rq->origin, "://");
+
+		return !rq->host || !o || strcmp(o + 3, rq->host) != 0;
+	}
+	return rq->origin && strcmp(rq->origin, "null") == 0;
+}
+
+/* "-" owns anonymous requests (--anonymous allow) and stands for "nobody" in logs; a name
+ * with control bytes could not be logged as itself. */
+static int user_name_ok(const char *u)
+{
+	if (strcmp(u, "-") == 0)
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)u; *c; c++)
+		if (*c < 0x20 || *c == 0x7F)
+			return 0;
+	return 1;
+}
+
+/* Who is asking: the web server's REMOTE_USER, else (with --jws-secret-file) the subject
+ * of a valid bearer token; NULL for nobody.  A token that does not verify is answered
+ * with 403 here, in the words of Spark's JWSFilter. */
+const char *tenant_identify(struct gateway *g, const struct request *rq, struct response *rs)
+{
+	const char *auth = rq->authorization;
+	char why[200];
+
+	if (rq->remote_user && strlen(rq->remote_user) >= sizeof(rs->user)) {
+		/* never cut short: two long names must not become one owner */
+		servlet_error(g, rs, 403, "The user name is too long for sparkgate (at most 255 bytes).");
+		return NULL;
+	} else if (rq->remote_user && !user_name_ok(rq->remote_user)) {
+		servlet_error(g, rs, 403, "The user name is reserved or holds control characters (\"-\" is the owner of "
+			   "anonymous requests).");
+		return NULL;
+	} else if (rq->remote_user)
+		snprintf(rs->user, sizeof(rs->user), "%s", rq->remote_user);
+	else if (!g->jws_keylen || !auth)
+		return NULL;
+	else if (strncmp(auth, "Bearer ", 7) != 0)
+		return NULL;   /* Basic credentials the web server did not check: no user */
+	else if (jws_verify(auth + 7, g->jws_key, (size_t)g->jws_keylen, tenant_wall_ms() / 1000, rs->user,
+			    sizeof(rs->user), why, sizeof(why))) {
+		snprintf(rs->rule, sizeof(rs->rule), "bearer token");
+		servlet_error(g, rs, 403, why);
+		return NULL;
+	}
+	if (!user_name_ok(rs->user)) {
+		snprintf(rs->rule, sizeof(rs->rule), "bearer token");
+		servlet_error(g, rs, 403, "The token's subject is a reserved user name or holds control characters.");
+		return NULL;
+	}
+	return rs->user;
+}
+

@@ -1,0 +1,36 @@
+/* sparkgate's multi-user layer: identity, CSRF, owners, idempotency, quotas, listing.
+ * Each hook answers the request itself when it refuses (and says so by its result); with
+ * no --state-db and no --policy none of them refuses anything, so Spark's rules alone
+ * apply. */
+#ifndef SG_TENANT_H
+#define SG_TENANT_H
+
+#include <stdint.h>
+
+#include "route.h"
+#include "store.h"
+
+/* The property that carries an idempotency key for clients that cannot set headers
+ * (spark-submit --conf; it must start with "spark." to be sent at all). */
+#define IDEMPOTENCY_PROPERTY "spark.sparkgate.idempotencyKey"
+#define IDEMPOTENCY_KEY_MAX 1000
+
+/* Who is asking: the web server's REMOTE_USER, else (with --jws-secret-file) the subject of
+ * a valid bearer token; NULL for nobody (or a refusal already answered: rs->status 403). */
+const char *tenant_identify(struct gateway *g, const struct request *rq, struct response *rs);
+/* Whether a POST is a cross-site request the CSRF guard refuses. */
+int tenant_forged(const struct gateway *g, const struct request *rq);
+/* With an owner store: whether user may see or kill driver id; if not, rs->hidden (the
+ * caller answers as for an unknown id) or an error answer. */
+int tenant_may_touch(struct gateway *g, const char *id, const char *user, int admin, struct response *rs);
+/* Answers a create whose idempotency key was claimed before (done, in flight, unknown). */
+int tenant_replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id);
+/* The quotas of user and its groups, counted with the create just claimed: 1 refused
+ * (answered), 0 within them. */
+int tenant_refused_by_quota(struct gateway *g, const char *user, struct response *rs);
+/* GET /v1/submissions: the caller's drivers (admins: everyone's). */
+void tenant_list(struct gateway *g, const char *user, int admin, struct response *rs);
+/* The wall clock in milliseconds (submit times, claims). */
+int64_t tenant_wall_ms(void);
+
+#endif
