@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -299,6 +300,34 @@ def audit_log_holds_exactly_the_expected_lines():
             ("alice", "kill", sid, 200, "done", "")]
     assert got == want, "\n".join(map(str, got))
     assert all(x["addr"] == "127.0.0.1" and x["time"].endswith("Z") for x in audit_lines()[before:])
+
+
+@test
+def no_request_can_forge_a_log_line_or_lose_an_audit_line():
+    """Web servers differ in what they pass on (lighttpd refuses a %0A in a path, Apache
+    decodes it into PATH_INFO), so sparkgate is run as the CGI program Apache would start,
+    with such a path and with an id whose bytes are not UTF-8: its log keeps one escaped
+    line per request, and the audit log its line."""
+    forged = b"2026-01-01T00:00:00Z sparkgate[1] info: req=1 GET /forged -> 200"
+    audit = os.path.join(E.C.work, "cgi-audit.log")
+
+    def cgi(method, path_info):
+        env = {b"GATEWAY_INTERFACE": b"CGI/1.1", b"REQUEST_METHOD": method, b"SCRIPT_NAME": b"",
+               b"PATH_INFO": path_info, b"SERVER_PROTOCOL": b"HTTP/1.1", b"REMOTE_USER": b"alice",
+               b"REMOTE_ADDR": b"127.0.0.1", b"CONTENT_LENGTH": b"0", b"PATH": os.environb[b"PATH"]}
+        p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+                            "--audit-log", audit], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        return p.stdout, p.stderr
+    out, err = cgi(b"GET", b"/v1/submissions/status/x\n" + forged + b"\r")
+    assert out.startswith(b"Status: 200"), out
+    assert not any(line.startswith(forged) for line in err.split(b"\n")), err
+    assert b"status/x\\x0A2026-01-01T00:00:00Z" in err and b"\\x0D" in err, err
+    out, err = cgi(b"POST", b"/v1/submissions/kill/driver-\xff\xfe\nforged")
+    assert out.startswith(b"Status: 200"), out
+    lines = [json.loads(line) for line in open(audit)]
+    assert len(lines) == 1 and lines[0]["action"] == "kill" and lines[0]["user"] == "alice" \
+        and "\\xFF\\xFE\\x0Aforged" in lines[0]["submissionId"], lines
 
 
 def main():
