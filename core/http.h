@@ -35,6 +35,8 @@ struct response {
 	int store_failed;          /* the master took a create, its owner was not recorded */
 	char rule[400];            /* the policy rule that refused the request, or "" */
 	char user[256];            /* who asked (REMOTE_USER or a token's subject), or "" */
+	char note[600];            /* a line for the front end's log, or "" */
+	int note_error;            /* ... logged as an error */
 };
 
 void response_init(struct response *rs);

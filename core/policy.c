@@ -1,6 +1,7 @@
 #include "policy.h"
 
 #include "rest.h"
+#include "javalang.h"
 #include "submit.h"
 #include "versions.h"
 
@@ -210,7 +211,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: expected \"max WHAT VALUE\"", lineno);
 			if (strcmp(name, "driver-cores") == 0 && (v = strtol(tok, &num_end, 10)) > 0 && !*num_end) {
 				p->max_driver_cores = v;
-			} else if (strcmp(name, "driver-memory") == 0 && rest_memory_mb(tok, &mb) == 0 && mb > 0) {
+			} else if (strcmp(name, "driver-memory") == 0 && java_memory_mb(tok, &mb) == 0 && mb > 0) {
 				p->max_driver_memory_mb = mb;
 			} else {
 				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: bad \"max %s %s\"", lineno, name, tok);
@@ -235,7 +236,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 					any = 1;
 				else if (strcmp(limit, "cores") == 0 && (q.cores = strtol(tok, &num_end, 10)) >= 0 && !*num_end)
 					any = 1;
-				else if (strcmp(limit, "memory") == 0 && rest_memory_mb(tok, &mb) == 0)
+				else if (strcmp(limit, "memory") == 0 && java_memory_mb(tok, &mb) == 0)
 					q.memory_mb = mb, any = 1;
 				else
 					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: bad quota \"%s %s\"", lineno, limit, tok);
@@ -532,7 +533,7 @@ static int check_property(const struct policy *p, const char *key, const char *v
 			return refuse(why, size, "%s inside executor JVM options is refused", key);
 
 		strlist_init(&opts);
-		if (submit_split_command(value, &opts)) {
+		if (java_split_command(value, &opts)) {
 			strlist_release(&opts);
 			return ERR_NOMEM;
 		}

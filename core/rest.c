@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "javalang.h"
 
 #define PKG "org.apache.spark.deploy.rest."
 #define MISSING_FIELD PKG "SubmitRestMissingFieldException"
@@ -237,8 +238,6 @@ static int is_java_double(const char *s)
 	return p == end;
 }
 
-int rest_memory_mb(const char *s, int *mb);
-
 /* CreateSubmissionRequest.doValidate, read from the bytecode: Spark 3.5.9 checks action,
  * clientSparkVersion, sparkProperties, appResource, appArgs, environmentVariables,
  * spark.app.name, then the typed properties; Spark 4 (4.3.0) no longer requires appArgs,
@@ -263,7 +262,7 @@ static int validate_create(struct create_request *r, int spark4, struct rest_err
 		if (!v)
 			continue;
 		ok = typed[i].kind == 'b' ? is_boolean(v) : typed[i].kind == 'n' ? is_java_double(v)
-										: rest_memory_mb(v, &mb) == 0;
+										: java_memory_mb(v, &mb) == 0;
 		if (!ok)
 			return validation_failed(err, "CreateSubmissionRequest");
 	}

@@ -22,8 +22,8 @@ void response_init(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
-	rs->hidden = rs->replayed = rs->store_failed = 0;
-	rs->rule[0] = rs->submission_id[0] = rs->user[0] = '\0';
+	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
+	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_init(&rs->body, LIMIT_RESPONSE_BODY);
 }
 
@@ -31,8 +31,8 @@ void response_reset(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
-	rs->hidden = rs->replayed = rs->store_failed = 0;
-	rs->rule[0] = rs->submission_id[0] = rs->user[0] = '\0';
+	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
+	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_reset(&rs->body);
 }
 
@@ -599,9 +599,8 @@ static int spark4_path(struct gateway *g, const char *path, const char **info, e
 	return 0;
 }
 
-void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
+void servlets_handle(struct gateway *g, const struct request *rq, struct response *rs)
 {
-	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
 	const char *info;
 	enum spark_class message;
 	char id[128];

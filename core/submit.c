@@ -9,139 +9,12 @@
 
 #include "buf.h"
 #include "err.h"
+#include "javalang.h"
 #include "limits.h"
 
 #define DRIVER_WRAPPER "org.apache.spark.deploy.worker.DriverWrapper"
 #define DEFAULT_MEMORY_MB 1024   /* ClientArguments.DEFAULT_MEMORY */
 #define DEFAULT_CORES 1          /* ClientArguments.DEFAULT_CORES */
-
-int rest_memory_mb(const char *s, int *mb)
-{
-	static const struct { const char *suffix; int shift; } units[] = {
-		{ "b", 0 }, { "k", 10 }, { "kb", 10 }, { "m", 20 }, { "mb", 20 }, { "g", 30 },
-		{ "gb", 30 }, { "t", 40 }, { "tb", 40 }, { "p", 50 }, { "pb", 50 },
-	};
-	const char *p = s, *end = s + strlen(s), *digits;
-	char suffix[4];
-	size_t n = 0;
-	uint64_t v = 0;
-	int shift = -1;
-
-	/* String.trim() removes chars <= ' ' */
-	while (p < end && (unsigned char)*p <= ' ')
-		p++;
-	while (end > p && (unsigned char)end[-1] <= ' ')
-		end--;
-	digits = p;
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	}
-	if (p == digits || v > INT64_MAX)
-		return -1;
-	while (p < end && n < sizeof(suffix) - 1 && isalpha((unsigned char)*p))
-		suffix[n++] = (char)tolower((unsigned char)*p++);
-	suffix[n] = '\0';
-	if (p != end)
-		return -1;
-	if (n == 0)
-		shift = 0;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && n; i++)
-		if (strcmp(suffix, units[i].suffix) == 0)
-			shift = units[i].shift;
-	if (shift < 0 || (shift && v > ((uint64_t)INT64_MAX >> shift)))
-		return -1;
-	v = (v << shift) >> 20;
-	if (v > INT32_MAX)
-		return -1;
-	*mb = (int)v;
-	return 0;
-}
-
-/* Character.isWhitespace for the ASCII range (the only whitespace Spark options use). */
-static int java_space(unsigned char c)
-{
-	return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
-}
-
-int submit_split_command(const char *s, struct strlist *out)
-{
-	struct buf word = BUF_INIT(LIMIT_REQUEST_STREAM);
-	int in_word = 0, in_single = 0, in_double = 0, rc = 0;
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len && !rc; i++) {
-		char c = s[i];
-
-		if (in_double) {
-			if (c == '"')
-				in_double = 0;
-			else if (c == '\\') {
-				if (i + 1 < len)
-					rc = buf_addc(&word, (uint8_t)s[++i]);
-			} else
-				rc = buf_addc(&word, (uint8_t)c);
-		} else if (in_single) {
-			if (c == '\'')
-				in_single = 0;
-			else
-				rc = buf_addc(&word, (uint8_t)c);
-		} else if (c == '"') {
-			in_word = in_double = 1;
-		} else if (c == '\'') {
-			in_word = in_single = 1;
-		} else if (!java_space((unsigned char)c)) {
-			rc = buf_addc(&word, (uint8_t)c);
-			in_word = 1;
-		} else if (in_word) {
-			rc = strlist_addn(out, buf_str(&word), word.len);
-			buf_reset(&word);
-			in_word = 0;
-		}
-	}
-	if (!rc && (in_word || in_double || in_single))
-		rc = strlist_addn(out, buf_str(&word), word.len);
-	buf_release(&word);
-	return rc;
-}
-
-static int split_path(const char *s, struct strlist *out)
-{
-	/* String.split(":") drops trailing empty strings, keeps inner ones. */
-	const char *end = s + strlen(s);
-	int rc = 0;
-
-	while (end > s && end[-1] == ':')
-		end--;
-	if (end == s)
-		return strlen(s) ? 0 : strlist_add(out, "");
-	for (const char *p = s; p <= end && !rc;) {
-		const char *c = memchr(p, ':', (size_t)(end - p));
-
-		if (!c)
-			c = end;
-		rc = strlist_addn(out, p, (size_t)(c - p));
-		p = c + 1;
-	}
-	return rc;
-}
-
-/* java.lang.Integer.parseInt */
-static int java_int(const char *s, int32_t *out)
-{
-	char *end;
-	long v;
-
-	if (!*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < INT32_MIN || v > INT32_MAX)
-		return -1;
-	*out = (int32_t)v;
-	return 0;
-}
 
 /* ResourceUtils.parseResourceRequirements(conf, "spark.driver"): one requirement per
  * spark.driver.resource.NAME.amount > 0; drivers take whole amounts only. */
@@ -276,11 +149,11 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 		return rest_fail(err, 500, "out of memory");
 
 	d->mem_mb = DEFAULT_MEMORY_MB;
-	if ((v = strmap_get(props, "spark.driver.memory")) && rest_memory_mb(v, &d->mem_mb))
+	if ((v = strmap_get(props, "spark.driver.memory")) && java_memory_mb(v, &d->mem_mb))
 		return rest_fail(err, 400, "Malformed request: java.lang.NumberFormatException: "
 				 "Failed to parse byte string: %s\n", v);
 	d->cores = DEFAULT_CORES;
-	if ((v = strmap_get(props, "spark.driver.cores")) && java_int(v, &d->cores))
+	if ((v = strmap_get(props, "spark.driver.cores")) && java_parse_int(v, &d->cores))
 		return rest_fail(err, 400, "Malformed request: java.lang.NumberFormatException: "
 				 "For input string: \"%s\"\n", v);
 	d->supervise = (v = strmap_get(props, "spark.driver.supervise")) && strcasecmp(v, "true") == 0;
@@ -311,9 +184,9 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 	}
 
 	if ((v = strmap_get(props, "spark.driver.extraClassPath")))
-		rc = rc ? rc : split_path(v, &d->class_path);
+		rc = rc ? rc : java_split_path(v, &d->class_path);
 	if ((v = strmap_get(props, "spark.driver.extraLibraryPath")))
-		rc = rc ? rc : split_path(v, &d->library_path);
+		rc = rc ? rc : java_split_path(v, &d->library_path);
 
 	/* javaOpts = [Spark 4: JavaModuleOptions] ++ sparkJavaOpts(conf) ++ defaultJavaOptions
 	 * ++ extraJavaOptions, where conf is every property with spark.master set to the masters
@@ -332,9 +205,9 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 	rc = rc ? rc : strlist_add(&d->java_opts, buf_str(&opt));
 	buf_release(&opt);
 	if ((v = strmap_get(props, "spark.driver.defaultJavaOptions")))
-		rc = rc ? rc : submit_split_command(v, &d->java_opts);
+		rc = rc ? rc : java_split_command(v, &d->java_opts);
 	if ((v = strmap_get(props, "spark.driver.extraJavaOptions")))
-		rc = rc ? rc : submit_split_command(v, &d->java_opts);
+		rc = rc ? rc : java_split_command(v, &d->java_opts);
 	if (rc == ERR_TOO_LARGE)
 		return rest_fail(err, 413, "The submission is too large to send to the master.");
 	if (rc)

@@ -30,11 +30,5 @@ int submit_build_driver(const struct create_request *r, const struct submit_conf
  * allowed by names (see placeholder_names) and set; else v itself. */
 const char *submit_placeholder(const char *v, const char *names);
 
-/* Utils.splitCommandString: whitespace-separated words, '...' and "..." quoting,
- * backslash escapes inside double quotes. */
-int submit_split_command(const char *s, struct strlist *out);
-
-/* Utils.memoryStringToMb (JavaUtils.byteStringAsBytes / 1 MiB): 0 or -1. */
-int rest_memory_mb(const char *s, int *mb);
 
 #endif

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fcgiapp.h>
-#include <jansson.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -18,11 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/jws.h"
-#include "../core/limits.h"
-#include "../core/rest.h"
-#include "../core/route.h"
-#include "../core/versions.h"
+#include "../core/gateway.h"
 #include "adapter.h"
 
 #define SPARKGATE_VERSION "0.1.0"
@@ -31,8 +26,6 @@ static volatile sig_atomic_t stop_requested, reload_requested;
 static int log_level = 1;   /* 0 error, 1 info, 2 debug */
 static const char *log_file;
 static int log_pid;         /* getpid() once, not per log line */
-static const char *audit_path;
-static int audit_fd = -1;
 
 /* SIGTERM/SIGINT: the request in flight is finished (the master client retries
  * interrupted system calls), then the accept loop ends. */
@@ -73,7 +66,7 @@ static void logf_(int level, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if (buf_printf(&line, "%s sparkgate[%d] %s: ", when, log_pid, names[level])
-	    || rest_escape_text(&line, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1)
+	    || gateway_escape_text(&line, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1)
 	    || buf_addc(&line, '\n')) {
 		buf_release(&line);
 		return;
@@ -108,91 +101,6 @@ static int open_log(void)
 	return 0;
 }
 
-/* --audit-log: opened for appending; every line goes out in one write(2), so processes
- * sharing the file never interleave and a crash loses nothing already answered. */
-static int open_audit(void)
-{
-	int fd;
-
-	if (!audit_path)
-		return 0;
-	fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -1;
-	if (audit_fd >= 0)
-		close(audit_fd);
-	audit_fd = fd;
-	return 0;
-}
-
-/* What a request did, for the audit log: a create, kill, killall or clear (whatever the
- * outcome), or any refusal; NULL for requests that change nothing. */
-static const char *audit_action(const struct request *rq, const struct response *rs)
-{
-	static const struct { const char *prefix, *action; } changes[] = {
-		{ "/v1/submissions/create", "create" }, { "/v1/submissions/killall", "killall" },
-		{ "/v1/submissions/kill", "kill" }, { "/v1/submissions/clear", "clear" },
-	};
-
-	if (strcmp(rq->method, "POST") == 0)
-		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
-			if (strncmp(rq->path, changes[i].prefix, strlen(changes[i].prefix)) == 0)
-				return changes[i].action;
-	if (rs->status == 403 || rs->hidden)
-		return strncmp(rq->path, "/v1/submissions/status", 22) == 0 ? "status" : "request";
-	return NULL;
-}
-
-/* s escaped into b (see rest_escape_text), or NULL for an absent or empty field. */
-static const char *audit_text(struct buf *b, const char *s)
-{
-	if (!s || !*s || rest_escape_text(b, s, strlen(s)))
-		return NULL;
-	return buf_str(b);
-}
-
-static void audit(const struct request *rq, const struct response *rs)
-{
-	const char *action = audit_action(rq, rs);
-	char when[40], *line;
-	struct timespec now;
-	struct tm tm;
-	json_t *o;
-
-	if (audit_fd < 0 || !action)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ", now.tv_nsec / 1000000);
-	/* every field from outside escaped first: bytes that are not UTF-8 would make
-	 * json_pack fail and the line be lost */
-	struct buf user = BUF_INIT(4096), addr = BUF_INIT(4096), id = BUF_INIT(4096), rule = BUF_INIT(4096);
-
-	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", audit_text(&user, rs->user),
-		      "addr", audit_text(&addr, rq->remote_addr), "action", action,
-		      "submissionId", audit_text(&id, rs->submission_id), "status", rs->status,
-		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
-		      : rs->replayed ? "replayed" : rs->status == 200 ? "done" : "failed",
-		      "rule", audit_text(&rule, rs->rule));
-	buf_release(&user);
-	buf_release(&addr);
-	buf_release(&id);
-	buf_release(&rule);
-	line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
-	if (line) {
-		size_t n = strlen(line);
-
-		line[n] = '\n';   /* the terminating NUL becomes the newline */
-		if (write(audit_fd, line, n + 1) != (ssize_t)(n + 1))
-			logf_(0, "audit log %s: %s", audit_path, strerror(errno));
-		free(line);
-	} else {
-		logf_(0, "audit log: cannot format a line");
-	}
-	json_decref(o);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -207,8 +115,13 @@ static void usage(FILE *f)
 "                            the web server passes on stdin, else one plain CGI request\n"
 "  -s, --spark-version V     pin the master's Spark build instead of detecting it on each\n"
 "                            connection: VERSION or VERSION_SCALA (known:");
-	for (size_t i = 0; i < spark_nbuilds; i++)
-		fprintf(f, " %s_%s", spark_builds[i].spark_version, spark_builds[i].scala_version);
+	{
+		struct buf builds = BUF_INIT(4096);
+
+		gateway_builds(&builds);
+		fprintf(f, " %s", buf_str(&builds));
+		buf_release(&builds);
+	}
 	fprintf(f, ")\n"
 "      --secret-file PATH    the master's spark.authenticate.secret, alone in a file:\n"
 "                            authenticate with SASL DIGEST-MD5 (spark.authenticate=true)\n"
@@ -309,23 +222,14 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 	if (adapt_request(ad, param, rd, ctx)) {
 		static const struct request fallback = { .method = "GET", .path = "/" };
 
-		rs->status = 500;
-		rest_print_error(&rs->body, "sparkgate could not read the request.", cluster_known_build(&g->cluster)->spark_version, 0);
+		gateway_fail(g, rs, 500, "sparkgate could not read the request.");
 		format_response(&fallback, rs, out);
 		logf_(0, "req=%lu cannot read request", seq);
 		return;
 	}
-	uint64_t generation = g->cluster.build_generation;
-	const struct spark_build *before = g->cluster.build;
-
 	gateway_handle(g, &ad->rq, rs);
-	audit(&ad->rq, rs);
-	if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
-		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
-
-		logf_(1, "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
-		      g->cluster.build->spark_version, g->cluster.build->scala_version);
-	}
+	if (rs->note[0])
+		logf_(rs->note_error ? 0 : 1, "req=%lu %s", seq, rs->note);
 	if (format_response(&ad->rq, rs, out))
 		logf_(0, "req=%lu response too large", seq);
 	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s%s%s", seq,
@@ -376,54 +280,32 @@ static int read_secret(const char *path, char *out, size_t size)
 	return 0;
 }
 
-/* What in a policy only works with an owner store, or NULL. */
-static const char *needs_store(const struct policy *p)
+/* SIGHUP, acted on between requests: the log file reopened, then the gateway (audit log,
+ * policy, secret, a fresh master connection that detects the build again).  Each part is
+ * independent: one that fails is logged and the others still happen. */
+static void reload(struct gateway *g, const struct gateway_config *c, const char *secret_file)
 {
-	return p->nquotas ? "quotas" : p->admin_group ? "an admin group" : NULL;
-}
+	struct buf report = BUF_INIT(8192);
+	char secret[4096];
+	int have_secret = 0;
 
-/* SIGHUP, acted on between requests: new log file, new secret, and a fresh connection
- * (which detects the master's build again). */
-static void reload(struct gateway *g, const char *secret_file, const char *policy_file)
-{
 	reload_requested = 0;
-	/* each reload is independent: one that fails is logged and the others still happen */
 	if (open_log())
 		logf_(0, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file,
 		      strerror(errno));
-	if (open_audit())
-		logf_(0, "SIGHUP: cannot reopen --audit-log %s: %s (still writing the old file)", audit_path,
-		      strerror(errno));
-	if (policy_file) {
-		struct policy fresh;
-		struct sg_err e = { 0 };
+	if (secret_file && !(have_secret = read_secret(secret_file, secret, sizeof(secret)) == 0))
+		logf_(0, "SIGHUP: keeping the previous secret");
+	gateway_reload(g, c, have_secret ? secret : NULL, &report);
+	explicit_bzero(secret, sizeof(secret));
+	for (const char *l = buf_str(&report); *l;) {
+		size_t n = strcspn(l, "\n");
 
-		policy_init(&fresh);
-		const char *needs = policy_load(&fresh, policy_file, &e) == 0 && !g->store ? needs_store(&fresh) : NULL;
-
-		if (needs) {
-			logf_(0, "SIGHUP: keeping the previous policy: the new one has %s, which need --state-db", needs);
-			policy_release(&fresh);
-		} else if (e.code == 0) {
-			policy_release(&g->policy);
-			g->policy = fresh;
-		} else {
-			policy_release(&fresh);
-			logf_(0, "SIGHUP: keeping the previous policy: %s", e.msg);
-		}
+		logf_(0, "SIGHUP: %.*s", (int)n, l);
+		l += n + (l[n] == '\n');
 	}
-	if (secret_file) {
-		char secret[4096];
-
-		if (read_secret(secret_file, secret, sizeof(secret)) == 0)
-			master_set_secret(&g->cluster.master, secret);
-		else
-			logf_(0, "SIGHUP: keeping the previous secret");
-		explicit_bzero(secret, sizeof(secret));
-	}
-	master_close(&g->cluster.master);
+	buf_release(&report);
 	logf_(1, "SIGHUP: %smaster connection reset%s%s", log_file ? "log reopened, " : "",
-	      secret_file ? ", secret re-read" : "", policy_file ? ", policy re-read" : "");
+	      secret_file ? ", secret re-read" : "", c->policy_file ? ", policy re-read" : "");
 }
 
 /* --listen HOST:PORT or :PORT (libfcgi's TCP form) rather than a unix socket path. */
@@ -493,6 +375,8 @@ int main(int argc, char **argv)
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
+	const char *audit_path = NULL;
+	struct gateway_config cfg;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT;
 	struct gateway g;
 	struct sg_err e = { 0 };
@@ -569,72 +453,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;
 	}
-	memset(&g, 0, sizeof(g));
-	const struct spark_build *pinned = version ? spark_build_find(version) : NULL;
-
-	if (version && !pinned) {
-		fprintf(stderr, "sparkgate: unknown --spark-version %s (see --help)\n", version);
-		return 2;
-	}
-	if (cluster_init(&g.cluster, master_arg, pinned, &e)) {
-		fprintf(stderr, "sparkgate: %s\n", e.msg);
-		return 2;
-	}
-	if (secret_file) {
-		char secret[4096];
-
-		if (read_secret(secret_file, secret, sizeof(secret)) || master_set_secret(&g.cluster.master, secret)) {
-			explicit_bzero(secret, sizeof(secret));
-			return 2;
-		}
-		explicit_bzero(secret, sizeof(secret));
-	}
-	g.cluster.master.timeout_ms = (int)timeout_s * 1000;
-	g.cluster.master.connect_timeout_ms = (int)connect_s * 1000;
-	g.max_body = max_body;
-	g.allow_anonymous = allow_anonymous;
-	g.csrf = csrf;
-	if (jws_file) {
-		char secret[4096];
-
-		if (read_secret(jws_file, secret, sizeof(secret))
-		    || (g.jws_keylen = jws_decode_key(secret, g.jws_key, sizeof(g.jws_key))) < 0) {
-			if (g.jws_keylen < 0)
-				fprintf(stderr, "sparkgate: --jws-secret-file %s must hold a base64url key of at least "
-					"256 bits\n", jws_file);
-			explicit_bzero(secret, sizeof(secret));
-			return 2;
-		}
-		explicit_bzero(secret, sizeof(secret));
-	}
-	policy_init(&g.policy);
-	if (policy_file && policy_load(&g.policy, policy_file, &e)) {
-		fprintf(stderr, "sparkgate: %s\n", e.msg);
-		return 2;
-	}
-	if (needs_store(&g.policy) && !state_db) {
-		fprintf(stderr, "sparkgate: the policy %s has %s, which need --state-db (owners are counted and "
-			"checked there); refusing to start without it\n", policy_file, needs_store(&g.policy));
-		return 2;
-	}
-	if (open_audit()) {
-		fprintf(stderr, "sparkgate: cannot open --audit-log %s: %s\n", audit_path, strerror(errno));
-		return 2;
-	}
-	if (state_db && !(g.store = store_open(state_db, &e))) {
-		fprintf(stderr, "sparkgate: %s\n", e.msg);
-		return 2;
-	}
-	g.placeholder_names = placeholders;
 	{
-		struct buf u = BUF_INIT(sizeof(g.master_url) - 1);
+		char secret[4096], jws[4096];
+		int rc = 0;
 
-		if (master_url(&g.cluster.master, &u)) {
-			fprintf(stderr, "sparkgate: master list too long\n");
-			return 2;
+		if ((secret_file && read_secret(secret_file, secret, sizeof(secret)))
+		    || (jws_file && read_secret(jws_file, jws, sizeof(jws))))
+			rc = 2;
+		cfg = (struct gateway_config){
+			.master = master_arg, .spark_version = version, .secret = secret_file ? secret : NULL,
+			.jws_secret = jws_file ? jws : NULL, .timeout_s = (int)timeout_s, .connect_timeout_s = (int)connect_s,
+			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
+			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
+			.audit_log = audit_path,
+		};
+		if (!rc && gateway_init(&g, &cfg, &e)) {
+			fprintf(stderr, "sparkgate: %s\n", e.msg);
+			rc = 2;
 		}
-		memcpy(g.master_url, u.data, u.len + 1);
-		buf_release(&u);
+		explicit_bzero(secret, sizeof(secret));
+		explicit_bzero(jws, sizeof(jws));
+		cfg.secret = cfg.jws_secret = NULL;   /* only gateway_init reads them */
+		if (rc) {
+			gateway_release(&g);
+			return rc;
+		}
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -687,8 +530,7 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		FCGX_InitRequest(&req, sock, 0);
-		logf_(1, "serving for %s (Spark build: %s%s%s)%s%s%s%s", g.master_url,
-		      pinned ? pinned->spark_version : "detected", pinned ? "_" : "", pinned ? pinned->scala_version : "",
+		logf_(1, "serving for %s (Spark build: %s)%s%s%s%s", g.master_url, version ? version : "detected",
 		      listen_addr ? " on " : "", listen_addr ? listen_addr : "", from_systemd ? " on systemd's socket" : "",
 		      allow_anonymous ? "; anonymous requests allowed" : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
@@ -701,7 +543,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (reload_requested)
-				reload(&g, secret_file, policy_file);
+				reload(&g, &cfg, secret_file);
 			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
 			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
 			FCGX_Finish_r(&req);
@@ -711,11 +553,7 @@ int main(int argc, char **argv)
 	buf_release(&out);
 	response_release(&rs);
 	adapted_release(&ad);
-	store_close(g.store);
-	policy_release(&g.policy);
-	if (audit_fd >= 0)
-		close(audit_fd);
-	cluster_release(&g.cluster);
+	gateway_release(&g);
 	return 0;
 bad:
 	for (const struct option *o = opts; o->name; o++)

@@ -28,6 +28,7 @@
 #include "../../core/store.h"
 #include "../../core/submit.h"
 #include "../../fcgi/adapter.h"
+#include "fakemaster.h"
 #include "t.h"
 
 void *__real_malloc(size_t n);
@@ -147,28 +148,9 @@ static void chaos(const char *name, op_fn op, const void *arg)
 
 /* ---- the parsers ---------------------------------------------------------------------- */
 
-struct blob {
-	char name[300];
-	uint8_t *p;
-	size_t len;
-};
-
 static int slurp(const char *path, struct blob *b)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	snprintf(b->name, sizeof(b->name), "%s", path);
-	if (!f)
-		return -1;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	b->p = __real_malloc((size_t)n + 1);
-	b->len = fread(b->p, 1, (size_t)n, f);
-	b->p[b->len] = 0;
-	fclose(f);
-	return 0;
+	return blob_read(path, b, __real_malloc);
 }
 
 static void op_reply(const void *arg, struct trail *t)
@@ -261,45 +243,11 @@ static void op_policy(const void *arg, struct trail *t)
 
 static struct blob reply_submit, reply_status, reply_kill;
 
-static void *fake_master(void *arg)
+static const struct blob *pick_reply(const uint8_t *body, size_t len, void *arg)
 {
-	int ls = *(int *)arg, fd;
-	static uint8_t in[1 << 20];
-
-	while ((fd = accept(ls, NULL, NULL)) >= 0) {
-		size_t len = 0;
-		ssize_t n;
-
-		while ((n = read(fd, in + len, sizeof(in) - len)) > 0) {
-			struct frame f;
-			ssize_t used;
-
-			len += (size_t)n;
-			while ((used = frame_parse(in, len, sizeof(in), &f, NULL)) > 0) {
-				const struct blob *r = memmem(f.body, f.body_len, "RequestKillDriver", 17) ? &reply_kill
-					: memmem(f.body, f.body_len, "RequestDriverStatus", 19) ? &reply_status : &reply_submit;
-				uint8_t hdr[21];
-				uint64_t frame_len = 21 + r->len;
-
-				for (int k = 0; k < 8; k++) {
-					hdr[k] = (uint8_t)(frame_len >> (56 - 8 * k));
-					hdr[9 + k] = (uint8_t)(f.request_id >> (56 - 8 * k));
-				}
-				hdr[8] = FRAME_RPC_RESPONSE;
-				for (int k = 0; k < 4; k++)
-					hdr[17 + k] = (uint8_t)(r->len >> (24 - 8 * k));
-				struct iovec iov[2] = { { hdr, 21 }, { r->p, r->len } };
-
-				/* one write: a second small one would wait for the client's delayed ACK */
-				if (writev(fd, iov, 2) != (ssize_t)(21 + r->len))
-					break;
-				memmove(in, in + used, len - (size_t)used);
-				len -= (size_t)used;
-			}
-		}
-		close(fd);
-	}
-	return NULL;
+	(void)arg;
+	return memmem(body, len, "RequestKillDriver", 17) ? &reply_kill
+	       : memmem(body, len, "RequestDriverStatus", 19) ? &reply_status : &reply_submit;
 }
 
 /* An answer's hash without the listing's submitTime values (the clock moves between runs). */
@@ -348,7 +296,7 @@ static ssize_t http_read(void *ctx, void *p, size_t n)
 	return (ssize_t)n;
 }
 
-static char fake_url[64];
+static struct fake_master master;
 
 static char create_length[16];
 static const char create_body[] =
@@ -384,7 +332,7 @@ static void op_requests(const void *arg, struct trail *t)
 
 	(void)arg;
 	memset(&g, 0, sizeof(g));
-	rc = cluster_init(&g.cluster, fake_url, spark_build_find("3.5.9"), &e);
+	rc = cluster_init(&g.cluster, master.url, spark_build_find("3.5.9"), &e);
 	policy_init(&g.policy);
 	rc = rc ? rc : policy_parse(&g.policy, policy_text, sizeof(policy_text) - 1, &e);
 	if (!rc && !(g.store = store_open(":memory:", &e)))
@@ -392,7 +340,7 @@ static void op_requests(const void *arg, struct trail *t)
 	step(t, rc ? e.code : 0, 0);
 	g.cluster.master.timeout_ms = 5000;
 	g.max_body = 1 << 20;
-	snprintf(g.master_url, sizeof(g.master_url), "%s", fake_url);
+	snprintf(g.master_url, sizeof(g.master_url), "%s", master.url);
 	adapted_init(&ad, g.max_body);
 	response_init(&rs);
 	for (size_t i = 0; !rc && i < sizeof(seq) / sizeof(seq[0]); i++) {
@@ -421,10 +369,6 @@ int main(void)
 					    "tests/golden/spark-4.3.0_2.13" };
 	struct blob blobs[200];
 	size_t nblobs = 0;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	pthread_t master;
-	int ls;
 
 	snprintf(create_length, sizeof(create_length), "%zu", sizeof(create_body) - 1);
 
@@ -474,11 +418,7 @@ int main(void)
 	CHECK(slurp("tests/golden/spark-3.5.9_2.12/reply-submit-ok.bin", &reply_submit) == 0
 	      && slurp("tests/golden/spark-3.5.9_2.12/reply-status-RUNNING.bin", &reply_status) == 0
 	      && slurp("tests/golden/spark-3.5.9_2.12/reply-kill-ok.bin", &reply_kill) == 0, "fake master's replies");
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(ls, 8) == 0
-	      && getsockname(ls, (struct sockaddr *)&sa, &sl) == 0, "fake master socket");
-	snprintf(fake_url, sizeof(fake_url), "spark://127.0.0.1:%d", ntohs(sa.sin_port));
-	pthread_create(&master, NULL, fake_master, &ls);
+	CHECK(fake_master_start(&master, pick_reply, NULL) == 0, "fake master");
 	{   /* the normal run does what the loop then breaks: everything succeeds */
 		struct trail t = { 0 };
 
@@ -488,9 +428,7 @@ int main(void)
 		      "requests: %d steps, setup %d, create %d", t.n, t.step[0].code, t.step[1].code);
 	}
 	chaos("requests", op_requests, NULL);
-	shutdown(ls, SHUT_RDWR);
-	close(ls);
-	pthread_join(master, NULL);
+	fake_master_stop(&master);
 
 	for (size_t i = 0; i < nblobs; i++)
 		free(blobs[i].p);

@@ -11,6 +11,7 @@
 #include "../../core/rest.h"
 #include "../../core/submit.h"
 #include "bytes.h"
+#include "../../core/javalang.h"
 #include "t.h"
 
 #define MIB (1u << 20)
@@ -237,12 +238,12 @@ static void test_json_and_words(void)
 
 	memset(body, '"', n);
 	strlist_init(&words);
-	CHECK(submit_split_command(body, &words) == 0, "4 MiB of quotes");
+	CHECK(java_split_command(body, &words) == 0, "4 MiB of quotes");
 	strlist_release(&words);
 	for (size_t i = 0; i < n; i += 2)
 		body[i] = ' ';
 	strlist_init(&words);
-	CHECK(submit_split_command(body, &words) == 0 && words.len > 0, "2 Mi short words: %zu", words.len);
+	CHECK(java_split_command(body, &words) == 0 && words.len > 0, "2 Mi short words: %zu", words.len);
 	strlist_release(&words);
 	free(body);
 }

@@ -1,0 +1,135 @@
+/* The gateway's life (see gateway.h): built from options, one request at a time, SIGHUP. */
+#include "gateway.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rest.h"
+#include "route.h"
+#include "versions.h"
+
+/* What in a policy only works with an owner store, or NULL. */
+static const char *needs_store(const struct policy *p)
+{
+	return p->nquotas ? "quotas" : p->admin_group ? "an admin group" : NULL;
+}
+
+int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
+{
+	const struct spark_build *pinned = c->spark_version ? spark_build_find(c->spark_version) : NULL;
+	struct buf url = BUF_INIT(sizeof(g->master_url) - 1);
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->cluster.master.fd = -1;   /* released safely whatever fails below */
+	policy_init(&g->policy);
+	audit_init(&g->audit);
+	if (c->spark_version && !pinned)
+		return sg_err_set(e, ERR_INVALID, 0, "unknown --spark-version %s (see --help)", c->spark_version);
+	if ((rc = cluster_init(&g->cluster, c->master, pinned, e)) != 0)
+		return rc;
+	if (c->secret && master_set_secret(&g->cluster.master, c->secret))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	g->cluster.master.timeout_ms = c->timeout_s * 1000;
+	g->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
+	g->max_body = c->max_body;
+	g->allow_anonymous = c->allow_anonymous;
+	g->csrf = c->csrf;
+	g->placeholder_names = c->placeholder_names;
+	if (c->jws_secret && (g->jws_keylen = jws_decode_key(c->jws_secret, g->jws_key, sizeof(g->jws_key))) < 0)
+		return sg_err_set(e, ERR_INVALID, 0, "--jws-secret-file must hold a base64url key of at least 256 bits");
+	if (c->policy_file && (rc = policy_load(&g->policy, c->policy_file, e)) != 0)
+		return rc;
+	if (needs_store(&g->policy) && !c->state_db)
+		return sg_err_set(e, ERR_INVALID, 0, "the policy %s has %s, which need --state-db (owners are counted "
+				  "and checked there); refusing to start without it", c->policy_file, needs_store(&g->policy));
+	if ((rc = audit_open(&g->audit, c->audit_log, e)) != 0)
+		return rc;
+	if (c->state_db && !(g->store = store_open(c->state_db, e)))
+		return e && e->code ? e->code : ERR_IO;
+	if (master_url(&g->cluster.master, &url)) {
+		buf_release(&url);
+		return sg_err_set(e, ERR_TOO_LARGE, 0, "master list too long");
+	}
+	memcpy(g->master_url, url.data, url.len + 1);
+	buf_release(&url);
+	return 0;
+}
+
+void gateway_reload(struct gateway *g, const struct gateway_config *c, const char *secret, struct buf *report)
+{
+	struct sg_err e = { 0 };
+
+	if (c->audit_log && audit_open(&g->audit, c->audit_log, &e))
+		buf_printf(report, "%s (still writing the old file)\n", e.msg);
+	if (c->policy_file) {
+		struct policy fresh;
+		const char *needs;
+
+		sg_err_clear(&e);
+		policy_init(&fresh);
+		needs = policy_load(&fresh, c->policy_file, &e) == 0 && !g->store ? needs_store(&fresh) : NULL;
+		if (needs) {
+			buf_printf(report, "keeping the previous policy: the new one has %s, which need --state-db\n", needs);
+			policy_release(&fresh);
+		} else if (e.code == 0) {
+			policy_release(&g->policy);
+			g->policy = fresh;
+		} else {
+			policy_release(&fresh);
+			buf_printf(report, "keeping the previous policy: %s\n", e.msg);
+		}
+	}
+	if (secret && master_set_secret(&g->cluster.master, secret))
+		buf_printf(report, "keeping the previous secret: out of memory\n");
+	master_close(&g->cluster.master);
+}
+
+void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
+{
+	uint64_t generation = g->cluster.build_generation;
+	const struct spark_build *before = g->cluster.build;
+	struct sg_err e = { 0 };
+
+	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
+	servlets_handle(g, rq, rs);
+	if (audit_record(&g->audit, rq, rs, &e)) {
+		snprintf(rs->note, sizeof(rs->note), "%s", e.msg);
+		rs->note_error = 1;
+	} else if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
+		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
+
+		snprintf(rs->note, sizeof(rs->note), "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
+			 g->cluster.build->spark_version, g->cluster.build->scala_version);
+	}
+}
+
+void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message)
+{
+	rs->status = status;
+	buf_reset(&rs->body);
+	rest_print_error(&rs->body, message, cluster_known_build(&g->cluster)->spark_version, 0);
+}
+
+void gateway_release(struct gateway *g)
+{
+	store_close(g->store);
+	g->store = NULL;
+	policy_release(&g->policy);
+	audit_release(&g->audit);
+	cluster_release(&g->cluster);
+}
+
+int gateway_builds(struct buf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < spark_nbuilds && !rc; i++)
+		rc = buf_printf(out, "%s%s_%s", i ? " " : "", spark_builds[i].spark_version, spark_builds[i].scala_version);
+	return rc;
+}
+
+int gateway_escape_text(struct buf *out, const char *text, size_t len)
+{
+	return rest_escape_text(out, text, len);
+}

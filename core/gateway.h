@@ -1,0 +1,77 @@
+/* The gateway: what a front end (fcgi/) needs of core.  One HTTP request in, one answer
+ * out: identity, body limit, Spark's servlets with sparkgate's tenant rules, the audit line.
+ * The front end owns sockets, signals and its log; it builds a gateway from options
+ * (gateway_init), hands it requests (gateway_handle), reloads it on SIGHUP and releases it. */
+#ifndef SG_GATEWAY_H
+#define SG_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "cluster.h"
+#include "http.h"
+#include "jws.h"
+#include "limits.h"
+#include "policy.h"
+#include "store.h"
+
+/* Cross-site request forgery guard for requests that change something (POST). */
+enum csrf_mode {
+	CSRF_ORIGIN,   /* refuse browser requests from another site (Origin / Sec-Fetch-Site)
+	                * unless they carry X-Requested-By; other clients pass (default) */
+	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
+	CSRF_OFF,
+};
+
+struct gateway {
+	struct cluster cluster;
+	char master_url[1024];     /* spark://h1:p1,h2:p2 */
+	size_t max_body;
+	int allow_anonymous;       /* serve requests without REMOTE_USER (default: refuse) */
+	const char *placeholder_names;   /* Spark 4 {{NAME}} values: see submit_config */
+	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
+	struct policy policy;      /* groups, admins */
+	enum csrf_mode csrf;
+	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
+	int jws_keylen;            /* 0: bearer tokens are not accepted */
+	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
+	struct audit audit;        /* --audit-log */
+};
+
+/* Everything a gateway is made from (sparkgate(8) names each option). */
+struct gateway_config {
+	const char *master;             /* --master spark://h1:p1[,h2:p2] */
+	const char *spark_version;      /* --spark-version, or NULL to detect */
+	const char *secret;             /* spark.authenticate.secret, or NULL */
+	const char *jws_secret;         /* --jws-secret-file's base64url key, or NULL */
+	int timeout_s, connect_timeout_s;
+	size_t max_body;
+	int allow_anonymous;
+	enum csrf_mode csrf;
+	const char *placeholder_names;  /* --env-placeholders: "*", NULL or a list */
+	const char *state_db, *policy_file, *audit_log;   /* or NULL */
+};
+
+/* 0, or an error (e says which option) after which the gateway needs only release. */
+int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e);
+/* SIGHUP: reopens the audit log, re-reads the policy (keeping the old one if the new one
+ * does not load or needs a store there is not), takes the secret (NULL: keeps it), drops
+ * the master connection.  What could not be done is appended to report, one line each. */
+void gateway_reload(struct gateway *g, const struct gateway_config *c, const char *secret, struct buf *report);
+/* One request, under one deadline (--timeout) for every ask it makes.  rs->note holds a
+ * line for the front end's log (a newly detected build, an audit write that failed). */
+void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs);
+/* An ErrorResponse for a request the front end could not even read. */
+void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
+void gateway_release(struct gateway *g);
+
+/* Text as it may stand in a log line: control bytes, backslash and bytes that are not UTF-8
+ * as \xNN (see rest_escape_text), so no request can break or forge a line. */
+int gateway_escape_text(struct buf *out, const char *text, size_t len);
+
+/* "3.5.9_2.12 3.5.9_2.13 ...": the builds sparkgate has tables for. */
+int gateway_builds(struct buf *out);
+
+#endif
