@@ -299,18 +299,58 @@ static int format_frame(struct buf *out, const struct jvalue *f)
 	return rc;
 }
 
+/* Whether the object's class is cls or extends it. */
+static int extends_class(const struct jvalue *v, const char *cls)
+{
+	if (!v || v->kind != JV_OBJECT)
+		return 0;
+	for (size_t k = 0; k < v->u.obj.ncd; k++)
+		if (strcmp(v->u.obj.cd[k].desc->name, cls) == 0)
+			return 1;
+	return 0;
+}
+
+/* ": " + Throwable.getMessage() as the JDK computes it, nothing when it is null.  Most
+ * exceptions return detailMessage; some build the message from fields of their own:
+ * java.nio.file.FileSystemException and its subclasses (NoSuchFileException, ...: file,
+ * " -> " other, ": " reason) and java.io.InvalidClassException (classname "; " message). */
+static int throwable_message(const struct jvalue *t, struct buf *out)
+{
+	const char *detail = jvalue_str(jvalue_field_obj(t, "detailMessage"));
+
+	if (extends_class(t, "java.nio.file.FileSystemException")) {
+		const char *file = jvalue_str(jvalue_field_obj(t, "file"));
+		const char *other = jvalue_str(jvalue_field_obj(t, "other"));
+		int rc;
+
+		if (!file && !other)
+			return detail ? buf_printf(out, ": %s", detail) : 0;
+		rc = buf_printf(out, ": %s", file ? file : "");
+		if (!rc && other)
+			rc = buf_printf(out, " -> %s", other);
+		if (!rc && detail)
+			rc = buf_printf(out, ": %s", detail);
+		return rc;
+	}
+	if (extends_class(t, "java.io.InvalidClassException")) {
+		const char *cls = jvalue_str(jvalue_field_obj(t, "classname"));
+
+		if (cls)
+			return buf_printf(out, ": %s; %s", cls, detail ? detail : "null");
+	}
+	return detail ? buf_printf(out, ": %s", detail) : 0;
+}
+
 /* Spark's RestServlet.formatException: s"$e\n" + frames.map("\t" + _).mkString("\n").
  * t NULL is a Throwable nobody described.  0 with the text in *text, or ERR_NOMEM /
  * ERR_TOO_LARGE (longer than LIMIT_THROWABLE_TEXT). */
 static int format_throwable(const struct jvalue *t, char **text)
 {
 	struct buf out = BUF_INIT(LIMIT_THROWABLE_TEXT);
-	const char *msg = jvalue_str(jvalue_field_obj(t, "detailMessage"));
 	const struct jvalue *frames = jvalue_field_obj(t, "stackTrace");
 	int rc = buf_addstr(&out, jvalue_class_name(t) ? jvalue_class_name(t) : "java.lang.Throwable");
 
-	if (msg)
-		rc = rc ? rc : buf_printf(&out, ": %s", msg);
+	rc = rc ? rc : throwable_message(t, &out);
 	rc = rc ? rc : buf_addc(&out, '\n');
 	if (frames && frames->kind == JV_ARRAY) {
 		for (size_t i = 0; i < frames->u.arr.len && !rc; i++) {

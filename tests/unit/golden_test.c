@@ -344,6 +344,40 @@ static void test_replies(void)
 }
 
 /* All vectors of one build's folder (tests/golden/spark-VERSION_SCALA). */
+/* ERROR drivers whose exception builds its message from fields of its own (the JDK's
+ * FileSystemException family, InvalidClassException): the first line must be the JVM's
+ * own Throwable.toString(), which GoldenGen wrote beside each reply. */
+static void test_computed_messages(void)
+{
+	for (int i = 0;; i++) {
+		char path[512];
+		struct buf b = BUF_INIT(1u << 20), want = BUF_INIT(1u << 16);
+		struct deploy_reply r;
+		struct sg_err e = { 0 };
+
+		snprintf(path, sizeof(path), "%s/reply-status-ERROR-computed-%d.bin", dir, i);
+		if (slurp(path, &b) != 0) {
+			CHECK(i >= 6, "%s: only %d computed-message replies", dir, i);
+			buf_release(&b);
+			buf_release(&want);
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/reply-status-ERROR-computed-%d.txt", dir, i);
+		CHECK(slurp(path, &want) == 0, "read %s", path);
+		CHECK(deploy_read_reply(b.data, b.len, &r, &e) == 0 && r.state == DRIVER_ERROR && r.exception, "%s: %s",
+		      path, e.msg);
+		if (r.exception) {
+			size_t n = strcspn(r.exception, "\n");
+
+			CHECK(n == want.len && memcmp(r.exception, want.data, n) == 0, "got \"%.*s\", the JVM says \"%s\"",
+			      (int)n, r.exception, buf_str(&want));
+		}
+		deploy_reply_release(&r);
+		buf_release(&b);
+		buf_release(&want);
+	}
+}
+
 static void test_build(const char *build_dir)
 {
 	const char *base = strrchr(build_dir, '/');
@@ -373,6 +407,7 @@ static void test_build(const char *build_dir)
 		closedir(d);
 	test_messages();
 	test_replies();
+	test_computed_messages();
 }
 
 /* Every build folder under tests/golden/, or the one given. */

@@ -156,6 +156,23 @@ public class GoldenGen {
         Exception ex = new IllegalStateException("boom: driver exited", new RuntimeException("root cause"));
         reply("status-FAILED-exception", new DeployMessages.DriverStatusResponse(true, Option.apply((scala.Enumeration.Value) failed),
             Option.apply(fresh("worker-20240101000000-127.0.0.1-40000")), Option.apply(fresh("127.0.0.1:40000")), Option.apply(ex)));
+        // ERROR drivers whose exception builds its message from other fields: the text the
+        // JVM's Throwable.toString() gives is written beside the reply.
+        Object error = ds.getMethod("ERROR").invoke(dsModule);
+        Exception[] computed = {
+            new java.nio.file.NoSuchFileException("/nonexistent/app.jar"),
+            new java.nio.file.AccessDeniedException("/root/app.jar", null, "Permission denied"),
+            new java.nio.file.FileSystemException("/a/app.jar", "/b/app.jar", "Device busy"),
+            new java.nio.file.FileAlreadyExistsException("/work/driver-1/app.jar"),
+            new java.io.InvalidClassException("org.apache.spark.deploy.Command", "local class incompatible"),
+            new java.lang.ClassNotFoundException("com.example.Missing"),
+        };
+        for (int i = 0; i < computed.length; i++) {
+            reply("status-ERROR-computed-" + i, new DeployMessages.DriverStatusResponse(true,
+                Option.apply((scala.Enumeration.Value) error), Option.apply(fresh("worker-20240101000000-127.0.0.1-40000")),
+                Option.apply(fresh("127.0.0.1:40000")), Option.apply(computed[i])));
+            write("reply-status-ERROR-computed-" + i + ".txt", computed[i].toString().getBytes(StandardCharsets.UTF_8));
+        }
         reply("status-standby", new DeployMessages.DriverStatusResponse(false, Option.empty(), Option.empty(), Option.empty(),
             Option.apply(new Exception("Current state is not alive: STANDBY. Can only request driver status in ALIVE state."))));
         // An endpoint that throws replies with RpcResponse(RpcFailure(e)) (NettyRpcCallContext).

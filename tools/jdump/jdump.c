@@ -37,11 +37,19 @@ static void print_slots(const struct jdesc *d, const struct jslot *slots, int de
 	}
 }
 
+/* A graph may be cyclic (a Throwable's cause is itself when it has none): deep enough
+ * is where printing stops. */
+#define JDUMP_MAX_DEPTH 24
+
 static void print_value(const struct jvalue *v, int depth)
 {
 	indent(depth);
 	if (!v) {
 		puts("null");
+		return;
+	}
+	if (depth > JDUMP_MAX_DEPTH) {
+		puts("...");
 		return;
 	}
 	switch (v->kind) {
