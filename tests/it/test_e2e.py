@@ -106,6 +106,21 @@ def failing_driver_ends_failed():
 
 
 @test
+def error_driver_keeps_its_cause():
+    """A jar the worker cannot find: the driver ends ERROR and the status message carries the
+    exception as Spark prints it (NoSuchFileException computes its message from its file)."""
+    body = create_body(os.path.join(C.work, "error.txt"), 0, 0)
+    body["appResource"] = "file:/nonexistent/app.jar"
+    sid = submit(body)
+    js = wait_state(sid, FINAL)
+    assert js["driverState"] == "ERROR", js
+    assert "java.nio.file.NoSuchFileException: /nonexistent/app.jar" in js.get("message", ""), js
+    if C.s.rest_port:   # Spark's own server says the same about the same driver
+        st, theirs, _ = C.s.rest("GET", "/v1/submissions/status/" + sid)
+        assert st == 200 and theirs["message"].split("\n")[:2] == js["message"].split("\n")[:2], (theirs, js)
+
+
+@test
 def kill_running_driver():
     sid = submit(create_body(os.path.join(C.work, "killed.txt"), 120, 0))
     wait_state(sid, ("RUNNING",))
