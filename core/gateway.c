@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rest.h"
+#include "restdoor.h"
 #include "route.h"
 #include "versions.h"
 
@@ -36,6 +37,7 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	g->allow_anonymous = c->allow_anonymous;
 	g->csrf = c->csrf;
 	g->placeholder_names = c->placeholder_names;
+	g->master_rest_port = c->master_rest_port;
 	if (c->jws_secret && (g->jws_keylen = jws_decode_key(c->jws_secret, g->jws_key, sizeof(g->jws_key))) < 0)
 		return sg_err_set(e, ERR_INVALID, 0, "--jws-secret-file must hold a base64url key of at least 256 bits");
 	if (c->policy_file && (rc = policy_load(&g->policy, c->policy_file, e)) != 0)
@@ -85,6 +87,33 @@ void gateway_reload(struct gateway *g, const struct gateway_config *c, const cha
 	master_close(&g->cluster.master);
 }
 
+/* Spark's own REST server on the master's host (6066, or --master-rest-port): checked once
+ * per new master connection, after the answer was made, and said in rs->note. */
+#define REST_DOOR_DEFAULT_PORT 6066
+#define REST_DOOR_CHECK_MS 500
+
+static void check_rest_door(struct gateway *g, struct response *rs)
+{
+	const struct master *m = &g->cluster.master;
+	const int ports[2] = { REST_DOOR_DEFAULT_PORT, g->master_rest_port };
+
+	if (m->fd < 0 || m->generation == g->door_generation)
+		return;
+	g->door_generation = m->generation;
+	for (int i = 0; i < 2; i++) {
+		size_t used = strlen(rs->note);
+
+		if (!ports[i] || (i && ports[i] == REST_DOOR_DEFAULT_PORT)
+		    || !restdoor_open(m->addrs[m->current].host, ports[i], REST_DOOR_CHECK_MS))
+			continue;
+		snprintf(rs->note + used, sizeof(rs->note) - used, "%sthe Spark master's own REST server answers "
+			 "without authentication at http://%s:%d/v1/submissions/ (an open door beside sparkgate, "
+			 "unless that is a sparkgate without a login): set spark.master.rest.enabled=false on the master",
+			 used ? "; " : "", m->addrs[m->current].host, ports[i]);
+		rs->note_error = 1;
+	}
+}
+
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
 {
 	uint64_t generation = g->cluster.build_generation;
@@ -102,6 +131,7 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 		snprintf(rs->note, sizeof(rs->note), "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
 			 g->cluster.build->spark_version, g->cluster.build->scala_version);
 	}
+	check_rest_door(g, rs);
 }
 
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message)

@@ -38,6 +38,8 @@ struct gateway {
 	int jws_keylen;            /* 0: bearer tokens are not accepted */
 	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
 	struct audit audit;        /* --audit-log */
+	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
+	uint64_t door_generation;  /* master connection last checked for it */
 };
 
 /* Everything a gateway is made from (sparkgate(8) names each option). */
@@ -52,6 +54,7 @@ struct gateway_config {
 	enum csrf_mode csrf;
 	const char *placeholder_names;  /* --env-placeholders: "*", NULL or a list */
 	const char *state_db, *policy_file, *audit_log;   /* or NULL */
+	int master_rest_port;           /* 0: only Spark's default 6066 */
 };
 
 /* 0, or an error (e says which option) after which the gateway needs only release. */
@@ -61,7 +64,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
  * the master connection.  What could not be done is appended to report, one line each. */
 void gateway_reload(struct gateway *g, const struct gateway_config *c, const char *secret, struct buf *report);
 /* One request, under one deadline (--timeout) for every ask it makes.  rs->note holds a
- * line for the front end's log (a newly detected build, an audit write that failed). */
+ * line for the front end's log (a newly detected build, an audit write that failed, the
+ * master's own REST server found open on a new master connection). */
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);

@@ -147,6 +147,8 @@ static void usage(FILE *f)
 "                            server passes no user; the token's \"sub\" is the user\n"
 "      --web-servers LIST    with --listen HOST:PORT on a non-loopback address: the only\n"
 "                            peers (numeric addresses, comma-separated) that may connect\n"
+"      --master-rest-port N  besides 6066, the port to check for the master's own REST\n"
+"                            server (an unauthenticated door); found open, it is logged\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -371,13 +373,14 @@ int main(int argc, char **argv)
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
 		{ "jws-secret-file", required_argument, NULL, 'J' }, { "web-servers", required_argument, NULL, 'W' },
+		{ "master-rest-port", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
 	const char *audit_path = NULL;
 	struct gateway_config cfg;
-	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT;
+	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT, rest_port = 0;
 	struct gateway g;
 	struct sg_err e = { 0 };
 	struct sigaction sa;
@@ -396,6 +399,10 @@ int main(int argc, char **argv)
 		case 'U': audit_path = optarg; break;
 		case 'J': jws_file = optarg; break;
 		case 'W': web_servers = optarg; break;
+		case 'R':
+			if (parse_size(optarg, &rest_port) || !rest_port || rest_port > 65535)
+				goto bad;
+			break;
 		case 'C':
 			if (strcmp(optarg, "origin") == 0) csrf = CSRF_ORIGIN;
 			else if (strcmp(optarg, "header") == 0) csrf = CSRF_HEADER;
@@ -465,7 +472,7 @@ int main(int argc, char **argv)
 			.jws_secret = jws_file ? jws : NULL, .timeout_s = (int)timeout_s, .connect_timeout_s = (int)connect_s,
 			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
 			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
-			.audit_log = audit_path,
+			.audit_log = audit_path, .master_rest_port = (int)rest_port,
 		};
 		if (!rc && gateway_init(&g, &cfg, &e)) {
 			fprintf(stderr, "sparkgate: %s\n", e.msg);

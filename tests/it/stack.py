@@ -104,6 +104,8 @@ class Stack:
         with open(path, "w") as f:
             if self.rest_port and name == "master":
                 f.write("spark.master.rest.enabled true\nspark.master.rest.port %d\n" % self.rest_port)
+            else:   # as a deployment behind sparkgate must (Spark 4.1+ opens 6066 by default)
+                f.write("spark.master.rest.enabled false\n")
             f.write("spark.deploy.retainedDrivers 500\n")
             for k, v in (props or {}).items():
                 f.write("%s %s\n" % (k, v))

@@ -11,7 +11,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from runner import Suite  # noqa: E402
-from stack import ROOT, Stack, wait_for  # noqa: E402
+from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
 
 FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
 SUITE = Suite("e2e")
@@ -118,6 +118,26 @@ def error_driver_keeps_its_cause():
     if C.s.rest_port:   # Spark's own server says the same about the same driver
         st, theirs, _ = C.s.rest("GET", "/v1/submissions/status/" + sid)
         assert st == 200 and theirs["message"].split("\n")[:2] == js["message"].split("\n")[:2], (theirs, js)
+
+
+@test
+def the_masters_own_rest_door_is_named_in_the_log():
+    """The e2e master runs Spark's own REST server (the differential reference): sparkgate
+    told its port names it once per new master connection; a port where nothing answers as
+    Spark's server (nothing listening) is not named."""
+    def cgi(port):
+        env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
+                   PATH_INFO="/v1/submissions/status/driver-none", SERVER_PROTOCOL="HTTP/1.1", REMOTE_USER="t")
+        p = subprocess.run([C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % C.s.master_port,
+                            "--master-rest-port", str(port)], env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
+        assert p.stdout.startswith("Status: 200"), p.stdout
+        return p.stderr
+    log = cgi(C.s.rest_port)
+    assert "own REST server answers without authentication at http://127.0.0.1:%d/v1/submissions/" % C.s.rest_port \
+        in log and "spark.master.rest.enabled=false" in log, log
+    log = cgi(free_port())   # nothing listens there
+    assert "own REST server" not in log, log
 
 
 @test
