@@ -382,6 +382,9 @@ static const char *const never_option[] = {
 	"--enable-native-access*", "--limit-modules*", "--source*", "-jar", "-XX:Flags=*", "-XX:VMOptionsFile*",
 	"-XX:*On*Error*", "-XX:*OnOutOfMemory*", "-XX:+UseVMOptionsFile*", "-Djava.*", "-splash:*",
 	"-Xshare:*", "-XX:SharedArchiveFile*", "-XX:CRaC*",
+	/* native code from a path, or files written where the option says */
+	"-XX:*JVMCI*", "-XX:ErrorFile*", "-XX:HeapDumpPath*", "-XX:LogFile*", "-Xloggc*", "-Xlog*file=*",
+	"-XX:CompileCommandFile*", "-XX:StartFlightRecording*", "-XX:FlightRecorder*", "-XX:*DumpPath*",
 };
 
 /* Options that set a heap size: allowed only within "max driver-memory". */

@@ -190,7 +190,7 @@ static const char approved[] =
 	"allow property spark.app.name spark.driver.memory spark.driver.cores spark.jars spark.files\n"
 	"allow property spark.driver.extraJavaOptions spark.executor.extraJavaOptions spark.driver.supervise\n"
 	"allow property spark.executorEnv.* spark.executor.memory spark.sql.*\n"
-	"allow java-option -XX:+UseG1GC -Xmx* -verbose:gc\n"
+	"allow java-option -XX:+UseG1GC -Xmx* -verbose:gc -XX:J* -XX:H* -Xlog* -XX:S*\n"
 	"allow env APP_*\n"
 	"allow placeholder SG_OPTS\n"
 	"max driver-cores 4\n"
@@ -262,6 +262,11 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.master=spark://evil:7077", "APP_X", "sparkgate's own" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.plugins=com.evil.P", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:+PrintFlagsFinal", "APP_X", "not allowed by any" },
+		/* never, even under an operator's wide glob */
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:JVMCILibPath=/tmp", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:HeapDumpPath=/tmp/x", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xlog:gc:file=/tmp/x", "APP_X", "never" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:StartFlightRecording=filename=/tmp/x", "APP_X", "never" },
 		{ APP, MAIN, "spark.executor.extraJavaOptions", "-javaagent:/tmp/a.jar", "APP_X", "never" },
 		{ APP, MAIN, "spark.executor.extraJavaOptions", "-Dspark.executor.extraJavaOptions=-javaagent:x", "APP_X",
 		  "refused" },
