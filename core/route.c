@@ -617,14 +617,14 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 		/* The web server should have refused this already (its config requires a login);
 		 * a server that lets it through is misconfigured, and must not open the API. */
 		servlet_error(g, rs, 403, "No authenticated user: the web server in front of sparkgate must "
-			   "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
+			      "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
 	} else if (strcmp(rq->method, "POST") == 0 && tenant_forged(g, rq)) {
 		snprintf(rs->rule, sizeof(rs->rule), "csrf %s", g->csrf == CSRF_HEADER ? "header" : "origin");
 		servlet_error(g, rs, 403, g->csrf == CSRF_HEADER
-			   ? "Requests that change something must carry an X-Requested-By header (cross-site request "
-			     "forgery protection)."
-			   : "A browser request from another site must carry an X-Requested-By header (cross-site "
-			     "request forgery protection).");
+			      ? "Requests that change something must carry an X-Requested-By header (cross-site request "
+				"forgery protection)."
+			      : "A browser request from another site must carry an X-Requested-By header (cross-site "
+				"request forgery protection).");
 	} else if (rq->body_too_large) {
 		char msg[200];
 

@@ -45,11 +45,11 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
 	}
 	if (claim == CLAIM_IN_FLIGHT) {
 		servlet_error(g, rs, 409, "A create with this idempotency key is being submitted right now; "
-			   "ask again in a moment.");
+			      "ask again in a moment.");
 		return 0;
 	}
 	servlet_error(g, rs, 503, "The outcome of an earlier create with this idempotency key is unknown: the "
-		   "master may have accepted it. sparkgate will not submit it again; check the master's drivers.");
+		      "master may have accepted it. sparkgate will not submit it again; check the master's drivers.");
 	return 0;
 }
 
@@ -312,7 +312,7 @@ const char *tenant_identify(struct gateway *g, const struct request *rq, struct 
 		return NULL;
 	} else if (rq->remote_user && !user_name_ok(rq->remote_user)) {
 		servlet_error(g, rs, 403, "The user name is reserved or holds control characters (\"-\" is the owner of "
-			   "anonymous requests).");
+			      "anonymous requests).");
 		return NULL;
 	} else if (rq->remote_user)
 		snprintf(rs->user, sizeof(rs->user), "%s", rq->remote_user);
