@@ -88,11 +88,11 @@ void gateway_reload(struct gateway *g, const struct gateway_config *c, const cha
 }
 
 /* Spark's own REST server on the master's host (6066, or --master-rest-port): checked once
- * per new master connection, after the answer was made, and said in rs->note. */
+ * per new master connection, by gateway_after_answer, so no answer waits for it. */
 #define REST_DOOR_DEFAULT_PORT 6066
 #define REST_DOOR_CHECK_MS 500
 
-static void check_rest_door(struct gateway *g, struct response *rs)
+void gateway_after_answer(struct gateway *g, struct buf *warnings)
 {
 	const struct master *m = &g->cluster.master;
 	const int ports[2] = { REST_DOOR_DEFAULT_PORT, g->master_rest_port };
@@ -101,16 +101,13 @@ static void check_rest_door(struct gateway *g, struct response *rs)
 		return;
 	g->door_generation = m->generation;
 	for (int i = 0; i < 2; i++) {
-		size_t used = strlen(rs->note);
-
 		if (!ports[i] || (i && ports[i] == REST_DOOR_DEFAULT_PORT)
 		    || !restdoor_open(m->addrs[m->current].host, ports[i], REST_DOOR_CHECK_MS))
 			continue;
-		snprintf(rs->note + used, sizeof(rs->note) - used, "%sthe Spark master's own REST server answers "
-			 "without authentication at http://%s:%d/v1/submissions/ (an open door beside sparkgate, "
-			 "unless that is a sparkgate without a login): set spark.master.rest.enabled=false on the master",
-			 used ? "; " : "", m->addrs[m->current].host, ports[i]);
-		rs->note_error = 1;
+		buf_printf(warnings, "the Spark master's own REST server answers without authentication at "
+			   "http://%s:%d/v1/submissions/ (an open door beside sparkgate, unless that is a sparkgate "
+			   "without a login): set spark.master.rest.enabled=false on the master\n",
+			   m->addrs[m->current].host, ports[i]);
 	}
 }
 
@@ -131,7 +128,6 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 		snprintf(rs->note, sizeof(rs->note), "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
 			 g->cluster.build->spark_version, g->cluster.build->scala_version);
 	}
-	check_rest_door(g, rs);
 }
 
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message)

@@ -64,9 +64,12 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
  * the master connection.  What could not be done is appended to report, one line each. */
 void gateway_reload(struct gateway *g, const struct gateway_config *c, const char *secret, struct buf *report);
 /* One request, under one deadline (--timeout) for every ask it makes.  rs->note holds a
- * line for the front end's log (a newly detected build, an audit write that failed, the
- * master's own REST server found open on a new master connection). */
+ * line for the front end's log (a newly detected build, an audit write that failed). */
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs);
+/* Work no answer should wait for, done once the answer is out: on a new master connection,
+ * whether the master's own REST server answers there (6066, --master-rest-port).  What it
+ * finds is appended to warnings, one line each, for the front end's log. */
+void gateway_after_answer(struct gateway *g, struct buf *warnings);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
 void gateway_release(struct gateway *g);

@@ -282,6 +282,17 @@ static int read_secret(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* Each line of lines (the gateway's reports) as an error line of the log, after prefix. */
+static void log_errors(const char *prefix, const struct buf *lines)
+{
+	for (const char *l = buf_str(lines); *l;) {
+		size_t n = strcspn(l, "\n");
+
+		logf_(0, "%s %.*s", prefix, (int)n, l);
+		l += n + (l[n] == '\n');
+	}
+}
+
 /* SIGHUP, acted on between requests: the log file reopened, then the gateway (audit log,
  * policy, secret, a fresh master connection that detects the build again).  Each part is
  * independent: one that fails is logged and the others still happen. */
@@ -299,15 +310,22 @@ static void reload(struct gateway *g, const struct gateway_config *c, const char
 		logf_(0, "SIGHUP: keeping the previous secret");
 	gateway_reload(g, c, have_secret ? secret : NULL, &report);
 	explicit_bzero(secret, sizeof(secret));
-	for (const char *l = buf_str(&report); *l;) {
-		size_t n = strcspn(l, "\n");
-
-		logf_(0, "SIGHUP: %.*s", (int)n, l);
-		l += n + (l[n] == '\n');
-	}
+	log_errors("SIGHUP:", &report);
 	buf_release(&report);
 	logf_(1, "SIGHUP: %smaster connection reset%s%s", log_file ? "log reopened, " : "",
 	      secret_file ? ", secret re-read" : "", c->policy_file ? ", policy re-read" : "");
+}
+
+/* What the gateway does once an answer is out, with its findings logged as errors. */
+static void after_answer(struct gateway *g, unsigned long seq)
+{
+	struct buf warnings = BUF_INIT(4096);
+	char prefix[32];
+
+	gateway_after_answer(g, &warnings);
+	snprintf(prefix, sizeof(prefix), "req=%lu", seq);
+	log_errors(prefix, &warnings);
+	buf_release(&warnings);
 }
 
 /* --listen HOST:PORT or :PORT (libfcgi's TCP form) rather than a unix socket path. */
@@ -476,15 +494,14 @@ int main(int argc, char **argv)
 		};
 		if (!rc && gateway_init(&g, &cfg, &e)) {
 			fprintf(stderr, "sparkgate: %s\n", e.msg);
+			gateway_release(&g);   /* only a gateway that gateway_init began */
 			rc = 2;
 		}
 		explicit_bzero(secret, sizeof(secret));
 		explicit_bzero(jws, sizeof(jws));
 		cfg.secret = cfg.jws_secret = NULL;   /* only gateway_init reads them */
-		if (rc) {
-			gateway_release(&g);
+		if (rc)
 			return rc;
-		}
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -533,6 +550,8 @@ int main(int argc, char **argv)
 		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
 		serve_one(&g, &ad, &rs, &out, cgi_param, cgi_read, NULL, ++seq);
 		fwrite(out.data, 1, out.len, stdout);
+		fclose(stdout);   /* the answer is complete for the web server */
+		after_answer(&g, seq);
 	} else {
 		FCGX_Request req;
 
@@ -554,6 +573,7 @@ int main(int argc, char **argv)
 			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
 			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
 			FCGX_Finish_r(&req);
+			after_answer(&g, seq);
 		}
 		logf_(1, "stopping after %lu requests", seq);
 	}
