@@ -266,6 +266,15 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	return rc;
 }
 
+/* The answer for a create prepare_driver refused: Spark's error text, or the policy's
+ * rule (kept for the audit line). */
+static void answer_prepare_error(struct exchange *x, struct response *rs)
+{
+	if (x->rule[0])
+		snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
+	servlet_error(x->g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
+}
+
 /* cluster_write_fn: the request for build b.  A create is prepared again if the master
  * turns out to be another build. */
 static int write_request(void *arg, const struct spark_build *b, struct buf *out)
@@ -303,9 +312,7 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 	int rc = cluster_ask(&g->cluster, g->deadline, write_request, x, idempotent, a, &e);
 
 	if (rc == CLUSTER_WRITE_FAILED && x->err.status) {
-		if (x->rule[0])
-			snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
-		servlet_error(g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
+		answer_prepare_error(x, rs);
 	} else if (rc == CLUSTER_WRITE_FAILED) {
 		servlet_error(g, rs, 500, "sparkgate could not write the request for the master.");
 	} else if (rc) {
@@ -361,9 +368,7 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 	}
 	driver_desc_init(&d);
 	if (prepare_driver(x, b, &d)) {
-		if (x->rule[0])
-			snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
-		servlet_error(g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
+		answer_prepare_error(x, rs);
 		refused = 1;
 	}
 	*cores = d.cores;
