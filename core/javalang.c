@@ -138,3 +138,25 @@ int java_parse_int(const char *s, int32_t *out)
 	return 0;
 }
 
+long java_jvm_size_mb(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	unsigned long long unit = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': unit = 1ULL << 10; end++; break;
+	case 'm': case 'M': unit = 1ULL << 20; end++; break;
+	case 'g': case 'G': unit = 1ULL << 30; end++; break;
+	case 't': case 'T': unit = 1ULL << 40; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (errno || *end || v > (1ULL << 50) / unit)
+		return -1;
+	return (long)((v * unit + (1u << 20) - 1) >> 20);
+}

@@ -17,6 +17,10 @@ int java_split_command(const char *s, struct strlist *out);
 /* String.split(":") as Spark splits a class or library path. */
 int java_split_path(const char *s, struct strlist *out);
 
+/* A size as the JVM reads -Xmx/-Xms ("512m", "8g", "1073741824": k/m/g/t, no "b") in
+ * MiB, rounded up; -1 if it is not one. */
+long java_jvm_size_mb(const char *s);
+
 /* java.lang.Integer.parseInt: 0 or -1. */
 int java_parse_int(const char *s, int32_t *out);
 

@@ -88,15 +88,25 @@ static struct policy_group *group_get(struct policy *p, const char *name)
 	return g;
 }
 
-/* An artifact prefix: a URL with a scheme and a path that ends in '/' (so that
- * ".../spark" cannot also approve ".../spark-evil/"), without the tricks url_ok refuses. */
+/* A URL without anything that could step out of a prefix once a fetcher or a server
+ * normalises it: no "..", no "/./", no "//" after the authority, no query, fragment,
+ * percent-escape, backslash or whitespace. */
+static int url_clean(const char *url)
+{
+	const char *authority = strstr(url, "://");
+
+	return !strpbrk(url, "?#%\\\t\r\n ") && !strstr(url, "/..") && !strstr(url, "/./")
+	       && !strstr(authority ? authority + 3 : url, "//");
+}
+
+/* An artifact prefix: a clean URL with a scheme and a path that ends in '/' (so that
+ * ".../spark" cannot also approve ".../spark-evil/"). */
 static int url_prefix_ok(const char *u)
 {
 	size_t n = strlen(u);
 	const char *colon = strchr(u, ':');
 
-	return colon && colon > u && n > (size_t)(colon - u) + 1 && u[n - 1] == '/' && !strpbrk(u, "?#%\\")
-	       && !strstr(u, "/../") && !strstr(u, "/./");
+	return colon && colon > u && n > (size_t)(colon - u) + 1 && u[n - 1] == '/' && url_clean(u);
 }
 
 static int add_placeholder(struct policy *p, const char *name)
@@ -422,8 +432,7 @@ static int refuse(char *why, size_t size, const char *fmt, ...)
  * fetcher or a server normalises it. */
 static int url_allowed(const struct strlist *prefixes, const char *url)
 {
-	if (strpbrk(url, "?#%\\\t\r\n ") || strstr(url, "/..") || strstr(url, "/./") || strstr(url, "//..")
-	    || strstr(url + (strstr(url, "://") ? (size_t)(strstr(url, "://") - url) + 3 : 0), "//"))
+	if (!url_clean(url))
 		return 0;
 	for (size_t i = 0; i < prefixes->len; i++)
 		if (strncmp(url, prefixes->items[i], strlen(prefixes->items[i])) == 0)
@@ -441,30 +450,6 @@ static int check_env_name(const struct policy *p, const char *name, const char *
 	return 0;
 }
 
-/* A JVM size ("512m", "8g", "1073741824") in MiB, rounded up; -1 if it is not one. */
-static long jvm_size_mb(const char *s)
-{
-	char *end;
-	unsigned long long v;
-	unsigned long long unit = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	switch (*end) {
-	case 'k': case 'K': unit = 1ULL << 10; end++; break;
-	case 'm': case 'M': unit = 1ULL << 20; end++; break;
-	case 'g': case 'G': unit = 1ULL << 30; end++; break;
-	case 't': case 'T': unit = 1ULL << 40; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (errno || *end || v > (1ULL << 50) / unit)
-		return -1;
-	return (long)((v * unit + (1u << 20) - 1) >> 20);
-}
-
 /* One JVM option (not a -D: those are properties). */
 static int check_jvm_option(const struct policy *p, const char *opt, const char *where, char *why, size_t size)
 {
@@ -476,7 +461,7 @@ static int check_jvm_option(const struct policy *p, const char *opt, const char 
 
 		if (strncmp(opt, heap_option[i], n) != 0)
 			continue;
-		mb = jvm_size_mb(opt + n);
+		mb = java_jvm_size_mb(opt + n);
 		if (mb <= 0)
 			return refuse(why, size, "JVM option %s%s: not a size sparkgate can read", opt, where);
 		if (p->max_driver_memory_mb > 0 && mb > p->max_driver_memory_mb)
@@ -507,6 +492,9 @@ static int check_artifacts(const struct policy *p, const char *key, const char *
 	}
 	return 0;
 }
+
+static int check_option(const struct policy *p, const char *opt, const char *master_url, int nested,
+			const char *where, char *why, size_t size);
 
 /* A system property: key=value from "-Dkey=value". */
 static int check_property(const struct policy *p, const char *key, const char *value, const char *master_url,
@@ -540,29 +528,31 @@ static int check_property(const struct policy *p, const char *key, const char *v
 			strlist_release(&opts);
 			return ERR_NOMEM;
 		}
-		snprintf(where, sizeof(where), " (in %s)", key);
-		for (size_t i = 0; i < opts.len && !rc; i++) {
-			const char *o = opts.items[i];
-
-			if (strncmp(o, "-D", 2) == 0) {
-				char k[512];
-				size_t n = strcspn(o + 2, "=");
-
-				if (n >= sizeof(k))
-					rc = refuse(why, size, "a system property in %s is too long to judge", key);
-				else {
-					memcpy(k, o + 2, n);
-					k[n] = '\0';
-					rc = check_property(p, k, o[2 + n] ? o + 3 + n : "", master_url, 1, why, size);
-				}
-			} else {
-				rc = check_jvm_option(p, o, where, why, size);
-			}
-		}
+		snprintf(where, sizeof(where), " (in %.64s)", key);   /* one of executor_java_options */
+		for (size_t i = 0; i < opts.len && !rc; i++)
+			rc = check_option(p, opts.items[i], master_url, 1, where, why, size);
 		strlist_release(&opts);
 		return rc;
 	}
 	return 0;
+}
+
+/* One word of the JVM's options: "-Dkey=value" is a property, anything else an option.
+ * nested: inside executor options (which may not hold executor options again). */
+static int check_option(const struct policy *p, const char *opt, const char *master_url, int nested,
+			const char *where, char *why, size_t size)
+{
+	char key[512];
+	size_t n;
+
+	if (strncmp(opt, "-D", 2) != 0)
+		return check_jvm_option(p, opt, where, why, size);
+	n = strcspn(opt + 2, "=");
+	if (n >= sizeof(key) || !n)
+		return refuse(why, size, "a system property%s the policy cannot judge", where);
+	memcpy(key, opt + 2, n);
+	key[n] = '\0';
+	return check_property(p, key, opt[2 + n] ? opt + 3 + n : "", master_url, nested, why, size);
 }
 
 static int check_app(const struct policy *p, const char *jar, const char *main_class, char *why, size_t size)
@@ -623,24 +613,9 @@ int policy_check_driver(const struct policy *p, const struct driver_desc *d, con
 	for (const char *const *m = b->java_module_options; *m; m++, first++)
 		if (first >= opts->len || strcmp(opts->items[first], *m) != 0)
 			return refuse(why, size, "the driver's JVM options have a shape the policy cannot judge");
-	for (size_t i = first; i < opts->len; i++) {
-		const char *o = opts->items[i];
-
-		if (strncmp(o, "-D", 2) == 0) {
-			char key[512];
-			size_t n = strcspn(o + 2, "=");
-
-			if (n >= sizeof(key) || !n)
-				return refuse(why, size, "a system property the policy cannot judge");
-			memcpy(key, o + 2, n);
-			key[n] = '\0';
-			rc = check_property(p, key, o[2 + n] ? o + 3 + n : "", master_url, 0, why, size);
-		} else {
-			rc = check_jvm_option(p, o, "", why, size);
-		}
-		if (rc)
+	for (size_t i = first; i < opts->len; i++)
+		if ((rc = check_option(p, opts->items[i], master_url, 0, "", why, size)))
 			return rc;
-	}
 	/* only their properties put entries here, and those were refused above */
 	if (d->class_path.len || d->library_path.len)
 		return refuse(why, size, "class and library path entries are never allowed");
