@@ -149,10 +149,7 @@ def run_build(build):
         with open(os.path.join(fake, "bin", "java"), "w") as f:
             f.write("#!/bin/sh\ntouch %s\nexec java \"$@\"\n" % os.path.join(marks, "java-home"))
         os.chmod(os.path.join(fake, "bin", "java"), 0o755)
-        policy = os.path.join(work, "policy.conf")
-        with open(policy, "w") as f:
-            f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
-                "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar)))
+        policy = web.shipped_policy(os.path.join(work, "policy.conf"), apps)
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         s.sparkgate_args = "--policy %s --state-db %s" % (policy, db)
         cases = corpus(marks, E.C.jar, fake)

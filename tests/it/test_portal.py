@@ -32,11 +32,8 @@ def main():
     try:
         E.start_cluster()
         db = os.path.join(web.server_dir(s, "state"), "state.db")
-        policy = os.path.join(work, "policy.conf")
-        with open(policy, "w") as f:
-            f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
-                "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar))
-                + "\nmax driver-memory 1g\nallow property spark.sgportal.*\n")
+        policy = web.shipped_policy(os.path.join(work, "policy.conf"), os.path.dirname(E.C.jar),
+                                    "\nmax driver-memory 1g\nallow property spark.sgportal.*\n")
         port = web.lighttpd_fastcgi(s, name="lighttpd-portal", extra_args="--state-db %s --policy %s" % (db, policy))
         # a driver of bob's, which alice must not see
         body = E.create_body(os.path.join(work, "bob.txt"), 0, 0)

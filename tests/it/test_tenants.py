@@ -46,11 +46,7 @@ quota group ops drivers 1 memory 1g
 
 def start_web():
     db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
-    policy = os.path.join(E.C.work, "policy.conf")
-    with open(policy, "w") as f:
-        f.write(open(os.path.join(web.DEPLOY, "policy.conf")).read().replace(
-            "allow app https://apps.example.com/spark/", "allow app file:%s/" % os.path.dirname(E.C.jar))
-            + TEST_RULES)
+    policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), TEST_RULES)
     T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
     T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s --audit-log %s" % (db, policy, T.audit))

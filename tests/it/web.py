@@ -103,6 +103,19 @@ def start_lighttpd(stack, name, includes, port=None, extra="", probe_path="/v1/s
     return port
 
 
+SHIPPED_APP_LINE = "allow app https://apps.example.com/spark/"
+
+
+def shipped_policy(path, app_dir, extra=""):
+    """deploy/policy.conf with only its "allow app" line edited, as an operator would, to
+    approve the applications in app_dir; extra lines after it.  Returns path."""
+    text = open(os.path.join(DEPLOY, "policy.conf")).read()
+    assert SHIPPED_APP_LINE in text, "deploy/policy.conf lost its allow app line"
+    with open(path, "w") as f:
+        f.write(text.replace(SHIPPED_APP_LINE, "allow app file:%s/" % app_dir) + extra)
+    return path
+
+
 def server_dir(stack, name):
     """A folder the web server may write (its user, as root: www-data), like /run/lighttpd."""
     path = os.path.join(stack.work, name)
