@@ -145,14 +145,6 @@ char *buf_detach(struct buf *b, size_t *len)
 	return s;
 }
 
-void buf_swap(struct buf *a, struct buf *b)
-{
-	struct buf t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
 void buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {

@@ -42,8 +42,6 @@ const char *buf_str(const struct buf *b);
 /* Hands the bytes (NUL-terminated; a fresh "" for an empty buffer, NULL if that cannot be
  * allocated) to the caller, who frees them; the buffer is left empty with its max. */
 char *buf_detach(struct buf *b, size_t *len);
-/* Exchanges the contents (and maxima) of two buffers. */
-void buf_swap(struct buf *a, struct buf *b);
 /* Drops the first n bytes (n <= len), keeping the rest and the memory. */
 void buf_consume(struct buf *b, size_t n);
 /* Room to write at least min bytes after len, for read(2)/recv(2): returns where, with the
