@@ -76,7 +76,7 @@ bins: all $(UNIT_BIN)
 # the integration suites against real Spark, Apache, lighttpd and spark-submit with the
 # sanitized sparkgate, and fails on any sanitizer report (tests/run-all.sh).
 check:
-	@tools/setup.sh --browser 3.5.9_2.12 3.5.9_2.13 4.3.0_2.13 >/dev/null
+	@tools/setup.sh --browser all >/dev/null
 	@$(MAKE) --no-print-directory bins
 	@$(MAKE) --no-print-directory $(ASAN) bins
 	@tests/run-all.sh $(BUILD) build-asan

@@ -15,13 +15,28 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-int cluster_init(struct cluster *c, const char *master_url, const struct spark_build *pinned,
-		 struct sg_err *e)
+int cluster_init(struct cluster *c, const char *master_url, const char *pin, struct sg_err *e)
 {
 	memset(c, 0, sizeof(*c));
-	c->pinned = pinned;
 	c->standby_wait_ms = 250;
+	if (pin) {
+		c->pinned = spark_build_find(pin);
+		if (!c->pinned || strlen(pin) >= sizeof(c->pinned_version))
+			return sg_err_set(e, ERR_INVALID, 0, "unknown --spark-version %s: give a release X.Y.Z of a "
+					  "supported minor, optionally with _2.12 or _2.13 (see --help)", pin);
+		memcpy(c->pinned_version, pin, strcspn(pin, "_"));
+	}
 	return master_init(&c->master, master_url, e);
+}
+
+const char *cluster_version_of(const struct cluster *c, const struct spark_build *b)
+{
+	return c->pinned && b == c->pinned ? c->pinned_version : b->spark_version;
+}
+
+const char *cluster_version(const struct cluster *c)
+{
+	return cluster_version_of(c, cluster_known_build(c));
 }
 
 void cluster_release(struct cluster *c)
@@ -110,14 +125,35 @@ static const char *failure_text(const struct master_answer *ma, struct deploy_re
 	return NULL;
 }
 
+size_t cluster_narrow(int *candidate, size_t ncand, const char *failure, char *seen, size_t seen_size)
+{
+	char cls[256];
+	int64_t uid = 0;
+	int kind = cluster_parse_class_failure(failure, cls, sizeof(cls), &uid);
+	size_t keep = 0;
+
+	if (kind == 1)
+		snprintf(seen, seen_size, "its %s has serialVersionUID %" PRId64, cls, uid);
+	else if (kind == 2)
+		snprintf(seen, seen_size, "it has no class %s", cls);
+	for (size_t i = 1; kind && i < ncand; i++) {
+		const struct spark_build *o = &spark_builds[candidate[i]];
+		int k = class_index(o, cls);
+
+		if (kind == 1 ? k >= 0 && o->cls[k].uid == uid : k < 0)
+			candidate[keep++] = candidate[i];
+	}
+	return keep;
+}
+
 static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 {
-	int candidate[16];
+	int candidate[CLUSTER_MAX_BUILDS];
 	size_t ncand = 0;
 	char cls[256], seen[400] = "";
 	int rc = 0;
 
-	for (size_t i = 0; i < spark_nbuilds && ncand < 16; i++)
+	for (size_t i = 0; i < spark_nbuilds && ncand < CLUSTER_MAX_BUILDS; i++)
 		candidate[ncand++] = (int)i;
 	while (ncand) {
 		const struct spark_build *b = &spark_builds[candidate[0]];
@@ -126,7 +162,6 @@ static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 		struct deploy_reply r = { .state = -1 };
 		const char *text;
 		int64_t uid = 0;
-		int kind;
 
 		master_answer_init(&ma);
 		rc = deploy_write_probe(&probe, b);
@@ -137,21 +172,8 @@ static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 		if (!rc && text && strstr(text, "Could not find " CLUSTER_PROBE_ENDPOINT)) {
 			c->build = c->last = b;
 			c->build_generation = c->master.generation;
-		} else if (!rc && text && (kind = cluster_parse_class_failure(text, cls, sizeof(cls), &uid))) {
-			size_t keep = 0;
-
-			if (kind == 1)
-				snprintf(seen, sizeof(seen), "its %s has serialVersionUID %" PRId64, cls, uid);
-			else
-				snprintf(seen, sizeof(seen), "it has no class %s", cls);
-			for (size_t i = 1; i < ncand; i++) {
-				const struct spark_build *o = &spark_builds[candidate[i]];
-				int k = class_index(o, cls);
-
-				if (kind == 1 ? k >= 0 && o->cls[k].uid == uid : k < 0)
-					candidate[keep++] = candidate[i];
-			}
-			ncand = keep;
+		} else if (!rc && text && cluster_parse_class_failure(text, cls, sizeof(cls), &uid)) {
+			ncand = cluster_narrow(candidate, ncand, text, seen, sizeof(seen));
 			b = NULL;
 		} else if (!rc && text && strstr(text, "Expected SaslMessage")) {
 			rc = sg_err_set(e, ERR_REMOTE, 0, "The Spark master at %s:%d requires authentication "
@@ -175,7 +197,7 @@ static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 
 		for (size_t i = 0; i < spark_nbuilds && n < sizeof(known); i++)
 			n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s/%s", i ? ", " : "",
-					      spark_builds[i].spark_version, spark_builds[i].scala_version);
+					      spark_builds[i].minor, spark_builds[i].scala_version);
 		return sg_err_set(e, ERR_UNSUPPORTED, 0, "the Spark master at %s:%d runs a build sparkgate has "
 				  "no class table for (%s); supported builds: %s",
 				  c->master.addrs[c->master.current].host, c->master.addrs[c->master.current].port,

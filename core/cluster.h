@@ -22,10 +22,12 @@
 #include "versions.h"
 
 #define CLUSTER_PROBE_ENDPOINT "sparkgate-build-probe"
+#define CLUSTER_MAX_BUILDS 32   /* tables detection can choose between (cluster_test checks) */
 
 struct cluster {
 	struct master master;
 	const struct spark_build *pinned;   /* --spark-version, or NULL to detect */
+	char pinned_version[16];            /* its release as given ("3.4.1"), reported as Spark's */
 	const struct spark_build *build;    /* of the master on connection build_generation */
 	uint64_t build_generation;
 	const struct spark_build *last;     /* last build seen, for answers without a master */
@@ -47,9 +49,16 @@ struct cluster_answer {
 	struct deploy_reply reply;         /* when !failed */
 };
 
-int cluster_init(struct cluster *c, const char *master_url, const struct spark_build *pinned,
-		 struct sg_err *e);
+/* pin: a release ("3.4.1", "3.5.9_2.13") whose minor's table is used without detection, and
+ * which answers report as serverSparkVersion; NULL detects.  An unknown one is ERR_INVALID. */
+int cluster_init(struct cluster *c, const char *master_url, const char *pin, struct sg_err *e);
 void cluster_release(struct cluster *c);
+
+/* One step of detection: the master refused the probe of spark_builds[candidate[0]] with
+ * failure (its first InvalidClassException or ClassNotFoundException); keeps in candidate
+ * the other builds that would have failed the same way and returns their count; seen: what
+ * the failure says about the master, for the error if none is left. */
+size_t cluster_narrow(int *candidate, size_t ncand, const char *failure, char *seen, size_t seen_size);
 
 /* The build of the master sparkgate is (or will be) connected to, detecting it if needed.
  * ERR_IO/ERR_TIMEOUT: no master reachable; ERR_UNSUPPORTED: a build sparkgate has no
@@ -58,6 +67,11 @@ int cluster_build(struct cluster *c, int64_t deadline, const struct spark_build 
 
 /* The build to name in answers (serverSparkVersion) when no master may be reachable. */
 const struct spark_build *cluster_known_build(const struct cluster *c);
+/* serverSparkVersion for an answer written for build b: the pinned release, or the release
+ * b's table was made from (the newest patch of the detected minor); cluster_version: for an
+ * answer without a master's. */
+const char *cluster_version_of(const struct cluster *c, const struct spark_build *b);
+const char *cluster_version(const struct cluster *c);
 
 /* Writes the request for the current master's build and asks it, following the leader,
  * all before deadline (master_deadline: one per HTTP request, shared by every ask it makes).

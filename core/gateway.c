@@ -17,7 +17,6 @@ static const char *needs_store(const struct policy *p)
 
 int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
 {
-	const struct spark_build *pinned = c->spark_version ? spark_build_find(c->spark_version) : NULL;
 	struct buf url = BUF_INIT(sizeof(g->master_url) - 1);
 	int rc;
 
@@ -25,9 +24,7 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	g->cluster.master.fd = -1;   /* released safely whatever fails below */
 	policy_init(&g->policy);
 	audit_init(&g->audit);
-	if (c->spark_version && !pinned)
-		return sg_err_set(e, ERR_INVALID, 0, "unknown --spark-version %s (see --help)", c->spark_version);
-	if ((rc = cluster_init(&g->cluster, c->master, pinned, e)) != 0)
+	if ((rc = cluster_init(&g->cluster, c->master, c->spark_version, e)) != 0)
 		return rc;
 	if (c->secret && master_set_secret(&g->cluster.master, c->secret))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
@@ -125,8 +122,9 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	} else if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
 		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
 
-		snprintf(rs->note, sizeof(rs->note), "master %s:%d runs Spark %s (Scala %s): detected", a->host, a->port,
-			 g->cluster.build->spark_version, g->cluster.build->scala_version);
+		snprintf(rs->note, sizeof(rs->note), "master %s:%d has the classes of Spark %s (Scala %s); answers name "
+			 "Spark %s", a->host, a->port, g->cluster.build->minor,
+			 g->cluster.build->scala_version, g->cluster.build->spark_version);
 	}
 }
 
@@ -134,7 +132,7 @@ void gateway_fail(struct gateway *g, struct response *rs, int status, const char
 {
 	rs->status = status;
 	buf_reset(&rs->body);
-	rest_print_error(&rs->body, message, cluster_known_build(&g->cluster)->spark_version, 0);
+	rest_print_error(&rs->body, message, cluster_version(&g->cluster), 0);
 }
 
 void gateway_release(struct gateway *g)
@@ -151,7 +149,7 @@ int gateway_builds(struct buf *out)
 	int rc = 0;
 
 	for (size_t i = 0; i < spark_nbuilds && !rc; i++)
-		rc = buf_printf(out, "%s%s_%s", i ? " " : "", spark_builds[i].spark_version, spark_builds[i].scala_version);
+		rc = buf_printf(out, "%s%s_%s", i ? " " : "", spark_builds[i].minor, spark_builds[i].scala_version);
 	return rc;
 }
 

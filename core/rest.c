@@ -238,11 +238,11 @@ static int is_java_double(const char *s)
 	return p == end;
 }
 
-/* CreateSubmissionRequest.doValidate, read from the bytecode: Spark 3.5.9 checks action,
+/* CreateSubmissionRequest.doValidate, read from the bytecode: Spark 3.x checks action,
  * clientSparkVersion, sparkProperties, appResource, appArgs, environmentVariables,
- * spark.app.name, then the typed properties; Spark 4 (4.3.0) no longer requires appArgs,
+ * spark.app.name, then the typed properties; Spark 4 no longer requires appArgs,
  * environmentVariables and spark.app.name (buildDriverDescription defaults them). */
-static int validate_create(struct create_request *r, int spark4, struct rest_error *err)
+static int validate_create(struct create_request *r, const struct rest_rules *rules, struct rest_error *err)
 {
 	static const struct { const char *key; int kind; } typed[] = {
 		{ "spark.driver.supervise", 'b' }, { "spark.driver.cores", 'n' },
@@ -252,7 +252,7 @@ static int validate_create(struct create_request *r, int spark4, struct rest_err
 
 	if (!r->client_spark_version || !r->has_properties || !r->app_resource)
 		return validation_failed(err, "CreateSubmissionRequest");
-	if (!spark4 && (!r->has_app_args || !r->has_environment
+	if (rules->requires_defaults && (!r->has_app_args || !r->has_environment
 			|| !strmap_get(&r->spark_properties, "spark.app.name")))
 		return validation_failed(err, "CreateSubmissionRequest");
 	for (size_t i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
@@ -310,8 +310,8 @@ static int replace_malformed(const char *s, size_t len, struct buf *out)
 	return 0;
 }
 
-static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
-			struct rest_error *err);
+static int parse_create(const char *body, size_t len, const struct rest_rules *rules,
+			struct create_request *r, struct rest_error *err);
 
 /* The deepest nesting of arrays and objects in a JSON text, counted like a parser would
  * (brackets inside strings do not count); stops counting past limit. */
@@ -340,23 +340,24 @@ static size_t json_depth(const char *s, size_t len, size_t limit)
 	return deepest;
 }
 
-int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
-		      struct rest_error *err)
+int rest_parse_create(const char *body, size_t len, const struct rest_rules *rules,
+		      struct create_request *r, struct rest_error *err)
 {
 	struct buf decoded = BUF_INIT(3 * len + 1);
 	int rc;
 
-	/* SubmitRequestServlet.doPost decodes the body as UTF-8 before anything else: Spark 3.5
-	 * (scala.io.Source) fails on a malformed byte, which Java's decoder mostly reports as
-	 * length 1; Spark 4 replaces each with U+FFFD. */
+	/* SubmitRequestServlet.doPost decodes the body as UTF-8 before anything else: up to 4.2
+	 * with scala.io.Source, which fails on a malformed byte (Java's decoder mostly reports
+	 * it as length 1); 4.3's readRequestBody with new String(bytes, UTF_8), which replaces
+	 * each with U+FFFD. */
 	if (first_malformed(body, len) == len)
-		return parse_create(body, len, spark4, r, err);
-	if (!spark4)
+		return parse_create(body, len, rules, r, err);
+	if (!rules->replaces_malformed)
 		return malformed(err, "java.nio.charset.MalformedInputException", "Input length = 1");
 	if (replace_malformed(body, len, &decoded))
 		rc = rest_fail(err, 500, "out of memory");
 	else
-		rc = parse_create((const char *)decoded.data, decoded.len, spark4, r, err);
+		rc = parse_create((const char *)decoded.data, decoded.len, rules, r, err);
 	buf_release(&decoded);
 	return rc;
 }
@@ -376,19 +377,23 @@ static void *json_malloc_noting(size_t n)
 	return p;
 }
 
-static int parse_create(const char *body, size_t len, int spark4, struct create_request *r,
-			struct rest_error *err)
+static int parse_create(const char *body, size_t len, const struct rest_rules *rules,
+			struct create_request *r, struct rest_error *err)
 {
 	json_error_t jerr;
 	json_t *root, *val, *action;
 	const char *key;
 	int rc = -1;
+	size_t limit = rules->max_depth > 0 ? (size_t)rules->max_depth : REST_OWN_MAX_DEPTH;
 
-	if (json_depth(body, len, REST_MAX_DEPTH) > REST_MAX_DEPTH) {
+	if (json_depth(body, len, limit) > limit) {
 		char msg[200];
 
-		snprintf(msg, sizeof(msg), "Document nesting depth (%d) exceeds the maximum allowed (%d, from "
-			 "`StreamReadConstraints.getMaxNestingDepth()`)", REST_MAX_DEPTH + 1, REST_MAX_DEPTH);
+		if (rules->max_depth <= 0)   /* Spark's Jackson has no limit; jansson has one */
+			return rest_fail(err, 400, "Malformed request: the JSON nests deeper than sparkgate's "
+					 "limit of %d levels.", REST_OWN_MAX_DEPTH);
+		snprintf(msg, sizeof(msg), "Document nesting depth (%zu) exceeds the maximum allowed (%zu, from "
+			 "`StreamReadConstraints.getMaxNestingDepth()`)", limit + 1, limit);
 		return malformed(err, "com.fasterxml.jackson.core.exc.StreamConstraintsException", msg);
 	}
 	/* Jackson (ObjectMapper.readValue) stops after the first value; what follows is ignored. */
@@ -465,7 +470,7 @@ static int parse_create(const char *body, size_t len, int spark4, struct create_
 			goto out;
 		}
 	}
-	if (validate_create(r, spark4, err))
+	if (validate_create(r, rules, err))
 		goto out;
 	rc = 0;
 out:

@@ -12,7 +12,16 @@
 
 /* Limits on a request body (the web server already caps its size). */
 #define REST_MAX_DEPTH 1000        /* nesting, as Jackson's StreamReadConstraints (2.15+) */
+#define REST_OWN_MAX_DEPTH 2000    /* sparkgate's own, where Spark's Jackson has none (3.3, 3.4);
+				      below jansson's fixed 2048 */
 #define REST_MAX_ITEMS 10000       /* appArgs, sparkProperties, environmentVariables each */
+
+/* How one Spark minor's server reads a create (struct spark_build carries them). */
+struct rest_rules {
+	int replaces_malformed;   /* a malformed UTF-8 byte becomes U+FFFD (4.3), else fails */
+	int max_depth;            /* Jackson's nesting limit; 0: none */
+	int requires_defaults;    /* appArgs, environmentVariables, spark.app.name required (3.x) */
+};
 
 struct create_request {
 	char *app_resource;
@@ -42,11 +51,11 @@ void rest_fail_append(struct rest_error *e, const void *p, size_t n);
 void create_request_init(struct create_request *r);
 void create_request_release(struct create_request *r);
 
-/* Parses and validates a create body exactly in Spark's order (parseAction, Jackson
- * binding, validate()), as Spark 3.5's server does or, with spark4, Spark 4's.  On failure
+/* Parses and validates a create body exactly in Spark's order (decoding, parseAction,
+ * Jackson binding, validate()), as the server of a minor with these rules does.  On failure
  * returns -1 with status/message in err. */
-int rest_parse_create(const char *body, size_t len, int spark4, struct create_request *r,
-		      struct rest_error *err);
+int rest_parse_create(const char *body, size_t len, const struct rest_rules *rules,
+		      struct create_request *r, struct rest_error *err);
 
 /* ---- responses -------------------------------------------------------------------------- */
 

@@ -87,7 +87,7 @@ void servlet_error(struct gateway *g, struct response *rs, int status, const cha
 {
 	rs->status = status;
 	buf_reset(&rs->body);
-	rest_print_error(&rs->body, message, cluster_known_build(&g->cluster)->spark_version, status == 468);
+	rest_print_error(&rs->body, message, cluster_version(&g->cluster), status == 468);
 }
 
 /* Prints an answer; if that fails (out of memory), a 500 that still names the submission
@@ -203,7 +203,7 @@ static void master_refused(struct gateway *g, struct response *rs, const struct 
 
 	if (memmem(text, len, "InvalidClassException", 21) || memmem(text, len, "ClassNotFoundException", 22))
 		snprintf(msg, sizeof(msg), "The Spark master runs a build sparkgate was not set up for "
-			 "(sparkgate spoke Spark %s, Scala %s): %.*s", b->spark_version, b->scala_version, n, text);
+			 "(sparkgate spoke Spark %s, Scala %s): %.*s", b->minor, b->scala_version, n, text);
 	else if (memmem(text, len, "Expected SaslMessage", 20))
 		snprintf(msg, sizeof(msg), "The Spark master requires authentication "
 			 "(spark.authenticate=true): give sparkgate its secret with --secret-file.");
@@ -254,7 +254,7 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	rest_error_release(&x->err);
 	rest_error_init(&x->err);
 	x->rule[0] = '\0';
-	rc = rest_parse_create(x->rq->body, x->rq->body_len, spark_build_is_spark4(b), &x->cr, &x->err)
+	rc = rest_parse_create(x->rq->body, x->rq->body_len, &b->rest, &x->cr, &x->err)
 	     || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
 	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, x->rule, sizeof(x->rule))) != 0) {
 		if (rc > 0)
@@ -435,7 +435,7 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, r->message, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, a.build->spark_version, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
 			{ "submissionId", RF_STRING, r->driver_id, 0, NULL },
 			{ "success", RF_BOOL, NULL, r->success, NULL },
 			{ "unknownFields", RF_STRINGS, NULL, 0, x.cr.unknown_fields.len ? &x.cr.unknown_fields : NULL },
@@ -459,7 +459,7 @@ static void kill_not_found(struct gateway *g, const char *id, struct response *r
 	const struct rest_field f[] = {
 		{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
 		{ "message", RF_STRING, msg, 0, NULL },
-		{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+		{ "serverSparkVersion", RF_STRING, cluster_version(&g->cluster), 0, NULL },
 		{ "submissionId", RF_STRING, id, 0, NULL },
 		{ "success", RF_BOOL, NULL, 0, NULL },
 	};
@@ -471,7 +471,7 @@ static void status_not_found(struct gateway *g, const char *id, struct response 
 {
 	const struct rest_field f[] = {
 		{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
-		{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+		{ "serverSparkVersion", RF_STRING, cluster_version(&g->cluster), 0, NULL },
 		{ "submissionId", RF_STRING, id, 0, NULL },
 		{ "success", RF_BOOL, NULL, 0, NULL },
 	};
@@ -497,7 +497,7 @@ static void handle_kill(struct gateway *g, const char *id, const char *user, int
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, a.reply.message, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, a.build->spark_version, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
 			{ "submissionId", RF_STRING, id, 0, NULL },
 			{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 		};
@@ -532,7 +532,7 @@ static void handle_status(struct gateway *g, const char *id, const char *user, i
 			{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
 			{ "driverState", RF_STRING, driver_state_name(r->state), 0, NULL },
 			{ "message", RF_STRING, r->exception ? buf_str(&message) : NULL, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, a.build->spark_version, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
 			{ "submissionId", RF_STRING, id, 0, NULL },
 			{ "success", RF_BOOL, NULL, r->success, NULL },
 			{ "workerHostPort", RF_STRING, r->worker_host_port, 0, NULL },
@@ -564,7 +564,7 @@ static void handle_object_message(struct gateway *g, enum spark_class message, s
 				{ "action", RF_STRING, kill_all ? "KillAllSubmissionResponse"
 					: message == CLS_REQUEST_CLEAR ? "ClearResponse" : "ReadyzResponse", 0, NULL },
 				{ "message", RF_STRING, kill_all ? a.reply.message : "", 0, NULL },
-				{ "serverSparkVersion", RF_STRING, a.build->spark_version, 0, NULL },
+				{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
 				{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 			};
 

@@ -25,7 +25,7 @@ int64_t tenant_wall_ms(void)
 /* An earlier create with the same key: its outcome, without asking the master again. */
 int tenant_replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
 {
-	const char *version = cluster_known_build(&g->cluster)->spark_version;
+	const char *version = cluster_version(&g->cluster);
 	char msg[300];
 
 	if (claim == CLAIM_DONE) {
@@ -255,7 +255,7 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
 			{ "admin", RF_BOOL, NULL, admin, NULL },
 			{ "message", RF_STRING, problem[0] ? problem : NULL, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, cluster_known_build(&g->cluster)->spark_version, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version(&g->cluster), 0, NULL },
 			{ "submissions", RF_RAW, buf_str(&items), 0, NULL },
 			{ "success", RF_BOOL, NULL, 1, NULL },
 			{ "user", RF_STRING, user, 0, NULL },   /* who is asking, for the portal */

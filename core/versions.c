@@ -7,18 +7,37 @@
 
 const size_t spark_nbuilds = sizeof(spark_builds) / sizeof(spark_builds[0]);
 
+/* Length of a release number "X.Y.Z" (digits, two dots) at the start of s, or 0. */
+static size_t release_length(const char *s)
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 3; part++) {
+		size_t start = i;
+
+		while (s[i] >= '0' && s[i] <= '9' && i - start < 4)
+			i++;
+		if (i == start || (part < 2 && s[i++] != '.'))
+			return 0;
+	}
+	return i;
+}
+
 const struct spark_build *spark_build_find(const char *name)
 {
 	const struct spark_build *found = NULL;
-	const char *us = strchr(name, '_');
-	size_t vlen = us ? (size_t)(us - name) : strlen(name);
+	size_t n = release_length(name);
+	const char *scala = name[n] == '_' ? name + n + 1 : NULL;
 
+	if (!n || (name[n] && !scala))
+		return NULL;
 	for (size_t i = 0; i < spark_nbuilds; i++) {
 		const struct spark_build *b = &spark_builds[i];
+		size_t m = strlen(b->minor);
 
-		if (strlen(b->spark_version) != vlen || strncmp(b->spark_version, name, vlen) != 0)
+		if (strncmp(b->minor, name, m) != 0 || name[m] != '.')
 			continue;
-		if (us && strcmp(b->scala_version, us + 1) != 0)
+		if (scala && strcmp(b->scala_version, scala) != 0)
 			continue;
 		if (!found || spark_build_is_scala212(b))
 			found = b;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "javaser.h"
+#include "rest.h"
 
 enum spark_class {
 	/* Spark's messages */
@@ -37,12 +38,23 @@ enum spark_class {
 	CLS_TUPLE2,
 	/* java.lang.Object[] (build detection's probe) */
 	CLS_OBJECT_ARRAY,
+	/* Probed only: a class that first appears in that minor (4.0 is told by RequestReadyz$) */
+	CLS_MARK_3_4,
+	CLS_MARK_3_5,
+	CLS_MARK_4_1,
+	CLS_MARK_4_2,
+	CLS_MARK_4_3,
 	SPARK_NCLASSES
 };
 
+/* One table per Spark minor and Scala version, made from that minor's newest patch release
+ * (the tables do not change between patch releases of a minor). */
 struct spark_build {
-	const char *spark_version;              /* e.g. "3.5.9" */
+	const char *spark_version;              /* the release the table was made from, "3.5.9" */
+	const char *minor;                      /* "3.5" */
 	const char *scala_version;              /* "2.12" or "2.13" */
+	struct rest_rules rest;                 /* how its REST server reads a create (GoldenGen
+						   asks the build's own classes) */
 	const char *const *java_module_options; /* NULL-terminated; empty before Spark 4 */
 	struct jclass cls[SPARK_NCLASSES];      /* .name NULL: the build has no such class */
 };
@@ -50,9 +62,9 @@ struct spark_build {
 extern const struct spark_build spark_builds[];   /* newest first */
 extern const size_t spark_nbuilds;
 
-/* "3.5.9" or "3.5.9_2.13": the build with that Spark version (and Scala version, if given;
+/* "3.4.1" or "3.4.1_2.13": the table of that release's minor (and Scala version, if given;
  * without one the Scala 2.12 build wins where there are both, like Spark's own default
- * distribution), or NULL. */
+ * distribution), or NULL.  Only a release number X.Y.Z is accepted. */
 const struct spark_build *spark_build_find(const char *name);
 
 int spark_build_has(const struct spark_build *b, enum spark_class c);

@@ -113,8 +113,9 @@ static void usage(FILE *f)
 "  -l, --listen ADDR         own FastCGI socket: HOST:PORT, :PORT or a unix socket path;\n"
 "                            default: a socket from systemd (LISTEN_FDS), else the socket\n"
 "                            the web server passes on stdin, else one plain CGI request\n"
-"  -s, --spark-version V     pin the master's Spark build instead of detecting it on each\n"
-"                            connection: VERSION or VERSION_SCALA (known:");
+"  -s, --spark-version V     pin the master's Spark release instead of detecting its minor on\n"
+"                            each connection: X.Y.Z or X.Y.Z_SCALA of a supported minor, reported\n"
+"                            as serverSparkVersion (tables:");
 	{
 		struct buf builds = BUF_INIT(4096);
 

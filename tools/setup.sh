@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Installs everything sparkgate's build and tests need, idempotently:
 #   - Debian packages (compiler, libfcgi, jansson, lighttpd, spawn-fcgi)
-#   - pinned Spark builds, cached outside the checkout, keyed by version:
-#       3.5.9_2.12  the PyPI pyspark wheel (the default build)
-#       3.5.9_2.13  Spark's _2.13 jars from Maven Central in a SPARK_HOME using the wheel's bin/
-#       4.3.0_2.13  the PyPI pyspark wheel of the newest Spark 4 release
+#   - Spark builds, cached outside the checkout, keyed by version (SUPPORTED_BUILDS: the newest
+#     patch of every minor sparkgate has tables for):
+#       X.Y.Z_2.12  the PyPI pyspark wheel (Spark 3; 3.5.9_2.12 is the default build)
+#       X.Y.Z_2.13  Spark 4: the PyPI pyspark wheel; Spark 3: Spark's _2.13 jars from Maven
+#                   Central in a SPARK_HOME using the launch scripts of that minor's wheel
+#     "all" names every supported build.
 #   - with --browser, playwright-core from npm (the portal's browser test)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
 # on every `make check`.  "none" as the only build: packages only (make fuzz).
-# Usage: tools/setup.sh [--no-apt] [--browser] [BUILD...|none]
+# Usage: tools/setup.sh [--no-apt] [--browser] [BUILD...|all|none]
 # Env: SPARKGATE_CACHE (default ~/.cache/sparkgate)
 set -euo pipefail
 
 DEFAULT_BUILD="3.5.9_2.12"
+# Spark 3.4's newest _2.13 release on Maven Central here is 3.4.3 (3.4.4 was never published
+# for Scala 2.13 there); its launch scripts come from the 3.4.4 wheel (they do not change
+# between patch releases).
+SUPPORTED_BUILDS=(3.3.4_2.12 3.3.4_2.13 3.4.4_2.12 3.4.3_2.13 3.5.9_2.12 3.5.9_2.13
+                  4.0.5_2.13 4.1.4_2.13 4.2.1_2.13 4.3.0_2.13)
+declare -A SCRIPTS_WHEEL=([3.4.3]=3.4.4)
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev
               libsasl2-modules libsqlite3-dev libssl-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
@@ -31,6 +39,7 @@ while [[ "${1:-}" == --* ]]; do
 done
 builds=("$@"); ((${#builds[@]})) || builds=("$DEFAULT_BUILD")
 [[ "${builds[*]}" == "none" ]] && builds=()
+[[ "${builds[*]}" == "all" ]] && builds=("${SUPPORTED_BUILDS[@]}")
 if ((apt)); then
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
@@ -83,7 +92,7 @@ pyspark_wheel() {
 spark_213() {
   local v="$1" dir="$CACHE/spark-$1_2.13"
   if [[ ! -f "$dir/RELEASE" ]]; then
-    local wheel; wheel="$(pyspark_wheel "$v")"
+    local wheel; wheel="$(pyspark_wheel "${SCRIPTS_WHEEL[$v]:-$v}")"
     echo "setup: resolving Spark $v (Scala 2.13) jars into $dir (one-time, ~180 MB)" >&2
     local tmp; tmp="$(mktemp -d "$CACHE/.spark-$v.XXXXXX")"
     mvn -q -B -Dstyle.color=never -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \

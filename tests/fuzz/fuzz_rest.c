@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		create_request_init(&cr);
 		rest_error_init(&err);
 		driver_desc_init(&d);
-		if (rest_parse_create((const char *)data, size, spark_build_is_spark4(b), &cr, &err) == 0
+		if (rest_parse_create((const char *)data, size, &b->rest, &cr, &err) == 0
 		    && submit_build_driver(&cr, &cfg, &d, &err) == 0)
 			deploy_write_submit(&out, b, &d);
 		buf_release(&out);

@@ -4,6 +4,7 @@ ports.  Used by the integration tests and by deploy/run-local.  Everything start
 runs in its own process group and is torn down by Stack.stop()."""
 import json
 import os
+import re
 import base64
 import signal
 import socket
@@ -36,6 +37,14 @@ def wait_for(what, cond, timeout=60, interval=0.25):
 
 
 DEFAULT_BUILD = "3.5.9_2.12"
+SPARK_DEFAULT_REST_PORT = 6066
+
+
+def supported_builds():
+    """Every build tools/setup.sh installs for "all" (its SUPPORTED_BUILDS, one list)."""
+    text = open(os.path.join(ROOT, "tools", "setup.sh")).read()
+    m = re.search(r"^SUPPORTED_BUILDS=\(([^)]*)\)", text, re.M)
+    return m.group(1).split()
 
 
 def spark_home(build=DEFAULT_BUILD):
@@ -61,7 +70,11 @@ class Stack:
         self.http_port = http_port or free_port()
         self.master_port = free_port()
         self.master_ui = free_port()
-        self.rest_port = free_port() if rest_reference else None
+        # Spark's own REST server on the master: True on a free port (the differential
+        # reference), "default" as Spark leaves it when nothing is set (4.1+: open on 6066),
+        # False closed (spark.master.rest.enabled=false, as behind sparkgate).
+        self.rest_default = rest_reference == "default"
+        self.rest_port = SPARK_DEFAULT_REST_PORT if self.rest_default else free_port() if rest_reference else None
         self.worker_ui = free_port()
         self.procs = {}
         self.ca_file = None            # certificate https requests trust
@@ -102,7 +115,9 @@ class Stack:
         port, ui = port or self.master_port, ui or self.master_ui
         path = os.path.join(self.work, name + ".properties")
         with open(path, "w") as f:
-            if self.rest_port and name == "master":
+            if self.rest_default and name == "master":
+                pass
+            elif self.rest_port and name == "master":
                 f.write("spark.master.rest.enabled true\nspark.master.rest.port %d\n" % self.rest_port)
             else:   # as a deployment behind sparkgate must (Spark 4.1+ opens 6066 by default)
                 f.write("spark.master.rest.enabled false\n")

@@ -1,8 +1,11 @@
-"""The version matrix: for every supported Spark build (3.5.9 Scala 2.12 and 2.13, 4.3.0),
-a real master and worker of that build, lighttpd -> sparkgate *without* --spark-version
-(it must detect the build), and that build's own spark-submit as the client:
-create -> FINISHED, status, kill -> KILLED, spark-submit create/--status, and the REST
-endpoints that differ between Spark 3.5 and 4.  Ends with "versions: N passed, N failed".
+"""The version matrix: for every supported build (every Spark minor 3.3-4.3, Scala 2.12 and
+2.13 where both ship: tools/setup.sh's SUPPORTED_BUILDS), a real master and worker of that
+build, lighttpd -> sparkgate *without* --spark-version (it must detect the minor), and that
+build's own spark-submit as the client: detected minor, create -> FINISHED, status, kill ->
+KILLED, spark-submit create/--status, the REST endpoints that differ between minors, pinned
+releases, twin drivers through sparkgate and through Spark's own REST server whose Launch
+Commands match, and the master's own REST door (4.1+ open it on 6066 by default).
+Ends with "versions: N passed, N failed".
 Usage: test_versions.py [BUILD...]   (default: all; env SPARKGATE_BUILDS likewise)"""
 import os
 import re
@@ -14,12 +17,13 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
 from runner import Suite  # noqa: E402
-from stack import Stack  # noqa: E402
+from stack import SPARK_DEFAULT_REST_PORT, Stack, supported_builds, wait_for  # noqa: E402
 
 SUITE = Suite("versions")
 
-BUILDS = ["3.5.9_2.12", "3.5.9_2.13", "4.3.0_2.13"]
+BUILDS = supported_builds()
 TESTS = []
+ID = re.compile(r"driver-\d{14}-\d{4}")
 
 
 def test(fn):
@@ -29,6 +33,19 @@ def test(fn):
 
 def version():
     return E.C.s.spark_version
+
+
+def minor():
+    return ".".join(version().split(".")[:2])
+
+
+def opens_rest_by_default():
+    """Spark 4.1+ starts its REST server on 6066 unless told not to."""
+    return tuple(int(x) for x in minor().split(".")) >= (4, 1)
+
+
+def sparkgate_log():
+    return open(os.path.join(E.C.work, "lighttpd.log"), errors="replace").read()
 
 
 @test
@@ -42,6 +59,9 @@ def detected_build_runs_a_driver_to_finished():
     assert final["driverState"] == "FINISHED" and final["serverSparkVersion"] == version(), final
     rows = E.read_out(out)
     assert rows["arg"]["3"] == "x y", rows["arg"]
+    scala = E.C.s.build.split("_")[1]
+    note = "has the classes of Spark %s (Scala %s); answers name Spark %s" % (minor(), scala, version())
+    assert note in sparkgate_log(), "log does not say %r" % note
 
 
 @test
@@ -88,30 +108,127 @@ def spark4_only_endpoints_follow_the_master():
             "Missing an action: please specify one of /create, /kill, or /status."), (st, js)
 
 
-def cgi(*args, path="/v1/submissions/status/driver-none"):
+def run_cgi(*args, path="/v1/submissions/status/driver-none"):
+    """One CGI request to sparkgate against this stack's master (a new master connection)."""
     env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
                PATH_INFO=path, SERVER_PROTOCOL="HTTP/1.1", REMOTE_USER="tester")
-    p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port] + list(args),
-                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=30)
-    return p.stdout.decode()
+    return subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port] + list(args),
+                          env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=30, text=True)
+
+
+def cgi(*args, path="/v1/submissions/status/driver-none"):
+    return run_cgi(*args, path=path).stdout
 
 
 @test
 def pinned_build_is_used_and_a_wrong_pin_is_a_clear_error():
     same = cgi("--spark-version", E.C.s.build)
     assert same.startswith("Status: 200") and '"serverSparkVersion" : "%s"' % version() in same, same
+    # any release of the minor: its table, reported as given
+    release = minor() + ".0_" + E.C.s.build.split("_")[1]
+    pinned = cgi("--spark-version", release)
+    assert pinned.startswith("Status: 200") and '"serverSparkVersion" : "%s.0"' % minor() in pinned, pinned
     other = next(b for b in BUILDS if b.split("_")[1] != E.C.s.build.split("_")[1])
     wrong = cgi("--spark-version", other)
     assert wrong.startswith("Status: 502"), wrong
-    assert "runs a build sparkgate was not set up for" in wrong and "InvalidClassException" in wrong, wrong
+    assert "runs a build sparkgate was not set up for" in wrong and \
+        ("InvalidClassException" in wrong or "ClassNotFoundException" in wrong), wrong
+    unknown = run_cgi("--spark-version", "3.2.4")
+    assert unknown.returncode == 2 and "unknown --spark-version 3.2.4" in unknown.stderr, unknown
+
+
+def launch_command(sid):
+    """The worker's "Launch Command" for a driver (DriverRunner writes it first in the
+    driver's stderr), as a list of words with ids and the twins' own names normalised, and
+    the run of -Dspark.* options sorted: they come from a map (the request's sparkProperties;
+    Spark's server lists them in its SparkConf's ConcurrentHashMap order), so their order
+    carries no meaning (one option per key)."""
+    path = os.path.join(E.C.work, "worker", sid, "stderr")
+    wait_for("launch command of " + sid, lambda: "Launch Command: " in open(path, errors="replace").read(), 60)
+    line = next(ln for ln in open(path, errors="replace") if ln.startswith("Launch Command: "))
+    words = [re.sub(r"twin-[ab]", "twin-X", ID.sub("<id>", w))
+             for w in re.findall(r'"((?:[^"\\]|\\.)*)"', line[len("Launch Command: "):])]
+    spark = [i for i, w in enumerate(words) if w.startswith("-Dspark.")]
+    if spark:
+        lo, hi = spark[0], spark[-1] + 1
+        assert spark == list(range(lo, hi)), "-Dspark.* options not in one run: %r" % words
+        words[lo:hi] = sorted(words[lo:hi])
+    return words
+
+
+@test
+def twin_drivers_get_the_same_launch_command():
+    """The same create through sparkgate and through Spark's own REST server of this master:
+    the worker starts both drivers with the same java command (JVM and module options, class
+    path, main class, arguments)."""
+    def body(twin):
+        b = E.create_body(os.path.join(E.C.work, "twin-%s.txt" % twin), 0, 0, ["a b", "{{x}}"],
+                          props={"spark.driver.extraJavaOptions": "-Dsg.twin=1 -XX:+UseSerialGC",
+                                 "spark.driver.extraClassPath": "/opt/sg-extra/*",
+                                 "spark.executor.memory": "600m", "spark.sg.prop": "v"},
+                          env={"SG_TWIN": "1"})
+        b["clientSparkVersion"] = version()
+        return b
+    ours = E.submit(body("a"))
+    st, js, _ = E.C.s.rest("POST", "/v1/submissions/create", body("b"))
+    assert st == 200 and js.get("success") is True, (st, js)
+    theirs = js["submissionId"]
+    for sid, port in ((ours, None), (theirs, E.C.s.rest_port)):
+        assert E.wait_state(sid, E.FINAL, port=port)["driverState"] == "FINISHED", E.C.last_status
+    a, b = launch_command(ours), launch_command(theirs)
+    if sorted(a) != sorted(b):
+        raise AssertionError("launch commands differ:\n  only sparkgate's %s\n  only Spark's     %s" % (
+            [w for w in a if w not in b], [w for w in b if w not in a]))
+    assert a == b, "same words, other order:\n  sparkgate %s\n  spark     %s" % (a, b)
+
+
+@test
+def the_masters_own_rest_door():
+    """4.1+ masters started without REST settings open Spark's own server on 6066: sparkgate's
+    log names it; older minors keep it closed (this stack's reference server is elsewhere,
+    and sparkgate is not told that port), and so nothing is named."""
+    named = "own REST server answers without authentication at http://127.0.0.1:%d/" % SPARK_DEFAULT_REST_PORT
+    if opens_rest_by_default():
+        assert E.C.s.rest_default, "6066 was taken before the master started; see the setup line"
+        assert named in sparkgate_log(), "no open-door error in the log"
+    else:
+        assert "own REST server" not in sparkgate_log(), "a door named on a master that opens none"
+
+
+@test
+def rest_enabled_false_closes_the_door():
+    """Last: the same master restarted with spark.master.rest.enabled=false; a new sparkgate
+    connection names no door."""
+    if not opens_rest_by_default():
+        return
+    E.C.s._kill("master")
+    E.C.s.rest_default, E.C.s.rest_port = False, None
+    E.C.s.start_master()
+    p = run_cgi()
+    assert p.stdout.startswith("Status: 200") and "own REST server" not in p.stderr, (p.stdout, p.stderr)
+
+
+def port_free(port):
+    import socket
+    with socket.socket() as sk:
+        try:
+            sk.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def run_build(build, jar):
     work = tempfile.mkdtemp(prefix="sparkgate-v%s-" % build)
     t0 = time.time()
     E.C.work, E.C.jar = work, jar
-    E.C.s = Stack(workdir=work, build=build, rest_reference=False)
+    v = tuple(int(x) for x in build.split("_")[0].split(".")[:2])
+    # 4.1+: Spark's default REST server (on 6066) is the twin reference; before: one on a free port
+    rest = "default" if v >= (4, 1) and port_free(SPARK_DEFAULT_REST_PORT) else True
+    if v >= (4, 1) and rest is True:
+        print("[%s] port %d is taken: the default-door test will fail" % (build, SPARK_DEFAULT_REST_PORT))
+    E.C.s = Stack(workdir=work, build=build, rest_reference=rest)
     try:
         E.C.s.start()
         print("[%s] stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)

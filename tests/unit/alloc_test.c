@@ -185,12 +185,12 @@ static void op_create(const void *arg, struct trail *t)
 	struct rest_error err;
 	struct driver_desc d;
 	struct buf out = BUF_INIT(LIMIT_REQUEST_STREAM);
-	int spark4 = spark_build_is_spark4(c->build), rc;
+	int rc;
 
 	create_request_init(&cr);
 	rest_error_init(&err);
 	driver_desc_init(&d);
-	rc = rest_parse_create((const char *)c->body->p, c->body->len, spark4, &cr, &err);
+	rc = rest_parse_create((const char *)c->body->p, c->body->len, &c->build->rest, &cr, &err);
 	if (trace)
 		fprintf(stderr, "[fail_at %ld] %s: %d %s\n", fail_at, c->body->name, err.status, buf_str(&err.message));
 	step(t, rc ? err.status : 0, fnv_str(14695981039346656037ULL, buf_str(&err.message)));
@@ -332,7 +332,7 @@ static void op_requests(const void *arg, struct trail *t)
 
 	(void)arg;
 	memset(&g, 0, sizeof(g));
-	rc = cluster_init(&g.cluster, master.url, spark_build_find("3.5.9"), &e);
+	rc = cluster_init(&g.cluster, master.url, "3.5.9", &e);
 	policy_init(&g.policy);
 	rc = rc ? rc : policy_parse(&g.policy, policy_text, sizeof(policy_text) - 1, &e);
 	if (!rc && !(g.store = store_open(":memory:", &e)))

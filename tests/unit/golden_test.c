@@ -138,7 +138,7 @@ static void test_case(const char *name)
 	/* Translation: our JSON -> DriverDescription must match Spark's. */
 	snprintf(path, sizeof(path), "tests/golden/cases/%s.json", name);
 	CHECK(slurp(path, &json) == 0, "read %s", path);
-	int rc = rest_parse_create(buf_str(&json), json.len, spark_build_is_spark4(build), &cr, &err);
+	int rc = rest_parse_create(buf_str(&json), json.len, &build->rest, &cr, &err);
 	if (rc == 0) {
 		/* sparkgate gives the driver its own master list; use what Spark computed. */
 		const char *m = NULL;

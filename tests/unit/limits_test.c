@@ -8,6 +8,7 @@
 #include "../../core/frame.h"
 #include "../../core/javaser.h"
 #include "../../core/rest.h"
+#include "../../core/versions.h"
 #include "bytes.h"
 #include "t.h"
 
@@ -153,7 +154,7 @@ static void test_frame_limit(void)
 	CHECK(frame_parse(head, sizeof(head), LIMIT_FRAME, &f, &e) == 0, "frame at the limit: needs more input");
 }
 
-static int create_with(const char *json, size_t len, struct rest_error *err)
+static int create_for(const char *release, const char *json, size_t len, struct rest_error *err)
 {
 	struct create_request cr;
 	int rc;
@@ -161,9 +162,57 @@ static int create_with(const char *json, size_t len, struct rest_error *err)
 	create_request_init(&cr);
 	rest_error_release(err);
 	rest_error_init(err);
-	rc = rest_parse_create(json, len, 0, &cr, err);
+	rc = rest_parse_create(json, len, &spark_build_find(release)->rest, &cr, err);
 	create_request_release(&cr);
 	return rc;
+}
+
+static int create_with(const char *json, size_t len, struct rest_error *err)
+{
+	return create_for("3.5.9", json, len, err);
+}
+
+/* A create nested depth deep in an unknown field. */
+static size_t nested_create(char *json, int depth)
+{
+	size_t n = (size_t)sprintf(json, "{\"action\":\"CreateSubmissionRequest\",\"x\":");
+
+	memset(json + n, '[', (size_t)depth - 1);
+	n += (size_t)depth - 1;
+	memset(json + n, ']', (size_t)depth - 1);
+	n += (size_t)depth - 1;
+	json[n++] = '}';
+	return n;
+}
+
+/* Spark 3.3 and 3.4 (Jackson 2.13, 2.14) have no nesting limit: 1001 is read like Spark
+ * reads it; sparkgate's own limit (jansson's is fixed) is a 400 of its own. */
+static void test_json_depth_without_jackson_limit(void)
+{
+	struct rest_error err;
+	char *json = malloc(1 << 20);
+	size_t n;
+
+	rest_error_init(&err);
+	for (size_t i = 0; i < 2; i++) {
+		const char *release = i ? "3.4.4" : "3.3.4";
+
+		CHECK(spark_build_find(release)->rest.max_depth == 0, "%s has a nesting limit", release);
+		n = nested_create(json, REST_MAX_DEPTH + 1);
+		create_for(release, json, n, &err);
+		CHECK(strstr(buf_str(&err.message), "Validation of message CreateSubmissionRequest failed"),
+		      "%s depth 1001: %s", release, buf_str(&err.message));
+		n = nested_create(json, REST_OWN_MAX_DEPTH);
+		create_for(release, json, n, &err);
+		CHECK(strstr(buf_str(&err.message), "nests deeper") == NULL, "%s depth %d refused", release,
+		      REST_OWN_MAX_DEPTH);
+		n = nested_create(json, REST_OWN_MAX_DEPTH + 1);
+		create_for(release, json, n, &err);
+		CHECK(err.status == 400 && strstr(buf_str(&err.message), "nests deeper than sparkgate's limit of 2000"),
+		      "%s depth %d: %d %s", release, REST_OWN_MAX_DEPTH + 1, err.status, buf_str(&err.message));
+	}
+	rest_error_release(&err);
+	free(json);
 }
 
 static void test_json_limits(void)
@@ -175,12 +224,7 @@ static void test_json_limits(void)
 	rest_error_init(&err);
 	/* nesting: Spark's Jackson allows 1000 */
 	for (int depth = REST_MAX_DEPTH; depth <= REST_MAX_DEPTH + 1; depth++) {
-		n = (size_t)sprintf(json, "{\"action\":\"CreateSubmissionRequest\",\"x\":");
-		memset(json + n, '[', (size_t)depth - 1);
-		n += (size_t)depth - 1;
-		memset(json + n, ']', (size_t)depth - 1);
-		n += (size_t)depth - 1;
-		json[n++] = '}';
+		n = nested_create(json, depth);
 		create_with(json, n, &err);
 		if (depth == REST_MAX_DEPTH)
 			CHECK(strstr(buf_str(&err.message), "nesting depth") == NULL, "depth %d refused", depth);
@@ -218,5 +262,6 @@ int main(void)
 	test_java_serialization_limits();
 	test_frame_limit();
 	test_json_limits();
+	test_json_depth_without_jackson_limit();
 	return t_done("limits_test");
 }

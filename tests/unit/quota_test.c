@@ -77,7 +77,7 @@ int main(void)
 	      && blob_read("tests/golden/spark-3.5.9_2.12/reply-kill-ok.bin", &kill_ok, malloc) == 0, "golden replies");
 	CHECK(fake_master_start(&m, reply, NULL) == 0, "fake master");
 	memset(&g, 0, sizeof(g));
-	CHECK(cluster_init(&g.cluster, m.url, spark_build_find("3.5.9"), &e) == 0, "%s", e.msg);
+	CHECK(cluster_init(&g.cluster, m.url, "3.5.9", &e) == 0, "%s", e.msg);
 	policy_init(&g.policy);
 	CHECK(policy_parse(&g.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
 	CHECK((g.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);

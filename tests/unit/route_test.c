@@ -15,7 +15,7 @@ static void gateway_without_master(struct gateway *g)
 	struct sg_err e = { 0 };
 
 	memset(g, 0, sizeof(*g));
-	CHECK(cluster_init(&g->cluster, "spark://127.0.0.1:1", spark_build_find("3.5.9"), &e) == 0, "%s", e.msg);
+	CHECK(cluster_init(&g->cluster, "spark://127.0.0.1:1", "3.5.9", &e) == 0, "%s", e.msg);
 	g->cluster.master.timeout_ms = 500;
 	g->cluster.master.connect_timeout_ms = 500;
 	g->max_body = 1 << 20;
@@ -123,7 +123,7 @@ static void test_killall_admins_only(void)
 	close(fd);
 	gateway_without_master(&g);
 	cluster_release(&g.cluster);
-	CHECK(cluster_init(&g.cluster, "spark://127.0.0.1:1", spark_build_find("4.3.0"), &e) == 0, "%s", e.msg);
+	CHECK(cluster_init(&g.cluster, "spark://127.0.0.1:1", "4.3.0", &e) == 0, "%s", e.msg);
 	g.cluster.master.timeout_ms = g.cluster.master.connect_timeout_ms = 500;
 	g.store = store_open(path, &e);
 	CHECK(g.store != NULL, "%s", e.msg);
@@ -230,7 +230,7 @@ static void test_placeholders_in_create(void)
 		create_request_init(&cr);
 		rest_error_init(&err);
 		driver_desc_init(&d);
-		CHECK(rest_parse_create(body, sizeof(body) - 1, spark4, &cr, &err) == 0, "%s", buf_str(&err.message));
+		CHECK(rest_parse_create(body, sizeof(body) - 1, &b->rest, &cr, &err) == 0, "%s", buf_str(&err.message));
 		CHECK(submit_build_driver(&cr, &cfg, &d, &err) == 0, "%s", buf_str(&err.message));
 		CHECK(has(&d.java_opts, spark4 ? "-Dspark.executor.cores=768m" : "-Dspark.executor.cores={{SG_T_MEM}}"),
 		      "%s: executor cores", builds[i]);
@@ -243,25 +243,28 @@ static void test_placeholders_in_create(void)
 	}
 }
 
-/* A body that is not UTF-8: Spark 3.5 fails to decode it, Spark 4 reads U+FFFD instead. */
+/* A body that is not UTF-8: Spark up to 4.2 fails to decode it, 4.3 reads U+FFFD instead. */
 static void test_malformed_utf8(void)
 {
 	static const char body[] = "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"\xff\",\"mainClass\":\"M\","
 				   "\"clientSparkVersion\":\"4\",\"sparkProperties\":{\"spark.app.name\":\"a\"}}";
 
-	for (int spark4 = 0; spark4 < 2; spark4++) {
+	for (size_t i = 0; i < spark_nbuilds; i++) {
+		const struct spark_build *b = &spark_builds[i];
 		struct create_request cr;
 		struct rest_error err;
 		int rc;
 
 		create_request_init(&cr);
 		rest_error_init(&err);
-		rc = rest_parse_create(body, sizeof(body) - 1, spark4, &cr, &err);
-		if (spark4) {
+		rc = rest_parse_create(body, sizeof(body) - 1, &b->rest, &cr, &err);
+		CHECK(b->rest.replaces_malformed == (strcmp(b->minor, "4.3") == 0), "%s_%s decoding rule",
+		      b->spark_version, b->scala_version);
+		if (b->rest.replaces_malformed) {
 			CHECK(rc == 0, "%s", buf_str(&err.message));
 			CHECK_STR(cr.app_resource, "\xEF\xBF\xBD");
 		} else {
-			CHECK(rc != 0 && err.status == 400, "3.5 accepted it");
+			CHECK(rc != 0 && err.status == 400, "%s accepted it", b->spark_version);
 			CHECK_STR(buf_str(&err.message), "Malformed request: java.nio.charset.MalformedInputException: "
 				  "Input length = 1\n");
 		}

@@ -150,7 +150,6 @@ static const char *verdict_for(const char *build, const char *policy_text, const
 	char *props_text = json_dumps(props, JSON_COMPACT), *env_text;
 	json_t *envs = json_pack("{s:s}", env, "v");
 	const struct spark_build *b = spark_build_find(build);
-	int spark4 = spark_build_is_spark4(b);
 
 	env_text = json_dumps(envs, JSON_COMPACT);
 	snprintf(body, sizeof(body), "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"%s\","
@@ -171,7 +170,7 @@ static const char *verdict_for(const char *build, const char *policy_text, const
 		struct submit_config cfg = { "spark://m:7077", b, p.rules ? p.placeholders : "*",
 					     p.rules ? policy_drops_env : NULL };
 
-		if (rest_parse_create(body, strlen(body), spark4, &cr, &err) || submit_build_driver(&cr, &cfg, &d, &err))
+		if (rest_parse_create(body, strlen(body), &b->rest, &cr, &err) || submit_build_driver(&cr, &cfg, &d, &err))
 			snprintf(why, sizeof(why), "REST: %d %.300s", err.status, buf_str(&err.message));
 		else if (policy_check_driver(&p, &d, b, "spark://m:7077", why, sizeof(why)) == 0)
 			why[0] = '\0';

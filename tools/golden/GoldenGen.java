@@ -59,6 +59,7 @@ public class GoldenGen {
             if (mm.getName().equals("buildDriverDescription")) build = mm;
         build.setAccessible(true);
         writeModuleOptions();
+        writeRestRules();
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(cases, "*.json")) { ds.forEach(files::add); }
         Collections.sort(files);
@@ -124,6 +125,37 @@ public class GoldenGen {
             for (String o : (String[]) c.getMethod("defaultModuleOptionArray").invoke(null)) b.append(o).append('\n');
         } catch (ClassNotFoundException | NoSuchMethodException e) { /* Spark 3.5: not given to drivers */ }
         write("java-module-options.txt", b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** How this build's REST server reads a create request, asked of its own classes:
+     *  body-decoding: SubmitRequestServlet.doPost decodes with scala.io.Source and the JVM's
+     *    default codec, which reports a malformed byte ("report"), until readRequestBody
+     *    (4.3) decodes with new String(bytes, UTF_8), which replaces it ("replace");
+     *  json-max-depth: Jackson's default StreamReadConstraints nesting limit (2.15+), 0 for
+     *    none (older Jackson);
+     *  create-requires-defaults: whether CreateSubmissionRequest.validate still requires
+     *    appArgs, environmentVariables and spark.app.name. */
+    static void writeRestRules() throws Exception {
+        StringBuilder b = new StringBuilder();
+        boolean replaces = false;
+        for (Method mm : Class.forName("org.apache.spark.deploy.rest.SubmitRequestServlet").getDeclaredMethods())
+            replaces |= mm.getName().equals("readRequestBody");
+        b.append("body-decoding\t").append(replaces ? "replace" : "report").append('\n');
+        int depth = 0;
+        try {
+            Class<?> src = Class.forName("com.fasterxml.jackson.core.StreamReadConstraints");
+            Object d = src.getMethod("defaults").invoke(null);
+            depth = (Integer) src.getMethod("getMaxNestingDepth").invoke(d);
+        } catch (ClassNotFoundException e) { /* Jackson before 2.15: no limit */ }
+        b.append("json-max-depth\t").append(depth).append('\n');
+        boolean requires;
+        try {
+            SubmitRestProtocolMessage.fromJson("{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"x\","
+                + "\"clientSparkVersion\":\"1\",\"mainClass\":\"M\",\"sparkProperties\":{}}").validate();
+            requires = false;
+        } catch (Exception e) { requires = true; }
+        b.append("create-requires-defaults\t").append(requires).append('\n');
+        write("rest-rules.txt", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     static void message(String name, Object msg) throws Exception {
@@ -294,6 +326,14 @@ public class GoldenGen {
             "scala.Some", "scala.None$", "scala.Option",
             "scala.Enumeration$Val", "scala.Enumeration$Value",
             "[Ljava.lang.Object;",
+            // Build detection's minor markers: a case class that first appears in that minor
+            // and stays (chosen from the spark-core jars' class lists; any that vanishes in a
+            // later release must be replaced here).  4.0 is told by RequestReadyz$ above.
+            "org.apache.spark.deploy.master.ExecutorResourceDescription",  // 3.4
+            "org.apache.spark.JobArtifactSet",                             // 3.5
+            "org.apache.spark.memory.UnmanagedMemoryConsumerId",           // 4.1
+            "org.apache.spark.scheduler.CleanupQueryJobs",                 // 4.2
+            "org.apache.spark.ExecutorShutdownFailure",                    // 4.3
         };
         StringBuilder b = new StringBuilder();
         b.append("# spark\t").append(org.apache.spark.package$.MODULE$.SPARK_VERSION())
