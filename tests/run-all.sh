@@ -37,7 +37,7 @@ suites+=("e2e|900|python3 tests/it/test_e2e.py"
          "tenants|900|python3 tests/it/test_tenants.py"
          "policy|900|python3 tests/it/test_policy.py"
          "portal|900|python3 tests/it/test_portal.py"
-         "diff|1200|python3 tests/it/test_diff.py"
+         "diff|1800|python3 tests/it/test_diff.py"
          "faults|900|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
 n=0
 for s in "${suites[@]}"; do

@@ -7,8 +7,10 @@ Each case is (name, method, path, body, options):
   options  "valid": a create that must succeed (the driver is then killed on both sides);
            "spark4"/"spark35": only for that Spark line; "last": changes the master's
            state (killall, clear), so runs after everything else;
-           "differs: REASON": a listed difference (README "Differences"); "differs-3.5:
-           REASON" only with Spark 3.5."""
+           "differs: REASON": a listed difference (README "Differences");
+           "differs-strict-decoding: REASON" only where Spark's server fails on a malformed
+           UTF-8 byte (up to 4.2), "differs-no-depth-limit: REASON" only where its Jackson
+           has no nesting limit (3.3, 3.4): the build's tests/golden/.../rest-rules.txt."""
 
 JSON = "application/json"
 
@@ -40,6 +42,9 @@ VARIANTS = {
     "many-props": dict(("sg.p%03d" % i, "v%d" % i) for i in range(300)),
     "unicode-props": {"sg.ünï": "ça va ✓ 𝄞", "sg.empty": ""},
     "placeholder-prop": {"sg.placed": "{{SG_DIFF_VALUE}}"},
+    # drivers that end badly (run on both sides; the final status answers are compared)
+    "missing-jar": ("appResource", "file:/nonexistent/sparkgate-diff-app.jar"),   # ERROR
+    "exit-code-3": ("exit", "3"),                                                 # FAILED
     # top-level changes
     "no-main-class": "-mainClass",
     "no-app-resource": "-appResource",
@@ -72,9 +77,9 @@ VARIANTS = {
 # Where Spark's servlet lets an exception escape, Jetty answers with an HTML 500 page;
 # sparkgate answers 400 with the same exception text as Spark-shaped JSON.
 SPARK500 = "differs: Spark fails with an HTML 500 page, sparkgate answers 400 JSON"
-# Spark 3.5 fails to decode a body that is not UTF-8 (HTML 500); Spark 4 replaces the bytes
-# with U+FFFD, and so does sparkgate for Spark 4 masters.
-SPARK35_500 = "differs-3.5: Spark 3.5 fails with an HTML 500 page, sparkgate answers 400 JSON"
+# Spark up to 4.2 fails to decode a body that is not UTF-8 (HTML 500); 4.3 replaces the bytes
+# with U+FFFD, and so does sparkgate for 4.3 masters.
+STRICT_DECODING_500 = "differs-strict-decoding: Spark fails to decode it with an HTML 500 page, sparkgate answers 400 JSON"
 
 VARIANT_NOTES = {
     "args-mixed": "differs: a null in appArgs: Spark starts a driver with a null argument, sparkgate refuses (400)",
@@ -139,8 +144,8 @@ CASES = [
      {"action": "KillSubmissionResponse", "serverSparkVersion": "1", "submissionId": "x", "success": True}, ""),
     ("bare response action", "POST", "/v1/submissions/create", {"action": "KillSubmissionResponse"}, ""),
     ("non-UTF-8 in string", "POST", "/v1/submissions/create",
-     b'{"action": "CreateSubmissionRequest", "appResource": "\xff\xfe", "mainClass": "M"}', SPARK35_500),
-    ("non-UTF-8 garbage", "POST", "/v1/submissions/create", b"\xff\xfe\xfd", SPARK35_500),
+     b'{"action": "CreateSubmissionRequest", "appResource": "\xff\xfe", "mainClass": "M"}', STRICT_DECODING_500),
+    ("non-UTF-8 garbage", "POST", "/v1/submissions/create", b"\xff\xfe\xfd", STRICT_DECODING_500),
     ("lone surrogate", "POST", "/v1/submissions/create",
      b'{"action": "CreateSubmissionRequest", "appResource": "\\ud800", "clientSparkVersion": "3"}',
      "differs: sparkgate refuses a lone UTF-16 surrogate escape"),
@@ -160,7 +165,8 @@ CASES = [
      b'{"action": "CreateSubmissionRequest", "x": ' + b"[" * 999 + b"]" * 999 + b"}", ""),
     ("nesting depth 1001", "POST", "/v1/submissions/create",
      b'{"action": "CreateSubmissionRequest", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}", ""),
-    ("nesting depth 5000", "POST", "/v1/submissions/create", b"[" * 5000 + b"]" * 5000, ""),
+    ("nesting depth 5000", "POST", "/v1/submissions/create", b"[" * 5000 + b"]" * 5000,
+     "differs-no-depth-limit: sparkgate refuses nesting deeper than 2000 (its parser's limit); this Jackson has none"),
     ("huge body", "POST", "/v1/submissions/create", b'{"action": "x", "pad": "' + b"p" * (2 << 20) + b'"}',
      "differs: sparkgate's --max-body limit"),
     # -- create: variants of a valid request -------------------------------------------

@@ -210,8 +210,11 @@ def rest_enabled_false_closes_the_door():
 
 
 def port_free(port):
+    """Nothing listens on port (one left in TIME_WAIT by the previous build's master counts
+    as free: Jetty binds with SO_REUSEADDR, and so does this check)."""
     import socket
     with socket.socket() as sk:
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sk.bind(("127.0.0.1", port))
             return True
