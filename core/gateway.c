@@ -52,6 +52,15 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	}
 	memcpy(g->master_url, url.data, url.len + 1);
 	buf_release(&url);
+	if (c->status_max_age_ms > 0) {
+		char key[1200];
+		struct sg_err ce = { 0 };
+
+		/* one table per master list and pinned release: the answers name both */
+		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
+		if (!(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
+			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
+	}
 	return 0;
 }
 
@@ -114,8 +123,11 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	const struct spark_build *before = g->cluster.build;
 	struct sg_err e = { 0 };
 
+	uint64_t asks = g->cluster.master.asks;
+
 	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
 	servlets_handle(g, rq, rs);
+	rs->master_asks = (unsigned)(g->cluster.master.asks - asks);
 	if (audit_record(&g->audit, rq, rs, &e)) {
 		snprintf(rs->note, sizeof(rs->note), "%s", e.msg);
 		rs->note_error = 1;
@@ -137,6 +149,8 @@ void gateway_fail(struct gateway *g, struct response *rs, int status, const char
 
 void gateway_release(struct gateway *g)
 {
+	status_cache_close(g->status_cache);
+	g->status_cache = NULL;
 	store_close(g->store);
 	g->store = NULL;
 	policy_release(&g->policy);

@@ -15,6 +15,7 @@
 #include "jws.h"
 #include "limits.h"
 #include "policy.h"
+#include "statuscache.h"
 #include "store.h"
 
 /* Cross-site request forgery guard for requests that change something (POST). */
@@ -40,6 +41,8 @@ struct gateway {
 	struct audit audit;        /* --audit-log */
 	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
 	uint64_t door_generation;  /* master connection last checked for it */
+	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
+	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
 };
 
 /* Everything a gateway is made from (sparkgate(8) names each option). */
@@ -55,6 +58,7 @@ struct gateway_config {
 	const char *placeholder_names;  /* --env-placeholders: "*", NULL or a list */
 	const char *state_db, *policy_file, *audit_log;   /* or NULL */
 	int master_rest_port;           /* 0: only Spark's default 6066 */
+	int status_max_age_ms;          /* --status-max-age; 0: ask the master every time */
 };
 
 /* 0, or an error (e says which option) after which the gateway needs only release. */

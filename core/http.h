@@ -32,6 +32,8 @@ struct response {
 	char submission_id[128];   /* for the log line */
 	int hidden;                /* someone else's driver, answered as unknown */
 	int replayed;              /* a create answered from its idempotency key */
+	const char *cache;         /* a status: "hit" (from the status cache), "ask", or NULL */
+	unsigned master_asks;      /* requests this answer sent to the master */
 	int store_failed;          /* the master took a create, its owner was not recorded */
 	char rule[400];            /* the policy rule that refused the request, or "" */
 	char user[256];            /* who asked (REMOTE_USER or a token's subject), or "" */

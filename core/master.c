@@ -246,6 +246,10 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
 		       struct sg_err *e)
 {
+	/* Just sent: the reply cannot be there yet, so wait for it before the first read (a
+	 * read that finds nothing would cost a system call); later reads come first. */
+	int wait_first = 1;
+
 	for (;;) {
 		struct frame f;
 		struct sg_err fe = { 0 };
@@ -283,9 +287,13 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		}
 		if (nroom > 65536)
 			nroom = 65536;
-		/* Read first: the reply is often there already, and poll would cost a system call. */
-		ssize_t n = recv(m->fd, room, nroom, MSG_DONTWAIT);
+		/* Then read first: the rest of a reply is often there already, and poll would cost
+		 * a system call. */
+		ssize_t n = wait_first ? -1 : recv(m->fd, room, nroom, MSG_DONTWAIT);
 
+		if (wait_first)
+			errno = EAGAIN;
+		wait_first = 0;
 		if (n > 0) {
 			buf_commit(&m->in, (size_t)n);
 			continue;
@@ -440,5 +448,6 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 			return sg_err_set(e, ERR_IO, 0, "sending to master failed twice");
 	}
 	a->maybe_delivered = 1;
+	m->asks++;
 	return await_reply(m, id, deadline, a, e);
 }

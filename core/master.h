@@ -31,6 +31,7 @@ struct master {
 	int timeout_ms;             /* one HTTP request's time with the master (master_deadline) */
 	uint64_t next_id;
 	uint64_t generation;        /* counts connections made; a new one may be another master */
+	uint64_t asks;              /* requests sent (each costs the master's JVM a round trip) */
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
 	char *secret;               /* spark.authenticate.secret, or NULL */

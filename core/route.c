@@ -22,6 +22,7 @@ void response_init(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
+	rs->cache = NULL;
 	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_init(&rs->body, LIMIT_RESPONSE_BODY);
@@ -31,6 +32,7 @@ void response_reset(struct response *rs)
 {
 	rs->status = 200;
 	rs->allow = NULL;
+	rs->cache = NULL;
 	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_reset(&rs->body);
@@ -331,19 +333,75 @@ static int ask(struct exchange *x, struct response *rs, int idempotent, enum dep
 
 /* A status request whose failure is not the caller's answer: 0 with the reply in a (the
  * caller's, initialised and released by it), or the HTTP status it would have had. */
-int servlet_ask_status(struct gateway *g, const char *id, struct cluster_answer *a)
+/* The master's status answer for id into rs, and *rec from it. */
+static int ask_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec)
 {
 	struct exchange x;
-	struct response scratch;
-	int status;
+	struct cluster_answer a;
+	struct buf message = BUF_INIT(LIMIT_THROWABLE_TEXT + 64);
+	int rc, fits = 1;
 
-	response_init(&scratch);
 	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
 	x.driver_id = id;
-	status = ask(&x, &scratch, 1, REPLY_STATUS, a) == 0 ? 0 : scratch.status;
+	cluster_answer_init(&a);
+	rc = ask(&x, rs, 1, REPLY_STATUS, &a);
+	if (rc == 0) {
+		const struct deploy_reply *r = &a.reply;
+
+		if (r->exception)
+			buf_printf(&message, "Exception from the cluster:\n%s", r->exception);
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
+			{ "driverState", RF_STRING, driver_state_name(r->state), 0, NULL },
+			{ "message", RF_STRING, r->exception ? buf_str(&message) : NULL, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
+			{ "submissionId", RF_STRING, id, 0, NULL },
+			{ "success", RF_BOOL, NULL, r->success, NULL },
+			{ "workerHostPort", RF_STRING, r->worker_host_port, 0, NULL },
+			{ "workerId", RF_STRING, r->worker_id, 0, NULL },
+		};
+
+		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+		rec->known = r->success;
+		rec->state = r->state;
+		fits = (size_t)snprintf(rec->worker_id, sizeof(rec->worker_id), "%s", r->worker_id ? r->worker_id : "")
+			       < sizeof(rec->worker_id)
+		       && (size_t)snprintf(rec->worker_host_port, sizeof(rec->worker_host_port), "%s",
+					   r->worker_host_port ? r->worker_host_port : "") < sizeof(rec->worker_host_port);
+		rc = rs->status == 200 ? 0 : rs->status;   /* 500: the answer could not be printed */
+	} else {
+		rc = rs->status;
+	}
+	rec->http_status = rs->status;
+	cluster_answer_release(&a);
 	exchange_release(&x);
-	response_release(&scratch);
-	return status;
+	buf_release(&message);
+	return rc ? rc : fits ? 0 : -1;
+}
+
+int servlet_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec)
+{
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->state = -1;
+	switch (status_cache_get(g->status_cache, id, g->deadline, rec, &rs->body)) {
+	case STATUS_HIT:
+		rs->status = rec->http_status;
+		rs->cache = "hit";
+		return 0;
+	case STATUS_ASK:
+		rs->cache = "ask";
+		rc = ask_status(g, id, rs, rec);
+		if (rc > 0)
+			status_cache_abandon(g->status_cache, id);
+		else
+			status_cache_put(g->status_cache, id, rc ? NULL : rec, (const char *)rs->body.data, rs->body.len);
+		return rc > 0 ? rc : 0;
+	default:
+		rc = ask_status(g, id, rs, rec);
+		return rc > 0 ? rc : 0;
+	}
 }
 
 /* Before anything is claimed or sent: the driver this create becomes for the master's
@@ -441,8 +499,10 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 			{ "unknownFields", RF_STRINGS, NULL, 0, x.cr.unknown_fields.len ? &x.cr.unknown_fields : NULL },
 		};
 
-		if (r->driver_id)
+		if (r->driver_id) {
+			status_cache_forget(g->status_cache, r->driver_id);
 			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", r->driver_id);
+		}
 		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 out:
@@ -494,6 +554,7 @@ static void handle_kill(struct gateway *g, const char *id, const char *user, int
 	x.driver_id = id;
 	cluster_answer_init(&a);
 	if (ask(&x, rs, 0, REPLY_KILL, &a) == 0) {
+		status_cache_forget(g->status_cache, id);
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, a.reply.message, 0, NULL },
@@ -510,9 +571,7 @@ static void handle_kill(struct gateway *g, const char *id, const char *user, int
 
 static void handle_status(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
 {
-	struct exchange x;
-	struct cluster_answer a;
-	struct buf message = BUF_INIT(LIMIT_THROWABLE_TEXT + 64);
+	struct status_record rec;
 
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 	if (!tenant_may_touch(g, id, user, admin, rs)) {
@@ -520,34 +579,9 @@ static void handle_status(struct gateway *g, const char *id, const char *user, i
 			status_not_found(g, id, rs);
 		return;
 	}
-	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
-	x.driver_id = id;
-	cluster_answer_init(&a);
-	if (ask(&x, rs, 1, REPLY_STATUS, &a) == 0) {
-		const struct deploy_reply *r = &a.reply;
-
-		if (r->exception)
-			buf_printf(&message, "Exception from the cluster:\n%s", r->exception);
-		const struct rest_field f[] = {
-			{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
-			{ "driverState", RF_STRING, driver_state_name(r->state), 0, NULL },
-			{ "message", RF_STRING, r->exception ? buf_str(&message) : NULL, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
-			{ "submissionId", RF_STRING, id, 0, NULL },
-			{ "success", RF_BOOL, NULL, r->success, NULL },
-			{ "workerHostPort", RF_STRING, r->worker_host_port, 0, NULL },
-			{ "workerId", RF_STRING, r->worker_id, 0, NULL },
-		};
-
-		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
-	}
-	cluster_answer_release(&a);
-	exchange_release(&x);
-	buf_release(&message);
+	servlet_status(g, id, rs, &rec);
 }
 
-/* Spark 4's killall, clear and readyz (StandaloneRestServer.scala: KillAllRequestServlet,
- * ClearRequestServlet, ReadyzRequestServlet). */
 static void handle_object_message(struct gateway *g, enum spark_class message, struct response *rs)
 {
 	struct exchange x;
@@ -557,6 +591,8 @@ static void handle_object_message(struct gateway *g, enum spark_class message, s
 	exchange_init(&x, g, message);
 	cluster_answer_init(&a);
 	if (ask(&x, rs, message == CLS_REQUEST_READYZ, kill_all ? REPLY_KILL_ALL : REPLY_BOOLEAN, &a) == 0) {
+		if (message != CLS_REQUEST_READYZ)
+			status_cache_forget_all(g->status_cache);
 		if (message == CLS_REQUEST_READYZ && !a.reply.success) {
 			servlet_error(g, rs, 503, "Master is not ready.");
 		} else {

@@ -8,6 +8,7 @@
 #include "cluster.h"
 #include "rest.h"
 #include "route.h"
+#include "statuscache.h"
 
 /* An ErrorResponse with this status and message. */
 void servlet_error(struct gateway *g, struct response *rs, int status, const char *message);
@@ -15,8 +16,9 @@ void servlet_error(struct gateway *g, struct response *rs, int status, const cha
 void servlet_answer(struct gateway *g, struct response *rs, const struct rest_field *f, size_t n);
 /* The HTTP status for an sg_err code: whose fault it is. */
 int servlet_error_status(int code);
-/* Asks the master for driver id's status: 0 with the reply in a (initialised and released
- * by the caller), or the HTTP status the answer would have had. */
-int servlet_ask_status(struct gateway *g, const char *id, struct cluster_answer *a);
+/* Spark's status answer for driver id into rs, through the host's status cache (at most
+ * --status-max-age old, one master ask for all who ask at once): 0 with what the master
+ * said in *rec, or the HTTP status of the error answer in rs. */
+int servlet_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec);
 
 #endif

@@ -59,13 +59,14 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
 
 static int driver_state_now(struct gateway *g, const char *id)
 {
-	struct cluster_answer a;
+	struct response scratch;
+	struct status_record rec;
 	int state = -1;
 
-	cluster_answer_init(&a);
-	if (servlet_ask_status(g, id, &a) == 0)
-		state = a.reply.success ? a.reply.state : DRIVER_GONE;
-	cluster_answer_release(&a);
+	response_init(&scratch);
+	if (servlet_status(g, id, &scratch, &rec) == 0)
+		state = rec.known ? rec.state : DRIVER_GONE;
+	response_release(&scratch);
 	return state;
 }
 
@@ -174,7 +175,7 @@ int tenant_may_touch(struct gateway *g, const char *id, const char *user, int ad
  * first (admins: everyone's), with their state at the master now. */
 #define LIST_MAX 100
 
-static int print_entry(struct buf *out, const struct store_entry *x, const struct deploy_reply *r)
+static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r)
 {
 	char when[96];
 	time_t t = (time_t)(x->created_ms / 1000);
@@ -190,8 +191,8 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 		{ "owner", x->owner },
 		{ "submissionId", x->id[0] ? x->id : NULL },
 		{ "submitTime", when },
-		{ "workerHostPort", r ? r->worker_host_port : NULL },
-		{ "workerId", r ? r->worker_id : NULL },
+		{ "workerHostPort", r && r->worker_host_port[0] ? r->worker_host_port : NULL },
+		{ "workerId", r && r->worker_id[0] ? r->worker_id : NULL },
 	};
 	int rc = buf_addstr(out, "{"), first = 1;
 
@@ -228,14 +229,15 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 	}
 	rc = buf_addstr(&items, "[ ");
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct cluster_answer a;
+		struct response scratch;
+		struct status_record rec;
 		int known = 0;
 
-		cluster_answer_init(&a);
+		response_init(&scratch);
 		if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
-			int status = servlet_ask_status(g, rows[i].id, &a);
+			int status = servlet_status(g, rows[i].id, &scratch, &rec);
 
-			known = status == 0 && a.reply.success;
+			known = status == 0 && rec.known;
 			if (status == 500)   /* sparkgate's own failure, not the master's */
 				rc = ERR_NOMEM;
 			else if (status)
@@ -244,8 +246,8 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 		}
 		if (!rc && i)
 			rc = buf_addstr(&items, ", ");
-		rc = rc ? rc : print_entry(&items, &rows[i], known ? &a.reply : NULL);
-		cluster_answer_release(&a);
+		rc = rc ? rc : print_entry(&items, &rows[i], known ? &rec : NULL);
+		response_release(&scratch);
 	}
 	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
 	if (rc) {

@@ -150,6 +150,9 @@ static void usage(FILE *f)
 "                            peers (numeric addresses, comma-separated) that may connect\n"
 "      --master-rest-port N  besides 6066, the port to check for the master's own REST\n"
 "                            server (an unauthenticated door); found open, it is logged\n"
+"      --status-max-age T    answer a driver's status from what the master said at most T\n"
+"                            ago (ms, or with a unit: 500ms, 2s; default 1000), shared by\n"
+"                            the host's sparkgate processes; 0: ask the master every time\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -235,10 +238,10 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		logf_(rs->note_error ? 0 : 1, "req=%lu %s", seq, rs->note);
 	if (format_response(&ad->rq, rs, out))
 		logf_(0, "req=%lu response too large", seq);
-	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms user=%s addr=%s%s%s%s%s", seq,
-	      ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0),
+	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
+	      seq, ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0), rs->master_asks,
 	      rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
-	      rs->submission_id[0] ? " id=" : "", rs->submission_id,
+	      rs->submission_id[0] ? " id=" : "", rs->submission_id, rs->cache ? " cache=" : "", rs->cache ? rs->cache : "",
 	      rs->hidden ? " (another user's: answered as unknown)" : rs->replayed ? " (idempotent replay)" : "",
 	      rs->store_failed ? " (OWNER NOT RECORDED: state database failed)" : "");
 }
@@ -251,6 +254,26 @@ static int parse_size(const char *s, size_t *out)
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* A duration in milliseconds: "750", "750ms" or "2s" (at most an hour). */
+static int parse_ms(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	if (strcmp(end, "s") == 0)
+		v *= 1000;
+	else if (*end && strcmp(end, "ms") != 0)
+		return -1;
+	if (v > 3600 * 1000)
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -392,7 +415,7 @@ int main(int argc, char **argv)
 		{ "state-db", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'P' },
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
 		{ "jws-secret-file", required_argument, NULL, 'J' }, { "web-servers", required_argument, NULL, 'W' },
-		{ "master-rest-port", required_argument, NULL, 'R' },
+		{ "master-rest-port", required_argument, NULL, 'R' }, { "status-max-age", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
@@ -400,6 +423,7 @@ int main(int argc, char **argv)
 	const char *audit_path = NULL;
 	struct gateway_config cfg;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT, rest_port = 0;
+	size_t status_max_age = STATUS_CACHE_DEFAULT_MAX_AGE_MS;
 	struct gateway g;
 	struct sg_err e = { 0 };
 	struct sigaction sa;
@@ -420,6 +444,10 @@ int main(int argc, char **argv)
 		case 'W': web_servers = optarg; break;
 		case 'R':
 			if (parse_size(optarg, &rest_port) || !rest_port || rest_port > 65535)
+				goto bad;
+			break;
+		case 'Z':
+			if (parse_ms(optarg, &status_max_age))
 				goto bad;
 			break;
 		case 'C':
@@ -492,6 +520,7 @@ int main(int argc, char **argv)
 			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
 			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
 			.audit_log = audit_path, .master_rest_port = (int)rest_port,
+			.status_max_age_ms = (int)status_max_age,
 		};
 		if (!rc && gateway_init(&g, &cfg, &e)) {
 			fprintf(stderr, "sparkgate: %s\n", e.msg);
@@ -504,6 +533,8 @@ int main(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
+	if (g.warning[0])
+		logf_(0, "%s", g.warning);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;   /* no SA_RESTART: accept() must return */

@@ -228,6 +228,103 @@ def real_spark_submit_client():
     assert wait_state(sid, FINAL)["driverState"] == "KILLED"
 
 
+def status_log_lines(sid):
+    """sparkgate's log lines for status requests of sid: [(cache, line)]."""
+    out = []
+    for line in open(os.path.join(C.work, "lighttpd.log"), errors="replace"):
+        if "GET /v1/submissions/status/%s -> " % sid in line:
+            m = re.search(r" cache=(\w+)", line)
+            out.append((m.group(1) if m else None, line))
+    return out
+
+
+def first_time(what, cond, timeout=60, interval=0.05):
+    t_end = time.time() + timeout
+    while time.time() < t_end:
+        if cond():
+            return time.time()
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
+@test
+def status_polling_is_answered_from_one_shared_ask():
+    """Default --status-max-age (1 s) behind lighttpd's two sparkgate processes: 8 pollers
+    hammering one running driver for 3 s cost the master about one status ask per second in
+    all (coalesced across both processes; the log marks each answer cache=hit or ask), and
+    every answer is Spark's own JSON (compared with Spark's REST server on the same master)."""
+    import threading
+    sid = submit(create_body(os.path.join(C.work, "polled.txt"), 60, 0))
+    wait_state(sid, ("RUNNING",))
+    before = len(status_log_lines(sid))
+    bodies, stop = [], time.time() + 3
+
+    def poll():
+        while time.time() < stop:
+            st, js, _ = C.s.http("GET", "/v1/submissions/status/" + sid)
+            bodies.append((st, js))
+    threads = [threading.Thread(target=poll) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = status_log_lines(sid)[before:]
+    asks = sum(1 for c, _ in lines if c == "ask")
+    hits = sum(1 for c, _ in lines if c == "hit")
+    assert len(lines) == len(bodies) and hits + asks == len(lines), (len(lines), len(bodies), hits, asks)
+    assert asks <= 5 and hits >= 10 * asks, "asks %d, hits %d of %d" % (asks, hits, len(lines))
+    st, theirs, _ = C.s.rest("GET", "/v1/submissions/status/" + sid)
+    assert all(b == (st, theirs) for b in bodies), [b for b in bodies if b != (st, theirs)][:2]
+    print("    %d status answers in 3 s from %d master asks" % (len(lines), asks))
+    C.s.http("POST", "/v1/submissions/kill/" + sid)
+
+
+@test
+def state_changes_at_the_master_show_within_max_age():
+    """A driver that finishes by itself, and one killed through Spark's own REST server
+    (sparkgate is not told): polled every 50 ms through sparkgate and the master's web UI,
+    sparkgate shows the new state at most max-age (1 s) after the master's UI does (plus
+    one poll and request)."""
+    sid = submit(create_body(os.path.join(C.work, "finishing.txt"), 3, 0))
+    wait_state(sid, ("RUNNING",))
+
+    def ui_state(s):
+        return lambda: any(d["id"] == sid and d["state"] == s for d in C.s.master_state()["completeddrivers"])
+
+    def gate_state(s):
+        return lambda: C.s.http("GET", "/v1/submissions/status/" + sid)[1].get("driverState") == s
+    import threading
+    seen = {}
+    t = threading.Thread(target=lambda: seen.setdefault("ui", first_time("UI FINISHED", ui_state("FINISHED"))))
+    t.start()
+    gate = first_time("sparkgate FINISHED", gate_state("FINISHED"))
+    t.join()
+    assert gate - seen["ui"] <= 1.0 + 0.3, "FINISHED shown %.2f s after the master's UI" % (gate - seen["ui"])
+    sid = submit(create_body(os.path.join(C.work, "killed-by-spark.txt"), 60, 0))
+    wait_state(sid, ("RUNNING",))
+    C.s.http("GET", "/v1/submissions/status/" + sid)   # cached as RUNNING now
+    st, js, _ = C.s.rest("POST", "/v1/submissions/kill/" + sid, b"")
+    assert st == 200 and js["success"] is True, (st, js)
+    seen.clear()
+    t = threading.Thread(target=lambda: seen.setdefault("ui", first_time("UI KILLED", ui_state("KILLED"))))
+    t.start()
+    gate = first_time("sparkgate KILLED", gate_state("KILLED"))
+    t.join()
+    assert gate - seen["ui"] <= 1.0 + 0.3, "KILLED shown %.2f s after the master's UI" % (gate - seen["ui"])
+
+
+@test
+def a_kill_through_sparkgate_refreshes_the_status():
+    sid = submit(create_body(os.path.join(C.work, "killed-here.txt"), 60, 0))
+    wait_state(sid, ("RUNNING",))
+    C.s.http("GET", "/v1/submissions/status/" + sid)
+    C.s.http("POST", "/v1/submissions/kill/" + sid)
+    n = len(status_log_lines(sid))
+    C.s.http("GET", "/v1/submissions/status/" + sid)
+    assert status_log_lines(sid)[n][0] == "ask", status_log_lines(sid)[n]
+    assert wait_state(sid, FINAL)["driverState"] == "KILLED", C.last_status
+
+
 @test
 def master_down_then_back():
     """Master stopped: a clear JSON error within the timeout and the process keeps
