@@ -60,15 +60,47 @@ static const char *optional(const struct buf *b, size_t at)
 	return b->data[at] ? (const char *)b->data + at : NULL;
 }
 
-int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx)
+/* The parameters sparkgate reads, found in one pass over the environment (FastCGI's own
+ * lookup walks every parameter for each name). */
+enum param {
+	P_METHOD, P_SCRIPT, P_INFO, P_URI, P_LENGTH, P_PROTOCOL, P_USER, P_ADDR, P_KEY, P_ORIGIN, P_HOST,
+	P_REQUESTED_BY, P_FETCH_SITE, P_AUTHORIZATION, NPARAMS
+};
+
+static void find_params(const char *const *env, const char *v[NPARAMS])
+{
+	static const struct { const char *name; size_t len; } names[NPARAMS] = {
+#define P(s) { s, sizeof(s) - 1 }
+		P("REQUEST_METHOD"), P("SCRIPT_NAME"), P("PATH_INFO"), P("REQUEST_URI"), P("CONTENT_LENGTH"),
+		P("SERVER_PROTOCOL"), P("REMOTE_USER"), P("REMOTE_ADDR"), P("HTTP_IDEMPOTENCY_KEY"), P("HTTP_ORIGIN"),
+		P("HTTP_HOST"), P("HTTP_X_REQUESTED_BY"), P("HTTP_SEC_FETCH_SITE"), P("HTTP_AUTHORIZATION"),
+#undef P
+	};
+
+	for (int i = 0; i < NPARAMS; i++)
+		v[i] = NULL;
+	for (; env && *env; env++) {
+		const char *eq = strchr(*env, '=');
+		size_t n = eq ? (size_t)(eq - *env) : 0;
+
+		for (int i = 0; eq && i < NPARAMS; i++)
+			if (n == names[i].len && !v[i] && memcmp(*env, names[i].name, n) == 0) {
+				v[i] = eq + 1;
+				break;
+			}
+	}
+}
+
+int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, void *ctx)
 {
 	struct request *rq = &a->rq;
-	const char *method = param(ctx, "REQUEST_METHOD"), *script = param(ctx, "SCRIPT_NAME");
-	const char *info = param(ctx, "PATH_INFO"), *uri = param(ctx, "REQUEST_URI");
-	const char *len_s = param(ctx, "CONTENT_LENGTH");
+	const char *v[NPARAMS];
+	const char *method, *script, *info, *uri, *len_s;
 	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, declared = 0;
 	int rc;
 
+	find_params(env, v);
+	method = v[P_METHOD], script = v[P_SCRIPT], info = v[P_INFO], uri = v[P_URI], len_s = v[P_LENGTH];
 	buf_reset(&a->strings);
 	buf_reset(&a->body);
 	memset(rq, 0, sizeof(*rq));
@@ -83,15 +115,15 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 		rc = rc ? rc : adapter_decode_path(&a->strings, uri);
 	}
 	rc = rc ? rc : buf_addc(&a->strings, '\0');
-	rc = rc ? rc : keep(&a->strings, param(ctx, "SERVER_PROTOCOL"), &o_proto);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_USER"), &o_user);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "REMOTE_ADDR"), &o_addr);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_IDEMPOTENCY_KEY"), &o_key);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_ORIGIN"), &o_origin);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_HOST"), &o_host);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_X_REQUESTED_BY"), &o_by);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_SEC_FETCH_SITE"), &o_site);
-	rc = rc ? rc : keep(&a->strings, param(ctx, "HTTP_AUTHORIZATION"), &o_auth);
+	rc = rc ? rc : keep(&a->strings, v[P_PROTOCOL], &o_proto);
+	rc = rc ? rc : keep(&a->strings, v[P_USER], &o_user);
+	rc = rc ? rc : keep(&a->strings, v[P_ADDR], &o_addr);
+	rc = rc ? rc : keep(&a->strings, v[P_KEY], &o_key);
+	rc = rc ? rc : keep(&a->strings, v[P_ORIGIN], &o_origin);
+	rc = rc ? rc : keep(&a->strings, v[P_HOST], &o_host);
+	rc = rc ? rc : keep(&a->strings, v[P_REQUESTED_BY], &o_by);
+	rc = rc ? rc : keep(&a->strings, v[P_FETCH_SITE], &o_site);
+	rc = rc ? rc : keep(&a->strings, v[P_AUTHORIZATION], &o_auth);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
@@ -108,13 +140,13 @@ int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx
 
 	if (len_s && *len_s) {
 		char *end;
-		unsigned long long v;
+		unsigned long long length;
 
 		errno = 0;
-		v = strtoull(len_s, &end, 10);
+		length = strtoull(len_s, &end, 10);
 		if (errno || *end || len_s[0] == '-')
-			v = ~0ULL;
-		declared = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+			length = ~0ULL;
+		declared = length > SIZE_MAX ? SIZE_MAX : (size_t)length;
 	}
 	rq->body_declared = declared;
 	if (declared > a->body.max) {

@@ -1,6 +1,7 @@
-/* CGI/FastCGI parameters -> struct request.  Knows nothing of libfcgi: parameters come
- * through a lookup function, the body through a read function, so the same code serves
- * FastCGI, plain CGI and the fuzz target. */
+/* CGI/FastCGI parameters -> struct request.  Knows nothing of libfcgi: parameters come as
+ * an environment array ("NAME=value", NULL-terminated: FastCGI's envp, CGI's environ), the
+ * body through a read function, so the same code serves FastCGI, plain CGI and the fuzz
+ * target. */
 #ifndef SG_ADAPTER_H
 #define SG_ADAPTER_H
 
@@ -10,11 +11,10 @@
 #include "../core/buf.h"
 #include "../core/http.h"
 
-typedef const char *(*param_fn)(void *ctx, const char *name);
 typedef ssize_t (*read_fn)(void *ctx, void *p, size_t n);
 
-/* Everything a request owns: the strings param_fn returned are copied here because
- * FastCGI parameters die at FCGX_Finish_r. */
+/* Everything a request owns: the parameters are copied here because FastCGI's die at
+ * FCGX_Finish_r. */
 struct adapted {
 	struct request rq;
 	struct buf strings;   /* method, path, protocol, user, addr, key, NUL-separated */
@@ -23,8 +23,9 @@ struct adapted {
 
 void adapted_init(struct adapted *a, size_t max_body);
 void adapted_release(struct adapted *a);
-/* Fills a->rq.  Returns 0, or a negative error (body unreadable, out of memory). */
-int adapt_request(struct adapted *a, param_fn param, read_fn readbody, void *ctx);
+/* Fills a->rq from env (read once; the first of a repeated name wins).  Returns 0, or a
+ * negative error (body unreadable, out of memory). */
+int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, void *ctx);
 
 /* Percent-decodes src into out (for REQUEST_URI); stops at '?'. */
 int adapter_decode_path(struct buf *out, const char *src);

@@ -170,22 +170,11 @@ struct fcgi_ctx {
 	FCGX_Request *req;
 };
 
-static const char *fcgi_param(void *ctx, const char *name)
-{
-	return FCGX_GetParam(name, ((struct fcgi_ctx *)ctx)->req->envp);
-}
-
 static ssize_t fcgi_read(void *ctx, void *p, size_t n)
 {
 	int want = n > 65536 ? 65536 : (int)n;
 
 	return FCGX_GetStr(p, want, ((struct fcgi_ctx *)ctx)->req->in);
-}
-
-static const char *cgi_param(void *ctx, const char *name)
-{
-	(void)ctx;
-	return getenv(name);
 }
 
 static ssize_t cgi_read(void *ctx, void *p, size_t n)
@@ -218,14 +207,14 @@ static double elapsed_ms(const struct timespec *t0)
 }
 
 static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs, struct buf *out,
-		      param_fn param, read_fn rd, void *ctx, unsigned long seq)
+		      const char *const *env, read_fn rd, void *ctx, unsigned long seq)
 {
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	response_reset(rs);
 	buf_reset(out);
-	if (adapt_request(ad, param, rd, ctx)) {
+	if (adapt_request(ad, env, rd, ctx)) {
 		static const struct request fallback = { .method = "GET", .path = "/" };
 
 		gateway_fail(g, rs, 500, "sparkgate could not read the request.");
@@ -238,7 +227,10 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		logf_(rs->note_error ? 0 : 1, "req=%lu %s", seq, rs->note);
 	if (format_response(&ad->rq, rs, out))
 		logf_(0, "req=%lu response too large", seq);
-	logf_(rs->status >= 500 || rs->store_failed ? 0 : 1, "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
+	/* A status answered from the cache touched nothing: logged at debug (a poller makes
+	 * thousands a second; the web server's access log has them). */
+	logf_(rs->status >= 500 || rs->store_failed ? 0 : rs->cache && strcmp(rs->cache, "hit") == 0 ? 2 : 1,
+	      "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
 	      seq, ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0), rs->master_asks,
 	      rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
 	      rs->submission_id[0] ? " id=" : "", rs->submission_id, rs->cache ? " cache=" : "", rs->cache ? rs->cache : "",
@@ -580,7 +572,7 @@ int main(int argc, char **argv)
 
 	if (!listen_addr && !from_systemd && FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
-		serve_one(&g, &ad, &rs, &out, cgi_param, cgi_read, NULL, ++seq);
+		serve_one(&g, &ad, &rs, &out, (const char *const *)environ, cgi_read, NULL, ++seq);
 		fwrite(out.data, 1, out.len, stdout);
 		fclose(stdout);   /* the answer is complete for the web server */
 		after_answer(&g, seq);
@@ -602,7 +594,7 @@ int main(int argc, char **argv)
 			}
 			if (reload_requested)
 				reload(&g, &cfg, secret_file);
-			serve_one(&g, &ad, &rs, &out, fcgi_param, fcgi_read, &ctx, ++seq);
+			serve_one(&g, &ad, &rs, &out, (const char *const *)req.envp, fcgi_read, &ctx, ++seq);
 			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
 			FCGX_Finish_r(&req);
 			after_answer(&g, seq);

@@ -9,23 +9,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct input {
-	const char *params[32];
+	const char *params[33];   /* NULL-terminated */
 	size_t nparams;
 	const uint8_t *body;
 	size_t body_len, body_off;
 	char copy[4096];
 };
-
-static const char *param(void *ctx, const char *name)
-{
-	struct input *in = ctx;
-	size_t n = strlen(name);
-
-	for (size_t i = 0; i < in->nparams; i++)
-		if (strncmp(in->params[i], name, n) == 0 && in->params[i][n] == '=')
-			return in->params[i] + n + 1;
-	return NULL;
-}
 
 static ssize_t read_body(void *ctx, void *p, size_t n)
 {
@@ -62,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.body = data + (i < size ? i : size);
 	in.body_len = size - (size_t)(in.body - data);
 	adapted_init(&a, 1u << 16);
-	adapt_request(&a, param, read_body, &in);
+	in.params[in.nparams] = NULL;
+	adapt_request(&a, in.params, read_body, &in);
 	adapted_release(&a);
 	return 0;
 }

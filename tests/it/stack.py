@@ -148,7 +148,8 @@ class Stack:
         return {"SPARKGATE_HTTP_HOST": "127.0.0.1", "SPARKGATE_HTTP_PORT": str(self.http_port),
                 "SPARKGATE_BIN": self.sparkgate,
                 "SPARKGATE_MASTER": self.sparkgate_master or "spark://127.0.0.1:%d" % self.master_port,
-                "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 --anonymous allow " + self.sparkgate_args).strip(),
+                "SPARKGATE_ARGS": ("--timeout 5 --connect-timeout 2 --anonymous allow --log-level debug " +
+                               self.sparkgate_args).strip(),
                 "SPARKGATE_RUNDIR": self.work}
 
     def start_web(self):

@@ -274,14 +274,22 @@ struct http {
 	size_t off;
 };
 
-static const char *http_param(void *ctx, const char *name)
-{
-	const struct http *h = ctx;
+/* The request's parameters as the environment array the adapter reads. */
+struct env {
+	const char *entries[16];
+	char text[16][256];
+};
 
-	for (const struct param *p = h->params; p->name; p++)
-		if (strcmp(p->name, name) == 0)
-			return p->value;
-	return NULL;
+static const char *const *http_env(const struct http *h, struct env *e)
+{
+	size_t n = 0;
+
+	for (const struct param *p = h->params; p->name && n < 15; p++, n++) {
+		snprintf(e->text[n], sizeof(e->text[n]), "%s=%s", p->name, p->value);
+		e->entries[n] = e->text[n];
+	}
+	e->entries[n] = NULL;
+	return e->entries;
 }
 
 static ssize_t http_read(void *ctx, void *p, size_t n)
@@ -345,9 +353,10 @@ static void op_requests(const void *arg, struct trail *t)
 	response_init(&rs);
 	for (size_t i = 0; !rc && i < sizeof(seq) / sizeof(seq[0]); i++) {
 		struct http h = { seq[i], seq[i][0].value[0] == 'P' ? create_body : "", 0 };
+		struct env env;
 
 		response_reset(&rs);
-		if (adapt_request(&ad, http_param, http_read, &h)) {
+		if (adapt_request(&ad, http_env(&h, &env), http_read, &h)) {
 			step(t, 500, 0);
 			break;
 		}
