@@ -52,6 +52,10 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	}
 	memcpy(g->master_url, url.data, url.len + 1);
 	buf_release(&url);
+	if (c->master_ui && strlen(c->master_ui) >= sizeof(g->master_ui))
+		return sg_err_set(e, ERR_INVALID, 0, "--master-ui too long");
+	if (c->master_ui)
+		memcpy(g->master_ui, c->master_ui, strlen(c->master_ui) + 1);
 	if (c->status_max_age_ms > 0) {
 		char key[1200];
 		struct sg_err ce = { 0 };

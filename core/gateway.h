@@ -42,6 +42,9 @@ struct gateway {
 	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
 	uint64_t door_generation;  /* master connection last checked for it */
 	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
+	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
+				      http://HOST:8080 from the current master */
+	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
 	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
 };
 
@@ -59,6 +62,7 @@ struct gateway_config {
 	const char *state_db, *policy_file, *audit_log;   /* or NULL */
 	int master_rest_port;           /* 0: only Spark's default 6066 */
 	int status_max_age_ms;          /* --status-max-age; 0: ask the master every time */
+	const char *master_ui;          /* --master-ui URL[,URL], or NULL: derived; "off": never */
 };
 
 /* 0, or an error (e says which option) after which the gateway needs only release. */

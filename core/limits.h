@@ -39,6 +39,10 @@
 /* JSON answers (a listing of 100 drivers is ~50 KiB; a status message carries a stack
  * trace of at most LIMIT_THROWABLE_TEXT). */
 #define LIMIT_RESPONSE_BODY (4u << 20)
+/* The master's web UI JSON (every worker, app and driver it retains: 200 completed apps and
+ * drivers by default) */
+#define LIMIT_MASTER_UI (8u << 20)
+#define LIMIT_MASTER_UI_DRIVERS 20000u
 #define LIMIT_RESPONSE (LIMIT_RESPONSE_BODY + (64u << 10))
 
 #endif

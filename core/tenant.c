@@ -11,6 +11,7 @@
 
 #include "jws.h"
 #include "limits.h"
+#include "masterui.h"
 #include "rest.h"
 #include "servlet.h"
 
@@ -57,6 +58,53 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
  * know it (finished and forgotten), or -1 when the master could not be asked. */
 #define DRIVER_GONE (-2)
 
+#define MASTER_UI_DEFAULT_PORT 8080
+#define MASTER_UI_RETRY_MS 60000
+
+/* The current master's web UI JSON (see masterui.h): 0 with every driver in *ui, or -1
+ * (none configured, "off", or it failed: then, for a minute, drivers are asked one by one;
+ * the failure is noted for the log). */
+static int read_master_ui(struct gateway *g, struct master_ui *ui, struct response *rs)
+{
+	const struct master *m = &g->cluster.master;
+	const struct master_addr *a;
+	char base[1100], master_url[400];
+	struct sg_err e = { 0 };
+	const char *list = g->master_ui;
+
+	memset(ui, 0, sizeof(*ui));
+	if (strcmp(list, "off") == 0 || master_now_ms() < g->master_ui_retry_ms)
+		return -1;
+	a = &m->addrs[m->current];   /* the leader, as far as sparkgate knows */
+	snprintf(master_url, sizeof(master_url), "spark://%s:%d", a->host, a->port);
+	if (!*list) {
+		snprintf(base, sizeof(base), "http://%s:%d", a->host, MASTER_UI_DEFAULT_PORT);
+	} else {   /* the current master's entry, or the only one */
+		const char *p = list;
+
+		for (size_t i = 0; i < m->current && strchr(p, ','); i++)
+			p = strchr(p, ',') + 1;
+		snprintf(base, sizeof(base), "%.*s", (int)strcspn(p, ","), p);
+	}
+	if (master_ui_read(base, master_url, g->deadline, ui, &e) == 0)
+		return 0;
+	if (e.code != ERR_REMOTE)   /* a standby's UI: the next read may find the leader's */
+		g->master_ui_retry_ms = master_now_ms() + MASTER_UI_RETRY_MS;
+	snprintf(rs->note, sizeof(rs->note), "the master's web UI JSON (%.300s/json/) is not usable, so drivers are "
+		 "asked one by one for a minute: %.200s", base, e.msg);
+	return -1;
+}
+
+static void record_of(const struct master_ui_driver *d, struct status_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->http_status = 200;
+	rec->known = 1;
+	rec->state = d->state;
+	memcpy(rec->worker_id, d->worker_id, sizeof(rec->worker_id));
+	memcpy(rec->worker_host_port, d->worker_host_port, sizeof(rec->worker_host_port));
+}
+
 static int driver_state_now(struct gateway *g, const char *id)
 {
 	struct response scratch;
@@ -80,9 +128,16 @@ static int is_final(int state)
 
 #define QUOTA_MAX_DRIVERS 1000
 
+/* The master's view of every driver, read at most once per quota check. */
+struct view {
+	int state;   /* 0 not read yet, 1 read (ui), -1 not usable: ask per driver */
+	struct master_ui ui;
+	struct response *rs;   /* for the note when it is not usable */
+};
+
 /* What owner's running drivers hold (drivers, cores, MiB) added to *usage; drivers the
  * master reports finished are marked so and no longer asked about. */
-static int add_usage(struct gateway *g, const char *owner, long usage[3], struct sg_err *e)
+static int add_usage(struct gateway *g, const char *owner, struct view *v, long usage[3], struct sg_err *e)
 {
 	struct store_usage *rows = calloc(QUOTA_MAX_DRIVERS, sizeof(*rows));
 	size_t n = 0;
@@ -92,9 +147,17 @@ static int add_usage(struct gateway *g, const char *owner, long usage[3], struct
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	rc = store_active(g->store, owner, tenant_wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, QUOTA_MAX_DRIVERS,
 			  rows, &n, e);
+	if (!rc && n && !v->state)
+		v->state = read_master_ui(g, &v->ui, v->rs) == 0 ? 1 : -1;
 	for (size_t i = 0; i < n && !rc; i++) {
+		const struct master_ui_driver *d;
+		int state = DRIVER_GONE;
+
+		if (rows[i].id[0])
+			state = v->state < 0 ? driver_state_now(g, rows[i].id)
+				: (d = master_ui_find(&v->ui, rows[i].id)) != NULL ? d->state : DRIVER_GONE;
 		/* an unreachable master counts the driver as running: quotas fail closed */
-		if (rows[i].id[0] && is_final(driver_state_now(g, rows[i].id))) {
+		if (rows[i].id[0] && is_final(state)) {
 			rc = store_mark_finished(g->store, rows[i].id, e);
 			continue;
 		}
@@ -114,10 +177,12 @@ int tenant_refused_by_quota(struct gateway *g, const char *user, struct response
 	const struct policy *p = &g->policy;
 	const struct policy_quota *mine = policy_user_quota(p, user);
 	struct sg_err e = { 0 };
+	struct view v = { .rs = rs };
+	int refused = 0;
 
 	if (!g->store)
 		return 0;
-	for (size_t i = 0; i <= p->nquotas; i++) {
+	for (size_t i = 0; i <= p->nquotas && !refused; i++) {
 		const struct policy_quota *q = i < p->nquotas ? &p->quotas[i] : mine;
 		long usage[3] = { 0, 0, 0 };
 		const long limit[3] = { q ? q->drivers : -1, q ? q->cores : -1, q ? q->memory_mb : -1 };
@@ -130,24 +195,26 @@ int tenant_refused_by_quota(struct gateway *g, const char *user, struct response
 			for (size_t k = 0; k < p->ngroups && !rc; k++)
 				for (size_t m = 0; strcmp(p->groups[k].name, q->name) == 0 && m < p->groups[k].members.len
 						   && !rc; m++)
-					rc = add_usage(g, p->groups[k].members.items[m], usage, &e);
+					rc = add_usage(g, p->groups[k].members.items[m], &v, usage, &e);
 		} else {
-			rc = add_usage(g, user, usage, &e);
+			rc = add_usage(g, user, &v, usage, &e);
 		}
 		if (rc) {
 			servlet_error(g, rs, servlet_error_status(e.code), e.msg);
-			return 1;
+			refused = 1;
 		}
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 3 && !refused; k++) {
 			if (limit[k] >= 0 && usage[k] > limit[k]) {
 				snprintf(rs->rule, sizeof(rs->rule), "quota %s %s: at most %ld %s at once (%ld with this "
 					 "driver)", q->group ? "group" : "user", q->name, limit[k], what[k], usage[k]);
 				servlet_error(g, rs, 403, rs->rule);
-				return 1;
+				refused = 1;
 			}
 		}
 	}
-	return 0;
+	if (v.state > 0)
+		master_ui_release(&v.ui);
+	return refused;
 }
 
 /* With an owner store, only the owner and admins may see or kill a driver; anyone else
@@ -216,7 +283,8 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 	struct sg_err e = { 0 };
 	char problem[600] = "";
 	size_t n = 0;
-	int rc = 0;
+	int rc = 0, have_ui;
+	struct master_ui ui;
 
 	if (!rows) {
 		servlet_error(g, rs, 500, "out of memory");
@@ -228,13 +296,20 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 		return;
 	}
 	rc = buf_addstr(&items, "[ ");
+	have_ui = n && read_master_ui(g, &ui, rs) == 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct response scratch;
 		struct status_record rec;
+		const struct master_ui_driver *d;
 		int known = 0;
 
 		response_init(&scratch);
-		if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
+		if (have_ui) {   /* one request for all: the master's own view */
+			if (rows[i].id[0] && (d = master_ui_find(&ui, rows[i].id)) != NULL) {
+				known = 1;
+				record_of(d, &rec);
+			}
+		} else if (!problem[0] && rows[i].id[0]) {   /* once the master fails, the rest are listed without state */
 			int status = servlet_status(g, rows[i].id, &scratch, &rec);
 
 			known = status == 0 && rec.known;
@@ -249,6 +324,7 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 		rc = rc ? rc : print_entry(&items, &rows[i], known ? &rec : NULL);
 		response_release(&scratch);
 	}
+	master_ui_release(&ui);
 	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
 	if (rc) {
 		servlet_error(g, rs, 500, rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");

@@ -153,6 +153,9 @@ static void usage(FILE *f)
 "      --status-max-age T    answer a driver's status from what the master said at most T\n"
 "                            ago (ms, or with a unit: 500ms, 2s; default 1000), shared by\n"
 "                            the host's sparkgate processes; 0: ask the master every time\n"
+"      --master-ui URL[,URL] the masters' web UIs (in --master order), read for every\n"
+"                            driver's state in one request (listing, quotas); default\n"
+"                            http://MASTER-HOST:8080; off: ask the master per driver\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -408,11 +411,12 @@ int main(int argc, char **argv)
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
 		{ "jws-secret-file", required_argument, NULL, 'J' }, { "web-servers", required_argument, NULL, 'W' },
 		{ "master-rest-port", required_argument, NULL, 'R' }, { "status-max-age", required_argument, NULL, 'Z' },
+		{ "master-ui", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
-	const char *audit_path = NULL;
+	const char *audit_path = NULL, *master_ui = NULL;
 	struct gateway_config cfg;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT, rest_port = 0;
 	size_t status_max_age = STATUS_CACHE_DEFAULT_MAX_AGE_MS;
@@ -438,6 +442,7 @@ int main(int argc, char **argv)
 			if (parse_size(optarg, &rest_port) || !rest_port || rest_port > 65535)
 				goto bad;
 			break;
+		case 'M': master_ui = optarg; break;
 		case 'Z':
 			if (parse_ms(optarg, &status_max_age))
 				goto bad;
@@ -512,7 +517,7 @@ int main(int argc, char **argv)
 			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
 			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
 			.audit_log = audit_path, .master_rest_port = (int)rest_port,
-			.status_max_age_ms = (int)status_max_age,
+			.status_max_age_ms = (int)status_max_age, .master_ui = master_ui,
 		};
 		if (!rc && gateway_init(&g, &cfg, &e)) {
 			fprintf(stderr, "sparkgate: %s\n", e.msg);

@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="$1"; shift
-targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws)
+targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws masterui)
 secs="${FUZZ_SECONDS:-30}"
 flags=(-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
-libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3 -lcrypto)
+libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
 seed() {
   local dir="$build/corpus-$1"; mkdir -p "$dir"
   case "$1" in
@@ -28,6 +28,7 @@ PY
     adapter) printf 'REQUEST_METHOD=POST\0SCRIPT_NAME=/v1/submissions\0PATH_INFO=/create\0CONTENT_LENGTH=2\0\0{}' > "$dir/post"
              printf 'REQUEST_METHOD=GET\0REQUEST_URI=/v1/submissions/status/driver%%2D1?x=1\0\0' > "$dir/uri" ;;
     jws) printf 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.AAAA' > "$dir/token" ;;
+    masterui) cp tests/unit/master-ui.json "$dir/" ;;
   esac
 }
 total=0

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,7 +50,8 @@ def start_web():
     policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), TEST_RULES)
     T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
     T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
-                                  extra_args="--state-db %s --policy %s --audit-log %s" % (db, policy, T.audit))
+                                  extra_args="--state-db %s --policy %s --audit-log %s --master-ui http://127.0.0.1:%d"
+                                  % (db, policy, T.audit, E.C.s.master_ui))
 
 
 def http(user, method, path, body=None, headers=None):
@@ -102,6 +104,14 @@ def listing_shows_own_drivers_and_admin_sees_all():
     st, carol, _ = http("carol", "GET", "/v1/submissions")
     owners = {d["submissionId"]: d["owner"] for d in carol["submissions"]}
     assert owners == {T.ids["alice"]: "alice", T.ids["bob"]: "bob"}, carol
+    # every state from one read of the master's web UI JSON: no status ask per driver
+    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    lines = re.findall(r"GET /v1/submissions -> 200 [\d.]+ms asks=(\d+) user=carol", log)
+    assert lines and lines[-1] == "0", lines
+    for d in carol["submissions"]:
+        theirs = E.C.s.http("GET", "/v1/submissions/status/" + d["submissionId"], port=T.port, auth=USER["carol"])[1]
+        assert d.get("driverState") == theirs["driverState"] and d.get("workerId") == theirs.get("workerId") \
+            and d.get("workerHostPort") == theirs.get("workerHostPort"), (d, theirs)
     st, js, _ = http("alice", "POST", "/v1/submissions", b"")
     assert st == 405 and js["action"] == "ErrorResponse", (st, js)
 
