@@ -64,7 +64,7 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
 /* The current master's web UI JSON (see masterui.h): 0 with every driver in *ui, or -1
  * (none configured, "off", or it failed: then, for a minute, drivers are asked one by one;
  * the failure is noted for the log). */
-static int read_master_ui(struct gateway *g, struct master_ui *ui, struct response *rs)
+int tenant_master_ui(struct gateway *g, struct master_ui *ui, struct response *rs)
 {
 	const struct master *m = &g->cluster.master;
 	const struct master_addr *a;
@@ -148,7 +148,7 @@ static int add_usage(struct gateway *g, const char *owner, struct view *v, long 
 	rc = store_active(g->store, owner, tenant_wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, QUOTA_MAX_DRIVERS,
 			  rows, &n, e);
 	if (!rc && n && !v->state)
-		v->state = read_master_ui(g, &v->ui, v->rs) == 0 ? 1 : -1;
+		v->state = tenant_master_ui(g, &v->ui, v->rs) == 0 ? 1 : -1;
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct master_ui_driver *d;
 		int state = DRIVER_GONE;
@@ -284,7 +284,7 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 	char problem[600] = "";
 	size_t n = 0;
 	int rc = 0, have_ui;
-	struct master_ui ui;
+	struct master_ui ui = { 0 };   /* released whether it was read or not */
 
 	if (!rows) {
 		servlet_error(g, rs, 500, "out of memory");
@@ -296,7 +296,7 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 		return;
 	}
 	rc = buf_addstr(&items, "[ ");
-	have_ui = n && read_master_ui(g, &ui, rs) == 0;
+	have_ui = n && tenant_master_ui(g, &ui, rs) == 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct response scratch;
 		struct status_record rec;
