@@ -10,6 +10,7 @@
 struct request {
 	const char *method;        /* REQUEST_METHOD */
 	const char *path;          /* decoded path, without query */
+	const char *query;         /* QUERY_STRING (still encoded), may be NULL */
 	const char *protocol;      /* SERVER_PROTOCOL, may be NULL */
 	const char *body;
 	size_t body_len;
@@ -28,7 +29,9 @@ struct request {
 struct response {
 	int status;
 	const char *allow;         /* Allow header for 405, else NULL */
-	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 */
+	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 ... */
+	const char *content_type;  /* ... unless this says otherwise (a driver's log: text) */
+	char header[160];          /* one more header line ("Name: value"), or "" */
 	char submission_id[128];   /* for the log line */
 	int hidden;                /* someone else's driver, answered as unknown */
 	int replayed;              /* a create answered from its idempotency key */

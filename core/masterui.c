@@ -78,6 +78,27 @@ static int add_drivers(const json_t *root, const char *key, int active, struct m
 	return 0;
 }
 
+static int add_workers(const json_t *workers, struct master_ui *ui, struct sg_err *e)
+{
+	size_t i, n = json_array_size(workers);
+	const json_t *w;
+
+	if (n > LIMIT_MASTER_UI_DRIVERS)
+		return sg_err_set(e, ERR_TOO_LARGE, 0, "the master's UI JSON lists over %u workers", LIMIT_MASTER_UI_DRIVERS);
+	if (n && !(ui->workers = calloc(n, sizeof(*ui->workers))))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	json_array_foreach(workers, i, w) {
+		const char *id = str(w, "id"), *web = str(w, "webuiaddress");
+		struct master_ui_worker *x = &ui->workers[ui->nworkers];
+
+		if (!id || !web || (size_t)snprintf(x->id, sizeof(x->id), "%s", id) >= sizeof(x->id)
+		    || (size_t)snprintf(x->web_ui, sizeof(x->web_ui), "%s", web) >= sizeof(x->web_ui))
+			continue;   /* a worker sparkgate cannot name or reach: no logs from it */
+		ui->nworkers++;
+	}
+	return 0;
+}
+
 int master_ui_parse(const char *json, size_t len, const char *master_url, struct master_ui *ui, struct sg_err *e)
 {
 	json_error_t jerr;
@@ -114,6 +135,7 @@ int master_ui_parse(const char *json, size_t len, const char *master_url, struct
 	}
 	rc = add_drivers(root, "activedrivers", 1, ui, e);
 	rc = rc ? rc : add_drivers(root, "completeddrivers", 0, ui, e);
+	rc = rc ? rc : add_workers(json_object_get(root, "workers"), ui, e);
 	if (!rc && ui->n)
 		qsort(ui->drivers, ui->n, sizeof(*ui->drivers), by_id);
 out:
@@ -154,9 +176,17 @@ const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const 
 	return bsearch(&key, ui->drivers, ui->n, sizeof(*ui->drivers), by_id);
 }
 
+const char *master_ui_worker_web_ui(const struct master_ui *ui, const char *worker_id)
+{
+	for (size_t i = 0; i < ui->nworkers; i++)
+		if (strcmp(ui->workers[i].id, worker_id) == 0)
+			return ui->workers[i].web_ui;
+	return NULL;
+}
+
 void master_ui_release(struct master_ui *ui)
 {
 	free(ui->drivers);
-	ui->drivers = NULL;
-	ui->n = 0;
+	free(ui->workers);
+	memset(ui, 0, sizeof(*ui));
 }

@@ -22,9 +22,16 @@ struct master_ui_driver {
 	char worker_host_port[96];   /* "" none */
 };
 
+struct master_ui_worker {
+	char id[96];
+	char web_ui[256];            /* "http://host:port" (its webuiaddress) */
+};
+
 struct master_ui {
 	struct master_ui_driver *drivers;   /* sorted by id */
 	size_t n;
+	struct master_ui_worker *workers;
+	size_t nworkers;
 };
 
 /* Parses a /json/ answer; refuses one whose "url" is not spark://HOST:PORT of the master
@@ -34,6 +41,8 @@ int master_ui_parse(const char *json, size_t len, const char *master_url, struct
 int master_ui_read(const char *base_url, const char *master_url, int64_t deadline, struct master_ui *ui,
 		   struct sg_err *e);
 const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const char *id);
+/* A worker's web UI address, or NULL (not registered, or it has none). */
+const char *master_ui_worker_web_ui(const struct master_ui *ui, const char *worker_id);
 void master_ui_release(struct master_ui *ui);
 
 #endif

@@ -9,6 +9,7 @@
 #include "deploy.h"
 #include "jws.h"
 #include "limits.h"
+#include "logs.h"
 #include "rest.h"
 #include "servlet.h"
 #include "submit.h"
@@ -23,6 +24,8 @@ void response_init(struct response *rs)
 	rs->status = 200;
 	rs->allow = NULL;
 	rs->cache = NULL;
+	rs->content_type = NULL;
+	rs->header[0] = '\0';
 	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_init(&rs->body, LIMIT_RESPONSE_BODY);
@@ -33,6 +36,8 @@ void response_reset(struct response *rs)
 	rs->status = 200;
 	rs->allow = NULL;
 	rs->cache = NULL;
+	rs->content_type = NULL;
+	rs->header[0] = '\0';
 	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 	buf_reset(&rs->body);
@@ -691,6 +696,13 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 			servlet_error(g, rs, 400, "Submission ID is missing in status request.");
 		else
 			handle_status(g, id, user, admin, rs);
+	} else if (match(rq->path, "/v1/submissions/logs", &info)) {
+		if (!get)
+			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
+		else if (!submission_id(info, id, sizeof(id)))
+			servlet_error(g, rs, 400, "Submission ID is missing in logs request.");
+		else
+			logs_handle(g, rq, id, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
 		if (message == CLS_REQUEST_READYZ ? !get : !post) {
 			wrong_method(g, rq, rs, message == CLS_REQUEST_READYZ ? "GET, HEAD, OPTIONS" : "POST, OPTIONS");

@@ -129,21 +129,53 @@ int submit_build_driver(const struct create_request *r, const struct submit_conf
 	return rc;
 }
 
+#define SPARK_SUBMIT "org.apache.spark.deploy.SparkSubmit"
+
+int submit_is_python(const struct create_request *r)
+{
+	size_t n = r->app_resource ? strlen(r->app_resource) : 0;
+
+	/* SparkSubmit.isPython: the resource ends with ".py" */
+	return n >= 3 && strcmp(r->app_resource + n - 3, ".py") == 0
+	       && !(r->main_class && strcmp(r->main_class, SPARK_SUBMIT) == 0);
+}
+
+/* A Python application, which spark-submit refuses to run in cluster mode on standalone,
+ * runs as Spark's REST docs show: SparkSubmit as the driver's main class, running the .py in
+ * client mode on the worker (SparkSubmit fetches an http(s) resource itself; the worker
+ * fetches nothing: jarUrl is empty, so {{USER_JAR}} is the driver's own directory), with
+ * spark.submit.pyFiles as --py-files and the masters the driver must use as --master. */
+static int python_arguments(const struct create_request *r, const struct submit_config *cfg, struct strlist *args)
+{
+	const char *py_files = strmap_get(&r->spark_properties, "spark.submit.pyFiles");
+	int rc = strlist_add(args, "--master");
+
+	rc = rc ? rc : strlist_add(args, cfg->master_url);
+	rc = rc ? rc : strlist_add(args, "--deploy-mode");
+	rc = rc ? rc : strlist_add(args, "client");
+	if (py_files && *py_files) {
+		rc = rc ? rc : strlist_add(args, "--py-files");
+		rc = rc ? rc : strlist_add(args, py_files);
+	}
+	return rc ? rc : strlist_add(args, r->app_resource);
+}
+
 static int build_driver(const struct create_request *r, const struct submit_config *cfg,
 			struct driver_desc *d, struct rest_error *err)
 {
 	const struct strmap *props = &r->spark_properties;
 	const char *v;
 	struct buf opt = BUF_INIT(LIMIT_REQUEST_STREAM);
-	int rc = 0, spark4 = spark_build_is_spark4(cfg->build);
+	int rc = 0, spark4 = spark_build_is_spark4(cfg->build), python = submit_is_python(r);
+	const char *main_class = python ? SPARK_SUBMIT : r->main_class;
 
 	if (!r->app_resource)
 		return rest_fail(err, 400, "Malformed request: org.apache.spark.deploy.rest."
 				 "SubmitRestMissingFieldException: Application jar is missing.\n");
-	if (!r->main_class)
+	if (!main_class)
 		return rest_fail(err, 400, "Malformed request: org.apache.spark.deploy.rest."
 				 "SubmitRestMissingFieldException: Main class is missing.\n");
-	d->jar_url = strdup(r->app_resource);
+	d->jar_url = strdup(python ? "" : r->app_resource);
 	d->main_class = strdup(DRIVER_WRAPPER);
 	if (!d->jar_url || !d->main_class)
 		return rest_fail(err, 500, "out of memory");
@@ -162,14 +194,15 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 	 * the placeholders. */
 	rc = rc ? rc : strlist_add(&d->arguments, "{{WORKER_URL}}");
 	rc = rc ? rc : strlist_add(&d->arguments, "{{USER_JAR}}");
-	rc = rc ? rc : strlist_add(&d->arguments, r->main_class);
+	rc = rc ? rc : strlist_add(&d->arguments, main_class);
 	/* Spark 4 (SPARK-50195): SparkSubmit as the main class gets the app name as "-c". */
-	if (spark4 && strcmp(r->main_class, "org.apache.spark.deploy.SparkSubmit") == 0
-	    && (v = strmap_get(props, "spark.app.name"))) {
+	if (spark4 && strcmp(main_class, SPARK_SUBMIT) == 0 && (v = strmap_get(props, "spark.app.name"))) {
 		rc = rc ? rc : strlist_add(&d->arguments, "-c");
 		rc = rc ? rc : buf_printf(&opt, "spark.app.name=%s", v);
 		rc = rc ? rc : strlist_add(&d->arguments, buf_str(&opt));
 	}
+	if (python)
+		rc = rc ? rc : python_arguments(r, cfg, &d->arguments);
 	for (size_t i = 0; i < r->app_args.len; i++)
 		rc = rc ? rc : strlist_add(&d->arguments, r->app_args.items[i]);
 

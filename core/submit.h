@@ -23,6 +23,9 @@ struct submit_config {
 
 /* Fills d (initialised by the caller).  Errors Spark only finds here (missing mainClass,
  * a non-integer spark.driver.cores, bad resource amounts) go to err. */
+/* Whether the create is a Python application sparkgate runs through SparkSubmit (its
+ * appResource ends with ".py", as SparkSubmit.isPython, and it is not already SparkSubmit's). */
+int submit_is_python(const struct create_request *r);
 int submit_build_driver(const struct create_request *r, const struct submit_config *cfg,
 			struct driver_desc *d, struct rest_error *err);
 

@@ -30,6 +30,10 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
 int tenant_refused_by_quota(struct gateway *g, const char *user, struct response *rs);
 /* GET /v1/submissions: the caller's drivers (admins: everyone's). */
 void tenant_list(struct gateway *g, const char *user, int admin, struct response *rs);
+struct master_ui;
+/* The current master's web UI JSON (every driver's state and worker, every worker's UI): 0,
+ * or -1 (not configured, "off", or it failed: noted in rs->note, not tried for a minute). */
+int tenant_master_ui(struct gateway *g, struct master_ui *ui, struct response *rs);
 /* The wall clock in milliseconds (submit times, claims). */
 int64_t tenant_wall_ms(void);
 

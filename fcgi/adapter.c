@@ -64,7 +64,7 @@ static const char *optional(const struct buf *b, size_t at)
  * lookup walks every parameter for each name). */
 enum param {
 	P_METHOD, P_SCRIPT, P_INFO, P_URI, P_LENGTH, P_PROTOCOL, P_USER, P_ADDR, P_KEY, P_ORIGIN, P_HOST,
-	P_REQUESTED_BY, P_FETCH_SITE, P_AUTHORIZATION, NPARAMS
+	P_REQUESTED_BY, P_FETCH_SITE, P_AUTHORIZATION, P_QUERY, NPARAMS
 };
 
 static void find_params(const char *const *env, const char *v[NPARAMS])
@@ -74,6 +74,7 @@ static void find_params(const char *const *env, const char *v[NPARAMS])
 		P("REQUEST_METHOD"), P("SCRIPT_NAME"), P("PATH_INFO"), P("REQUEST_URI"), P("CONTENT_LENGTH"),
 		P("SERVER_PROTOCOL"), P("REMOTE_USER"), P("REMOTE_ADDR"), P("HTTP_IDEMPOTENCY_KEY"), P("HTTP_ORIGIN"),
 		P("HTTP_HOST"), P("HTTP_X_REQUESTED_BY"), P("HTTP_SEC_FETCH_SITE"), P("HTTP_AUTHORIZATION"),
+		P("QUERY_STRING"),
 #undef P
 	};
 
@@ -96,7 +97,7 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	struct request *rq = &a->rq;
 	const char *v[NPARAMS];
 	const char *method, *script, *info, *uri, *len_s;
-	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, declared = 0;
+	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, o_query, declared = 0;
 	int rc;
 
 	find_params(env, v);
@@ -124,6 +125,7 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rc = rc ? rc : keep(&a->strings, v[P_REQUESTED_BY], &o_by);
 	rc = rc ? rc : keep(&a->strings, v[P_FETCH_SITE], &o_site);
 	rc = rc ? rc : keep(&a->strings, v[P_AUTHORIZATION], &o_auth);
+	rc = rc ? rc : keep(&a->strings, v[P_QUERY], &o_query);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
@@ -137,6 +139,7 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rq->requested_by = optional(&a->strings, o_by);
 	rq->fetch_site = optional(&a->strings, o_site);
 	rq->authorization = optional(&a->strings, o_auth);
+	rq->query = optional(&a->strings, o_query);
 
 	if (len_s && *len_s) {
 		char *end;

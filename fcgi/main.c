@@ -189,12 +189,14 @@ static ssize_t cgi_read(void *ctx, void *p, size_t n)
 /* Status line and headers for the web server, then the body (none for HEAD). */
 static int format_response(const struct request *rq, const struct response *rs, struct buf *out)
 {
-	int rc = buf_printf(out, "Status: %d %s\r\nContent-Type: application/json;charset=utf-8\r\n"
-			    "Content-Length: %zu\r\nCache-Control: no-store\r\n",
-			    rs->status, http_reason(rs->status), rs->body.len);
+	int rc = buf_printf(out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n",
+			    rs->status, http_reason(rs->status),
+			    rs->content_type ? rs->content_type : "application/json;charset=utf-8", rs->body.len);
 
 	if (!rc && rs->allow)
 		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
+	if (!rc && rs->header[0])
+		rc = buf_printf(out, "%s\r\n", rs->header);
 	rc = rc ? rc : buf_addstr(out, "\r\n");
 	if (!rc && strcmp(rq->method, "HEAD") != 0)
 		rc = buf_add(out, rs->body.data, rs->body.len);

@@ -88,16 +88,21 @@ pyspark_wheel() {
 }
 
 # A SPARK_HOME for Spark $1 built for Scala 2.13: the _2.13 jars resolved by Maven, with
-# the launch scripts of the same Spark version's wheel (they do not depend on Scala).
+# the launch scripts and python/lib (pyspark.zip, py4j: PythonRunner's PYTHONPATH) of the
+# same Spark version's wheel (they do not depend on Scala).
 spark_213() {
   local v="$1" dir="$CACHE/spark-$1_2.13"
+  if [[ -f "$dir/RELEASE" && ! -f "$dir/python/lib/pyspark.zip" ]]; then   # made before python/ was copied
+    local wheel; wheel="$(pyspark_wheel "${SCRIPTS_WHEEL[$v]:-$v}")"
+    cp -r "$wheel/python" "$dir/"
+  fi
   if [[ ! -f "$dir/RELEASE" ]]; then
     local wheel; wheel="$(pyspark_wheel "${SCRIPTS_WHEEL[$v]:-$v}")"
     echo "setup: resolving Spark $v (Scala 2.13) jars into $dir (one-time, ~180 MB)" >&2
     local tmp; tmp="$(mktemp -d "$CACHE/.spark-$v.XXXXXX")"
     mvn -q -B -Dstyle.color=never -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >&2
-    cp -r "$wheel/bin" "$wheel/sbin" "$tmp/"
+    cp -r "$wheel/bin" "$wheel/sbin" "$wheel/python" "$tmp/"
     echo "Spark $v built for Scala 2.13 (jars from Maven Central)" > "$tmp/RELEASE"
     rm -rf "$dir"
     mv "$tmp" "$dir"

@@ -1,7 +1,8 @@
 // The driver the integration tests run on the real worker.
 // Usage: TestApp OUT_FILE [SLEEP_SECONDS [EXIT_CODE]] [more args...]
 // Writes its arguments, the SPARK_* / SG_* environment and spark.* system properties to
-// OUT_FILE (one "kind<TAB>key<TAB>value" line each), sleeps, then exits with EXIT_CODE.
+// OUT_FILE (one "kind<TAB>key<TAB>value" line each), a line to stdout and one to stderr,
+// sleeps, then exits with EXIT_CODE.
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -18,6 +19,9 @@ public class TestApp {
                 if (k.toString().startsWith("spark.") || k.toString().startsWith("sg."))
                     w.println("prop\t" + k + "\t" + System.getProperty(k.toString()));
         }
+        // for the logs endpoint: one line on each stream
+        System.out.println("TestApp stdout: " + String.join(" ", args));
+        System.err.println("TestApp stderr: spark.app.name=" + System.getProperty("spark.app.name"));
         if (args.length > 1) Thread.sleep(Long.parseLong(args[1]) * 1000);
         if (args.length > 2) System.exit(Integer.parseInt(args[2]));
     }

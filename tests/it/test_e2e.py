@@ -325,6 +325,43 @@ def a_kill_through_sparkgate_refreshes_the_status():
     assert wait_state(sid, FINAL)["driverState"] == "KILLED", C.last_status
 
 
+def raw_get(path):
+    """(status, headers, body text) of a GET through the stack's lighttpd."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (C.s.http_port, path), timeout=20) as r:
+            return r.status, r.headers, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode("utf-8", "replace")
+
+
+@test
+def driver_logs_come_from_its_worker():
+    """GET /v1/submissions/logs/ID: the driver's stdout and stderr as text, read from its
+    worker's web UI (found through the master's UI JSON, --master-ui); a byte range; JSON
+    errors for a driver not started, an unknown id and a bad parameter."""
+    out = os.path.join(C.work, "logged.txt")
+    sid = submit(create_body(out, 0, 0, ["hello logs"]))
+    assert wait_state(sid, FINAL)["driverState"] == "FINISHED", C.last_status
+    st, hdrs, text = raw_get("/v1/submissions/logs/%s?stream=stdout" % sid)
+    assert st == 200 and hdrs["Content-Type"].startswith("text/plain"), (st, text)
+    assert "TestApp stdout: %s 0 0 hello logs\n" % out in text, text
+    assert re.match(r"bytes 0-\d+/\d+$", hdrs["X-Log-Range"]), hdrs["X-Log-Range"]
+    st, hdrs, err = raw_get("/v1/submissions/logs/%s?stream=stderr" % sid)
+    assert st == 200 and "TestApp stderr: spark.app.name=sparkgate-it" in err, err
+    assert "Launch Command" in err   # the worker's own first line of the driver's stderr
+    st, hdrs, part = raw_get("/v1/submissions/logs/%s?stream=stdout&offset=0&length=7" % sid)
+    assert st == 200 and part == "TestApp" and hdrs["X-Log-Range"].startswith("bytes 0-7/"), (part, hdrs["X-Log-Range"])
+    waiting = submit(create_body("/dev/null", 0, 0, props={"spark.driver.cores": "64"}))
+    st, js, _ = C.s.http("GET", "/v1/submissions/logs/" + waiting)
+    assert st == 409 and js["action"] == "ErrorResponse" and "has not started on a worker" in js["message"], (st, js)
+    C.s.http("POST", "/v1/submissions/kill/" + waiting)
+    st, js, _ = C.s.http("GET", "/v1/submissions/logs/driver-20000101000000-0000")
+    assert st == 404 and "No driver with this submission ID" in js["message"], (st, js)
+    for q in ("stream=stdin", "length=0", "length=99999999", "offset=-1", "bogus=1"):
+        st, js, _ = C.s.http("GET", "/v1/submissions/logs/%s?%s" % (sid, q))
+        assert st == 400 and js["action"] == "ErrorResponse", (q, st, js)
+
+
 @test
 def master_down_then_back():
     """Master stopped: a clear JSON error within the timeout and the process keeps
@@ -346,6 +383,7 @@ def master_down_then_back():
 def main():
     C.work = tempfile.mkdtemp(prefix="sparkgate-e2e-")
     C.s = Stack(workdir=C.work)
+    C.s.sparkgate_args = "--master-ui http://127.0.0.1:%d" % C.s.master_ui
 
     def setup():
         t0 = time.time()

@@ -81,6 +81,10 @@ def each_user_sees_and_kills_only_their_own():
     assert st == st2 == 200 and k["success"] is False and k["message"] == k2["message"].replace(unknown, sid), (k, k2)
     st, js, _ = http("alice", "GET", "/v1/submissions/status/" + sid)
     assert js["driverState"] in ("SUBMITTED", "RUNNING"), js   # bob's kill did nothing
+    # nor can bob read its logs: the unknown-id answer again
+    st, lg, _ = http("bob", "GET", "/v1/submissions/logs/" + sid)
+    st2, lg2, _ = http("bob", "GET", "/v1/submissions/logs/" + unknown)
+    assert st == st2 == 404 and lg == lg2 and lg["action"] == "ErrorResponse", (lg, lg2)
     # carol (admin) sees it
     st, js, _ = http("carol", "GET", "/v1/submissions/status/" + sid)
     assert st == 200 and js["success"] is True, js

@@ -184,6 +184,35 @@ def twin_drivers_get_the_same_launch_command():
 
 
 @test
+def python_drivers_run_through_spark_submit():
+    """A create whose appResource is a .py (no mainClass, as a Python user sends it): sparkgate
+    runs it through SparkSubmit in client mode on the worker; the driver sees its arguments,
+    a Spark property and a spark.submit.pyFiles dependency, and ends FINISHED; one that
+    exits 3 ends FAILED."""
+    app = os.path.join(E.ROOT, "tests", "app", "pyapp.py")
+    dep = os.path.join(E.C.work, "sgdep.py")
+    with open(dep, "w") as f:
+        f.write('VALUE = "dep-ok"\n')
+
+    def body(out, *args):
+        b = E.create_body(out, 0, 0, props={"spark.sg.py": "from-props", "spark.submit.pyFiles": "file:" + dep})
+        b.pop("mainClass")
+        b["appResource"] = "file:" + app
+        b["appArgs"] = [out] + list(args)
+        b["clientSparkVersion"] = version()
+        return b
+    out = os.path.join(E.C.work, "py-ok.txt")
+    sid = E.submit(body(out, "ok", "x y"))
+    failed = E.submit(body(os.path.join(E.C.work, "py-fail.txt"), "fail"))
+    assert E.wait_state(sid, E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
+    rows = E.read_out(out)
+    assert rows["arg"]["1"] == "ok" and rows["arg"]["2"] == "x y", rows["arg"]
+    assert rows["prop"]["spark.sg.py"] == "from-props" and rows["prop"]["spark.app.name"] == "sparkgate-it", rows
+    assert rows["dep"]["sgdep"] == "dep-ok", rows["dep"]
+    assert E.wait_state(failed, E.FINAL, timeout=120)["driverState"] == "FAILED", E.C.last_status
+
+
+@test
 def the_masters_own_rest_door():
     """4.1+ masters started without REST settings open Spark's own server on 6066: sparkgate's
     log names it; older minors keep it closed (this stack's reference server is elsewhere,

@@ -7,6 +7,7 @@
 #include "../../core/rest.h"
 #include "../../core/route.h"
 #include "../../core/submit.h"
+#include "../../core/logs.h"
 #include "t.h"
 
 /* A master address nothing listens on: every request that reaches for the master gets 503. */
@@ -273,8 +274,36 @@ static void test_malformed_utf8(void)
 	}
 }
 
+/* The logs endpoint's query: defaults (stdout, the last 64 KiB), each parameter, refusals. */
+static void test_logs_query(void)
+{
+	static const struct { const char *q; int ok, err; long long offset, length; } cases[] = {
+		{ NULL, 1, 0, -1, LOGS_DEFAULT_LENGTH }, { "", 1, 0, -1, LOGS_DEFAULT_LENGTH },
+		{ "stream=stderr", 1, 1, -1, LOGS_DEFAULT_LENGTH }, { "stream=stdout&offset=0&length=7", 1, 0, 0, 7 },
+		{ "offset=123456789012&length=1048576", 1, 0, 123456789012LL, 1048576 }, { "length=1&", 1, 0, -1, 1 },
+		{ "stream=stdin", 0, 0, 0, 0 }, { "stream=", 0, 0, 0, 0 }, { "stream", 0, 0, 0, 0 },
+		{ "offset=-1", 0, 0, 0, 0 }, { "offset=1x", 0, 0, 0, 0 }, { "offset=", 0, 0, 0, 0 },
+		{ "length=0", 0, 0, 0, 0 }, { "length=1048577", 0, 0, 0, 0 }, { "length=9999999999999999999", 0, 0, 0, 0 },
+		{ "x=1", 0, 0, 0, 0 }, { "stream=stdout&stream=stderrr", 0, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int err = -1, rc;
+		long long offset = -2, length = -2;
+		char why[200] = "";
+
+		rc = logs_parse_query(cases[i].q, &err, &offset, &length, why, sizeof(why));
+		if (cases[i].ok)
+			CHECK(rc == 0 && err == cases[i].err && offset == cases[i].offset && length == cases[i].length,
+			      "%s: %d %d %lld %lld %s", cases[i].q ? cases[i].q : "(none)", rc, err, offset, length, why);
+		else
+			CHECK(rc != 0 && why[0], "%s accepted", cases[i].q);
+	}
+}
+
 int main(void)
 {
+	test_logs_query();
 	test_malformed_utf8();
 	test_csrf();
 	test_killall_admins_only();

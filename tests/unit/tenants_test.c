@@ -222,6 +222,10 @@ static void test_policy_rules(void)
 		{ APP, "org.apache.spark.deploy.Client", "spark.app.name", "a", "APP_X", "never allowed" },
 		{ APP, "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a", "APP_X", "never allowed" },
 		{ APP, "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X", "never allowed" },
+		/* a Python application runs as SparkSubmit with a script: never an approved jar */
+		{ "https://apps.example.com/spark/app.py", MAIN, "spark.app.name", "a", "APP_X", "never allowed" },
+		{ "https://apps.example.com/spark/app.py", "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a",
+		  "APP_X", "never allowed" },
 		{ "https://tools.example.com/jars/t.jar", "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X",
 		  "never allowed" },
 		{ APP, "com.evil.Main", "spark.app.name", "a", "APP_X", "not allowed for" },
