@@ -53,9 +53,12 @@ def idle_status(pid):
 
 
 def start_sparkgate(name, master_url, extra=()):
+    """Every request asks the master (--status-max-age 0, --master-ui off): this suite is
+    about what the master's faults do to an answer, not about the status cache."""
     sock = os.path.join(E.C.work, name + ".sock")
     p = E.C.s._start(name, [E.C.s.sparkgate, "--master", master_url, "--timeout", str(TIMEOUT),
-                            "--connect-timeout", "1", "--anonymous", "allow", "--listen", sock] + list(extra))
+                            "--connect-timeout", "1", "--anonymous", "allow", "--listen", sock,
+                            "--status-max-age", "0", "--master-ui", "off"] + list(extra))
     wait_for(name + " socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
     return p, web.lighttpd_to_socket(E.C.s, "lighttpd-" + name, sock)
