@@ -115,15 +115,20 @@ void logs_handle(struct gateway *g, const struct request *rq, const char *id, co
 			 d->worker_id);
 		servlet_error(g, rs, 502, why);
 	} else {
-		int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log?driverId=%s&logType=%s&byteLength=%lld", web, id,
+		int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&byteLength=%lld", web, id,
 					      err_stream ? "stderr" : "stdout", length)
-				   : snprintf(url, sizeof(url), "%s/log?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
+				   : snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
 					      web, id, err_stream ? "stderr" : "stdout", offset, length);
 
-		/* id is one the master listed (driver-yyyyMMddHHmmss-NNNN): nothing to escape */
+		/* id is one the master listed (driver-yyyyMMddHHmmss-NNNN): nothing to escape.
+		 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and
+		 * redirects are not followed. */
 		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, g->deadline, &text, &status, &e) || status != 200) {
-			snprintf(why, sizeof(why), "The driver's worker %s did not give its log: %.120s", d->worker_id,
-				 e.msg[0] ? e.msg : status ? "an HTTP error" : "URL too long");
+			char what[160];
+
+			snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
+			snprintf(why, sizeof(why), "The driver's worker %s did not give its log: %.140s", d->worker_id,
+				 e.msg[0] ? e.msg : what);
 			servlet_error(g, rs, e.code == ERR_TIMEOUT ? 504 : 502, why);
 		} else if (split_header((const char *)text.data, text.len, range, &body_at)) {
 			snprintf(why, sizeof(why), "The worker %s has no %s for this driver: %.100s", d->worker_id,
