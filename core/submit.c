@@ -144,15 +144,21 @@ int submit_is_python(const struct create_request *r)
  * runs as Spark's REST docs show: SparkSubmit as the driver's main class, running the .py in
  * client mode on the worker (SparkSubmit fetches an http(s) resource itself; the worker
  * fetches nothing: jarUrl is empty, so {{USER_JAR}} is the driver's own directory), with
- * spark.submit.pyFiles as --py-files and the masters the driver must use as --master. */
+ * spark.submit.pyFiles as --py-files, spark.app.name as --name and the masters the driver
+ * must use as --master. */
 static int python_arguments(const struct create_request *r, const struct submit_config *cfg, struct strlist *args)
 {
 	const char *py_files = strmap_get(&r->spark_properties, "spark.submit.pyFiles");
+	const char *name = strmap_get(&r->spark_properties, "spark.app.name");
 	int rc = strlist_add(args, "--master");
 
 	rc = rc ? rc : strlist_add(args, cfg->master_url);
 	rc = rc ? rc : strlist_add(args, "--deploy-mode");
 	rc = rc ? rc : strlist_add(args, "client");
+	if (name) {   /* else SparkSubmit names the application after the script */
+		rc = rc ? rc : strlist_add(args, "--name");
+		rc = rc ? rc : strlist_add(args, name);
+	}
 	if (py_files && *py_files) {
 		rc = rc ? rc : strlist_add(args, "--py-files");
 		rc = rc ? rc : strlist_add(args, py_files);

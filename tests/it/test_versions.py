@@ -206,7 +206,7 @@ def python_drivers_run_through_spark_submit():
     failed = E.submit(body(os.path.join(E.C.work, "py-fail.txt"), "fail"))
     assert E.wait_state(sid, E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
     rows = E.read_out(out)
-    assert rows["arg"]["1"] == "ok" and rows["arg"]["2"] == "x y", rows["arg"]
+    assert rows["arg"]["2"] == "ok" and rows["arg"]["3"] == "x y", rows["arg"]   # 0: the script, 1: out
     assert rows["prop"]["spark.sg.py"] == "from-props" and rows["prop"]["spark.app.name"] == "sparkgate-it", rows
     assert rows["dep"]["sgdep"] == "dep-ok", rows["dep"]
     assert E.wait_state(failed, E.FINAL, timeout=120)["driverState"] == "FAILED", E.C.last_status
