@@ -66,9 +66,12 @@ static uint64_t fnv64(const char *s)
 	return h;
 }
 
+/* The layout version is in the name: two sparkgate builds of different layouts on one
+ * host (an upgrade in progress) keep separate tables instead of remaking each other's. */
 void status_cache_name(const char *key, char *name, size_t size)
 {
-	snprintf(name, size, "/sparkgate-status-%u-%016llx", (unsigned)geteuid(), (unsigned long long)fnv64(key));
+	snprintf(name, size, "/sparkgate-status-v%u-%u-%016llx", SC_VERSION, (unsigned)geteuid(),
+		 (unsigned long long)fnv64(key));
 }
 
 static int init_table(struct sc_table *t)

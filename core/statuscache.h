@@ -61,7 +61,7 @@ struct status_cache_stats {
 };
 void status_cache_stats(struct status_cache *c, struct status_cache_stats *s);
 
-/* The shared memory object's name for key ("/sparkgate-status-UID-HASH"). */
+/* The shared memory object's name for key ("/sparkgate-status-vLAYOUT-UID-HASH"). */
 void status_cache_name(const char *key, char *name, size_t size);
 
 #endif
