@@ -64,6 +64,9 @@ if [[ -n "$san" ]]; then
     echo "sanitizers: 0 passed, 1 failed; reports in:"; echo "$reports"; fail=$((fail + 1))
   fi
 fi
+# Every test stack's master has its own ports, so its own status-cache table in /dev/shm
+# (memory until reboot): remove the ones this run made (newer than its directory).
+find /dev/shm -maxdepth 1 -name 'sparkgate-status-*' -newer "$run_tmp" -delete 2>/dev/null || true
 echo "suite took $(( $(date +%s) - t0 ))s"
 if [[ $fail -eq 0 ]]; then rm -rf "$run_tmp"; else echo "logs kept in $run_tmp"; fi
 echo "$pass passed, $fail failed"
