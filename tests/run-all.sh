@@ -22,6 +22,7 @@ export SPARKGATE_BIN="$PWD/${san:-$build}/sparkgate"
 # every test's work folder (logs included) lands here
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sparkgate-run-XXXXXX")
 chmod 755 "$run_tmp"   # web servers run as www-data and read their files in there
+touch "$run_tmp/.started"   # what the run made afterwards is newer
 export TMPDIR="$run_tmp"
 t0=$(date +%s)
 pass=0 fail=0
@@ -65,8 +66,8 @@ if [[ -n "$san" ]]; then
   fi
 fi
 # Every test stack's master has its own ports, so its own status-cache table in /dev/shm
-# (memory until reboot): remove the ones this run made (newer than its directory).
-find /dev/shm -maxdepth 1 -name 'sparkgate-status-*' -newer "$run_tmp" -delete 2>/dev/null || true
+# (memory until reboot): remove the ones this run made.
+find /dev/shm -maxdepth 1 -name 'sparkgate-status-*' -newer "$run_tmp/.started" -delete 2>/dev/null || true
 echo "suite took $(( $(date +%s) - t0 ))s"
 if [[ $fail -eq 0 ]]; then rm -rf "$run_tmp"; else echo "logs kept in $run_tmp"; fi
 echo "$pass passed, $fail failed"
