@@ -3,7 +3,8 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <string.h>
-#include <time.h>
+
+#include "master.h"
 
 /* libcurl is loaded on first use (dlopen), not linked: with its dozens of libraries it would
  * double every process's resident memory and its start-up time (CGI mode starts once per
@@ -57,17 +58,10 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int http_get(const char *url, int64_t deadline_ms, struct buf *out, long *status, struct sg_err *e)
 {
-	int64_t left = deadline_ms - now_ms();
+	int64_t left = deadline_ms - master_now_ms();
 	struct sink s = { out, 0 };
 	CURL *c;
 	CURLcode cc;

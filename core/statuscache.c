@@ -12,8 +12,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "master.h"
 
 #define SC_MAGIC 0x53474331u   /* "SGC1" */
 #define SC_VERSION 2u
@@ -49,13 +50,6 @@ struct status_cache {
 	int32_t pid;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);   /* one clock for every process of the host */
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t fnv64(const char *s)
 {
@@ -206,7 +200,7 @@ static struct sc_slot *victim(struct status_cache *c, const char *id, int64_t no
 
 static void wait_for_asker(struct sc_slot *s, uint32_t seq, int64_t until_ms)
 {
-	int64_t left = until_ms - now_ms();
+	int64_t left = until_ms - master_now_ms();
 	struct timespec ts;
 
 	if (left <= 0)
@@ -227,7 +221,7 @@ enum status_lookup status_cache_get(struct status_cache *c, const char *id, int6
 		return STATUS_BYPASS;
 	lock(c);
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = master_now_ms();
 
 		s = find(c, id);
 		if (s && s->bypass_until > now) {
@@ -294,11 +288,11 @@ static void end_ask(struct status_cache *c, const char *id, const struct status_
 			memcpy(s->body, body, len);
 			s->len = (uint32_t)len;
 			s->rec = *rec;
-			s->fetched_ms = now_ms();
+			s->fetched_ms = master_now_ms();
 		} else if (body) {
 			s->len = 0;   /* too big to share: everyone asks, for max-age */
 			s->fetched_ms = 0;
-			s->bypass_until = now_ms() + c->max_age_ms;
+			s->bypass_until = master_now_ms() + c->max_age_ms;
 		}
 		s->asker = 0;
 		__atomic_add_fetch(&s->seq, 1, __ATOMIC_RELEASE);
