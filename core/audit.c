@@ -64,6 +64,12 @@ static const char *action_of(const struct request *rq, const struct response *rs
 		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
 			if (strncmp(rq->path, changes[i].prefix, strlen(changes[i].prefix)) == 0)
 				return changes[i].action;
+	if (strncmp(rq->path, "/v1/files/", 10) == 0) {   /* the file's id is the answer's submission_id */
+		if (strcmp(rq->method, "PUT") == 0)
+			return "upload";
+		if (strcmp(rq->method, "DELETE") == 0)
+			return "delete-file";
+	}
 	if (rs->status == 403 || rs->hidden)
 		return strncmp(rq->path, "/v1/submissions/status", 22) == 0 ? "status" : "request";
 	return NULL;
@@ -97,7 +103,7 @@ int audit_record(struct audit *a, const struct request *rq, const struct respons
 		      "addr", field(&addr, rq->remote_addr), "action", action,
 		      "submissionId", field(&id, rs->submission_id), "status", rs->status,
 		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
-		      : rs->replayed ? "replayed" : rs->status == 200 ? "done" : "failed",
+		      : rs->replayed ? "replayed" : rs->status == 200 || rs->status == 201 ? "done" : "failed",
 		      "rule", field(&rule, rs->rule));
 	buf_release(&user);
 	buf_release(&addr);

@@ -1,6 +1,6 @@
-/* --audit-log: one JSON line per create, kill, killall, clear and per refusal, written with
- * one write(2) (so processes sharing the file never interleave, and a crash loses nothing
- * already answered).  Every field from outside is escaped first, so no line is lost to
+/* --audit-log: one JSON line per create, kill, killall, clear, upload and file deletion, and
+ * per refusal, written with one write(2) (so processes sharing the file never interleave,
+ * and a crash loses nothing already answered).  Every field from outside is escaped first, so no line is lost to
  * bytes that are not UTF-8. */
 #ifndef SG_AUDIT_H
 #define SG_AUDIT_H

@@ -2,8 +2,10 @@
 #include "gateway.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "rest.h"
 #include "restdoor.h"
 #include "route.h"
@@ -46,6 +48,10 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		return rc;
 	if (c->state_db && !(g->store = store_open(c->state_db, e)))
 		return e && e->code ? e->code : ERR_IO;
+	if (c->files_dir && !c->state_db)
+		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --state-db (each file's owner is recorded there)");
+	if (c->files_dir && (rc = files_open(g, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)
+		return rc;
 	if (master_url(&g->cluster.master, &url)) {
 		buf_release(&url);
 		return sg_err_set(e, ERR_TOO_LARGE, 0, "master list too long");
@@ -159,6 +165,9 @@ void gateway_release(struct gateway *g)
 	g->store = NULL;
 	policy_release(&g->policy);
 	audit_release(&g->audit);
+	free(g->files.dir);
+	free(g->files.url);
+	g->files.dir = g->files.url = NULL;
 	cluster_release(&g->cluster);
 }
 

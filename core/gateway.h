@@ -45,6 +45,11 @@ struct gateway {
 	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
 				      http://HOST:8080 from the current master */
 	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
+	struct files_conf {        /* --files-dir: uploads (files.h) */
+		char *dir, *url;       /* NULL: uploads are off */
+		int64_t max_upload, quota;
+		uint8_t key[32];
+	} files;
 	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
 };
 
@@ -63,6 +68,8 @@ struct gateway_config {
 	int master_rest_port;           /* 0: only Spark's default 6066 */
 	int status_max_age_ms;          /* --status-max-age; 0: ask the master every time */
 	const char *master_ui;          /* --master-ui URL[,URL], or NULL: derived; "off": never */
+	const char *files_dir, *files_url;   /* --files-dir, --files-url, or NULL */
+	int64_t max_upload, files_quota;     /* --max-upload, --files-quota (bytes; <0 none) */
 };
 
 /* 0, or an error (e says which option) after which the gateway needs only release. */

@@ -4,8 +4,12 @@
 #define SG_HTTP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
+
+/* Reads up to n bytes of a request body: the count, 0 at its end, <0 on an error. */
+typedef ssize_t (*body_read_fn)(void *ctx, void *p, size_t n);
 
 struct request {
 	const char *method;        /* REQUEST_METHOD */
@@ -16,6 +20,8 @@ struct request {
 	size_t body_len;
 	size_t body_declared;      /* CONTENT_LENGTH as sent */
 	int body_too_large;        /* body_declared exceeded the limit; body not read */
+	body_read_fn read_body;    /* set when the body was left unread for core to stream */
+	void *body_ctx;            /* (files_streams_body): body_declared bytes to read */
 	const char *remote_user;   /* may be NULL */
 	const char *remote_addr;   /* may be NULL */
 	const char *idempotency_key;   /* Idempotency-Key header, may be NULL */

@@ -1,47 +1,10 @@
 #include "jws.h"
 
-#include <dlfcn.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/opensslv.h>
 #include <stdio.h>
 #include <string.h>
 
-/* libcrypto (HMAC-SHA256) is loaded on the first bearer token, not linked: mapped into
- * every process it is a third of sparkgate's resident memory, and only --jws-secret-file
- * uses it.  The soname is the one of the headers built against. */
-#define CRYPTO_STR_(x) #x
-#define CRYPTO_STR(x) CRYPTO_STR_(x)
-#define LIBCRYPTO "libcrypto.so." CRYPTO_STR(OPENSSL_VERSION_MAJOR)
-
-static struct {
-	int state;   /* 0 not tried, 1 loaded, -1 failed */
-	unsigned char *(*hmac)(const EVP_MD *, const void *, int, const unsigned char *, size_t, unsigned char *,
-			       unsigned int *);
-	const EVP_MD *(*sha256)(void);
-	int (*memcmp)(const void *, const void *, size_t);
-} crypto;
-
-static int load_crypto(void)
-{
-	void *h;
-
-	if (crypto.state)
-		return crypto.state > 0 ? 0 : -1;
-	crypto.state = -1;
-	if (!(h = dlopen(LIBCRYPTO, RTLD_NOW | RTLD_LOCAL)))
-		return -1;
-	/* POSIX: a function pointer may be stored through dlsym's void * */
-	*(void **)&crypto.hmac = dlsym(h, "HMAC");
-	*(void **)&crypto.sha256 = dlsym(h, "EVP_sha256");
-	*(void **)&crypto.memcmp = dlsym(h, "CRYPTO_memcmp");
-	if (!crypto.hmac || !crypto.sha256 || !crypto.memcmp)
-		return -1;
-	crypto.state = 1;
-	return 0;
-}
+#include "crypto.h"
 
 static int b64url_value(int c)
 {
@@ -101,8 +64,7 @@ int jws_verify(const char *token, const uint8_t *key, size_t keylen, int64_t now
 {
 	size_t len = strnlen(token, JWS_MAX_TOKEN + 1);
 	const char *dot1 = memchr(token, '.', len), *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-	uint8_t sig[64], mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	uint8_t sig[64], mac[CRYPTO_SHA256_LEN];
 	json_t *header = NULL, *claims = NULL;
 	const json_t *v;
 	int siglen, rc = -1;
@@ -118,13 +80,13 @@ int jws_verify(const char *token, const uint8_t *key, size_t keylen, int64_t now
 		goto out;
 	}
 	siglen = b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), sig, sizeof(sig));
-	if (load_crypto()) {
-		snprintf(why, why_size, "JWT Validate Fail: sparkgate cannot load %s to check the signature", LIBCRYPTO);
+	if (crypto_available()) {
+		snprintf(why, why_size, "JWT Validate Fail: sparkgate cannot load %s to check the signature",
+			 CRYPTO_LIBRARY);
 		goto out;
 	}
-	if (!crypto.hmac(crypto.sha256(), key, (int)keylen, (const unsigned char *)token, (size_t)(dot2 - token), mac,
-			 &maclen)
-	    || siglen != (int)maclen || crypto.memcmp(sig, mac, maclen) != 0) {
+	if (crypto_hmac_sha256(key, keylen, token, (size_t)(dot2 - token), mac)
+	    || siglen != (int)sizeof(mac) || !crypto_equal(sig, mac, sizeof(mac))) {
 		snprintf(why, why_size, "JWT Validate Fail: bad signature");
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include "deploy.h"
 #include "jws.h"
 #include "limits.h"
+#include "files.h"
 #include "logs.h"
 #include "rest.h"
 #include "servlet.h"
@@ -52,17 +53,20 @@ const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 468: return "Unknown Protocol Version";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
 	}
 	return "Unknown";
 }
@@ -664,7 +668,7 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 		 * a server that lets it through is misconfigured, and must not open the API. */
 		servlet_error(g, rs, 403, "No authenticated user: the web server in front of sparkgate must "
 			      "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
-	} else if (strcmp(rq->method, "POST") == 0 && tenant_forged(g, rq)) {
+	} else if ((post || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "DELETE") == 0) && tenant_forged(g, rq)) {
 		snprintf(rs->rule, sizeof(rs->rule), "csrf %s", g->csrf == CSRF_HEADER ? "header" : "origin");
 		servlet_error(g, rs, 403, g->csrf == CSRF_HEADER
 			      ? "Requests that change something must carry an X-Requested-By header (cross-site request "
@@ -703,6 +707,8 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 			servlet_error(g, rs, 400, "Submission ID is missing in logs request.");
 		else
 			logs_handle(g, rq, id, user, admin, rs);
+	} else if (match(rq->path, "/v1/files", &info)) {
+		files_handle(g, rq, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
 		if (message == CLS_REQUEST_READYZ ? !get : !post) {
 			wrong_method(g, rq, rs, message == CLS_REQUEST_READYZ ? "GET, HEAD, OPTIONS" : "POST, OPTIONS");

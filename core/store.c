@@ -22,7 +22,15 @@ static const char schema[] =
 	"  cores INTEGER NOT NULL DEFAULT 0, memory_mb INTEGER NOT NULL DEFAULT 0,"
 	"  finished INTEGER NOT NULL DEFAULT 0,"   /* seen in a final state: no longer counts */
 	"  UNIQUE (owner, idem_key));"
-	"CREATE INDEX IF NOT EXISTS by_owner ON submissions (owner, created_ms);";
+	"CREATE INDEX IF NOT EXISTS by_owner ON submissions (owner, created_ms);"
+	"CREATE TABLE IF NOT EXISTS files ("
+	"  id TEXT PRIMARY KEY,"
+	"  owner TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_ms);";
 
 static int fail(struct store *s, struct sg_err *e, const char *what)
 {
@@ -239,6 +247,139 @@ int store_mark_finished(struct store *s, const char *id, struct sg_err *e)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = fail(s, e, "finished");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int owner_total(struct store *s, const char *owner, int64_t *total)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(SUM(size), 0) FROM files WHERE owner = ?", -1, &st, NULL)
+	    != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*total = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_file_add(struct store *s, const struct store_file *f, int64_t quota, int64_t *total, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = ERR_IO;
+
+	/* IMMEDIATE: two uploads of one owner at once cannot both fit in what is left. */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s, e, "begin");
+	if (owner_total(s, f->owner, total))
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM files WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	st = NULL;
+	if (step == SQLITE_ROW) {
+		rc = 0;   /* the same owner, name and bytes: stored once */
+		goto out;
+	}
+	if (step != SQLITE_DONE)
+		goto out;
+	if (quota >= 0 && *total + f->size > quota) {
+		rc = 1;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO files (id, owner, name, size, sha256, created_ms) "
+			       "VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, f->size);
+	sqlite3_bind_text(st, 5, f->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, f->created_ms);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		*total += f->size;
+		rc = 0;
+	}
+out:
+	if (rc < 0)
+		fail(s, e, "file");
+	sqlite3_finalize(st);
+	if (sqlite3_exec(s->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc)
+		rc = fail(s, e, "commit");
+	return rc;
+}
+
+int store_file_total(struct store *s, const char *owner, int64_t *total, struct sg_err *e)
+{
+	return owner_total(s, owner, total) ? fail(s, e, "files") : 0;
+}
+
+static void read_file_row(sqlite3_stmt *st, struct store_file *f)
+{
+	copy_text(st, 0, f->id, sizeof(f->id));
+	copy_text(st, 1, f->owner, sizeof(f->owner));
+	copy_text(st, 2, f->name, sizeof(f->name));
+	f->size = sqlite3_column_int64(st, 3);
+	copy_text(st, 4, f->sha256, sizeof(f->sha256));
+	f->created_ms = sqlite3_column_int64(st, 5);
+}
+
+int store_file_list(struct store *s, const char *owner, size_t max, struct store_file *out, size_t *n,
+		    struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, owner, name, size, sha256, created_ms FROM files WHERE owner = ?1 "
+			       "ORDER BY created_ms DESC, rowid DESC LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "files");
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		read_file_row(st, &out[(*n)++]);
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "files");
+}
+
+int store_file_get(struct store *s, const char *id, struct store_file *f, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, owner, name, size, sha256, created_ms FROM files WHERE id = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return fail(s, e, "file");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_file_row(st, f);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : fail(s, e, "file");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_file_delete(struct store *s, const char *id, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM files WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "file");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(s, e, "file");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -69,4 +69,27 @@ int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t sta
 /* The master reported driver id in a final state. */
 int store_mark_finished(struct store *s, const char *id, struct sg_err *e);
 
+/* Uploaded application files (PUT /v1/files/NAME): one row per stored file. */
+struct store_file {
+	char id[72];               /* hex HMAC naming the file's folder */
+	char owner[256];
+	char name[128];
+	int64_t size;
+	char sha256[72];           /* hex */
+	int64_t created_ms;
+};
+
+/* Records f unless its owner's files would then hold more than quota bytes (quota < 0: no
+ * limit), in one step for every process: 0 recorded (or already there), 1 over the quota
+ * (*total says what the owner holds), <0 error. */
+int store_file_add(struct store *s, const struct store_file *f, int64_t quota, int64_t *total, struct sg_err *e);
+/* The bytes an owner's files hold. */
+int store_file_total(struct store *s, const char *owner, int64_t *total, struct sg_err *e);
+/* An owner's files, newest first, at most max. */
+int store_file_list(struct store *s, const char *owner, size_t max, struct store_file *out, size_t *n,
+		    struct sg_err *e);
+/* File id: 0 found (into *f), 1 not found, <0 error. */
+int store_file_get(struct store *s, const char *id, struct store_file *f, struct sg_err *e);
+int store_file_delete(struct store *s, const char *id, struct sg_err *e);
+
 #endif

@@ -23,6 +23,16 @@ int64_t tenant_wall_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+void tenant_iso_time(int64_t ms, char out[TENANT_TIME_SIZE])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, TENANT_TIME_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
 /* An earlier create with the same key: its outcome, without asking the master again. */
 int tenant_replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
 {
@@ -244,9 +254,7 @@ int tenant_may_touch(struct gateway *g, const char *id, const char *user, int ad
 
 static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r)
 {
-	char when[96];
-	time_t t = (time_t)(x->created_ms / 1000);
-	struct tm tm;
+	char when[TENANT_TIME_SIZE];
 	const struct { const char *name, *value; } f[] = {
 		{ "appName", x->app_name[0] ? x->app_name : NULL },
 		{ "driverState", r ? driver_state_name(r->state) : NULL },
@@ -263,9 +271,7 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 	};
 	int rc = buf_addstr(out, "{"), first = 1;
 
-	gmtime_r(&t, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(x->created_ms % 1000));
+	tenant_iso_time(x->created_ms, when);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !rc; i++) {
 		if (!f[i].value)
 			continue;

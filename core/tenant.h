@@ -36,5 +36,8 @@ struct master_ui;
 int tenant_master_ui(struct gateway *g, struct master_ui *ui, struct response *rs);
 /* The wall clock in milliseconds (submit times, claims). */
 int64_t tenant_wall_ms(void);
+/* A wall-clock time in milliseconds as ISO 8601 UTC ("2026-12-01T14:28:05.123Z"). */
+#define TENANT_TIME_SIZE 96
+void tenant_iso_time(int64_t ms, char out[TENANT_TIME_SIZE]);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/err.h"
+#include "../core/files.h"
 #include "../core/limits.h"
 
 void adapted_init(struct adapted *a, size_t max_body)
@@ -152,7 +153,10 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 		declared = length > SIZE_MAX ? SIZE_MAX : (size_t)length;
 	}
 	rq->body_declared = declared;
-	if (declared > a->body.max) {
+	if (files_streams_body(rq->method, rq->path)) {
+		rq->read_body = readbody;   /* core streams it to disk */
+		rq->body_ctx = ctx;
+	} else if (declared > a->body.max) {
 		rq->body_too_large = 1;
 	} else if (declared) {
 		while (a->body.len < declared) {

@@ -11,7 +11,7 @@
 #include "../core/buf.h"
 #include "../core/http.h"
 
-typedef ssize_t (*read_fn)(void *ctx, void *p, size_t n);
+typedef body_read_fn read_fn;
 
 /* Everything a request owns: the parameters are copied here because FastCGI's die at
  * FCGX_Finish_r. */

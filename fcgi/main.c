@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/files.h"
 #include "../core/gateway.h"
 #include "adapter.h"
 
@@ -156,6 +157,12 @@ static void usage(FILE *f)
 "      --master-ui URL[,URL] the masters' web UIs (in --master order), read for every\n"
 "                            driver's state in one request (listing, quotas); default\n"
 "                            http://MASTER-HOST:8080; off: ask the master per driver\n"
+"      --files-dir DIR       accept uploads (PUT /v1/files/NAME): stored under DIR/pub,\n"
+"                            which the web server serves without login at --files-url;\n"
+"                            needs --state-db (owners and totals are recorded there)\n"
+"      --files-url URL       where workers fetch DIR/pub (e.g. https://gw.example/files)\n"
+"      --max-upload SIZE     largest upload (bytes, or 200k, 256m, 1g; default 256m)\n"
+"      --files-quota SIZE    what one user's uploads may hold together (default 1g; none)\n"
 "      --csrf MODE           origin (default): a browser POST from another site needs an\n"
 "                            X-Requested-By header; header: every POST needs it; off\n"
 "      --log-level LEVEL     error, info (default) or debug\n"
@@ -253,6 +260,29 @@ static int parse_size(const char *s, size_t *out)
 	if (errno || end == s || *end || s[0] == '-' || v > SIZE_MAX)
 		return -1;
 	*out = (size_t)v;
+	return 0;
+}
+
+/* A byte count: "1048576", "200k", "256m", "1g" (binary units), or "none" (-1). */
+static int parse_bytes(const char *s, long long *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (strcmp(s, "none") == 0) {
+		*out = -1;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end && !end[1])
+		shift = *end == 'k' ? 10 : *end == 'm' ? 20 : *end == 'g' ? 30 : -1;
+	else if (*end)
+		shift = -1;
+	if (errno || end == s || s[0] == '-' || shift < 0 || v > (1ull << 50) >> shift)
+		return -1;
+	*out = (long long)(v << shift);
 	return 0;
 }
 
@@ -413,12 +443,15 @@ int main(int argc, char **argv)
 		{ "audit-log", required_argument, NULL, 'U' }, { "csrf", required_argument, NULL, 'C' },
 		{ "jws-secret-file", required_argument, NULL, 'J' }, { "web-servers", required_argument, NULL, 'W' },
 		{ "master-rest-port", required_argument, NULL, 'R' }, { "status-max-age", required_argument, NULL, 'Z' },
-		{ "master-ui", required_argument, NULL, 'M' },
+		{ "master-ui", required_argument, NULL, 'M' }, { "files-dir", required_argument, NULL, 'O' },
+		{ "files-url", required_argument, NULL, 'X' }, { "max-upload", required_argument, NULL, 'Y' },
+		{ "files-quota", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
-	const char *audit_path = NULL, *master_ui = NULL;
+	const char *audit_path = NULL, *master_ui = NULL, *files_dir = NULL, *files_url = NULL;
+	long long max_upload = FILES_DEFAULT_MAX_UPLOAD, files_quota = FILES_DEFAULT_QUOTA;
 	struct gateway_config cfg;
 	size_t timeout_s = 8, connect_s = 3, backlog = 128, max_body = LIMIT_BODY_DEFAULT, rest_port = 0;
 	size_t status_max_age = STATUS_CACHE_DEFAULT_MAX_AGE_MS;
@@ -445,6 +478,16 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'M': master_ui = optarg; break;
+		case 'O': files_dir = optarg; break;
+		case 'X': files_url = optarg; break;
+		case 'Y':
+			if (parse_bytes(optarg, &max_upload))
+				goto bad;
+			break;
+		case 'Q':
+			if (parse_bytes(optarg, &files_quota))
+				goto bad;
+			break;
 		case 'Z':
 			if (parse_ms(optarg, &status_max_age))
 				goto bad;
@@ -520,6 +563,7 @@ int main(int argc, char **argv)
 			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
 			.audit_log = audit_path, .master_rest_port = (int)rest_port,
 			.status_max_age_ms = (int)status_max_age, .master_ui = master_ui,
+			.files_dir = files_dir, .files_url = files_url, .max_upload = max_upload, .files_quota = files_quota,
 		};
 		if (!rc && gateway_init(&g, &cfg, &e)) {
 			fprintf(stderr, "sparkgate: %s\n", e.msg);

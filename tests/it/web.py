@@ -137,9 +137,10 @@ def lighttpd_to_socket(stack, name, sock):
     return port
 
 
-def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1/submissions", procs=2, extra_args=""):
+def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None):
     """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
-    portal from the checkout's deploy/portal/."""
+    portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
+    (sparkgate's --files-dir etc. come in extra_args)."""
     binary = private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
         "sparkgate_portal": private_portal(stack),
@@ -147,7 +148,11 @@ def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1/submissions", proc
         "sparkgate_socket": os.path.join(server_dir(stack, name + "-run"), "sparkgate.sock"),
         "sparkgate_procs": procs,
         "sparkgate_htpasswd": htpasswd(stack.work), "sparkgate_prefix": prefix})
-    return start_lighttpd(stack, name, [conf])
+    includes = [conf]
+    if files_dir:
+        includes.append(settings("lighttpd-files.conf", os.path.join(stack.work, name + "-files.conf"), {
+            "sparkgate_files_dir": files_dir}))
+    return start_lighttpd(stack, name, includes, port=port)
 
 
 def lighttpd_external(stack, socket_path, name="lighttpd-ext", tls_pem=None):
@@ -186,13 +191,13 @@ def self_signed(work):
     return pem, crt
 
 
-def apache(stack, name="apache", max_procs=None, anonymous=False):
+def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args=""):
     """Apache 2.4 + mod_fcgid with deploy/apache.conf included unchanged; its settings come
     from Define lines before it, as the file documents.  anonymous: a later <Location>
     drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
     in, such as spark-submit, on a trusted network)."""
     binary = private_binary(stack)
-    port = free_port()
+    port = port or free_port()
     run = os.path.join(stack.work, name + "-run")
     os.makedirs(run, exist_ok=True)
     os.chmod(run, 0o755)
@@ -216,7 +221,10 @@ FcgidProcessTableFile %(run)s/fcgid_shm
             f.write("User www-data\nGroup www-data\n")
         f.write('Define SPARKGATE_BIN "%s"\n' % binary)
         f.write('Define SPARKGATE_MASTER "spark://127.0.0.1:%d"\n' % stack.master_port)
-        f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(stack, "--anonymous allow" if anonymous else ""))
+        f.write('Define SPARKGATE_ARGS "%s"\n' % sparkgate_options(
+            stack, ("--anonymous allow " if anonymous else "") + extra_args))
+        if files_dir:
+            f.write('Define SPARKGATE_FILES "%s"\n' % files_dir)
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
         f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../core/driver.h"
+#include "../../core/files.h"
 #include "../../core/jws.h"
 #include "../../core/policy.h"
 #include "../../core/rest.h"
@@ -351,8 +352,64 @@ static void test_bad_tokens(void)
 	}
 }
 
+/* Uploads' records: the quota holds for two handles at once (two processes), the same
+ * file is recorded once, deletion frees its bytes; and which names may be stored. */
+static void test_files(void)
+{
+	char path[] = "/tmp/sparkgate-files-test-XXXXXX", why[200];
+	int fd = mkstemp(path);
+	struct sg_err e = { 0 };
+	struct store *a, *b;
+	struct store_file f = { .owner = "alice", .name = "app.jar", .size = 600, .sha256 = "00", .created_ms = 1 };
+	struct store_file got, list[4];
+	int64_t total = -1;
+	size_t n = 9;
+
+	close(fd);
+	a = store_open(path, &e);
+	b = store_open(path, &e);
+	CHECK(a && b, "open: %s", e.msg);
+	if (!a || !b)
+		return;
+	snprintf(f.id, sizeof(f.id), "id1");
+	CHECK(store_file_add(a, &f, 1000, &total, &e) == 0 && total == 600, "first file fits (%lld)", (long long)total);
+	CHECK(store_file_add(b, &f, 1000, &total, &e) == 0 && total == 600, "the same file again is recorded once");
+	snprintf(f.id, sizeof(f.id), "id2");
+	CHECK(store_file_add(b, &f, 1000, &total, &e) == 1 && total == 600, "a second one over the quota is refused");
+	CHECK(store_file_add(b, &f, -1, &total, &e) == 0 && total == 1200, "no quota: recorded");
+	snprintf(f.owner, sizeof(f.owner), "bob");
+	snprintf(f.id, sizeof(f.id), "id3");
+	CHECK(store_file_add(a, &f, 1000, &total, &e) == 0 && total == 600, "bob's quota is his own");
+	CHECK(store_file_list(a, "alice", 4, list, &n, &e) == 0 && n == 2 && strcmp(list[0].id, "id2") == 0, "list");
+	CHECK(store_file_get(b, "id3", &got, &e) == 0 && strcmp(got.owner, "bob") == 0 && got.size == 600, "get");
+	CHECK(store_file_get(b, "nope", &got, &e) == 1, "unknown id");
+	CHECK(store_file_delete(a, "id1", &e) == 0 && store_file_total(b, "alice", &total, &e) == 0 && total == 600,
+	      "deleting frees its bytes");
+	store_close(a);
+	store_close(b);
+	unlink(path);
+
+	static const char *const good[] = { "app.jar", "my_app-1.0+x.py", "deps.zip", "lib.egg", "A.JAR.jar" };
+	static const char *const bad[] = { "", ".jar", "-v.jar", "run.sh", "app.jar.txt", "a/b.jar", "a b.jar",
+					   "a\\b.py", "x.JAR", "caf\xc3\xa9.py", "..", "a.jar\n" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(files_check_name(good[i], why, sizeof(why)) == 0, "name %s: %s", good[i], why);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(files_check_name(bad[i], why, sizeof(why)) == -1, "name %s refused", bad[i]);
+	char longname[FILES_NAME_MAX + 8];
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname + FILES_NAME_MAX - 3, ".py", 4);
+	CHECK(files_check_name(longname, why, sizeof(why)) == 0, "%d bytes", FILES_NAME_MAX);
+	memcpy(longname + FILES_NAME_MAX - 2, ".py", 4);
+	CHECK(files_check_name(longname, why, sizeof(why)) == -1, "%d bytes refused", FILES_NAME_MAX + 1);
+	CHECK(files_streams_body("PUT", "/v1/files/x.jar") && !files_streams_body("POST", "/v1/files/x.jar")
+	      && !files_streams_body("PUT", "/v1/submissions/create") && !files_streams_body("PUT", "/v1/filesx"),
+	      "only uploads stream");
+}
+
 int main(void)
 {
+	test_files();
 	test_bad_tokens();
 	test_policy_rules();
 	test_store();
