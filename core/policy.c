@@ -39,6 +39,7 @@ void policy_release(struct policy *p)
 	strlist_release(&p->app_prefix);
 	strlist_release(&p->app_main);
 	strlist_release(&p->allow_url);
+	strlist_release(&p->allow_python);
 	strlist_release(&p->allow_property);
 	strlist_release(&p->allow_java_option);
 	strlist_release(&p->allow_env);
@@ -178,6 +179,7 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 		} else if (strcmp(verb, "allow") == 0) {
 			static const struct { const char *what; size_t off; } lists[] = {
 				{ "url", offsetof(struct policy, allow_url) },
+				{ "python", offsetof(struct policy, allow_python) },
 				{ "property", offsetof(struct policy, allow_property) },
 				{ "java-option", offsetof(struct policy, allow_java_option) },
 				{ "env", offsetof(struct policy, allow_env) },
@@ -196,12 +198,12 @@ int policy_parse(struct policy *p, const char *text, size_t len, struct sg_err *
 						l = (struct strlist *)(void *)((char *)p + lists[i].off);
 				}
 			if (!known)
-				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"allow %s\" (app, url, property, "
-						  "java-option, env, placeholder)", lineno, name);
+				return sg_err_set(e, ERR_INVALID, 0, "policy line %d: unknown \"allow %s\" (app, url, python, "
+						  "property, java-option, env, placeholder)", lineno, name);
 			while (word(&cur, stop, tok, sizeof(tok))) {
-				if (l == &p->allow_url && !url_prefix_ok(tok))
-					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"allow url %s\": a URL prefix must "
-							  "end in '/'", lineno, tok);
+				if ((l == &p->allow_url || l == &p->allow_python) && !url_prefix_ok(tok))
+					return sg_err_set(e, ERR_INVALID, 0, "policy line %d: \"allow %s %s\": a URL prefix must "
+							  "end in '/'", lineno, name, tok);
 				if (placeholder ? add_placeholder(p, tok) : strlist_add(l, tok))
 					return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 				any = 1;
@@ -371,6 +373,9 @@ static const char *const never_property[] = {
 	"spark.*.plugins", "spark.*.resource.*.discoveryScript", "spark.*.resourcesFile", "spark.*.userClassPathFirst",
 	"spark.repl.*", "spark.driver.extraJavaAgent*", "spark.executor.extraJavaAgent*",
 	"spark.executorEnv.*",   /* judged below as environment variables, not as a property */
+	/* the Python interpreter and the modules PySpark starts in it, and files it writes */
+	"spark.pyspark.*", "spark.python.daemon.module", "spark.python.worker.module", "spark.python.profile.dump",
+	"spark.python.unix.domain.socket.dir",
 };
 
 /* Properties whose value is a comma-separated list of artifact URLs. */
@@ -487,8 +492,9 @@ static int check_artifacts(const struct policy *p, const char *key, const char *
 		s += n + (s[n] == ',');
 		if (!n)
 			continue;
-		if (!url_allowed(&p->app_prefix, url) && !url_allowed(&p->allow_url, url))
-			return refuse(why, size, "%s names %s, which no \"allow app\" or \"allow url\" rule allows", key, url);
+		if (!url_allowed(&p->app_prefix, url) && !url_allowed(&p->allow_python, url) && !url_allowed(&p->allow_url, url))
+			return refuse(why, size, "%s names %s, which no \"allow app\", \"allow python\" or \"allow url\" rule "
+				      "allows", key, url);
 	}
 	return 0;
 }
@@ -577,6 +583,48 @@ static int check_app(const struct policy *p, const char *jar, const char *main_c
 	return refuse(why, size, "appResource %s is not an approved application (no \"allow app\" prefix holds it)", jar);
 }
 
+/* A Python application as submit.c writes it (SparkSubmit in client mode on the worker):
+ *   SparkSubmit [-c spark.app.name=NAME] --master MASTERS --deploy-mode client [--name NAME]
+ *               [--py-files LIST] SCRIPT.py args...
+ * Every word up to the script is sparkgate's own or judged here; SparkSubmit's parser stops
+ * at the script, so what follows is the application's arguments (SparkSubmitArguments.
+ * handleUnknown, launcher/SparkSubmitOptionParser.java). */
+static int check_python(const struct policy *p, const struct strlist *args, const char *master_url, int spark4,
+			char *why, size_t size)
+{
+	size_t i = 3, n = args->len;
+	const char *script;
+	int rc;
+
+	if (spark4 && i + 1 < n && strcmp(args->items[i], "-c") == 0) {
+		if (strncmp(args->items[i + 1], "spark.app.name=", 15) != 0)
+			return refuse(why, size, "the Python driver's command has a shape the policy cannot judge");
+		i += 2;
+	}
+	if (i + 3 >= n || strcmp(args->items[i], "--master") != 0 || strcmp(args->items[i + 1], master_url) != 0
+	    || strcmp(args->items[i + 2], "--deploy-mode") != 0 || strcmp(args->items[i + 3], "client") != 0)
+		return refuse(why, size, "the Python driver's command has a shape the policy cannot judge");
+	i += 4;
+	if (i + 1 < n && strcmp(args->items[i], "--name") == 0)
+		i += 2;   /* SparkSubmit takes the next word as the name, whatever it is */
+	if (i + 1 < n && strcmp(args->items[i], "--py-files") == 0) {
+		if ((rc = check_artifacts(p, "spark.submit.pyFiles", args->items[i + 1], why, size)))
+			return rc;
+		i += 2;
+	}
+	if (i >= n)
+		return refuse(why, size, "the Python driver's command has a shape the policy cannot judge");
+	script = args->items[i];
+	if (script[0] == '-' || strlen(script) < 4 || strcmp(script + strlen(script) - 3, ".py") != 0)
+		return refuse(why, size, "the Python driver's command has a shape the policy cannot judge");
+	if (!p->allow_python.len)
+		return refuse(why, size, "Python applications are not allowed (no \"allow python\" rule): %s", script);
+	if (!url_allowed(&p->allow_python, script))
+		return refuse(why, size, "appResource %s is not an approved Python application (no \"allow python\" "
+			      "prefix holds it)", script);
+	return 0;
+}
+
 int policy_check_driver(const struct policy *p, const struct driver_desc *d, const struct spark_build *b,
 			const char *master_url, char *why, size_t size)
 {
@@ -591,7 +639,11 @@ int policy_check_driver(const struct policy *p, const struct driver_desc *d, con
 	    || args->len < 3 || strcmp(args->items[0], "{{WORKER_URL}}") != 0 || strcmp(args->items[1], "{{USER_JAR}}") != 0
 	    || !d->jar_url)
 		return refuse(why, size, "the driver's command has a shape the policy cannot judge");
-	if ((rc = check_app(p, d->jar_url, args->items[2], why, size)))
+	if (strcmp(args->items[2], "org.apache.spark.deploy.SparkSubmit") == 0 && !*d->jar_url)
+		rc = check_python(p, args, master_url, spark_build_is_spark4(b), why, size);
+	else
+		rc = check_app(p, d->jar_url, args->items[2], why, size);
+	if (rc)
 		return rc;
 	if (d->cores < 1 || (p->max_driver_cores > 0 && d->cores > p->max_driver_cores))
 		return refuse(why, size, "a driver with %d cores is refused (at least 1%s)", (int)d->cores,

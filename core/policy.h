@@ -8,6 +8,9 @@
  *                                   (a URL ending in '/'), and the main class matches
  *                                   MAIN-GLOB (without one: any class outside the JVM's,
  *                                   Scala's, Spark's and Hadoop's own packages)
+ *   allow python PREFIX...          approved Python applications: a .py appResource (run by
+ *                                   SparkSubmit in client mode on the worker) under PREFIX;
+ *                                   without one, Python applications are refused
  *   allow url PREFIX...             other artifact locations (spark.jars, spark.files,
  *                                   spark.archives, spark.submit.pyFiles; appResource too
  *                                   when no "allow app" line exists)
@@ -54,7 +57,7 @@ struct policy {
 	char *admin_group;
 	int rules;                          /* a policy file was loaded: create rules apply */
 	struct strlist app_prefix, app_main;   /* "allow app": parallel lists ("" = no glob) */
-	struct strlist allow_url, allow_property, allow_java_option, allow_env;   /* globs */
+	struct strlist allow_url, allow_python, allow_property, allow_java_option, allow_env;   /* globs */
 	char *placeholders;                 /* "allow placeholder" names, comma-separated, or NULL */
 	long max_driver_cores;              /* -1: no limit */
 	long max_driver_memory_mb;

@@ -27,7 +27,7 @@ BUILDS = ["3.5.9_2.12", "4.3.0_2.13"]
 ALICE = ("alice", web.USERS["alice"])
 
 
-def corpus(marks, jar, fake_java):
+def corpus(marks, jar, fake_java, pyapps):
     """(name, change, what the refusal must name).  change: props / env to add, or
     resource / main to replace.  Payloads touch a marker file in marks if they ever run;
     marks and fake_java lie outside the approved folder."""
@@ -93,6 +93,34 @@ def corpus(marks, jar, fake_java):
                  "scala.tools.nsc.MainGenericRunner", "org.apache.spark.repl.Main", "org.apache.hadoop.util.RunJar",
                  "jdk.jshell.JShell"):
         cases.append(("main " + main, {"main": main}, main))
+    # Python applications (run by SparkSubmit): the script, its dependencies, the interpreter
+    payloads = marks + "-payloads"   # what would write a marker if it ever ran
+    os.makedirs(payloads, exist_ok=True)
+
+    def pl(name):
+        return os.path.join(payloads, name)
+    for name, body in [("evil.py", "open(%r, 'w').write('py')\n" % m("py-ran")),
+                       ("py.sh", "#!/bin/sh\ntouch %s\nexec python3 \"$@\"\n" % m("py-interpreter"))]:
+        with open(pl(name), "w") as f:
+            f.write(body)
+        os.chmod(pl(name), 0o755)
+    shutil.copy(pl("evil.py"), os.path.join(app_dir, "evil.py"))   # approved for jars, not for Python
+    for res in ("file:" + pl("evil.py"), "file:%s/../%s/evil.py" % (pyapps, os.path.basename(payloads)),
+                "file:" + pyapps + "/%2e%2e/evil.py",
+                "file:" + pyapps + "//evil.py", "file:" + app_dir + "/evil.py", "http://127.0.0.1:1/evil.py"):
+        cases.append(("python appResource " + res[-30:], {"resource": res}, "not an approved Python application"))
+    py = "file:" + pyapps + "/pyapp.py"
+    for key, value in [("spark.pyspark.python", pl("py.sh")), ("spark.pyspark.driver.python", pl("py.sh")),
+                       ("spark.python.daemon.module", "evil"), ("spark.python.worker.module", "evil")]:
+        cases.append(("python " + key, {"resource": py, "props": {key: value}}, key))
+    for name in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "PYTHONPATH", "PYTHONSTARTUP"):
+        cases.append(("python env " + name, {"resource": py, "env": {name: pl("py.sh")}}, name))
+    cases.append(("python executorEnv PYSPARK_PYTHON", {"resource": py, "props": {
+        "spark.executorEnv.PYSPARK_PYTHON": pl("py.sh")}}, "PYSPARK_PYTHON"))
+    for value in ("file:" + pl("evil.py"), "file:%s/../%s/evil.py" % (pyapps, os.path.basename(payloads)),
+                  py + ",file:" + pl("evil.py")):
+        cases.append(("python pyFiles " + value[-30:], {"resource": py, "props": {"spark.submit.pyFiles": value}},
+                      "spark.submit.pyFiles"))
     # resources
     for key, value, why in [("spark.driver.cores", "-1", "-1 cores"), ("spark.driver.cores", "0", "0 cores"),
                             ("spark.driver.cores", "5", "5 cores"), ("spark.driver.memory", "9g", "MiB"),
@@ -149,10 +177,16 @@ def run_build(build):
         with open(os.path.join(fake, "bin", "java"), "w") as f:
             f.write("#!/bin/sh\ntouch %s\nexec java \"$@\"\n" % os.path.join(marks, "java-home"))
         os.chmod(os.path.join(fake, "bin", "java"), 0o755)
-        policy = web.shipped_policy(os.path.join(work, "policy.conf"), apps)
+        pyapps = os.path.join(work, "pyapps")   # the approved Python applications
+        os.makedirs(pyapps)
+        shutil.copy(os.path.join(E.ROOT, "tests", "app", "pyapp.py"), pyapps)
+        # "allow python" approves the folder; the interpreter's properties stay never allowed
+        # even when "allow property" names them
+        policy = web.shipped_policy(os.path.join(work, "policy.conf"), apps,
+                                    "allow python file:%s/\nallow property spark.pyspark.* spark.python.*\n" % pyapps)
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         s.sparkgate_args = "--policy %s --state-db %s" % (policy, db)
-        cases = corpus(marks, E.C.jar, fake)
+        cases = corpus(marks, E.C.jar, fake, pyapps)
         print("[%s] %d hostile creates" % (build, len(cases)), flush=True)
         before = driver_count(s)
 
@@ -190,6 +224,18 @@ def run_build(build):
                 E.C.last_status
         s.auth = ALICE
         SUITE.check("[%s] an approved create runs to FINISHED" % build, benign)
+
+        def benign_python():
+            out = os.path.join(work, "benign-py.txt")
+            body = body_for({"resource": "file:%s/pyapp.py" % pyapps,
+                             "props": {"spark.python.worker.memory": "256m"}}, out)
+            body["appArgs"] = [out, "approved"]
+            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=E.C.port, auth=ALICE)
+            assert st == 200 and js["success"] is True, (st, js)
+            assert E.wait_state(js["submissionId"], E.FINAL, port=E.C.port, timeout=120)["driverState"] == "FINISHED", \
+                E.C.last_status
+            assert E.read_out(out)["arg"]["2"] == "approved"
+        SUITE.check("[%s] an approved Python application runs to FINISHED" % build, benign_python)
 
         def spark_submit():
             port = web.apache(s, name="apache-policy", anonymous=True)

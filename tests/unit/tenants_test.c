@@ -187,6 +187,8 @@ static const char approved[] =
 	"allow app https://apps.example.com/spark/ com.example.*\n"
 	"allow app https://tools.example.com/jars/\n"
 	"allow url https://files.example.com/\n"
+	"allow python https://py.example.com/scripts/\n"
+	"allow property spark.submit.pyFiles spark.pyspark.* spark.python.*\n"
 	"allow property spark.app.name spark.driver.memory spark.driver.cores spark.jars spark.files\n"
 	"allow property spark.driver.extraJavaOptions spark.executor.extraJavaOptions spark.driver.supervise\n"
 	"allow property spark.executorEnv.* spark.executor.memory spark.sql.*\n"
@@ -198,6 +200,7 @@ static const char approved[] =
 
 #define APP "https://apps.example.com/spark/app.jar"
 #define MAIN "com.example.Main"
+#define PY "https://py.example.com/scripts/job.py"
 
 /* The policy, attacked: each family in several spellings, on both builds' drivers. */
 static void test_policy_rules(void)
@@ -223,10 +226,32 @@ static void test_policy_rules(void)
 		{ APP, "org.apache.spark.deploy.Client", "spark.app.name", "a", "APP_X", "never allowed" },
 		{ APP, "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a", "APP_X", "never allowed" },
 		{ APP, "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X", "never allowed" },
-		/* a Python application runs as SparkSubmit with a script: never an approved jar */
-		{ "https://apps.example.com/spark/app.py", MAIN, "spark.app.name", "a", "APP_X", "never allowed" },
+		/* a Python application runs as SparkSubmit with a script: judged by "allow python" */
+		{ PY, MAIN, "spark.app.name", "a", "APP_X", "" },
+		{ PY, MAIN, "spark.app.name", "--conf", "APP_X", "" },   /* a name, whatever it looks like */
+		{ PY, MAIN, "spark.submit.pyFiles", "https://files.example.com/dep.zip," PY, "APP_X", "" },
+		{ PY, MAIN, "spark.submit.pyFiles", "file:/tmp/evil.zip", "APP_X", "allows" },
+		{ PY, MAIN, "spark.submit.pyFiles", "https://files.example.com/../evil.py", "APP_X", "allows" },
+		{ "https://apps.example.com/spark/app.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ "https://py.example.com/scripts/../evil.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ "https://py.example.com/scripts/%2e%2e/e.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ "https://py.example.com/scriptsevil/e.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ "file:/tmp/e.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ PY, MAIN, "spark.pyspark.python", "/bin/sh", "APP_X", "never allowed" },
+		{ PY, MAIN, "spark.pyspark.driver.python", "/tmp/evil", "APP_X", "never allowed" },
+		{ PY, MAIN, "spark.python.daemon.module", "evil", "APP_X", "never allowed" },
+		{ PY, MAIN, "spark.python.worker.module", "evil", "APP_X", "never allowed" },
+		{ PY, MAIN, "spark.python.profile.dump", "/tmp/x", "APP_X", "never allowed" },
+		{ PY, MAIN, "spark.python.worker.memory", "512m", "APP_X", "" },
+		{ PY, MAIN, "spark.app.name", "a", "PYSPARK_PYTHON", "never allowed" },
+		{ PY, MAIN, "spark.app.name", "a", "PYSPARK_DRIVER_PYTHON", "never allowed" },
+		{ PY, MAIN, "spark.app.name", "a", "PYTHONSTARTUP", "never allowed" },
+		{ PY, MAIN, "spark.app.name", "a", "PYTHONPATH", "never allowed" },
+		{ PY, MAIN, "spark.executorEnv.PYSPARK_PYTHON", "/bin/sh", "APP_X", "never allowed" },
+		/* SparkSubmit asked for by name: its arguments are the user's, in no shape sparkgate writes */
 		{ "https://apps.example.com/spark/app.py", "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a",
 		  "APP_X", "never allowed" },
+		{ "", "org.apache.spark.deploy.SparkSubmit", "spark.app.name", "a", "APP_X", "cannot judge" },
 		{ "https://tools.example.com/jars/t.jar", "scala.tools.nsc.MainGenericRunner", "spark.app.name", "a", "APP_X",
 		  "never allowed" },
 		{ APP, "com.evil.Main", "spark.app.name", "a", "APP_X", "not allowed for" },
