@@ -32,6 +32,26 @@ static const char schema[] =
 	"  created_ms INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_ms);";
 
+/* Columns later versions added, to a database an earlier one made (ALTER TABLE fails with
+ * "duplicate column name" once they are there). */
+static int upgrade(struct store *s, char **msg)
+{
+	static const char *const columns[] = {
+		"ALTER TABLE submissions ADD COLUMN running_ms INTEGER",
+		"ALTER TABLE submissions ADD COLUMN ended_ms INTEGER",
+	};
+
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		if (sqlite3_exec(s->db, columns[i], NULL, NULL, msg) == SQLITE_OK)
+			continue;
+		if (!*msg || !strstr(*msg, "duplicate column name"))
+			return -1;
+		sqlite3_free(*msg);
+		*msg = NULL;
+	}
+	return 0;
+}
+
 static int fail(struct store *s, struct sg_err *e, const char *what)
 {
 	return sg_err_set(e, ERR_IO, 0, "state database: %s: %s", what, sqlite3_errmsg(s->db));
@@ -49,7 +69,7 @@ struct store *store_open(const char *path, struct sg_err *e)
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK
 	    || sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK
-	    || sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+	    || sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK || upgrade(s, &msg)) {
 		sg_err_set(e, ERR_IO, 0, "cannot open state database %s: %s", path,
 			   msg ? msg : s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sqlite3_free(msg);
@@ -188,9 +208,11 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 
 	*n = 0;
 	if (sqlite3_prepare_v2(s->db, owner
-			       ? "SELECT id, owner, created_ms, app_name, main_class, state FROM submissions WHERE "
-				 "state IN ('submitted', 'unknown') AND owner = ?1 ORDER BY created_ms DESC, row DESC LIMIT ?2"
-			       : "SELECT id, owner, created_ms, app_name, main_class, state FROM submissions WHERE "
+			       ? "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms FROM "
+				 "submissions WHERE state IN ('submitted', 'unknown') AND owner = ?1 "
+				 "ORDER BY created_ms DESC, row DESC LIMIT ?2"
+			       : "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms FROM "
+				 "submissions WHERE "
 				 "state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(s, e, "list");
@@ -206,6 +228,8 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 		copy_text(st, 3, x->app_name, sizeof(x->app_name));
 		copy_text(st, 4, x->main_class, sizeof(x->main_class));
 		x->unknown = strcmp((const char *)sqlite3_column_text(st, 5), "unknown") == 0;
+		x->running_ms = sqlite3_column_int64(st, 6);   /* NULL reads as 0 */
+		x->ended_ms = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "list");
@@ -235,6 +259,24 @@ int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t sta
 	}
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE || step == SQLITE_ROW ? 0 : fail(s, e, "active");
+}
+
+int store_observe(struct store *s, const char *id, int ended, int64_t now_ms, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db, ended ? "UPDATE submissions SET ended_ms = COALESCE(ended_ms, ?1), finished = 1 "
+						"WHERE id = ?2"
+					    : "UPDATE submissions SET running_ms = COALESCE(running_ms, ?1) WHERE id = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "observe");
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(s, e, "observe");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int store_mark_finished(struct store *s, const char *id, struct sg_err *e)

@@ -32,6 +32,8 @@ struct store_entry {
 	int64_t created_ms;
 	char app_name[256];
 	char main_class[256];
+	int64_t running_ms;        /* first seen RUNNING by a listing, or 0 */
+	int64_t ended_ms;          /* first seen in a final state, or 0 */
 };
 
 /* Opens (creating if needed) the database at path. */
@@ -66,6 +68,9 @@ struct store_usage {
 
 int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t stale_ms, size_t max,
 		 struct store_usage *out, size_t *n, struct sg_err *e);
+/* A listing saw driver id running (ended 0) or in a final state (ended 1) at now_ms: the
+ * first such time is kept, for the driver's timeline. */
+int store_observe(struct store *s, const char *id, int ended, int64_t now_ms, struct sg_err *e);
 /* The master reported driver id in a final state. */
 int store_mark_finished(struct store *s, const char *id, struct sg_err *e);
 

@@ -254,7 +254,7 @@ int tenant_may_touch(struct gateway *g, const char *id, const char *user, int ad
 
 static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r)
 {
-	char when[TENANT_TIME_SIZE];
+	char when[TENANT_TIME_SIZE], running[TENANT_TIME_SIZE], ended[TENANT_TIME_SIZE];
 	const struct { const char *name, *value; } f[] = {
 		{ "appName", x->app_name[0] ? x->app_name : NULL },
 		{ "driverState", r ? driver_state_name(r->state) : NULL },
@@ -264,6 +264,9 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 		{ "outcome", x->unknown ? "unknown: the master may have accepted it; check its drivers "
 					  "before submitting again" : NULL },
 		{ "owner", x->owner },
+		/* when a listing first saw it running and ended: the portal's timeline */
+		{ "seenEnded", x->ended_ms ? ended : NULL },
+		{ "seenRunning", x->running_ms ? running : NULL },
 		{ "submissionId", x->id[0] ? x->id : NULL },
 		{ "submitTime", when },
 		{ "workerHostPort", r && r->worker_host_port[0] ? r->worker_host_port : NULL },
@@ -272,6 +275,8 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 	int rc = buf_addstr(out, "{"), first = 1;
 
 	tenant_iso_time(x->created_ms, when);
+	tenant_iso_time(x->running_ms, running);
+	tenant_iso_time(x->ended_ms, ended);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !rc; i++) {
 		if (!f[i].value)
 			continue;
@@ -324,6 +329,16 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 			else if (status)
 				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
 					 "answer (HTTP %d for %s).", status, rows[i].id);
+		}
+		if (known && (rec.state == DRIVER_RUNNING ? !rows[i].running_ms : is_final(rec.state) && !rows[i].ended_ms)) {
+			struct sg_err oe = { 0 };
+			int ended = rec.state != DRIVER_RUNNING;
+			int64_t now = tenant_wall_ms();
+
+			/* a write only when the state is new to the record; if it fails, the time is
+			 * shown now and seen again by the next listing */
+			store_observe(g->store, rows[i].id, ended, now, &oe);
+			*(ended ? &rows[i].ended_ms : &rows[i].running_ms) = now;
 		}
 		if (!rc && i)
 			rc = buf_addstr(&items, ", ");

@@ -3,10 +3,14 @@
 "use strict";
 
 const API = "../v1/submissions";
+const FILES = "../v1/files";
+const FINAL = new Set(["FINISHED", "FAILED", "KILLED", "ERROR"]);
 const ACTIVE = new Set(["SUBMITTED", "RUNNING", "RELAUNCHING", "UNKNOWN"]);
 // every state-changing call carries it: sparkgate's CSRF guard (--csrf) asks for it
 const HEADERS = { "Content-Type": "application/json", "X-Requested-By": "sparkgate-portal" };
 let refreshTimer = null;
+let drivers = new Map();   // id -> the listing's entry, for the timeline
+const logView = { id: null, stream: "stdout", timer: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,9 +37,12 @@ function pairs(container) {
   return out;
 }
 
+const isPython = (url) => /\.py$/.test(url.trim());
+
 // The server's rules are what count; these only catch what is plainly missing.
 function clientCheck(form) {
-  for (const id of ["appResource", "mainClass", "appName"]) {
+  const needed = isPython(form.appResource.value) ? ["appResource", "appName"] : ["appResource", "mainClass", "appName"];
+  for (const id of needed) {
     if (!form[id].value.trim()) return `${form[id].labels[0].textContent} is required.`;
   }
   if (!/^[0-9]+[kmgtKMGT]?[bB]?$/.test(form.driverMemory.value.trim())) return "Driver memory looks like 512m or 2g.";
@@ -50,10 +57,13 @@ function createBody(form) {
     "spark.driver.cores": String(parseInt(form.driverCores.value, 10)),
     "spark.driver.supervise": form.supervise.checked ? "true" : "false",
   });
+  const python = isPython(form.appResource.value);
+  if (python && form.pyFiles.value.trim()) props["spark.submit.pyFiles"] = form.pyFiles.value.trim();
   return {
     action: "CreateSubmissionRequest",
     appResource: form.appResource.value.trim(),
-    mainClass: form.mainClass.value.trim(),
+    // a .py runs as Spark's Python runner (sparkgate translates it); no main class
+    mainClass: python ? undefined : form.mainClass.value.trim(),
     appArgs: form.appArgs.value.split("\n").map((a) => a.trim()).filter((a) => a.length),
     clientSparkVersion: "3.5.9",
     environmentVariables: pairs($("envs")),
@@ -96,6 +106,44 @@ async function submit(event) {
   }
 }
 
+// PUT the file to sparkgate, which answers the URL a worker fetches it from.
+async function upload(file, result) {
+  show(result, `Uploading ${file.name} (${Math.ceil(file.size / 1024)} KiB)…`, true);
+  try {
+    const r = await fetch(`${FILES}/${encodeURIComponent(file.name)}`, {
+      method: "PUT", body: file, credentials: "same-origin",
+      headers: { "Content-Type": "application/octet-stream", "X-Requested-By": "sparkgate-portal" },
+    });
+    let json = null;
+    try { json = await r.json(); } catch (e) { /* not sparkgate's JSON */ }
+    if ((r.status === 200 || r.status === 201) && json && json.file) {
+      show(result, `Uploaded ${json.file.name} (${json.file.size} bytes).`, true);
+      return json.file.url;
+    }
+    show(result, `Not uploaded (HTTP ${r.status}): ${json && json.message ? json.message : "no answer from sparkgate"}`, false);
+  } catch (e) {
+    show(result, `Not uploaded: ${e.message}`, false);
+  }
+  return null;
+}
+
+async function useApplication(file) {
+  const url = await upload(file, $("uploadResult"));
+  if (!url) return;
+  const form = $("submit");
+  form.appResource.value = url;
+  if (!form.appName.value.trim()) form.appName.value = file.name.replace(/\.[^.]*$/, "");
+  kindChanged();
+}
+
+// A .py needs no main class; a jar does.
+function kindChanged() {
+  const python = isPython($("appResource").value);
+  $("mainClass").disabled = python;
+  $("mainClass").required = !python;
+  $("pythonNote").hidden = !python;
+}
+
 function cell(row, text) {
   const td = document.createElement("td");
   td.textContent = text || "";
@@ -110,21 +158,89 @@ async function kill(id) {
   await refresh();
 }
 
+// submitted -> running -> how it ended, with the times sparkgate saw each (a listing notes
+// the first time it sees a driver running and ended) and the master's failure text.
+function timeline(entry, status) {
+  const list = $("timeline");
+  list.replaceChildren();
+  const state = (status && status.driverState) || (entry && entry.driverState) || "";
+  const step = (label, when, cls) => {
+    const li = document.createElement("li");
+    li.className = cls;
+    li.textContent = label;
+    if (when) {
+      const t = document.createElement("time");
+      t.dateTime = when;
+      t.textContent = new Date(when).toLocaleString();
+      li.appendChild(t);
+    }
+    list.appendChild(li);
+  };
+  step("Submitted", entry && entry.submitTime, "done");
+  const ended = FINAL.has(state);
+  if (state === "RUNNING" || (entry && entry.seenRunning)) step("Running", entry && entry.seenRunning, "done");
+  else if (!ended) step("Running", null, "pending");
+  if (ended) step(state.charAt(0) + state.slice(1).toLowerCase(), entry && entry.seenEnded, state === "FINISHED" ? "done" : "bad");
+  else step("Finished", null, "pending");
+}
+
 async function details(id) {
   const { status, json } = await call("GET", `${API}/status/${encodeURIComponent(id)}`);
   $("details-title").textContent = `Driver ${id}`;
+  timeline(drivers.get(id), json);
   $("detailsText").textContent = json ? [
     `State: ${json.driverState || "unknown to the master"}`,
     json.workerHostPort ? `Worker: ${json.workerId} (${json.workerHostPort})` : "",
     json.message ? `\n${json.message}` : "",
   ].filter(Boolean).join("\n") : `HTTP ${status}`;
   $("details").hidden = false;
+  logView.id = id;
+  await showLog("stdout");
   $("closeDetails").focus();
+}
+
+// The driver's stdout or stderr (the last 64 KiB), read again every 2 s while it runs.
+async function loadLog() {
+  clearTimeout(logView.timer);
+  const id = logView.id;
+  if (!id) return;
+  const pre = $("logText");
+  try {
+    const r = await fetch(`${API}/logs/${encodeURIComponent(id)}?stream=${logView.stream}`, { credentials: "same-origin" });
+    if (id !== logView.id) return;
+    const text = await r.text();
+    const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    if (r.ok) {
+      pre.textContent = text || "(nothing yet)";
+      pre.className = "";
+    } else {
+      let msg = `HTTP ${r.status}`;
+      try { msg = JSON.parse(text).message || msg; } catch (e) { /* not JSON */ }
+      pre.textContent = msg;
+      pre.className = r.status === 409 ? "" : "error";
+    }
+    if (atEnd) pre.scrollTop = pre.scrollHeight;
+  } catch (e) {
+    pre.textContent = `No log: ${e.message}`;
+  }
+  const d = drivers.get(id);
+  if ($("follow").checked && !$("details").hidden && (!d || !FINAL.has(d.driverState))) {
+    logView.timer = setTimeout(loadLog, 2000);
+  }
+}
+
+async function showLog(stream) {
+  logView.stream = stream;
+  $("showStdout").setAttribute("aria-pressed", String(stream === "stdout"));
+  $("showStderr").setAttribute("aria-pressed", String(stream === "stderr"));
+  await loadLog();
 }
 
 function render(list) {
   const body = $("drivers").querySelector("tbody");
   body.replaceChildren();
+  drivers = new Map(list.submissions.filter((d) => d.submissionId).map((d) => [d.submissionId, d]));
+  if (logView.id && !$("details").hidden && drivers.has(logView.id)) timeline(drivers.get(logView.id), null);
   for (const d of list.submissions) {
     const row = document.createElement("tr");
     const idCell = cell(row, "");
@@ -180,5 +296,28 @@ async function refresh() {
 $("submit").addEventListener("submit", submit);
 $("addProp").addEventListener("click", () => pairRow($("props"), "Property"));
 $("addEnv").addEventListener("click", () => pairRow($("envs"), "Variable"));
-$("closeDetails").addEventListener("click", () => { $("details").hidden = true; });
+$("closeDetails").addEventListener("click", () => {
+  $("details").hidden = true;
+  clearTimeout(logView.timer);
+  logView.id = null;
+});
+$("showStdout").addEventListener("click", () => showLog("stdout"));
+$("showStderr").addEventListener("click", () => showLog("stderr"));
+$("follow").addEventListener("change", loadLog);
+$("appResource").addEventListener("input", kindChanged);
+$("appFile").addEventListener("change", (e) => { if (e.target.files[0]) useApplication(e.target.files[0]); });
+$("depFile").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  const url = await upload(file, $("uploadResult"));
+  if (url) $("pyFiles").value = [$("pyFiles").value.trim(), url].filter(Boolean).join(",");
+});
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer.files[0]) useApplication(e.dataTransfer.files[0]);
+});
 refresh();

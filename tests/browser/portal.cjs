@@ -1,6 +1,6 @@
 // The portal in a real browser (headless Chromium from Debian, driven by playwright-core):
 // driven by tests/it/test_portal.py, which starts the real stack and passes it in env:
-//   PORTAL_URL, USERS (JSON name -> password), JAR, WORK, OTHER_ID (a driver of bob's),
+//   PORTAL_URL, USERS (JSON name -> password), JAR, PYAPP, WORK, OTHER_ID (a driver of bob's),
 //   PLAYWRIGHT_CORE (path of the package), CHROMIUM.
 // Prints "ok NAME" / "FAIL NAME: why" per check; screenshots go to WORK/screenshots/.
 "use strict";
@@ -27,8 +27,8 @@ function expect(cond, what) {
   if (!cond) throw new Error(what);
 }
 
-async function fill(page, { name, args, memory = "512m" }) {
-  await page.fill("#appResource", "file:" + process.env.JAR);
+async function fill(page, { name, args, memory = "512m", resource = "file:" + process.env.JAR }) {
+  await page.fill("#appResource", resource);
   await page.fill("#mainClass", "TestApp");
   await page.fill("#appName", name);
   await page.fill("#appArgs", args.join("\n"));
@@ -38,6 +38,11 @@ async function fill(page, { name, args, memory = "512m" }) {
 async function submitted(page) {
   await page.waitForFunction(() => /Submitted as|Not submitted/.test(document.getElementById("submitResult").textContent));
   return page.textContent("#submitResult");
+}
+
+async function openDetails(page, id) {
+  await page.click(`#drivers tbody button:text-is("${id}")`);
+  await page.waitForSelector("#details:not([hidden])");
 }
 
 async function stateOf(page, id) {
@@ -79,7 +84,7 @@ async function waitState(page, id, state, ms) {
 
   await check("keyboard reaches the form first and every field has a label", async () => {
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement.id) === "appResource", "first Tab stop");
+    expect(await page.evaluate(() => document.activeElement.id) === "appFile", "first Tab stop");
     const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, textarea")]
       .filter((i) => !(i.labels && i.labels.length) && !i.getAttribute("aria-label")).map((i) => i.id));
     expect(unlabelled.length === 0, "unlabelled: " + unlabelled);
@@ -142,6 +147,76 @@ async function waitState(page, id, state, ms) {
       .filter((e) => e.getBoundingClientRect().right > 376).slice(0, 5)
       .map((e) => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px`));
     expect(wide <= 376, `page is ${wide}px wide on a 375px screen: ${culprits.join(", ")}`);
+  });
+
+  let uploadedJar;
+  await check("upload a jar with the file picker, submit it, its output shows while it runs, FINISHED", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setInputFiles("#appFile", process.env.JAR);
+    await page.waitForFunction(() => /Uploaded|Not uploaded/.test(document.getElementById("uploadResult").textContent));
+    const said = await page.textContent("#uploadResult");
+    expect(said.startsWith("Uploaded test-app.jar"), said);
+    uploadedJar = await page.inputValue("#appResource");
+    expect(/^http:\/\/127\.0\.0\.1:\d+\/files\/[0-9a-f]{64}\/test-app\.jar$/.test(uploadedJar), uploadedJar);
+    await page.screenshot({ path: path.join(shots, "portal-upload.png"), fullPage: true });
+    await fill(page, { name: "portal-upload", resource: uploadedJar,
+                       args: [path.join(process.env.WORK, "portal-up.txt"), "6", "0", "from-the-portal"] });
+    await page.click("#submitButton");
+    const m = /Submitted as (driver-\d{14}-\d{4})/.exec(await submitted(page));
+    expect(m, "not submitted: " + await page.textContent("#submitResult"));
+    await waitState(page, m[1], "RUNNING", 90000);
+    await openDetails(page, m[1]);
+    // followed: the line the driver printed at its start appears while it still runs
+    await page.waitForFunction(() => /TestApp stdout: .*from-the-portal/.test(document.getElementById("logText").textContent),
+                               null, { timeout: 60000 });
+    expect((await stateOf(page, m[1])) === "RUNNING", "no longer running when its output showed");
+    await page.screenshot({ path: path.join(shots, "portal-logs.png"), fullPage: true });
+    await waitState(page, m[1], "FINISHED", 90000);
+    await page.waitForFunction(() => [...document.querySelectorAll("#timeline li")].map((l) => l.className).join(" ")
+                               === "done done done", null, { timeout: 10000 });
+    const steps = await page.$$eval("#timeline li", (l) => l.map((x) => x.textContent));
+    expect(steps[0].startsWith("Submitted") && steps[2].startsWith("Finished"), JSON.stringify(steps));
+    await page.click("#showStderr");
+    await page.waitForFunction(() => /Launch Command/.test(document.getElementById("logText").textContent));
+    await page.click("#closeDetails");
+  });
+
+  await check("drop a .py onto the form and run it: no main class, its output, FINISHED", async () => {
+    const source = fs.readFileSync(process.env.PYAPP, "utf8");
+    const dt = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.items.add(new File([text], "pyapp.py", { type: "text/x-python" }));
+      return d;
+    }, source);
+    await page.fill("#appName", "");
+    await page.dispatchEvent("#drop", "drop", { dataTransfer: dt });
+    await page.waitForFunction(() => /Uploaded pyapp\.py|Not uploaded/.test(document.getElementById("uploadResult").textContent));
+    expect(/\/pyapp\.py$/.test(await page.inputValue("#appResource")), await page.inputValue("#appResource"));
+    expect(await page.isDisabled("#mainClass") && await page.isVisible("#pythonNote"), "main class still asked for");
+    expect((await page.inputValue("#appName")) === "pyapp", await page.inputValue("#appName"));
+    const out = path.join(process.env.WORK, "portal-py.txt");
+    await page.fill("#appArgs", [out, "ok"].join("\n"));
+    await page.click("#submitButton");
+    const m = /Submitted as (driver-\d{14}-\d{4})/.exec(await submitted(page));
+    expect(m, "not submitted: " + await page.textContent("#submitResult"));
+    await waitState(page, m[1], "FINISHED", 120000);
+    await openDetails(page, m[1]);
+    await page.waitForFunction(() => /pyapp stdout: .* ok/.test(document.getElementById("logText").textContent));
+    await page.screenshot({ path: path.join(shots, "portal-python.png"), fullPage: true });
+    expect(fs.readFileSync(out, "utf8").includes("arg\t2\tok"), "the script did not get its argument");
+    await page.click("#closeDetails");
+  });
+
+  await check("a failed driver's timeline says so", async () => {
+    await fill(page, { name: "portal-fails", resource: uploadedJar, args: [path.join(process.env.WORK, "portal-f.txt"), "0", "3"] });
+    await page.click("#submitButton");
+    const m = /Submitted as (driver-\d{14}-\d{4})/.exec(await submitted(page));
+    expect(m, "not submitted: " + await page.textContent("#submitResult"));
+    await waitState(page, m[1], "FAILED", 90000);
+    await openDetails(page, m[1]);
+    await page.waitForFunction(() => /Failed/.test(document.querySelector("#timeline li.bad")?.textContent || ""));
+    await page.screenshot({ path: path.join(shots, "portal-timeline.png"), fullPage: true });
+    await page.click("#closeDetails");
   });
 
   await check("no console errors", async () => {

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
-from stack import ROOT, Stack  # noqa: E402
+from stack import ROOT, Stack, free_port  # noqa: E402
 
 SUITE = Suite("portal")
 SCRIPT = os.path.join(ROOT, "tests", "browser", "portal.cjs")
@@ -32,16 +32,23 @@ def main():
     try:
         E.start_cluster()
         db = os.path.join(web.server_dir(s, "state"), "state.db")
+        port = free_port()
+        files = "http://127.0.0.1:%d/files/" % port
+        # uploads approved, as an operator who lets every user run what they upload would
         policy = web.shipped_policy(os.path.join(work, "policy.conf"), os.path.dirname(E.C.jar),
-                                    "\nmax driver-memory 1g\nallow property spark.sgportal.*\n")
-        port = web.lighttpd_fastcgi(s, name="lighttpd-portal", extra_args="--state-db %s --policy %s" % (db, policy))
+                                    "\nmax driver-memory 1g\nallow property spark.sgportal.*\n"
+                                    "allow app %s\nallow python %s\n" % (files, files))
+        files_dir = web.server_dir(s, "files")
+        port = web.lighttpd_fastcgi(s, name="lighttpd-portal", port=port, files_dir=files_dir, extra_args=(
+            "--state-db %s --policy %s --master-ui http://127.0.0.1:%d --files-dir %s --files-url %s"
+            % (db, policy, s.master_ui, files_dir, files.rstrip("/"))))
         # a driver of bob's, which alice must not see
         body = E.create_body(os.path.join(work, "bob.txt"), 0, 0)
         st, js, _ = s.http("POST", "/v1/submissions/create", body, port=port, auth=("bob", web.USERS["bob"]))
         assert st == 200, js
         print("stack up in %.1fs (logs %s)" % (time.time() - t0, work), flush=True)
         env = dict(os.environ, PORTAL_URL="http://127.0.0.1:%d/portal/" % port, USERS=json.dumps(web.USERS),
-                   JAR=E.C.jar, WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
+                   JAR=E.C.jar, PYAPP=os.path.join(ROOT, "tests", "app", "pyapp.py"), WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
                    CHROMIUM=shutil.which("chromium") or "/usr/bin/chromium")
         p = subprocess.run(["node", SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=600)

@@ -250,16 +250,27 @@ static const struct blob *pick_reply(const uint8_t *body, size_t len, void *arg)
 	       : memmem(body, len, "RequestDriverStatus", 19) ? &reply_status : &reply_submit;
 }
 
-/* An answer's hash without the listing's submitTime values (the clock moves between runs). */
+/* An answer's hash without the listing's times (the clock moves between runs). */
 static uint64_t hash_answer(const char *body)
 {
-	static const char key[] = "\"submitTime\" : \"";
+	static const char *const keys[] = { "\"submitTime\" : \"", "\"seenRunning\" : \"", "\"seenEnded\" : \"" };
 	uint64_t h = 14695981039346656037ULL;
-	const char *p = body, *t;
+	const char *p = body;
 
-	while ((t = strstr(p, key))) {
+	for (;;) {
+		const char *t = NULL;
+		size_t klen = 0;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			const char *k = strstr(p, keys[i]);
+
+			if (k && (!t || k < t))
+				t = k, klen = strlen(keys[i]);
+		}
+		if (!t)
+			break;
 		h = fnv(h, p, (size_t)(t - p));
-		p = strchr(t + sizeof(key) - 1, '"');
+		p = strchr(t + klen, '"');
 		if (!p)
 			return h;
 	}
