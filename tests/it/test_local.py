@@ -1,0 +1,151 @@
+"""deploy/run-local from a fresh clone of this tree (tracked files, uncommitted changes included),
+as a new user runs it: it builds, starts master, worker, lighttpd and sparkgate, and prints
+how to sign in.  The portal answers at the printed address with that login (401 without);
+a jar uploaded and submitted there as the printed user runs to FINISHED and is listed as
+theirs; the real spark-submit submits to the printed no-login port; Ctrl-C stops everything.
+Ends with "local: N passed, N failed"."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+from runner import Suite  # noqa: E402
+from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
+
+SUITE = Suite("local")
+test = SUITE.test
+
+
+class L:
+    proc = None
+    out = ""
+
+
+def fresh_clone(dst):
+    """A clone holding what the tree holds now: `git stash create` makes a commit of the
+    work tree's tracked files without touching it (nothing when it is clean)."""
+    snap = subprocess.run(["git", "stash", "create"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.strip()
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", ROOT, dst], check=True)
+    if snap:
+        subprocess.run(["git", "fetch", "-q", ROOT, snap], cwd=dst, check=True)
+        subprocess.run(["git", "checkout", "-q", snap], cwd=dst, check=True)
+
+
+def start():
+    work = tempfile.mkdtemp(prefix="sparkgate-local-")
+    clone = os.path.join(work, "clone")
+    fresh_clone(clone)
+    L.port, L.portal = free_port(), free_port()
+    env = dict(os.environ, SPARKGATE_HTTP_PORT=str(L.port), SPARKGATE_PORTAL_PORT=str(L.portal),
+               SPARKGATE_WORK=os.path.join(work, "stack"))
+    env.pop("SPARKGATE_BIN", None)
+    L.log = open(os.path.join(work, "run-local.out"), "w+")
+    L.proc = subprocess.Popen([os.path.join(clone, "deploy", "run-local")], cwd=clone, env=env, stdout=L.log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+
+    def up():
+        L.log.seek(0)
+        L.out = L.log.read()
+        return L.proc.poll() is not None or "Ctrl-C stops everything." in L.out
+    wait_for("run-local's stack (see %s)" % L.log.name, up, 600, 1)
+    assert L.proc.poll() is None, "run-local exited %s:\n%s" % (L.proc.returncode, L.out[-3000:])
+    m = re.search(r"portal \(sign in below\)\s+(http://\S+)\n\s+user (\S+)\s+password (\S+)", L.out)
+    assert m, L.out
+    L.url, L.user, L.password = m.groups()
+    E.C.work = work
+    E.C.s = Stack(workdir=os.path.join(work, "client"), rest_reference=False, http_port=L.portal)
+    E.C.s.auth = (L.user, L.password)
+    E.C.jar = E.build_app(E.C.s.work)
+
+
+def get(url, auth=None):
+    req = urllib.request.Request(url)
+    if auth:
+        import base64
+        req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@test
+def the_portal_answers_at_the_printed_address_with_the_printed_login():
+    assert L.url == "http://127.0.0.1:%d/portal/" % L.portal, L.url
+    st, page = get(L.url, (L.user, L.password))
+    assert st == 200 and "Spark drivers" in page and "portal.js" in page, (st, page[:300])
+    assert get(L.url)[0] == 401
+    assert get(L.url, (L.user, "wrong"))[0] == 401
+    st, js, _ = E.C.s.http("GET", "/v1/submissions")
+    assert st == 200 and js["user"] == L.user and js["submissions"] == [], (st, js)
+
+
+@test
+def a_driver_uploaded_and_submitted_there_finishes_as_the_printed_user():
+    data = open(E.C.jar, "rb").read()
+    st, up, _ = E.C.s.http("PUT", "/v1/files/test-app.jar", data, headers={"Content-Type": "application/octet-stream"})
+    assert st == 201 and up["file"]["url"].startswith("http://127.0.0.1:%d/files/" % L.port), (st, up)
+    out = os.path.join(E.C.s.work, "local.txt")
+    body = E.create_body(out, 0, 0, ["from run-local"])
+    body["appResource"] = up["file"]["url"]
+    sid = E.submit(body)
+    assert E.wait_state(sid, E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
+    assert E.read_out(out)["arg"]["3"] == "from run-local"
+    st, js, _ = E.C.s.http("GET", "/v1/submissions")
+    assert [(d["submissionId"], d["owner"]) for d in js["submissions"]] == [(sid, L.user)], js
+
+
+@test
+def spark_submit_works_on_the_no_login_port():
+    rc, log = E.spark_submit("--master", "spark://127.0.0.1:%d" % L.port, "--deploy-mode", "cluster", "--conf",
+                             "spark.master.rest.enabled=true", "--driver-memory", "512m", "--class", "TestApp",
+                             E.C.jar, "/dev/null", "0", "0")
+    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+    assert rc == 0 and m, log[-3000:]
+    E.C.s.http_port = L.port
+    try:
+        assert E.wait_state(m.group(1), E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
+    finally:
+        E.C.s.http_port = L.portal
+
+
+@test
+def ctrl_c_stops_everything():
+    os.killpg(L.proc.pid, signal.SIGINT)
+    L.proc.wait(timeout=90)
+    L.log.seek(0)
+    assert "stopping..." in L.log.read()
+    for port in (L.port, L.portal):
+        import socket
+        with socket.socket() as c:
+            c.settimeout(1)
+            assert c.connect_ex(("127.0.0.1", port)) != 0, "port %d still answers" % port
+
+
+def stop():
+    if L.proc and L.proc.poll() is None:
+        os.killpg(L.proc.pid, signal.SIGINT)
+        try:
+            L.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(L.proc.pid, signal.SIGKILL)
+
+
+def main():
+    def setup():
+        t0 = time.time()
+        start()
+        print("run-local up in %.1fs (%s)" % (time.time() - t0, L.log.name), flush=True)
+    return SUITE.main(setup, stop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
