@@ -62,14 +62,18 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		return sg_err_set(e, ERR_INVALID, 0, "--master-ui too long");
 	if (c->master_ui)
 		memcpy(g->master_ui, c->master_ui, strlen(c->master_ui) + 1);
-	if (c->status_max_age_ms > 0) {
+	{
 		char key[1200];
-		struct sg_err ce = { 0 };
+		struct sg_err ce = { 0 }, me = { 0 };
 
 		/* one table per master list and pinned release: the answers name both */
 		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
-		if (!(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
+		if (c->status_max_age_ms > 0 && !(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
+		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
+			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
+		g->cluster.master.on_ask = metrics_ask;
+		g->cluster.master.on_ask_ctx = g->metrics;
 	}
 	return 0;
 }
@@ -108,23 +112,33 @@ void gateway_reload(struct gateway *g, const struct gateway_config *c, const cha
 #define REST_DOOR_DEFAULT_PORT 6066
 #define REST_DOOR_CHECK_MS 500
 
+int gateway_open_door(struct gateway *g, char *url, size_t size)
+{
+	const struct master *m = &g->cluster.master;
+	const char *host = m->naddrs ? m->addrs[m->current].host : NULL;
+	const int ports[2] = { REST_DOOR_DEFAULT_PORT, g->master_rest_port };
+
+	for (int i = 0; host && i < 2; i++) {
+		if (!ports[i] || (i && ports[i] == REST_DOOR_DEFAULT_PORT) || !restdoor_open(host, ports[i], REST_DOOR_CHECK_MS))
+			continue;
+		snprintf(url, size, "http://%s:%d/v1/submissions/", host, ports[i]);
+		return 1;
+	}
+	return 0;
+}
+
 void gateway_after_answer(struct gateway *g, struct buf *warnings)
 {
 	const struct master *m = &g->cluster.master;
-	const int ports[2] = { REST_DOOR_DEFAULT_PORT, g->master_rest_port };
+	char url[600];
 
 	if (m->fd < 0 || m->generation == g->door_generation)
 		return;
 	g->door_generation = m->generation;
-	for (int i = 0; i < 2; i++) {
-		if (!ports[i] || (i && ports[i] == REST_DOOR_DEFAULT_PORT)
-		    || !restdoor_open(m->addrs[m->current].host, ports[i], REST_DOOR_CHECK_MS))
-			continue;
-		buf_printf(warnings, "the Spark master's own REST server answers without authentication at "
-			   "http://%s:%d/v1/submissions/ (an open door beside sparkgate, unless that is a sparkgate "
-			   "without a login): set spark.master.rest.enabled=false on the master\n",
-			   m->addrs[m->current].host, ports[i]);
-	}
+	if (gateway_open_door(g, url, sizeof(url)))
+		buf_printf(warnings, "the Spark master's own REST server answers without authentication at %s (an open "
+			   "door beside sparkgate, unless that is a sparkgate without a login): set "
+			   "spark.master.rest.enabled=false on the master\n", url);
 }
 
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
@@ -133,11 +147,14 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	const struct spark_build *before = g->cluster.build;
 	struct sg_err e = { 0 };
 
-	uint64_t asks = g->cluster.master.asks;
+	uint64_t asks = g->cluster.master.asks, store_failures = store_errors(g->store);
 
 	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
 	servlets_handle(g, rq, rs);
 	rs->master_asks = (unsigned)(g->cluster.master.asks - asks);
+	metrics_record(g->metrics, rq, rs, g->cluster.build ? (int)(g->cluster.build - spark_builds) : -1);
+	for (uint64_t n = store_errors(g->store) - store_failures; n; n--)
+		metrics_store_error(g->metrics);
 	if (audit_record(&g->audit, rq, rs, &e)) {
 		snprintf(rs->note, sizeof(rs->note), "%s", e.msg);
 		rs->note_error = 1;
@@ -161,6 +178,9 @@ void gateway_release(struct gateway *g)
 {
 	status_cache_close(g->status_cache);
 	g->status_cache = NULL;
+	metrics_close(g->metrics);
+	g->metrics = NULL;
+	g->cluster.master.on_ask_ctx = NULL;
 	store_close(g->store);
 	g->store = NULL;
 	policy_release(&g->policy);

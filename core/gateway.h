@@ -15,6 +15,7 @@
 #include "jws.h"
 #include "limits.h"
 #include "policy.h"
+#include "metrics.h"
 #include "statuscache.h"
 #include "store.h"
 
@@ -42,6 +43,7 @@ struct gateway {
 	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
 	uint64_t door_generation;  /* master connection last checked for it */
 	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
+	struct metrics *metrics;   /* the host's shared counters (/metrics), or NULL */
 	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
 				      http://HOST:8080 from the current master */
 	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
@@ -85,6 +87,9 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
  * whether the master's own REST server answers there (6066, --master-rest-port).  What it
  * finds is appended to warnings, one line each, for the front end's log. */
 void gateway_after_answer(struct gateway *g, struct buf *warnings);
+/* Whether Spark's own REST server answers on the current master's host (6066 and
+ * --master-rest-port): 1 with its URL, else 0.  Bounded by a short timeout per port. */
+int gateway_open_door(struct gateway *g, char *url, size_t size);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
 void gateway_release(struct gateway *g);

@@ -449,5 +449,15 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 	}
 	a->maybe_delivered = 1;
 	m->asks++;
-	return await_reply(m, id, deadline, a, e);
+	if (!m->on_ask)
+		return await_reply(m, id, deadline, a, e);
+	{
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = await_reply(m, id, deadline, a, e);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		m->on_ask(m->on_ask_ctx, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000, rc == 0);
+		return rc;
+	}
 }

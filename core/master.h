@@ -35,6 +35,9 @@ struct master {
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
 	char *secret;               /* spark.authenticate.secret, or NULL */
+	/* told about every ask sent: how long until its reply (or failure), and whether one came */
+	void (*on_ask)(void *ctx, int64_t micros, int replied);
+	void *on_ask_ctx;
 };
 
 struct master_answer {

@@ -1,5 +1,7 @@
 #include "route.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "jws.h"
 #include "limits.h"
 #include "files.h"
+#include "health.h"
 #include "logs.h"
 #include "rest.h"
 #include "servlet.h"
@@ -388,6 +391,39 @@ static int ask_status(struct gateway *g, const char *id, struct response *rs, st
 	return rc ? rc : fits ? 0 : -1;
 }
 
+int servlet_master_ready(struct gateway *g, char *why, size_t size)
+{
+	struct exchange x;
+	struct cluster_answer a;
+	struct response scratch;
+	int rc;
+
+	response_init(&scratch);
+	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
+	x.driver_id = "driver-00000000000000-0000";   /* no master ever names a driver so */
+	cluster_answer_init(&a);
+	rc = ask(&x, &scratch, 1, REPLY_STATUS, &a);
+	if (rc) {
+		json_t *js = json_loadb((const char *)scratch.body.data, scratch.body.len, 0, NULL);
+		const char *msg = json_string_value(json_object_get(js, "message"));
+
+		snprintf(why, size, "%s", msg ? msg : "the Spark master did not answer");
+		rc = scratch.status ? scratch.status : 503;
+		json_decref(js);
+	} else if (a.reply.exception && strstr(a.reply.exception, "ALIVE state")) {
+		/* Master.scala, RequestDriverStatus: a standby or recovering master says so */
+		snprintf(why, size, "the Spark master is not ALIVE: %s", a.reply.exception);
+		rc = 503;
+	} else {
+		snprintf(why, size, "the Spark master at %s is ALIVE (Spark %s)", g->master_url,
+			 cluster_version_of(&g->cluster, a.build));
+	}
+	cluster_answer_release(&a);
+	exchange_release(&x);
+	response_release(&scratch);
+	return rc;
+}
+
 int servlet_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec)
 {
 	int rc;
@@ -656,7 +692,13 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 	char id[128];
 	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 	int post = strcmp(rq->method, "POST") == 0;
-	const char *who = tenant_identify(g, rq, rs);
+	const char *who;
+
+	if (health_path(rq->path)) {   /* for load balancers and monitoring: no login */
+		health_handle(g, rq, rs);
+		return;
+	}
+	who = tenant_identify(g, rq, rs);
 	/* Anonymous requests (--anonymous allow) share one owner. */
 	const char *user = who ? who : "-";
 	int admin = who && policy_is_admin(&g->policy, who);

@@ -21,4 +21,9 @@ int servlet_error_status(int code);
  * said in *rec, or the HTTP status of the error answer in rs. */
 int servlet_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec);
 
+/* Whether the current master answers and is ALIVE (asked for the status of a driver that
+ * cannot exist, uncached): 0 with a line saying so in why, or the HTTP status of the
+ * failure (503 standby or unreachable, 504 too slow) with the reason. */
+int servlet_master_ready(struct gateway *g, char *why, size_t size);
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "master.h"
+#include "shm.h"
 
 #define SC_MAGIC 0x53474331u   /* "SGC1" */
 #define SC_VERSION 2u
@@ -51,25 +52,14 @@ struct status_cache {
 };
 
 
-static uint64_t fnv64(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-/* The layout version is in the name: two sparkgate builds of different layouts on one
- * host (an upgrade in progress) keep separate tables instead of remaking each other's. */
 void status_cache_name(const char *key, char *name, size_t size)
 {
-	snprintf(name, size, "/sparkgate-status-v%u-%u-%016llx", SC_VERSION, (unsigned)geteuid(),
-		 (unsigned long long)fnv64(key));
+	shm_table_name("status", SC_VERSION, key, name, size);
 }
 
-static int init_table(struct sc_table *t)
+static int init_table(void *table)
 {
+	struct sc_table *t = table;
 	pthread_mutexattr_t a;
 	int rc;
 
@@ -88,46 +78,26 @@ static int init_table(struct sc_table *t)
 	return 0;
 }
 
+static int valid_table(const void *table)
+{
+	const struct sc_table *t = table;
+
+	return t->magic == SC_MAGIC && t->version == SC_VERSION && t->nslots == SC_SLOTS
+	       && t->slot_size == sizeof(struct sc_slot);
+}
+
 struct status_cache *status_cache_open(const char *key, int max_age_ms, struct sg_err *e)
 {
 	char name[96];
-	struct stat st;
 	struct status_cache *c;
-	struct sc_table *t = MAP_FAILED;
-	int fd;
+	struct sc_table *t;
 
 	status_cache_name(key, name, sizeof(name));
-	fd = shm_open(name, O_RDWR | O_CREAT, 0600);
-	if (fd < 0) {
-		sg_err_set(e, ERR_IO, errno, "cannot open the status cache %s", name);
+	if (!(t = shm_table_open(name, sizeof(*t), valid_table, init_table, "status cache", e)))
 		return NULL;
-	}
-	/* Another user could have made the name first: its answers would be theirs to forge. */
-	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		sg_err_set(e, ERR_IO, 0, "the status cache /dev/shm%s is not this user's alone; not using it", name);
-		close(fd);
-		return NULL;
-	}
-	if (flock(fd, LOCK_EX)) {   /* one process initialises */
-		sg_err_set(e, ERR_IO, errno, "cannot lock the status cache %s", name);
-		close(fd);
-		return NULL;
-	}
-	if ((size_t)st.st_size != sizeof(struct sc_table) && ftruncate(fd, (off_t)sizeof(struct sc_table)) == 0)
-		st.st_size = (off_t)sizeof(struct sc_table);   /* new, or another version's: remade */
-	if ((size_t)st.st_size == sizeof(struct sc_table))
-		t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (t != MAP_FAILED && (t->magic != SC_MAGIC || t->version != SC_VERSION || t->nslots != SC_SLOTS
-				|| t->slot_size != sizeof(struct sc_slot)) && init_table(t)) {
+	if (!(c = calloc(1, sizeof(*c)))) {
 		munmap(t, sizeof(*t));
-		t = MAP_FAILED;
-	}
-	flock(fd, LOCK_UN);
-	close(fd);
-	if (t == MAP_FAILED || !(c = calloc(1, sizeof(*c)))) {
-		if (t != MAP_FAILED)
-			munmap(t, sizeof(*t));
-		sg_err_set(e, ERR_NOMEM, errno, "cannot map the status cache %s", name);
+		sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 		return NULL;
 	}
 	c->t = t;
@@ -171,7 +141,7 @@ static void unlock(struct status_cache *c)
 
 static struct sc_slot *find(struct status_cache *c, const char *id)
 {
-	struct sc_slot *set = &c->t->slots[(fnv64(id) % SC_SETS) * SC_WAYS];
+	struct sc_slot *set = &c->t->slots[(shm_hash(id) % SC_SETS) * SC_WAYS];
 
 	for (int i = 0; i < SC_WAYS; i++)
 		if (strcmp(set[i].id, id) == 0)
@@ -187,7 +157,7 @@ static int asker_alive(const struct sc_slot *s, int64_t now)
 /* A free slot of id's set, else the least recently used one nobody is asking for. */
 static struct sc_slot *victim(struct status_cache *c, const char *id, int64_t now)
 {
-	struct sc_slot *set = &c->t->slots[(fnv64(id) % SC_SETS) * SC_WAYS], *v = NULL;
+	struct sc_slot *set = &c->t->slots[(shm_hash(id) % SC_SETS) * SC_WAYS], *v = NULL;
 
 	for (int i = 0; i < SC_WAYS; i++) {
 		if (!set[i].id[0])

@@ -7,6 +7,7 @@
 
 struct store {
 	sqlite3 *db;
+	uint64_t errors;   /* operations that failed, for /metrics */
 };
 
 static const char schema[] =
@@ -52,8 +53,14 @@ static int upgrade(struct store *s, char **msg)
 	return 0;
 }
 
+uint64_t store_errors(const struct store *s)
+{
+	return s ? s->errors : 0;
+}
+
 static int fail(struct store *s, struct sg_err *e, const char *what)
 {
+	s->errors++;
 	return sg_err_set(e, ERR_IO, 0, "state database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -177,6 +184,18 @@ int store_finish(struct store *s, int64_t row, const char *id, int unknown, cons
 	sqlite3_bind_int64(st, 4, row);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = fail(s, e, "finish");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_ping(struct store *s, struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM submissions WHERE row = 0", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, e, "ping");
+	rc = sqlite3_step(st) == SQLITE_ROW ? 0 : fail(s, e, "ping");
 	sqlite3_finalize(st);
 	return rc;
 }

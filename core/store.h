@@ -50,6 +50,12 @@ int store_claim(struct store *s, const char *owner, const char *key, int64_t now
 int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,
 		 const char *main_class, struct sg_err *e);
 
+/* How many operations of this handle have failed (for /metrics). */
+uint64_t store_errors(const struct store *s);
+
+/* Whether the database answers a read (for /readyz): 0, or <0 with e. */
+int store_ping(struct store *s, struct sg_err *e);
+
 /* The owner of driver id into owner; 0 found, 1 not found, <0 error. */
 int store_owner(struct store *s, const char *id, char *owner, size_t size, struct sg_err *e);
 

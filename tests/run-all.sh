@@ -38,6 +38,7 @@ suites+=("e2e|900|python3 tests/it/test_e2e.py"
          "tenants|900|python3 tests/it/test_tenants.py"
          "files|600|python3 tests/it/test_files.py"
          "local|900|python3 tests/it/test_local.py"
+         "health|600|python3 tests/it/test_health.py"
          "policy|900|python3 tests/it/test_policy.py"
          "portal|900|python3 tests/it/test_portal.py"
          "diff|1800|python3 tests/it/test_diff.py"
@@ -69,7 +70,7 @@ if [[ -n "$san" ]]; then
 fi
 # Every test stack's master has its own ports, so its own status-cache table in /dev/shm
 # (memory until reboot): remove the ones this run made.
-find /dev/shm -maxdepth 1 -name 'sparkgate-status-*' -newer "$run_tmp/.started" -delete 2>/dev/null || true
+find /dev/shm -maxdepth 1 -name 'sparkgate-*' -newer "$run_tmp/.started" -delete 2>/dev/null || true
 echo "suite took $(( $(date +%s) - t0 ))s"
 if [[ $fail -eq 0 ]]; then rm -rf "$run_tmp"; else echo "logs kept in $run_tmp"; fi
 echo "$pass passed, $fail failed"

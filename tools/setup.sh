@@ -7,7 +7,8 @@
 #       X.Y.Z_2.13  Spark 4: the PyPI pyspark wheel; Spark 3: Spark's _2.13 jars from Maven
 #                   Central in a SPARK_HOME using the launch scripts of that minor's wheel
 #     "all" names every supported build.
-#   - with --browser, playwright-core from npm (the portal's browser test)
+#   - with --browser, playwright-core from npm (the portal's browser test) and the
+#     prometheus_client wheel (the metrics test's parser)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
 # on every `make check`.  "none" as the only build: packages only (make fuzz).
 # Usage: tools/setup.sh [--no-apt] [--browser] [BUILD...|all|none]
@@ -69,6 +70,19 @@ if ((browser)) && { [[ ! -f "$CACHE/npm/node_modules/playwright-core/package.jso
   echo "setup: installing playwright-core $PLAYWRIGHT_VERSION into $CACHE/npm" >&2
   mkdir -p "$CACHE/npm"
   (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --no-save "playwright-core@$PLAYWRIGHT_VERSION" >&2)
+fi
+
+# The Python library the tests parse /metrics with (the Prometheus project's own text
+# parser), into $CACHE/py-prometheus_client-VERSION, with the browser tests' tools.
+PROMETHEUS_CLIENT_VERSION=0.21.1
+if ((browser)) && [[ ! -d "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION/prometheus_client" ]]; then
+  echo "setup: installing prometheus_client $PROMETHEUS_CLIENT_VERSION into $CACHE" >&2
+  mkdir -p "$CACHE"
+  tmp="$(mktemp -d "$CACHE/.py-prometheus_client.XXXXXX")"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$tmp" \
+      "prometheus_client==$PROMETHEUS_CLIENT_VERSION" >&2 2>/dev/null
+  rm -rf "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
+  mv "$tmp" "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

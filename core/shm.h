@@ -1,0 +1,24 @@
+/* A table in POSIX shared memory that every sparkgate process of one user and one
+ * configuration maps (the status cache, the metrics): /dev/shm/sparkgate-KIND-vLAYOUT-UID-
+ * HASH, mode 0600, refused if another user made it or could write it (its contents would be
+ * theirs to forge).  One process initialises it, under flock. */
+#ifndef SG_SHM_H
+#define SG_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* FNV-1a of a string: the names' HASH, and the status cache's sets. */
+uint64_t shm_hash(const char *s);
+
+/* "/sparkgate-KIND-vLAYOUT-UID-HASH" for key (any text that tells configurations apart). */
+void shm_table_name(const char *kind, unsigned layout, const char *key, char *name, size_t size);
+
+/* Maps name (size bytes), calling init on a new table or one whose valid() says it is not
+ * of this layout.  The mapping, or NULL with e (what names the table in messages). */
+void *shm_table_open(const char *name, size_t size, int (*valid)(const void *t), int (*init)(void *t),
+		     const char *what, struct sg_err *e);
+
+#endif

@@ -1,0 +1,204 @@
+"""/healthz, /readyz and /metrics through the shipped deploy/lighttpd.conf (two sparkgate
+processes for the API, one more for these paths) and deploy/apache.conf, on a real master
+and worker.  /metrics parses with the Prometheus project's own text parser and its
+counters equal the requests the test sent, though another process served them (the host's
+totals, from shared memory); /metrics is refused to another address; /readyz turns
+unready when the master stops and ready again when it returns, and names an open master
+REST door.  Ends with "health: N passed, N failed"."""
+import glob
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import test_e2e as E  # noqa: E402
+import web  # noqa: E402
+from runner import Suite  # noqa: E402
+from stack import Stack, wait_for  # noqa: E402
+
+CACHE = os.environ.get("SPARKGATE_CACHE", os.path.expanduser("~/.cache/sparkgate"))
+sys.path.insert(0, (glob.glob(os.path.join(CACHE, "py-prometheus_client-*")) or [""])[0])
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+SUITE = Suite("health")
+test = SUITE.test
+ALICE = ("alice", web.USERS["alice"])
+
+
+class T:
+    port = apache = None
+
+
+def start_web():
+    s = E.C.s
+    db = os.path.join(web.server_dir(s, "state"), "state.db")
+    T.port = web.lighttpd_fastcgi(s, name="lighttpd-health", extra_args="--state-db %s --master-ui http://127.0.0.1:%d"
+                                  % (db, s.master_ui))
+    T.apache = web.apache(s, name="apache-health")
+
+
+def get(path, port=None, source="127.0.0.1"):
+    """(status, body text, headers) of a GET without a login, from a chosen loopback address."""
+    with socket.create_connection(("127.0.0.1", port or T.port), 10, source_address=(source, 0)) as c:
+        c.sendall(("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+        raw = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            raw += b
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(l.split(": ", 1) for l in lines[1:] if ": " in l)
+    return int(lines[0].split()[1]), body.decode(), headers
+
+
+def metrics(port=None):
+    st, text, hdrs = get("/metrics", port)
+    assert st == 200 and hdrs["Content-Type"].startswith("text/plain; version=0.0.4"), (st, text[:300])
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for smp in fam.samples:
+            out[(smp.name, tuple(sorted(smp.labels.items())))] = smp.value
+    return out
+
+
+def value(m, name, **labels):
+    return m.get((name, tuple(sorted(labels.items()))), 0)
+
+
+@test
+def healthz_answers_without_a_login():
+    for port in (T.port, T.apache):
+        st, text, hdrs = get("/healthz", port)
+        assert st == 200 and '"action" : "HealthzResponse"' in text and '"success" : true' in text, (port, st, text)
+
+
+@test
+def readyz_is_ready_with_the_master_alive():
+    for port in (T.port, T.apache):
+        st, text, _ = get("/readyz", port)
+        assert st == 200 and '"success" : true' in text and "is ALIVE (Spark 3.5.9)" in text \
+            and '"masterRestDoor" : "closed"' in text, (port, st, text)
+    st, text, _ = get("/readyz")
+    assert '"store" : "answers"' in text, text
+
+
+@test
+def metrics_count_what_other_processes_served():
+    sid = E.submit(E.create_body("/dev/null", 30, 0), port=T.port)
+    before = metrics()
+    statuses, bad = 7, 3
+    for i in range(statuses):   # alice's own driver: asked through the status cache
+        st, _, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=T.port, auth=ALICE)
+        assert st == 200
+    for i in range(bad):
+        st, _, _ = E.C.s.http("POST", "/v1/submissions/create", b"{not json", port=T.port, auth=ALICE)
+        assert st == 400
+    st, _, _ = E.C.s.http("POST", "/v1/submissions/kill/driver-x", b"", port=T.port,
+                          auth=ALICE, headers={"Origin": "http://evil.example", "Content-Type": "text/plain"})
+    assert st == 403
+    after = metrics()
+
+    def delta(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+    assert delta("sparkgate_requests_total", route="status", code="200") == statuses, (before, after)
+    assert delta("sparkgate_requests_total", route="create", code="400") == bad
+    assert delta("sparkgate_requests_total", route="kill", code="403") == 1
+    assert delta("sparkgate_refusals_total", rule="csrf") == 1
+    assert delta("sparkgate_requests_total", route="metrics", code="200") == 1   # the first scrape
+    # every ask of the master is timed; the status cache answered the rest
+    asks = delta("sparkgate_status_cache_asks_total")
+    assert asks >= 1 and delta("sparkgate_status_cache_hits_total") + asks == statuses, (before, after)
+    assert delta("sparkgate_master_ask_duration_seconds_count") >= asks
+    E.C.s.http("POST", "/v1/submissions/kill/" + sid, b"", port=T.port, auth=ALICE)
+    assert value(after, "sparkgate_master_up") == 1
+    assert value(after, "sparkgate_master_build_info", minor="3.5", scala="2.12", release="3.5.9") == 1
+    assert ("sparkgate_master_drivers", (("state", "RUNNING"),)) in after, sorted(after)[:20]
+    # the histogram is cumulative and ends at the count
+    les = sorted((float(dict(k[1])["le"]), v) for k, v in after.items()
+                 if k[0] == "sparkgate_master_ask_duration_seconds_bucket")
+    assert [v for _, v in les] == sorted(v for _, v in les) and les[-1][1] == value(
+        after, "sparkgate_master_ask_duration_seconds_count"), les
+
+
+@test
+def a_drivers_run_shows_in_the_driver_gauge():
+    sid = E.submit(E.create_body(os.path.join(E.C.work, "h.txt"), 0, 0), port=T.port)
+    E.wait_state(sid, E.FINAL, port=T.port)
+    m = metrics()
+    assert value(m, "sparkgate_master_drivers", state="FINISHED") >= 1, m
+
+
+@test
+def metrics_are_refused_to_another_address():
+    st, text, _ = get("/metrics", source="127.0.0.2")
+    assert st == 403 and "sparkgate_requests_total" not in text, (st, text[:200])
+    st, text, _ = get("/metrics", T.apache, source="127.0.0.2")
+    assert st == 403 and "sparkgate_requests_total" not in text, (st, text[:200])
+    assert get("/healthz", source="127.0.0.2")[0] == 200   # health stays open to load balancers
+
+
+@test
+def apache_metrics_parse_too():
+    E.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)
+    m = metrics(T.apache)
+    assert value(m, "sparkgate_requests_total", route="status", code="200") >= 1, m
+
+
+@test
+def readyz_names_an_open_rest_door():
+    """A CGI run (one process) told the port of Spark's own REST server on this master."""
+    s = E.C.s
+    os.makedirs(os.path.join(E.C.work, "door"), exist_ok=True)
+    door = Stack(workdir=os.path.join(E.C.work, "door"), rest_reference=True)
+    door.start_master()
+    try:
+        # Spark's server answers its very first request slowly (a cold JVM); sparkgate's
+        # check allows 500 ms, so warm it as a running master's would be
+        wait_for("Spark's REST server", lambda: door.rest("GET", "/v1/submissions/status/x")[0] == 200, 30)
+        env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/readyz", "SERVER_PROTOCOL": "HTTP/1.1",
+               "PATH": os.environ["PATH"]}
+        p = subprocess.run([s.sparkgate, "--master", "spark://127.0.0.1:%d" % door.master_port, "--master-rest-port",
+                            str(door.rest_port)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30, text=True)
+        assert p.stdout.startswith("Status: 503") and "OPEN: Spark's own REST server answers without authentication " \
+            "at http://127.0.0.1:%d/v1/submissions/" % door.rest_port in p.stdout, p.stdout
+    finally:
+        door.stop()
+
+
+@test
+def readyz_follows_the_master_down_and_back():
+    s = E.C.s
+    s._kill("worker")
+    s._kill("master")
+    for port in (T.port, T.apache):
+        st, text, _ = get("/readyz", port)
+        assert st == 503 and '"success" : false' in text and "Unable to reach the Spark master" in text, (port, st, text)
+    assert get("/healthz")[0] == 200
+    assert value(metrics(), "sparkgate_master_up") == 0
+    s.start_master()
+    s.start_worker()
+    for port in (T.port, T.apache):
+        wait_for("ready again on %d" % port, lambda: get("/readyz", port)[0] == 200, 60)
+
+
+def main():
+    E.C.work = tempfile.mkdtemp(prefix="sparkgate-health-")
+    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+
+    def setup():
+        t0 = time.time()
+        E.start_cluster()
+        start_web()
+        E.C.s.auth = ALICE
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
+    return SUITE.main(setup, E.C.s.stop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
