@@ -48,6 +48,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		return rc;
 	if (c->state_db && !(g->store = store_open(c->state_db, e)))
 		return e && e->code ? e->code : ERR_IO;
+	if (store_warning(g->store))
+		snprintf(g->warning, sizeof(g->warning), "%s", store_warning(g->store));
 	if (c->files_dir && !c->state_db)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --state-db (each file's owner is recorded there)");
 	if (c->files_dir && (rc = files_open(g, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)

@@ -36,7 +36,10 @@ struct store_entry {
 	int64_t ended_ms;          /* first seen in a final state, or 0 */
 };
 
-/* Opens (creating if needed) the database at path. */
+/* Opens (creating the tables if needed) the database: a SQLite file's path, or a PostgreSQL
+ * connection URI (postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?...], libpq's), shared by
+ * the gateways of several hosts.  A PostgreSQL that does not answer yet is not an error:
+ * see store_warning. */
 struct store *store_open(const char *path, struct sg_err *e);
 void store_close(struct store *s);
 
@@ -50,6 +53,8 @@ int store_claim(struct store *s, const char *owner, const char *key, int64_t now
 int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,
 		 const char *main_class, struct sg_err *e);
 
+/* Why the store could not be used yet at store_open (PostgreSQL down), for the log, or NULL. */
+const char *store_warning(const struct store *s);
 /* How many operations of this handle have failed (for /metrics). */
 uint64_t store_errors(const struct store *s);
 

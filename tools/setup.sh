@@ -24,7 +24,8 @@ SUPPORTED_BUILDS=(3.3.4_2.12 3.3.4_2.13 3.4.4_2.12 3.4.3_2.13 3.5.9_2.12 3.5.9_2
 declare -A SCRIPTS_WHEEL=([3.4.3]=3.4.4)
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev libcurl4-openssl-dev
-              libsasl2-modules libsqlite3-dev libssl-dev lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
+              libsasl2-modules libsqlite3-dev libssl-dev libpq-dev postgresql lighttpd lighttpd-mod-openssl spawn-fcgi
+              apache2 libapache2-mod-fcgid
               apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc
               wrk strace chromium)
 

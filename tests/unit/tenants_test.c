@@ -400,6 +400,7 @@ static void test_files(void)
 	CHECK(store_file_add(a, &f, 1000, &total, &e) == 0 && total == 600, "first file fits (%lld)", (long long)total);
 	CHECK(store_file_add(b, &f, 1000, &total, &e) == 0 && total == 600, "the same file again is recorded once");
 	snprintf(f.id, sizeof(f.id), "id2");
+	f.created_ms = 2;   /* newer: listed first */
 	CHECK(store_file_add(b, &f, 1000, &total, &e) == 1 && total == 600, "a second one over the quota is refused");
 	CHECK(store_file_add(b, &f, -1, &total, &e) == 0 && total == 1200, "no quota: recorded");
 	snprintf(f.owner, sizeof(f.owner), "bob");
