@@ -159,7 +159,7 @@ void metrics_record(struct metrics *m, const struct request *rq, const struct re
 	add(&m->t->requests[route_of(rq)][code_of(rs->status)], 1);
 	if ((rule = rule_of(rs)) >= 0)
 		add(&m->t->refusals[rule], 1);
-	if (rs->status == 201 || (rs->status == 200 && strcmp(rq->method, "PUT") == 0))
+	if (rs->status == 201)   /* a new file (the same one again is stored once) */
 		add(&m->t->upload_bytes, rq->body_declared);
 	if (build_index >= 0)
 		__atomic_store_n(&m->t->build, (uint64_t)build_index + 1, __ATOMIC_RELAXED);

@@ -139,6 +139,13 @@ def lighttpd_external_socket_with_listen():
     sparkgate_listening("sparkgate-listen", sock, ["--listen", sock])
     port = web.lighttpd_external(E.C.s, sock, name="lighttpd-ext")
     cycle(port, log="sparkgate-listen")
+    # the health paths, without a login, from the same sparkgate
+    st, js, _ = E.C.s.http("GET", "/healthz", port=port)
+    assert st == 200 and js["action"] == "HealthzResponse", (st, js)
+    st, js, _ = E.C.s.http("GET", "/readyz", port=port)
+    assert st == 200 and js["success"] is True, (st, js)
+    st, text, _ = E.C.s.http("GET", "/metrics", port=port)
+    assert st == 200 and "sparkgate_requests_total" in text, (st, text)
 
 
 @test
