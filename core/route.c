@@ -749,7 +749,7 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 			servlet_error(g, rs, 400, "Submission ID is missing in logs request.");
 		else
 			logs_handle(g, rq, id, user, admin, rs);
-	} else if (match(rq->path, "/v1/files", &info)) {
+	} else if (g->files.dir && match(rq->path, "/v1/files", &info)) {   /* off: Spark's own answer */
 		files_handle(g, rq, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
 		if (message == CLS_REQUEST_READYZ ? !get : !post) {
