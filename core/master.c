@@ -421,8 +421,11 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 			rc = connect_any(m, deadline, e);
 			if (!rc && m->secret)
 				rc = authenticate(m, deadline, e);
-			if (rc)
+			if (rc) {
+				if (m->on_ask)
+					m->on_ask(m->on_ask_ctx, -1, 0);   /* not sent: the master is not reachable */
 				return rc;
+			}
 		}
 		/* Request ids are positive, like Spark's (Math.abs of a random long). */
 		id = (m->next_id++) & INT64_MAX;

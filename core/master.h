@@ -35,7 +35,8 @@ struct master {
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
 	char *secret;               /* spark.authenticate.secret, or NULL */
-	/* told about every ask sent: how long until its reply (or failure), and whether one came */
+	/* told about every ask: how long from sending until its reply (or failure), and whether
+	 * one came; micros -1: not sent, no master could be reached */
 	void (*on_ask)(void *ctx, int64_t micros, int replied);
 	void *on_ask_ctx;
 };

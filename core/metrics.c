@@ -172,6 +172,11 @@ void metrics_ask(void *ctx, int64_t micros, int replied)
 
 	if (!m)
 		return;
+	if (micros < 0) {   /* not sent: no latency to count */
+		add(&m->t->ask_failures, 1);
+		__atomic_store_n(&m->t->master_up, 0, __ATOMIC_RELAXED);
+		return;
+	}
 	while (b < NBUCKETS - 1 && (double)micros / 1e6 > buckets[b])
 		b++;
 	add(&m->t->ask_bucket[b], 1);

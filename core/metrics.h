@@ -19,7 +19,7 @@ void metrics_close(struct metrics *m);
 
 /* One answered request (its route from method and path, its status, a refusal's rule). */
 void metrics_record(struct metrics *m, const struct request *rq, const struct response *rs, int build_index);
-/* One ask of the master (struct master's on_ask). */
+/* One ask of the master (struct master's on_ask; micros -1: none could be reached). */
 void metrics_ask(void *m, int64_t micros, int replied);
 void metrics_set_master_up(struct metrics *m, int up);
 void metrics_store_error(struct metrics *m);

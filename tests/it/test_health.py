@@ -176,6 +176,9 @@ def readyz_follows_the_master_down_and_back():
     s = E.C.s
     s._kill("worker")
     s._kill("master")
+    # a request that finds no master marks it down, /readyz or not
+    st, _, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=T.port, auth=ALICE)
+    assert st == 503 and value(metrics(), "sparkgate_master_up") == 0, st
     for port in (T.port, T.apache):
         st, text, _ = get("/readyz", port)
         assert st == 503 and '"success" : false' in text and "Unable to reach the Spark master" in text, (port, st, text)
