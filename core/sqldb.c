@@ -192,14 +192,13 @@ static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args
 	const char *values[16];
 	PGresult *r;
 	ExecStatusType st;
-	int rc, n = 0;
+	int rc = 0, n = 0;
 
 	if (nargs > 16)
 		return sg_err_set(e, ERR_INVALID, 0, "too many parameters");
 	/* '?' -> $1, $2, ... (no statement here holds a '?' of its own) */
-	for (const char *p = sql; *p && !(rc = 0); p++)
-		if ((rc = *p == '?' ? buf_printf(&text, "$%d", ++n) : buf_addc(&text, *p)) != 0)
-			break;
+	for (const char *p = sql; *p && !rc; p++)
+		rc = *p == '?' ? buf_printf(&text, "$%d", ++n) : buf_addc(&text, *p);
 	if ((rc = rc ? rc : buf_addc(&text, '\0')) != 0) {
 		buf_release(&text);
 		return sg_err_set(e, rc, 0, "out of memory");
