@@ -30,7 +30,8 @@ class L:
 def fresh_clone(dst):
     """A clone holding what the tree holds now: `git stash create` makes a commit of the
     work tree's tracked files without touching it (nothing when it is clean)."""
-    snap = subprocess.run(["git", "stash", "create"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    snap = subprocess.run(["git", "-c", "user.name=sparkgate-test", "-c", "user.email=test@localhost", "stash",
+                           "create"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                           check=True).stdout.strip()
     subprocess.run(["git", "clone", "-q", "--no-hardlinks", ROOT, dst], check=True)
     if snap:
