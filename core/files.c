@@ -242,6 +242,12 @@ static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t 
 	return 0;
 }
 
+static void over_quota(struct gateway *g, struct response *rs, size_t size, int64_t used)
+{
+	json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
+		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
+}
+
 static void upload(struct gateway *g, const struct request *rq, const char *name, const char *user,
 		   struct response *rs)
 {
@@ -271,9 +277,7 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 		return;
 	}
 	if (g->files.quota >= 0 && used + (int64_t)rq->body_declared > g->files.quota) {
-		json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; "
-			   "delete some (DELETE /v1/files/ID).", rq->body_declared, (long long)used,
-			   (long long)g->files.quota);
+		over_quota(g, rs, rq->body_declared, used);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/incoming/upload.XXXXXX", g->files.dir);
@@ -321,9 +325,7 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 			rmdir(folder);
 		}
 		if (rc > 0)
-			json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; "
-				   "delete some (DELETE /v1/files/ID).", rq->body_declared, (long long)used,
-				   (long long)g->files.quota);
+			over_quota(g, rs, rq->body_declared, used);
 		else
 			servlet_error(g, rs, 503, e.msg);
 		return;
@@ -418,10 +420,6 @@ void files_handle(struct gateway *g, const struct request *rq, const char *user,
 	const char *rest = rq->path + strlen("/v1/files");
 	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 
-	if (!g->files.dir) {
-		servlet_error(g, rs, 404, "Uploads are off: sparkgate runs without --files-dir.");
-		return;
-	}
 	if (*rest == '/')
 		rest++;
 	if (!*rest) {

@@ -32,7 +32,7 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
  * '.' or '-', ending in .jar, .py, .zip or .egg.  0 yes, else -1 with why. */
 int files_check_name(const char *name, char *why, size_t size);
 
-/* rq->path is /v1/files or below it. */
+/* rq->path is /v1/files or below it, and uploads are on (files_open). */
 void files_handle(struct gateway *g, const struct request *rq, const char *user, int admin, struct response *rs);
 
 #endif

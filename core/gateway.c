@@ -74,8 +74,10 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
 		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
 			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
-		g->cluster.master.on_ask = metrics_ask;
-		g->cluster.master.on_ask_ctx = g->metrics;
+		if (g->metrics) {
+			g->cluster.master.on_ask = metrics_ask;
+			g->cluster.master.on_ask_ctx = g->metrics;
+		}
 	}
 	return 0;
 }
@@ -155,8 +157,7 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	servlets_handle(g, rq, rs);
 	rs->master_asks = (unsigned)(g->cluster.master.asks - asks);
 	metrics_record(g->metrics, rq, rs, g->cluster.build ? (int)(g->cluster.build - spark_builds) : -1);
-	for (uint64_t n = store_errors(g->store) - store_failures; n; n--)
-		metrics_store_error(g->metrics);
+	metrics_store_errors(g->metrics, store_errors(g->store) - store_failures);
 	if (audit_record(&g->audit, rq, rs, &e)) {
 		snprintf(rs->note, sizeof(rs->note), "%s", e.msg);
 		rs->note_error = 1;
@@ -182,6 +183,7 @@ void gateway_release(struct gateway *g)
 	g->status_cache = NULL;
 	metrics_close(g->metrics);
 	g->metrics = NULL;
+	g->cluster.master.on_ask = NULL;
 	g->cluster.master.on_ask_ctx = NULL;
 	store_close(g->store);
 	g->store = NULL;

@@ -8,6 +8,7 @@
 #include "deploy.h"
 #include "gateway.h"
 #include "masterui.h"
+#include "servlet.h"
 #include "shm.h"
 #include "tenant.h"
 #include "versions.h"
@@ -105,7 +106,7 @@ static size_t route_of(const struct request *rq)
 		{ "/v1/submissions/status", 2 }, { "/v1/submissions/logs", 4 }, { "/v1/submissions/clear", 7 },
 		{ "/v1/submissions/readyz", 8 }, { "/v1/files", 5 },
 	};
-	const char *p = rq->path;
+	const char *p = rq->path, *info;
 
 	if (strcmp(p, "/v1/submissions") == 0 || strcmp(p, "/v1/submissions/") == 0)
 		return 3;
@@ -115,12 +116,9 @@ static size_t route_of(const struct request *rq)
 		return 10;
 	if (strcmp(p, "/metrics") == 0)
 		return 11;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t n = strlen(prefixes[i].prefix);
-
-		if (strncmp(p, prefixes[i].prefix, n) == 0 && (p[n] == '\0' || p[n] == '/'))
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (servlet_path_match(p, prefixes[i].prefix, &info))
 			return prefixes[i].route;
-	}
 	return NROUTES - 1;
 }
 
@@ -193,10 +191,10 @@ void metrics_set_master_up(struct metrics *m, int up)
 		__atomic_store_n(&m->t->master_up, up ? 1 : 0, __ATOMIC_RELAXED);
 }
 
-void metrics_store_error(struct metrics *m)
+void metrics_store_errors(struct metrics *m, uint64_t n)
 {
-	if (m)
-		add(&m->t->store_errors, 1);
+	if (m && n)
+		add(&m->t->store_errors, n);
 }
 
 static uint64_t get(const uint64_t *counter)

@@ -22,7 +22,7 @@ void metrics_record(struct metrics *m, const struct request *rq, const struct re
 /* One ask of the master (struct master's on_ask; micros -1: none could be reached). */
 void metrics_ask(void *m, int64_t micros, int replied);
 void metrics_set_master_up(struct metrics *m, int up);
-void metrics_store_error(struct metrics *m);
+void metrics_store_errors(struct metrics *m, uint64_t n);
 
 /* The exposition for /metrics into rs. */
 void metrics_answer(struct gateway *g, struct response *rs);

@@ -155,9 +155,7 @@ static void error_servlet(struct gateway *g, const char *path, struct response *
 	servlet_error(g, rs, mismatch ? 468 : 400, msg);
 }
 
-/* Servlet prefix mapping "/v1/submissions/NAME/ *" (sic): matches the prefix itself and anything
- * below it; *info gets the rest (NULL for an exact match). */
-static int match(const char *path, const char *prefix, const char **info)
+int servlet_path_match(const char *path, const char *prefix, const char **info)
 {
 	size_t n = strlen(prefix);
 
@@ -677,7 +675,7 @@ static int spark4_path(struct gateway *g, const char *path, const char **info, e
 	};
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (match(path, paths[i].prefix, info)) {
+		if (servlet_path_match(path, paths[i].prefix, info)) {
 			*message = paths[i].message;
 			return spark_build_is_spark4(answer_build(g));
 		}
@@ -723,33 +721,33 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 		snprintf(msg, sizeof(msg), "Request body of %zu bytes exceeds sparkgate's limit of %zu bytes.",
 			 rq->body_declared, g->max_body);
 		servlet_error(g, rs, 413, msg);
-	} else if (match(rq->path, "/v1/submissions/create", &info)) {
+	} else if (servlet_path_match(rq->path, "/v1/submissions/create", &info)) {
 		if (!post)
 			wrong_method(g, rq, rs, "POST, OPTIONS");
 		else
 			handle_create(g, rq, user, rs);
-	} else if (match(rq->path, "/v1/submissions/kill", &info)) {
+	} else if (servlet_path_match(rq->path, "/v1/submissions/kill", &info)) {
 		if (!post)
 			wrong_method(g, rq, rs, "POST, OPTIONS");
 		else if (!submission_id(info, id, sizeof(id)))
 			servlet_error(g, rs, 400, "Submission ID is missing in kill request.");
 		else
 			handle_kill(g, id, user, admin, rs);
-	} else if (match(rq->path, "/v1/submissions/status", &info)) {
+	} else if (servlet_path_match(rq->path, "/v1/submissions/status", &info)) {
 		if (!get)
 			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
 		else if (!submission_id(info, id, sizeof(id)))
 			servlet_error(g, rs, 400, "Submission ID is missing in status request.");
 		else
 			handle_status(g, id, user, admin, rs);
-	} else if (match(rq->path, "/v1/submissions/logs", &info)) {
+	} else if (servlet_path_match(rq->path, "/v1/submissions/logs", &info)) {
 		if (!get)
 			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
 		else if (!submission_id(info, id, sizeof(id)))
 			servlet_error(g, rs, 400, "Submission ID is missing in logs request.");
 		else
 			logs_handle(g, rq, id, user, admin, rs);
-	} else if (g->files.dir && match(rq->path, "/v1/files", &info)) {   /* off: Spark's own answer */
+	} else if (g->files.dir && servlet_path_match(rq->path, "/v1/files", &info)) {   /* off: Spark's own answer */
 		files_handle(g, rq, user, admin, rs);
 	} else if (spark4_path(g, rq->path, &info, &message)) {
 		if (message == CLS_REQUEST_READYZ ? !get : !post) {

@@ -10,6 +10,9 @@
 #include "route.h"
 #include "statuscache.h"
 
+/* Servlet prefix mapping "/v1/submissions/NAME/ *" (sic): whether path is the prefix itself or
+ * below it; *info gets the rest (NULL for an exact match). */
+int servlet_path_match(const char *path, const char *prefix, const char **info);
 /* An ErrorResponse with this status and message. */
 void servlet_error(struct gateway *g, struct response *rs, int status, const char *message);
 /* Prints a 200 answer (a 500 naming rs->submission_id if that fails). */

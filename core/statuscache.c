@@ -51,7 +51,6 @@ struct status_cache {
 	int32_t pid;
 };
 
-
 void status_cache_name(const char *key, char *name, size_t size)
 {
 	shm_table_name("status", SC_VERSION, key, name, size);

@@ -275,8 +275,10 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 	int rc = buf_addstr(out, "{"), first = 1;
 
 	tenant_iso_time(x->created_ms, when);
-	tenant_iso_time(x->running_ms, running);
-	tenant_iso_time(x->ended_ms, ended);
+	if (x->running_ms)
+		tenant_iso_time(x->running_ms, running);
+	if (x->ended_ms)
+		tenant_iso_time(x->ended_ms, ended);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && !rc; i++) {
 		if (!f[i].value)
 			continue;
