@@ -9,6 +9,8 @@
 #include "rest.h"
 #include "restdoor.h"
 #include "route.h"
+#include "sqldb.h"
+#include "tenant.h"
 #include "versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
@@ -35,6 +37,11 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	g->max_body = c->max_body;
 	g->allow_anonymous = c->allow_anonymous;
 	g->csrf = c->csrf;
+	if (c->hosts && !tenant_hosts_valid(c->hosts))
+		return sg_err_set(e, ERR_INVALID, 0, "--hosts must list host names, NAME or NAME:PORT (or [IPv6]), "
+				  "separated by commas: %.200s", c->hosts);
+	if (c->hosts && !(g->hosts = strdup(c->hosts)))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	g->placeholder_names = c->placeholder_names;
 	g->master_rest_port = c->master_rest_port;
 	if (c->jws_secret && (g->jws_keylen = jws_decode_key(c->jws_secret, g->jws_key, sizeof(g->jws_key))) < 0)
@@ -189,6 +196,8 @@ void gateway_release(struct gateway *g)
 	g->store = NULL;
 	policy_release(&g->policy);
 	audit_release(&g->audit);
+	free(g->hosts);
+	g->hosts = NULL;
 	free(g->files.dir);
 	free(g->files.url);
 	g->files.dir = g->files.url = NULL;
@@ -207,4 +216,9 @@ int gateway_builds(struct buf *out)
 int gateway_escape_text(struct buf *out, const char *text, size_t len)
 {
 	return rest_escape_text(out, text, len);
+}
+
+int gateway_state_db_has_password(const char *state_db)
+{
+	return sqldb_target_is_postgres(state_db) && sqldb_target_has_password(state_db);
 }

@@ -36,6 +36,7 @@ struct gateway {
 	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
 	struct policy policy;      /* groups, admins */
 	enum csrf_mode csrf;
+	char *hosts;               /* --hosts: the Host names served (tenant_host_served), or NULL: any */
 	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
 	int jws_keylen;            /* 0: bearer tokens are not accepted */
 	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
@@ -65,6 +66,7 @@ struct gateway_config {
 	size_t max_body;
 	int allow_anonymous;
 	enum csrf_mode csrf;
+	const char *hosts;              /* --hosts NAME[:PORT][,...], or NULL: any Host */
 	const char *placeholder_names;  /* --env-placeholders: "*", NULL or a list */
 	const char *state_db, *policy_file, *audit_log;   /* or NULL */
 	int master_rest_port;           /* 0: only Spark's default 6066 */
@@ -97,6 +99,9 @@ void gateway_release(struct gateway *g);
 /* Text as it may stand in a log line: control bytes, backslash and bytes that are not UTF-8
  * as \xNN (see rest_escape_text), so no request can break or forge a line. */
 int gateway_escape_text(struct buf *out, const char *text, size_t len);
+
+/* Whether a --state-db value is a PostgreSQL target that carries a password (sqldb.h). */
+int gateway_state_db_has_password(const char *state_db);
 
 /* "3.5.9_2.12 3.5.9_2.13 ...": the builds sparkgate has tables for. */
 int gateway_builds(struct buf *out);

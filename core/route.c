@@ -692,6 +692,14 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 	int post = strcmp(rq->method, "POST") == 0;
 	const char *who;
 
+	if (g->hosts && !tenant_host_served(g->hosts, rq->host)) {
+		/* before anything else, health paths included: a page whose name rebinds to this
+		 * machine must not reach even them (--hosts) */
+		snprintf(rs->rule, sizeof(rs->rule), "hosts");
+		servlet_error(g, rs, 400, "The Host header names a host sparkgate does not serve (--hosts); use one "
+			      "of the names it is configured for.");
+		return;
+	}
 	if (health_path(rq->path)) {   /* for load balancers and monitoring: no login */
 		health_handle(g, rq, rs);
 		return;

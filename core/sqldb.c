@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 
@@ -253,6 +254,105 @@ static int pg_script(struct sqldb *db, const char *sql, struct sg_err *e)
 
 /* ---- the interface -------------------------------------------------------------------- */
 
+/* The keywords a libpq connection string may start with that name where to connect
+ * (libpq's "Parameter Key Words"); a SQLite path does not look like "host=...". */
+static const char *const conninfo_starts[] = { "host", "hostaddr", "port", "dbname", "user", "service",
+					      "password", "passfile", "sslmode", "connect_timeout", NULL };
+
+static int is_uri(const char *t)
+{
+	return strncmp(t, "postgresql://", 13) == 0 || strncmp(t, "postgres://", 11) == 0;
+}
+
+int sqldb_target_is_postgres(const char *target)
+{
+	size_t n = strspn(target, "abcdefghijklmnopqrstuvwxyz_");
+
+	if (is_uri(target))
+		return 1;
+	for (size_t i = 0; conninfo_starts[i]; i++)
+		if (n == strlen(conninfo_starts[i]) && strncmp(target, conninfo_starts[i], n) == 0)
+			return target[n + strspn(target + n, " \t")] == '=';
+	return 0;
+}
+
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Whether the n bytes at s, percent-decoded, are the keyword "password" (any case). */
+static int password_keyword(const char *s, size_t n)
+{
+	static const char word[] = "password";
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++, k++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			c = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+			i += 2;
+		}
+		if (k >= sizeof(word) - 1 || (c | 0x20) != word[k])
+			return 0;
+	}
+	return k == sizeof(word) - 1;
+}
+
+int sqldb_target_has_password(const char *target)
+{
+	const char *p = target;
+
+	if (is_uri(target)) {
+		const char *auth = strstr(target, "://") + 3;
+		size_t end = strcspn(auth, "/?#");
+		const char *at = NULL, *q;
+
+		for (const char *c = auth; c < auth + end; c++)   /* the last '@' ends the user part */
+			if (*c == '@')
+				at = c;
+		if (at && memchr(auth, ':', (size_t)(at - auth)))
+			return 1;
+		if (!(q = strchr(auth, '?')))
+			return 0;
+		for (q++; *q;) {   /* key=value&... */
+			size_t n = strcspn(q, "&"), k = strcspn(q, "=&");
+
+			if (k < n && password_keyword(q, k))
+				return 1;
+			q += n + (q[n] == '&');
+		}
+		return 0;
+	}
+	if (!sqldb_target_is_postgres(target))
+		return 0;
+	while (*p) {   /* key = value, value 'quoted' with \ escapes or bare */
+		size_t k;
+
+		p += strspn(p, " \t\n\r");
+		k = strcspn(p, "= \t\n\r");
+		if (!k)
+			return 0;
+		if (k == 8 && strncasecmp(p, "password", 8) == 0)
+			return 1;
+		p += k;
+		p += strspn(p, " \t\n\r");
+		if (*p++ != '=')
+			return 0;
+		p += strspn(p, " \t\n\r");
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			p += *p == '\'';
+		} else {
+			p += strcspn(p, " \t\n\r");
+		}
+	}
+	return 0;
+}
+
 struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 {
 	struct sqldb *db = calloc(1, sizeof(*db));
@@ -262,7 +362,7 @@ struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 		sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0) {
+	if (sqldb_target_is_postgres(target)) {
 		/* the URI's own connect_timeout wins over this default (later keywords override) */
 		const char *const keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
 		/* NOTICEs ("already exists, skipping") would land in the web server's error log */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "jws.h"
@@ -368,6 +369,80 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 	free(rows);
 }
 
+/* The name part of a "name[:port]" or "[v6][:port]" text of len bytes: its length, and in
+ * *port the port part after the colon (NULL without one).  -1 if it is not of that form. */
+static int host_split(const char *h, size_t len, const char **port)
+{
+	const char *colon;
+	size_t n;
+
+	*port = NULL;
+	if (len && h[0] == '[') {
+		const char *close = memchr(h, ']', len);
+
+		if (!close)
+			return -1;
+		n = (size_t)(close - h) + 1;
+		if (n < len && h[n] != ':')
+			return -1;
+	} else {
+		colon = memchr(h, ':', len);
+		n = colon ? (size_t)(colon - h) : len;
+		if (colon && memchr(colon + 1, ':', len - n - 1))
+			return -1;
+	}
+	if (n < len) {
+		*port = h + n + 1;
+		if (n + 1 == len || len - n - 1 > 5 || strspn(*port, "0123456789") < len - n - 1)
+			return -1;
+	}
+	return n ? (int)n : -1;
+}
+
+int tenant_hosts_valid(const char *list)
+{
+	const char *p = list;
+
+	if (!list || !*list)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *port;
+
+		if (!n || n > 255 || host_split(p, n, &port) < 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7F || strchr("/@?#%\\", p[i]))
+				return 0;
+		p += n + (p[n] == ',');
+		if (p[-1] == ',' && !*p)
+			return 0;
+	}
+	return 1;
+}
+
+int tenant_host_served(const char *list, const char *host)
+{
+	size_t hlen = host ? strlen(host) : 0;
+	const char *hport, *p = list;
+	int hname;
+
+	if (!hlen || (hname = host_split(host, hlen, &hport)) < 0)
+		return 0;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		const char *port;
+		int name = host_split(p, n, &port);
+
+		if (name == hname && strncasecmp(p, host, (size_t)name) == 0
+		    && (!port || (hport && n - (size_t)name == hlen - (size_t)hname
+				  && strncmp(port, hport, n - (size_t)name - 1) == 0)))
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 /* Whether a POST may change something.  A browser page on another site can make the
  * browser POST here with the user's cached Basic credentials; it cannot add a custom
  * header without a CORS preflight, which sparkgate never grants. */
@@ -382,7 +457,9 @@ int tenant_forged(const struct gateway *g, const struct request *rq)
 	if (rq->origin && *rq->origin && strcmp(rq->origin, "null") != 0) {
 		const char *o = strstr(rq->origin, "://");
 
-		return !rq->host || !o || strcmp(o + 3, rq->host) != 0;
+		/* with --hosts, a same-origin page must also be one of them (never a name that
+		 * rebinds to this machine) */
+		return !rq->host || !o || strcmp(o + 3, rq->host) != 0 || (g->hosts && !tenant_host_served(g->hosts, o + 3));
 	}
 	return rq->origin && strcmp(rq->origin, "null") == 0;
 }

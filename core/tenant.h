@@ -18,6 +18,15 @@
 /* Who is asking: the web server's REMOTE_USER, else (with --jws-secret-file) the subject of
  * a valid bearer token; NULL for nobody (or a refusal already answered: rs->status 403). */
 const char *tenant_identify(struct gateway *g, const struct request *rq, struct response *rs);
+/* --hosts: whether a comma-separated list of host names the gateway serves is well formed
+ * (each NAME, NAME:PORT, [IPv6] or [IPv6]:PORT; no spaces, paths or user parts). */
+int tenant_hosts_valid(const char *list);
+/* Whether host (a Host header, or an Origin's "host[:port]" part) is one of list: a NAME
+ * entry matches that name with any port or none, a NAME:PORT entry only that port; names
+ * compare without regard to case.  A NULL or empty host is never served.  What stops a page
+ * whose name rebinds to this machine's address (DNS rebinding): the browser sends the page's
+ * own name in Host. */
+int tenant_host_served(const char *list, const char *host);
 /* Whether a POST is a cross-site request the CSRF guard refuses. */
 int tenant_forged(const struct gateway *g, const struct request *rq);
 /* With an owner store: whether user may see or kill driver id; if not, rs->hidden (the
