@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "health.h"
 #include "rest.h"
 #include "restdoor.h"
 #include "route.h"
@@ -79,6 +80,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
 		if (c->status_max_age_ms > 0 && !(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
+		/* /readyz's result, shared for at most a second whatever --status-max-age says */
+		g->readyz_cache = status_cache_open(key, HEALTH_READYZ_MAX_AGE_MS, &ce);
 		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
 			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
 		if (g->metrics) {
@@ -188,6 +191,8 @@ void gateway_release(struct gateway *g)
 {
 	status_cache_close(g->status_cache);
 	g->status_cache = NULL;
+	status_cache_close(g->readyz_cache);
+	g->readyz_cache = NULL;
 	metrics_close(g->metrics);
 	g->metrics = NULL;
 	g->cluster.master.on_ask = NULL;

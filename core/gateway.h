@@ -44,6 +44,7 @@ struct gateway {
 	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
 	uint64_t door_generation;  /* master connection last checked for it */
 	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
+	struct status_cache *readyz_cache;   /* the same table, for /readyz's shared result (1 s), or NULL */
 	struct metrics *metrics;   /* the host's shared counters (/metrics), or NULL */
 	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
 				      http://HOST:8080 from the current master */

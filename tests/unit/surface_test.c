@@ -3,8 +3,10 @@
  * targets that carry a password (refused on the command line). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "../../core/health.h"
 #include "../../core/rest.h"
 #include "../../core/route.h"
 #include "../../core/sqldb.h"
@@ -244,8 +246,68 @@ static void test_state_db_password(void)
 	}
 }
 
+/* /readyz: one check a second for the host (here one process, through the shared table),
+ * and without a login or loopback only the verdict. */
+static void test_readyz(void)
+{
+	struct gateway g;
+	struct response rs;
+	struct request rq = { .method = "GET", .path = "/readyz", .body = "", .remote_addr = "192.0.2.7", .host = "gw" };
+	struct sg_err e = { 0 };
+	char key[64];
+	unsigned asks = 0, checks = 0;
+
+	gateway_without_master(&g);
+	snprintf(key, sizeof(key), "surface-test-readyz-%d", (int)getpid());
+	g.readyz_cache = status_cache_open(key, HEALTH_READYZ_MAX_AGE_MS, &e);
+	CHECK(g.readyz_cache != NULL, "%s", e.msg);
+	response_init(&rs);
+	for (int i = 0; i < 50; i++) {
+		response_reset(&rs);
+		gateway_handle(&g, &rq, &rs);
+		asks += rs.master_asks;
+		checks += rs.cache && strcmp(rs.cache, "ask") == 0;
+		CHECK(rs.status == 503, "status %d", rs.status);
+		CHECK(strstr(buf_str(&rs.body), "\"success\" : false") && strstr(buf_str(&rs.body), "not ready"), "%s",
+		      buf_str(&rs.body));
+		CHECK(!strstr(buf_str(&rs.body), "127.0.0.1") && !strstr(buf_str(&rs.body), "master")
+		      && !strstr(buf_str(&rs.body), "serverSparkVersion") && !strstr(buf_str(&rs.body), "store"),
+		      "details without a login: %s", buf_str(&rs.body));
+		CHECK(i || strstr(rs.note, "Spark master"), "not-ready details not logged: %s", rs.note);
+	}
+	CHECK(checks == 1 && asks <= 1, "50 /readyz: %u checks, %u master asks", checks, asks);
+	/* loopback: the details, from the same shared result */
+	rq.remote_addr = "127.0.0.1";
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.status == 503 && strstr(buf_str(&rs.body), "\"master\"") && strstr(buf_str(&rs.body), "\"store\""),
+	      "%d %s", rs.status, buf_str(&rs.body));
+	CHECK(rs.cache && strcmp(rs.cache, "hit") == 0, "loopback asked again");
+	/* a login: the details too */
+	rq.remote_addr = "192.0.2.7";
+	rq.remote_user = "alice";
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(strstr(buf_str(&rs.body), "\"master\"") != NULL, "%s", buf_str(&rs.body));
+	/* a second later, checked again */
+	usleep((HEALTH_READYZ_MAX_AGE_MS + 100) * 1000);
+	response_reset(&rs);
+	gateway_handle(&g, &rq, &rs);
+	CHECK(rs.cache && strcmp(rs.cache, "ask") == 0, "not checked again after a second");
+	response_release(&rs);
+	status_cache_close(g.readyz_cache);
+	{
+		char name[128];
+
+		status_cache_name(key, name, sizeof(name));
+		shm_unlink(name);
+	}
+	cluster_release(&g.cluster);
+}
+
 int main(void)
 {
+	test_readyz();
 	test_host_matcher();
 	test_host_check();
 	test_forged_origin();
