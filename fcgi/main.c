@@ -318,13 +318,13 @@ static int parse_ms(const char *s, size_t *out)
 
 /* --secret-file: the value of the master's spark.authenticate.secret, alone in a file
  * (one trailing newline ignored).  Kept out of the command line, where ps would show it. */
-static int read_secret(const char *path, char *out, size_t size)
+static int read_secret(const char *path, const char *option, char *out, size_t size)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "sparkgate: cannot read --secret-file %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sparkgate: cannot read %s %s: %s\n", option, path, strerror(errno));
 		return -1;
 	}
 	n = fread(out, 1, size - 1, f);
@@ -336,8 +336,8 @@ static int read_secret(const char *path, char *out, size_t size)
 	if (n && out[n - 1] == '\r')
 		out[--n] = '\0';
 	if (more || !n || strlen(out) != n) {
-		fprintf(stderr, "sparkgate: --secret-file %s must hold one secret (1 to %zu bytes, no NUL)\n",
-			path, size - 2);
+		fprintf(stderr, "sparkgate: %s %s must hold one line (1 to %zu bytes, no NUL)\n", option, path,
+			size - 2);
 		return -1;
 	}
 	return 0;
@@ -354,7 +354,7 @@ static int read_private(const char *path, const char *option, char *out, size_t 
 			"chmod 600 it\n", option, path, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
-	return read_secret(path, out, size);
+	return read_secret(path, option, out, size);
 }
 
 /* Each line of lines (the gateway's reports) as an error line of the log, after prefix. */
@@ -381,7 +381,7 @@ static void reload(struct gateway *g, const struct gateway_config *c, const char
 	if (open_log())
 		logf_(0, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file,
 		      strerror(errno));
-	if (secret_file && !(have_secret = read_secret(secret_file, secret, sizeof(secret)) == 0))
+	if (secret_file && !(have_secret = read_secret(secret_file, "--secret-file", secret, sizeof(secret)) == 0))
 		logf_(0, "SIGHUP: keeping the previous secret");
 	gateway_reload(g, c, have_secret ? secret : NULL, &report);
 	explicit_bzero(secret, sizeof(secret));
@@ -593,8 +593,8 @@ int main(int argc, char **argv)
 		char secret[4096], jws[4096], db[4096];
 		int rc = 0;
 
-		if ((secret_file && read_secret(secret_file, secret, sizeof(secret)))
-		    || (jws_file && read_secret(jws_file, jws, sizeof(jws)))
+		if ((secret_file && read_secret(secret_file, "--secret-file", secret, sizeof(secret)))
+		    || (jws_file && read_secret(jws_file, "--jws-secret-file", jws, sizeof(jws)))
 		    || (state_db_file && read_private(state_db_file, "--state-db-file", db, sizeof(db))))
 			rc = 2;
 		if (state_db_file)
