@@ -88,7 +88,6 @@ PLACEHOLDERS_OFF = ("differs-placeholders: {{NAME}} placeholders are off by defa
                     "Spark 4's server reads the master's environment, sparkgate's would be the web server's")
 
 VARIANT_NOTES = {
-    "memory-placeholder": PLACEHOLDERS_OFF,
     "placeholder-prop": PLACEHOLDERS_OFF,
     "env-placeholder": PLACEHOLDERS_OFF,
     "args-mixed": "differs: a null in appArgs: Spark starts a driver with a null argument, sparkgate refuses (400)",
