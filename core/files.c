@@ -76,17 +76,15 @@ int files_check_name(const char *name, char *why, size_t size)
 }
 
 /* Makes path a folder with mode (a folder of sparkgate's user made by an older version, with
- * other bits, gets the mode; *was is its mode before, or 0 when it is new). */
-static int make_dir(const char *path, mode_t mode, mode_t *was, struct sg_err *e)
+ * other bits, gets the mode). */
+static int make_dir(const char *path, mode_t mode, struct sg_err *e)
 {
 	struct stat st;
 
-	*was = 0;
 	if (mkdir(path, mode) == 0)
 		return chmod(path, mode) ? sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path) : 0;
 	if (errno != EEXIST || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
-	*was = st.st_mode & 07777;
 	if (st.st_uid == geteuid() && (st.st_mode & 07777) != mode && chmod(path, mode))
 		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path);
 	return 0;
@@ -237,6 +235,27 @@ static void over_quota(struct gateway *g, struct response *rs, size_t size, int6
 		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
 }
 
+/* incoming/lock, held (exclusive): the fd (closing it releases the lock), or -1. */
+static int incoming_lock(struct gateway *g)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.4000s/incoming/lock", g->files.dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+	}
+	return fd;
+}
+
 /* Makes the incoming file of user's upload of size bytes, which holds that much of the quota
  * until it is gone: under incoming/lock, what user's files hold, plus the uploads in flight,
  * plus this one must fit (so N uploads at once cannot put N quotas on disk). 0 with *fd and
@@ -261,20 +280,18 @@ static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, 
 		return -1;
 	}
 	crypto_hex(mac, 8, who);
-	snprintf(tmp, tmp_size, "%.4100s/lock", incoming);
-	if ((lock = open(tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 || flock(lock, LOCK_EX) != 0) {
+	if ((lock = incoming_lock(g)) < 0) {
 		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
-		if (lock >= 0)
-			close(lock);
 		return -1;
 	}
 	held = incoming_sweep(incoming, who);
 	if (g->files.quota >= 0 && store_file_total(g->store, user, &used, &e)) {
 		servlet_error(g, rs, 503, e.msg);
 		rc = -1;
-	} else if (g->files.quota >= 0 && (held > (unsigned long long)g->files.quota
-					   || (unsigned long long)used + held + size > (unsigned long long)g->files.quota)) {
-		over_quota(g, rs, size, used + (int64_t)held);
+	} else if (g->files.quota >= 0 && (used > g->files.quota || held > (unsigned long long)(g->files.quota - used)
+					   || size > (unsigned long long)(g->files.quota - used) - held)) {
+		/* (compared as what is left, so no sum can wrap) */
+		over_quota(g, rs, size, held > (unsigned long long)(INT64_MAX - used) ? INT64_MAX : used + (int64_t)held);
 		rc = -1;
 	} else {
 		snprintf(tmp, tmp_size, "%.4100s/up-%08x-%ld-%zu-%s-XXXXXX", incoming, host_hash(), (long)getpid(), size, who);
@@ -292,7 +309,6 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
 {
 	char path[4200];
 	struct stat st;
-	mode_t was;
 	int rc;
 
 	if (!url || strncmp(url, "http", 4) != 0 || strlen(url) > 1000)
@@ -301,14 +317,14 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
 	if (strlen(dir) > 4000)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir: path too long");
 	/* DIR_MODE: no other user lists pub/ (its names are the files' URLs) or reads a file */
-	rc = make_dir(dir, DIR_MODE, &was, e);
+	rc = make_dir(dir, DIR_MODE, e);
 	snprintf(path, sizeof(path), "%s/incoming", dir);
-	rc = rc ? rc : make_dir(path, 02700, &was, e);
+	rc = rc ? rc : make_dir(path, 02700, e);
 	rc = rc ? rc : (incoming_sweep(path, NULL), 0);
 	snprintf(path, sizeof(path), "%s/pub", dir);
 	if (!rc && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0007) && st.st_uid == geteuid())
 		fix_pub(path);   /* before pub/ itself: an interrupted fix is done again */
-	rc = rc ? rc : make_dir(path, DIR_MODE, &was, e);
+	rc = rc ? rc : make_dir(path, DIR_MODE, e);
 	rc = rc ? rc : crypto_available() ? sg_err_set(e, ERR_IO, 0, "--files-dir: cannot load %s", CRYPTO_LIBRARY) : 0;
 	rc = rc ? rc : load_key(dir, g->files.key, e);
 	if (rc)
@@ -432,7 +448,7 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	struct store_file f = { 0 };
 	struct sg_err e = { 0 };
 	int64_t used = 0;
-	int fd, rc, fresh_folder;
+	int fd, rc, fresh_folder, lock;
 
 	if (files_check_name(name, why, sizeof(why))) {
 		servlet_error(g, rs, 400, why);
@@ -485,8 +501,13 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 			rmdir(folder);
 		return;
 	}
+	/* under the lock, so that a reservation sees these bytes once: as the incoming file, or
+	 * as the row (a lock that cannot be had only risks a reservation counting them twice) */
+	lock = incoming_lock(g);
 	rc = store_file_add(g->store, &f, g->files.quota, &used, &e);
 	unlink(tmp);
+	if (lock >= 0)
+		close(lock);
 	if (rc) {
 		/* only a file no row names goes: an earlier upload of the same bytes stays */
 		if (fresh_folder) {
