@@ -400,6 +400,54 @@ def concurrent_uploads_cannot_pass_the_quota():
 
 
 @test
+def uploads_stopped_mid_body_cannot_pass_the_quota_on_disk():
+    """Five uploads of 1 MiB at once against a 3 MiB quota, each held one byte short of its
+    end (plain CGI fed by a pipe, as a web server streams a body): three are taken, two are
+    refused before writing a byte, and incoming/ never holds more than the quota."""
+    data = os.urandom(MAX_UPLOAD)
+    env = dict(os.environ, REQUEST_METHOD="PUT", REMOTE_USER="erin", REMOTE_ADDR="127.0.0.1",
+               CONTENT_LENGTH=str(len(data)))
+    args = web.sparkgate_args(E.C.s, "--state-db %s --files-dir %s --files-url http://127.0.0.1:1/files "
+                              "--max-upload %d --files-quota %d" % (T.db, T.dir, MAX_UPLOAD, QUOTA)).split()
+    procs = []
+    for i in range(5):
+        procs.append(subprocess.Popen(
+            ["setpriv", "--reuid=www-data", "--regid=www-data", "--init-groups", web.private_binary(E.C.s)] + args,
+            env=dict(env, PATH_INFO="/v1/files/e%d.jar" % i), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL))
+    live = []
+    for p in procs:
+        try:
+            p.stdin.write(data[:-1])
+            p.stdin.flush()
+            live.append(p)
+        except BrokenPipeError:   # refused: it answered without reading the body
+            pass
+    incoming = os.path.join(T.dir, "incoming")
+    wait_for("bodies written", lambda: sum(os.stat(os.path.join(incoming, n)).st_size for n in in_flight())
+             >= len(live) * (len(data) - 1), 30)
+    on_disk = sum(os.stat(os.path.join(incoming, n)).st_size for n in in_flight())
+    for p in live:
+        try:
+            p.stdin.write(data[-1:])
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+    codes = []
+    for p in procs:
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        out = p.stdout.read().decode()
+        p.wait(timeout=60)
+        codes.append(int(out.split()[1]))
+    assert on_disk <= QUOTA, (on_disk, len(live))
+    assert sorted(codes) == [201, 201, 201, 413, 413] and len(live) == 3, (codes, len(live))
+    assert in_flight() == [], in_flight()
+
+
+@test
 def an_upload_in_flight_holds_its_quota():
     """An upload of dave's in flight (its incoming file, of a live process) holds 2 MiB: one
     more MiB fits, the next does not; when its process is gone, its file goes and the room
