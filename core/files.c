@@ -188,7 +188,7 @@ static int incoming_parse(const char *name, struct incoming *in)
 	int end = 0;
 
 	return sscanf(name, "up-%8x-%ld-%llu-%16[0-9a-f]-%n", &in->host, &in->pid, &in->size, in->who, &end) == 4
-		&& end > 0 && strlen(in->who) == 16 ? 0 : -1;
+		&& end > 0 && in->pid > 0 && strlen(in->who) == 16 ? 0 : -1;
 }
 
 /* Removes what uploads that are over left in incoming/ (a process killed mid-upload): files
