@@ -254,7 +254,8 @@ static void exchange_release(struct exchange *x)
  * server does it, with every substitution made, and judged by the policy: what is judged
  * is exactly what is written for the master.  Errors go to x->err (403 with x->rule for
  * the policy).  0 or -1. */
-static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d)
+static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d,
+			  struct policy_usage *use)
 {
 	const struct policy *p = &x->g->policy;
 	struct submit_config cfg = { x->g->master_url, b, p->rules ? p->placeholders : x->g->placeholder_names,
@@ -266,9 +267,11 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	rest_error_release(&x->err);
 	rest_error_init(&x->err);
 	x->rule[0] = '\0';
-	rc = rest_parse_create(x->rq->body, x->rq->body_len, &b->rest, &x->cr, &x->err)
-	     || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
-	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, x->rule, sizeof(x->rule))) != 0) {
+	rc = rest_parse_create(x->rq->body, x->rq->body_len, &b->rest, &x->cr, &x->err) ? -1 : 0;
+	if (!rc && p->rules && policy_apply_defaults(p, &x->cr.spark_properties))
+		rc = rest_fail(&x->err, 500, "out of memory");
+	rc = rc || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
+	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, use, x->rule, sizeof(x->rule))) != 0) {
 		if (rc > 0)
 			rest_fail(&x->err, 403, "%s", x->rule);
 		else
@@ -306,7 +309,7 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 		return deploy_write_object_message(out, b, x->message);
 	}
 	driver_desc_init(&d);
-	rc = prepare_driver(x, b, &d);
+	rc = prepare_driver(x, b, &d, NULL);
 	if (!rc && (rc = deploy_write_submit(out, b, &d)) != 0)
 		rc = rc == ERR_TOO_LARGE ? rest_fail(&x->err, 413, "The submission is too large to send to the master.")
 					 : rest_fail(&x->err, 500, "out of memory");
@@ -457,6 +460,7 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 {
 	const struct spark_build *b;
 	struct driver_desc d;
+	struct policy_usage use = { 0, 0 };
 	struct sg_err e = { 0 };
 	int refused = 0;
 
@@ -468,12 +472,12 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 		return 1;
 	}
 	driver_desc_init(&d);
-	if (prepare_driver(x, b, &d)) {
+	if (prepare_driver(x, b, &d, &use)) {
 		answer_prepare_error(x, rs);
 		refused = 1;
 	}
-	*cores = d.cores;
-	*memory_mb = d.mem_mb;
+	*cores = use.cores;   /* the driver's and, under a policy, its executors' */
+	*memory_mb = use.memory_mb;
 	driver_desc_release(&d);
 	return refused;
 }

@@ -2,12 +2,16 @@
 #include "sqldb.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -252,6 +256,33 @@ static int pg_script(struct sqldb *db, const char *sql, struct sg_err *e)
 	return rc;
 }
 
+/* The SQLite file readable by sparkgate's user alone: it holds every owner and idempotency
+ * key.  Made 0600 before SQLite opens it (SQLite makes a new file 0644, less the umask); its
+ * -wal and -shm are made with the database file's mode (os_unix.c: findCreateFileMode and
+ * unixOpenSharedMemory copy st_mode & 0777).  A store made by an older version (0644) loses
+ * the other users' bits, with its -wal and -shm.  ":memory:" and file: URIs are left alone. */
+static int private_file(const char *path, struct sg_err *e)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	char side[4200];
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0 || strlen(path) > 4000)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return sg_err_set(e, ERR_IO, errno, "cannot open state database %s: %s", path, strerror(errno));
+	close(fd);
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+		if (stat(side, &st) == 0 && (st.st_mode & 0007) && st.st_uid == geteuid()
+		    && chmod(side, st.st_mode & 07770) != 0)
+			return sg_err_set(e, ERR_IO, errno, "state database %s is readable by every user and cannot be "
+					  "made private: %s", side, strerror(errno));
+	}
+	return 0;
+}
+
 /* ---- the interface -------------------------------------------------------------------- */
 
 /* The keywords a libpq connection string may start with that name where to connect
@@ -383,6 +414,10 @@ struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 		return db;
 	}
 	db->kind = SQLDB_SQLITE;
+	if (private_file(target, e)) {
+		sqldb_close(db);
+		return NULL;
+	}
 	if (sqlite3_open_v2(target, &db->lite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
 	    != SQLITE_OK || sqlite3_busy_timeout(db->lite, 5000) != SQLITE_OK) {
 		sg_err_set(e, ERR_IO, 0, "cannot open state database %s: %s", target,

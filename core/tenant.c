@@ -197,7 +197,7 @@ int tenant_refused_by_quota(struct gateway *g, const char *user, struct response
 		const struct policy_quota *q = i < p->nquotas ? &p->quotas[i] : mine;
 		long usage[3] = { 0, 0, 0 };
 		const long limit[3] = { q ? q->drivers : -1, q ? q->cores : -1, q ? q->memory_mb : -1 };
-		static const char *const what[3] = { "drivers", "cores", "MiB of driver memory" };
+		static const char *const what[3] = { "drivers", "cores", "MiB of memory" };
 		int rc = 0;
 
 		if (!q || (i < p->nquotas && (!q->group || !policy_in_group(p, user, q->name))))
