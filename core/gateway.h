@@ -97,8 +97,9 @@ int gateway_open_door(struct gateway *g, char *url, size_t size);
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
 void gateway_release(struct gateway *g);
 
-/* Text as it may stand in a log line: control bytes, backslash and bytes that are not UTF-8
- * as \xNN (see rest_escape_text), so no request can break or forge a line. */
+/* Text as it may stand in a log line: C0 control bytes, DEL, backslash and bytes that are not
+ * UTF-8 as \xNN, C1 controls and U+2028/U+2029 as \uXXXX (see rest_escape_text), so no
+ * request can break or forge a line. */
 int gateway_escape_text(struct buf *out, const char *text, size_t len);
 
 /* Whether a --state-db value is a PostgreSQL target that carries a password (sqldb.h). */
