@@ -152,27 +152,59 @@ def memory_and_descriptors_flat_under_faults():
 
 
 @test
-def unknown_outcome_is_listed_and_never_resent():
-    """With owners: a create the master may have taken is listed as such, and a retry with
-    the same idempotency key is refused instead of being sent a second time."""
+def lost_reply_is_found_at_the_master_or_released():
+    """With owners, a create whose reply was lost (the fake master read it, then closed the
+    connection): a retry with the same idempotency key finds the driver at the master by
+    its submission token and gets its id, as if nothing happened, without sending it
+    again; the listing shows the id of a lost create without a key instead of "unknown";
+    when the master has no such driver, the key is held (409) until the claim's lease
+    (2 x --timeout) is past, then the retry submits once."""
     fake = FakeMaster()
     db = os.path.join(E.C.work, "faults-state.db")
     _, port = start_sparkgate("sg-state", "spark://127.0.0.1:%d" % fake.port,
                               ["--spark-version", "3.5.9", "--state-db", db])
+
+    def create(key=None):
+        return E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port,
+                          headers={"Idempotency-Key": key} if key else None)
+
+    def sent():
+        return sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
     try:
-        key = {"Idempotency-Key": "retry-me"}
         fake.set_mode("close")
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
+        st, js, _ = create("retry-me")
         assert st == 503 and "outcome of this submission is unknown" in js["message"], (st, js)
         fake.set_mode("ok")
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
-        assert st == 503 and "will not submit it again" in js["message"], (st, js)
+        for _ in range(2):   # found at the master, then recorded
+            st, js, _ = create("retry-me")
+            assert st == 200 and js["success"] and js["submissionId"] == "driver-20240101000000-9000", (st, js)
+        assert sent() == 1, fake.requests
+        # without a key: the listing asks the master
+        fake.set_mode("close")
+        st, js, _ = create()
+        assert st == 503, (st, js)
+        fake.set_mode("ok")
         st, listed, _ = E.C.s.http("GET", "/v1/submissions", port=port)
-        entries = listed["submissions"]
-        assert len(entries) == 1 and "submissionId" not in entries[0] \
-            and entries[0]["outcome"].startswith("unknown"), listed
-        creates = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
-        assert creates == 1, fake.requests
+        ids = sorted(e.get("submissionId", "unknown") for e in listed["submissions"])
+        assert ids == ["driver-20240101000000-9000", "driver-20240101000000-9001"], listed
+        assert not any("outcome" in e for e in listed["submissions"]), listed
+        # the master has no such driver: held until the lease is past, then sent once
+        fake.forget = True
+        fake.set_mode("close")
+        t0 = time.time()
+        st, js, _ = create("released")
+        assert st == 503, (st, js)
+        fake.set_mode("ok")
+        st, js, _ = create("released")
+        assert st == 409 and "being submitted right now" in js["message"], (st, js)
+        wait_for("the key released", lambda: create("released")[0] == 200, 4 * TIMEOUT + 5, 0.5)
+        held = time.time() - t0
+        st, js, _ = create("released")
+        assert st == 200 and js["submissionId"] == "driver-20240101000000-0000", (st, js)
+        assert sent() == 4, fake.requests   # 2 lost, 1 resent after the lease, nothing else
+        print("     lost reply: found by token at once; absent at the master: key released after %.1fs "
+              "(lease 2 x --timeout %ds)" % (held, TIMEOUT))
+        assert 2 * TIMEOUT - 0.5 < held < 2 * TIMEOUT + 3, held
     finally:
         fake.close()
 
