@@ -139,9 +139,10 @@ static void read_claim(const struct sql_result *res, struct store_claim *c)
 
 	c->row = sql_int(res, 0, 0);
 	snprintf(c->id, sizeof(c->id), "%s", sql_text(res, 0, 1));
-	c->state = strcmp(state, "submitted") == 0 ? CLAIM_DONE : strcmp(state, "pending") == 0 ? CLAIM_IN_FLIGHT
-		: CLAIM_UNKNOWN;
 	snprintf(c->token, sizeof(c->token), "%s", sql_text(res, 0, 3));
+	/* a claim an earlier version left pending (no token, no lease): its outcome is unknown */
+	c->state = strcmp(state, "submitted") == 0 ? CLAIM_DONE
+		: strcmp(state, "pending") == 0 && c->token[0] ? CLAIM_IN_FLIGHT : CLAIM_UNKNOWN;
 	snprintf(c->holder, sizeof(c->holder), "%s", sql_text(res, 0, 4));
 	c->lease_ms = sql_int(res, 0, 5);
 	c->key_set = !sql_is_null(res, 0, 6);
