@@ -194,7 +194,11 @@ static void master_unavailable(struct gateway *g, struct response *rs, int maybe
 {
 	char msg[1200];
 
-	if (maybe_delivered && is_create)
+	if (maybe_delivered && is_create && g->store)   /* its token settles it (tenant_claim) */
+		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
+			 "have accepted it; send it again with the same idempotency key (sparkgate finds it at the "
+			 "master and answers with its id, or sends it once) or see GET /v1/submissions.", e->msg);
+	else if (maybe_delivered && is_create)
 		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
 			 "have accepted it; do not resubmit before checking the master's drivers.", e->msg);
 	else if (e->code == ERR_IO || e->code == ERR_TIMEOUT)
