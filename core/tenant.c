@@ -89,8 +89,8 @@ static unsigned long long process_start(long pid)
 	line[n] = '\0';
 	if (!(p = strrchr(line, ')')))   /* the command name may hold spaces and ')' */
 		return 0;
-	/* after ") ": state is field 3; starttime is field 22 */
-	for (int field = 3; *p && field < 22; p++)
+	/* p is at the end of field 2 (")"); each space starts the next; starttime is field 22 */
+	for (int field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
 	if (sscanf(p, "%llu", &start) != 1)

@@ -68,6 +68,24 @@ static void left(struct store *s, const char *key, const char *token, const char
 		CHECK(store_finish(s, c.row, NULL, 1, "q", "M", &e) == 0, "%s", e.msg);
 }
 
+/* /proc/self/stat's starttime (field 22), parsed on its own here. */
+static unsigned long long self_start(void)
+{
+	char line[1024] = "";
+	unsigned long long start = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	const char *p;
+
+	if (f) {
+		line[fread(line, 1, sizeof(line) - 1, f)] = '\0';
+		fclose(f);
+	}
+	p = strrchr(line, ')');
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start);
+	return start;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec t;
@@ -82,7 +100,7 @@ int main(void)
 	struct gateway g;
 	struct response rs;
 	struct sg_err e = { 0 };
-	char host[256] = "", dead[400];
+	char host[256] = "", dead[400], reused[400];
 	int asks;
 
 	CHECK(blob_read("tests/golden/spark-3.5.9_2.12/reply-submit-ok.bin", &submit_ok, malloc) == 0
@@ -113,6 +131,17 @@ int main(void)
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-dead", &rs) == 200 && atomic_load(&state_asks) == asks,
 	      "recorded: the master is not asked again");
 	CHECK(atomic_load(&creates) == 0, "nothing sent");
+	/* a pid that now names another process (this one, started at another time): gone, so
+	 * the master is asked; this very process as holder: alive, the master not asked */
+	snprintf(reused, sizeof(reused), "%s %ld 1", host, (long)getpid());
+	left(g.store, "k-reused", "tok-r", reused, now_ms() + 60000, 0);
+	CHECK(request(&g, "POST", "/v1/submissions/create", "k-reused", &rs) == 409 && atomic_load(&state_asks) == asks + 1,
+	      "pid reused: %d %s", rs.status, buf_str(&rs.body));
+	snprintf(reused, sizeof(reused), "%s %ld %llu", host, (long)getpid(), self_start());
+	left(g.store, "k-self", "tok-s", reused, now_ms() + 60000, 0);
+	CHECK(request(&g, "POST", "/v1/submissions/create", "k-self", &rs) == 409 && atomic_load(&state_asks) == asks + 1,
+	      "a live holder of this host: %d %s", rs.status, buf_str(&rs.body));
+	asks = atomic_load(&state_asks);
 
 	/* a live holder (another host, lease not past): in flight, the master not asked */
 	left(g.store, "k-live", "tok-x", "elsewhere 1 1", now_ms() + 60000, 0);
@@ -139,6 +168,17 @@ int main(void)
 	CHECK(atomic_load(&creates) == 1 && strlen(sent_token) == 32, "sent once, with a token: %s", sent_token);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-standby", &rs) == 200 && atomic_load(&creates) == 1,
 	      "then replayed");
+	/* the claim named this process as its holder while it was sent: host, pid, start time */
+	{
+		struct store_claim mine = { .token = "t" }, c;
+
+		CHECK(store_claim(g.store, "alice", "k-standby", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE,
+		      "done");
+		snprintf(reused, sizeof(reused), "%s %ld %llu", host, (long)getpid(), self_start());
+		CHECK(self_start() > 0, "starttime read");
+		CHECK_STR(c.holder, reused);
+		CHECK_STR(c.token, sent_token);
+	}
 	store_close(g.store);
 
 	/* the listing: a create whose outcome was unknown shows its driver's id */
