@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "crypto.h"
-
 #include "jws.h"
 #include "limits.h"
 #include "masterui.h"
