@@ -49,6 +49,7 @@ struct gateway {
 	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
 				      http://HOST:8080 from the current master */
 	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
+	int64_t claims_swept_ms;   /* this process last looked for claims nobody can finish */
 	struct files_conf {        /* --files-dir: uploads (files.h) */
 		char *dir, *url;       /* NULL: uploads are off */
 		int64_t max_upload, quota;

@@ -138,11 +138,13 @@ def lighttpd_to_socket(stack, name, sock):
     return port
 
 
-def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None):
+def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None,
+                     binary=None):
     """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
     portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
-    (sparkgate's --files-dir etc. come in extra_args)."""
-    binary = private_binary(stack)
+    (sparkgate's --files-dir etc. come in extra_args); binary: another sparkgate (a test
+    build) than the stack's."""
+    binary = binary or private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
         "sparkgate_portal": private_portal(stack),
         "sparkgate_bin": binary, "sparkgate_args": sparkgate_args(stack, extra_args),

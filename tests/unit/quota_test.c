@@ -55,13 +55,12 @@ static int request(struct gateway *g, const char *method, const char *path, cons
 /* A driver the store knows as owner's, submitted earlier (its id picks its state). */
 static void owned(struct store *s, const char *owner, const char *id, int cores)
 {
-	enum claim_result c;
-	int64_t row;
-	char done[128];
+	const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
+	struct store_claim c;
 	struct sg_err e = { 0 };
 
-	CHECK(store_claim(s, owner, NULL, 1, 60000, cores, 512, &c, &row, done, sizeof(done), &e) == 0
-	      && store_finish(s, row, id, 0, "old", "M", &e) == 0, "%s", e.msg);
+	CHECK(store_claim(s, owner, NULL, &mine, cores, 512, &c, &e) == 0
+	      && store_finish(s, c.row, id, 0, "old", "M", &e) == 0, "%s", e.msg);
 }
 
 int main(void)

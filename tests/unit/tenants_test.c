@@ -23,9 +23,12 @@ static void test_store(void)
 	int fd = mkstemp(path);
 	struct sg_err e = { 0 };
 	struct store *a, *b;
-	enum claim_result r;
-	int64_t row, row2;
-	char id[128], owner[64];
+	struct store_claim c, list_c[4];
+	const struct store_claim mine = { .token = "tok-a", .holder = "hostA 10 99", .created_ms = 1000, .lease_ms = 5000 };
+	const struct store_claim other = { .token = "tok-b", .holder = "hostB 20 77", .created_ms = 2000, .lease_ms = 6000 };
+	int64_t row;
+	int taken;
+	char owner[64];
 	struct store_entry list[4];
 	size_t n;
 
@@ -37,39 +40,60 @@ static void test_store(void)
 		return;
 
 	/* a key claimed by a, in flight: b's retry must not start a second driver */
-	CHECK(store_claim(a, "alice", "k1", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "claim");
-	CHECK(store_claim(b, "alice", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_IN_FLIGHT,
-	      "in flight: %d", r);
+	CHECK(store_claim(a, "alice", "k1", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "claim");
+	row = c.row;
+	CHECK(store_claim(b, "alice", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "in flight: %d",
+	      c.state);
+	/* what the retry learns of the claim: its token, holder and lease, to judge it by */
+	CHECK_STR(c.token, "tok-a");
+	CHECK_STR(c.holder, "hostA 10 99");
+	CHECK(c.lease_ms == 5000 && c.key_set && c.row == row, "claim as stored");
 	/* the same key is another user's own */
-	CHECK(store_claim(b, "bob", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "bob");
+	CHECK(store_claim(b, "bob", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "bob");
 	CHECK(store_finish(a, row, "driver-1", 0, "app", "Main", &e) == 0, "finish: %s", e.msg);
-	CHECK(store_claim(b, "alice", "k1", 3000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_DONE, "done");
-	CHECK_STR(id, "driver-1");
+	CHECK(store_claim(b, "alice", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE, "done");
+	CHECK_STR(c.id, "driver-1");
 
 	/* refused by the master: forgotten, the key can be used again */
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2");
-	CHECK(store_finish(a, row, NULL, 0, NULL, NULL, &e) == 0, "forget");
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2 again");
-	/* unknown outcome: never new again */
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k2");
+	CHECK(store_finish(a, c.row, NULL, 0, NULL, NULL, &e) == 0, "forget");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k2 again");
+	row = c.row;
+	/* unknown outcome: never new again by itself */
 	CHECK(store_finish(a, row, NULL, 1, "app", "Main", &e) == 0, "unknown");
-	CHECK(store_claim(b, "alice", "k2", 9000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "k2 unknown");
-	/* a claim whose process died: stale after stale_ms, then unknown, not new */
-	CHECK(store_claim(a, "alice", "k3", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k3");
-	CHECK(store_claim(b, "alice", "k3", 7000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "stale");
+	CHECK(store_claim(b, "alice", "k2", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_UNKNOWN, "k2 unknown");
+	/* the master has no such driver: one of two requests takes the key over, by token */
+	CHECK(store_take_over(b, &c, &other, &taken, &e) == 0 && taken, "take over");
+	CHECK(store_take_over(a, &c, &mine, &taken, &e) == 0 && !taken, "taken once");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "k2 held anew");
+	CHECK_STR(c.token, "tok-b");
+	/* the master has its driver: recorded (a stale token changes nothing) */
+	CHECK(store_resolve(a, &(struct store_claim){ .row = c.row, .token = "tok-a" }, "driver-x", &e) == 0, "stale");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "still held");
+	CHECK(store_resolve(a, &c, "driver-3", &e) == 0, "resolve");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE, "resolved");
+	CHECK_STR(c.id, "driver-3");
+	/* released: the key is free again */
+	CHECK(store_claim(a, "alice", "k3", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k3");
+	CHECK(store_unresolved(b, "alice", 4, list_c, &n, &e) == 0 && n == 1 && list_c[0].row == c.row, "unresolved %zu", n);
+	CHECK(store_resolve(b, &list_c[0], NULL, &e) == 0, "release");
+	CHECK(store_claim(b, "alice", "k3", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k3 free");
+	CHECK(store_finish(b, c.row, NULL, 0, NULL, NULL, &e) == 0, "forget k3");
 	/* without a key every create is new */
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key");
-	CHECK(store_finish(a, row, "driver-2", 0, "app2", "Main2", &e) == 0, "finish 2");
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key 2");
+	CHECK(store_claim(a, "carol", NULL, &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "no key");
+	CHECK(store_finish(a, c.row, "driver-2", 0, "app2", "Main2", &e) == 0, "finish 2");
+	CHECK(store_claim(a, "carol", NULL, &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "no key 2");
+	CHECK(store_finish(a, c.row, NULL, 1, "app3", "Main3", &e) == 0, "unknown, no key");
 
 	CHECK(store_owner(b, "driver-1", owner, sizeof(owner), &e) == 0, "owner");
 	CHECK_STR(owner, "alice");
 	CHECK(store_owner(b, "driver-x", owner, sizeof(owner), &e) == 1, "unknown id");
 	CHECK(store_list(b, "alice", 4, list, &n, &e) == 0 && n == 2, "alice's list: %zu", n);
-	/* the driver, and the k2 create whose outcome is unknown (listed so nobody resubmits blindly) */
-	CHECK(n == 2 && ((list[0].unknown && !list[0].id[0] && !list[1].unknown)
-			 || (list[1].unknown && !list[1].id[0] && !list[0].unknown)), "unknown create listed");
-	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 3, "everyone's list: %zu", n);
-	CHECK_STR(list[0].owner, "carol");   /* newest first (same time: later row first) */
+	CHECK(store_list(b, "carol", 4, list, &n, &e) == 0 && n == 2, "carol's list: %zu", n);
+	/* the driver, and the create whose outcome is unknown (listed so nobody resubmits blindly) */
+	CHECK(n == 2 && list[0].unknown && !list[0].id[0] && !list[1].unknown, "unknown create listed");
+	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 4, "everyone's list: %zu", n);
+	CHECK_STR(list[0].owner, "alice");   /* newest first: k2 taken over at 2000 */
 	store_close(a);
 	store_close(b);
 	unlink(path);
