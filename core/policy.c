@@ -685,6 +685,15 @@ static int check_property(const struct policy *p, const char *key, const char *v
 {
 	if (strncmp(key, "spark.", 6) != 0)
 		return refuse(why, size, "system property %s is never allowed (only spark.* properties)", key);
+	/* Spark's ConfigReader replaces ${env:X}, ${system:X} and ${spark.key} in a value when
+	 * the driver reads it (executor options are split only after that): what would run is
+	 * not what is written here */
+	if (strstr(value, "${"))
+		return refuse(why, size, "property %s holds \"${\": Spark would substitute it after sparkgate judged "
+			      "the value", key);
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+		if (*c < 0x20 || *c == 0x7F)
+			return refuse(why, size, "property %s holds a control character", key);
 	if (strcmp(key, "spark.master") == 0) {
 		if (strcmp(value, master_url) != 0)
 			return refuse(why, size, "spark.master must be sparkgate's own (%s), not %s", master_url, value);
@@ -732,6 +741,11 @@ static int check_option(const struct policy *p, const char *opt, const char *mas
 
 	if (strncmp(opt, "-D", 2) != 0)
 		return check_jvm_option(p, opt, where, why, size);
+	/* Spark refuses spark.* properties in executor options by a substring test on the raw
+	 * text, which quoting passes ("-\"D\"spark..."): refused here on the words it becomes */
+	if (nested)
+		return refuse(why, size, "system properties%s are refused (Spark sets an executor's properties itself)",
+			      where);
 	n = strcspn(opt + 2, "=");
 	if (n >= sizeof(key) || !n)
 		return refuse(why, size, "a system property%s the policy cannot judge", where);
@@ -864,8 +878,11 @@ static int check_executors(const struct policy *p, const struct driver_desc *d, 
 	int mem = 1024;
 	int64_t executors, memory;
 
-	if (exec_mem && (java_memory_mb(exec_mem, &mem) || mem < 1))
-		return refuse(why, size, "spark.executor.memory=%s is not a size the policy can read", exec_mem);
+	/* without a unit Spark's readers disagree (SparkContext: bytes; the executor resource
+	 * profile: MiB): refused rather than guessed */
+	if (exec_mem && (java_memory_mb(exec_mem, &mem) || mem < 1 || !exec_mem[strspn(exec_mem, "0123456789")]))
+		return refuse(why, size, "spark.executor.memory=%s is not a size the policy can read (write it with a "
+			      "unit: 1g, 512m)", exec_mem);
 	if (p->max_executor_memory_mb > 0 && mem > p->max_executor_memory_mb)
 		return refuse(why, size, "executors with %d MiB of memory are refused (at most \"max executor-memory\", "
 			      "%ld MiB)", mem, p->max_executor_memory_mb);

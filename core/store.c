@@ -298,9 +298,11 @@ int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t sta
 {
 	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_INT(now_ms - stale_ms), ARG_INT(max) };
 	struct sql_result res = { 0 };
-	/* submitted and not seen finished, or being submitted right now */
+	/* submitted and not seen finished, being submitted right now, or with an outcome not
+	 * known yet that a token can still settle (it may run: quotas fail closed) */
 	int rc = exec(s, "active", "SELECT id, cores, memory_mb FROM submissions WHERE owner = ? AND "
-		      "((state = 'submitted' AND finished = 0) OR (state = 'pending' AND created_ms > ?)) "
+		      "((state = 'submitted' AND finished = 0) OR (state = 'pending' AND created_ms > ?) "
+		      "OR (state = 'unknown' AND token IS NOT NULL)) "
 		      "ORDER BY row LIMIT ?", args, 3, &res, e);
 
 	*n = 0;

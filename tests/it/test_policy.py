@@ -110,6 +110,18 @@ def corpus(marks, jar, fake_java, pyapps, data):
                             ("spark.driver.extraJavaOptions", "-XX:MaxRAMPercentage=90", "MaxRAMPercentage"),
                             ("spark.executor.extraJavaOptions", "-Xms8g", "-Xms8g")]:
         cases.append(("limit %s=%s" % (key, value), {"props": {key: value}}, why))
+    # values Spark rewrites after the judgement: ${...} substitution, then the executors'
+    # options split again (a fresh-mind review ran a shell command on a 4.x worker this way)
+    cases.append(("executor options ${env:...}", {"env": {"APP_OPTS": 'x "-XX:OnOutOfMemoryError=touch %s" -Xmx8m'
+                                                          % m("subst")},
+                                                  "props": {"spark.executor.extraJavaOptions":
+                                                            '-XX:+UseG1GC -"D"spark.app.name=${env:APP_OPTS}'}}, "${"))
+    cases.append(("executor options ${spark.app.name}", {"props": {
+        "spark.app.name": "x -agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:%d" % port,
+        "spark.executor.extraJavaOptions": '-"D"spark.app.name=${spark.app.name}'}}, "${"))
+    cases.append(("quoted -D in executor options", {"props": {
+        "spark.executor.extraJavaOptions": '-"D"spark.app.name=x'}}, "Spark sets"))
+    cases.append(("executor memory without a unit", {"props": {"spark.executor.memory": "1048576"}}, "with a unit"))
     for name in ("SPARK_USER", "HADOOP_USER_NAME", "KRB5CCNAME"):
         cases.append(("env " + name, {"env": {name: "root"}}, name))
     # the application itself from outside the approved location

@@ -390,6 +390,16 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.executor.memory", "2g", "APP_X", "" },
 		{ APP, MAIN, "spark.executor.instances", "5", "APP_X", "max executor-instances" },
 		{ APP, MAIN, "spark.executor.cores", "abc", "APP_X", "not a number" },
+		{ APP, MAIN, "spark.executor.memory", "1048576", "APP_X", "with a unit" },   /* bytes or MiB? */
+		/* values Spark substitutes or splits after the judgement */
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-XX:+UseG1GC -\"D\"spark.app.name=${env:APP_OPTS}", "APP_X",
+		  "${" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-\"D\"spark.app.name=x", "APP_X", "Spark sets" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-Dspark.app.name=x", "APP_X", "Spark sets" },
+		{ APP, MAIN, "spark.app.name", "${spark.executor.extraJavaOptions}", "APP_X", "${" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/${spark.app.name}", "APP_X", "${" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.app.name=${env:HOME}", "APP_X", "${" },
+		{ APP, MAIN, "spark.app.name", "a\nb", "APP_X", "control character" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Djava.library.path=/tmp", "APP_X", "never" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dlog4j2.configurationFile=x", "APP_X", "only spark.*" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.master=spark://evil:7077", "APP_X", "sparkgate's own" },
