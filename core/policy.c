@@ -195,14 +195,18 @@ static struct policy_group *group_get(struct policy *p, const char *name)
 	return g;
 }
 
-/* A URL without anything that could step out of a prefix once a fetcher or a server
- * normalises it: no "..", no "/./", no "//" after the authority, no query, fragment,
- * percent-escape, backslash or whitespace. */
+/* A URL without anything that could step out of a prefix once a fetcher, a server or
+ * Spark normalises it: only letters, digits and "-._~/:=+" (an allow-list: no glob
+ * character -- DriverWrapper resolves spark.jars through Hadoop's glob, and an entry
+ * java.net.URI cannot parse becomes a local path, so "{/}.." climbs out of any prefix --
+ * no query, fragment, percent-escape, backslash, userinfo or whitespace), and no "..",
+ * "/./" or "//" after the authority. */
 static int url_clean(const char *url)
 {
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/:=+";
 	const char *authority = strstr(url, "://");
 
-	return !strpbrk(url, "?#%\\\t\r\n ") && !strstr(url, "/..") && !strstr(url, "/./")
+	return url[strspn(url, allowed)] == '\0' && !strstr(url, "/..") && !strstr(url, "/./")
 	       && !strstr(authority ? authority + 3 : url, "//");
 }
 

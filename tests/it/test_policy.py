@@ -121,6 +121,19 @@ def corpus(marks, jar, fake_java, pyapps, data):
         "spark.executor.extraJavaOptions": '-"D"spark.app.name=${spark.app.name}'}}, "${"))
     cases.append(("quoted -D in executor options", {"props": {
         "spark.executor.extraJavaOptions": '-"D"spark.app.name=x'}}, "Spark sets"))
+    # glob and URI-breaking spellings: Spark resolves spark.jars through Hadoop's glob and
+    # takes an entry java.net.URI cannot parse as a local path, so "{/}.." climbed out of
+    # the approved folder in a fresh-mind review (a jar elsewhere on the worker ran)
+    climb = "{/}../" * 12
+    for key, value in [("spark.jars", "file:%s/%s%s" % (app_dir, climb, m("evil.jar").lstrip("/"))),
+                       ("spark.jars", "file:%s/*" % app_dir), ("spark.jars", "file:%s/[a-z]*.jar" % app_dir),
+                       ("spark.files", "file:%s/%s%s" % (data, climb, m("x").lstrip("/")))]:
+        cases.append(("glob %s=%s" % (key, value[-30:]), {"props": {key: value}}, key))
+    cases.append(("glob appResource", {"resource": "file:%s/%s%s" % (app_dir, climb, m("evil.jar").lstrip("/"))},
+                  "appResource"))
+    cases.append(("glob pyFiles", {"resource": "file:" + pyapps + "/pyapp.py", "props": {
+        "spark.submit.pyFiles": "file:%s/%s%s" % (pyapps, climb, m("pyspark.zip").lstrip("/"))}},
+        "spark.submit.pyFiles"))
     cases.append(("executor memory without a unit", {"props": {"spark.executor.memory": "1048576"}}, "with a unit"))
     for name in ("SPARK_USER", "HADOOP_USER_NAME", "KRB5CCNAME"):
         cases.append(("env " + name, {"env": {name: "root"}}, name))
