@@ -144,7 +144,11 @@ class Stack:
     def start_worker(self):
         self._start("worker", [os.path.join(self.spark, "bin", "spark-class"),
                                "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                               "--cores", "2", "--memory", "2g", "--webui-port", str(self.worker_ui),
+                               # room for a few drivers and their executors at once (the
+                               # tests' jobs ask 512m and one core each): a driver holds a
+                               # core and its memory for its whole run, and an application
+                               # whose executor finds no core or memory left waits forever
+                               "--cores", "16", "--memory", "8g", "--webui-port", str(self.worker_ui),
                                self.worker_masters or "spark://127.0.0.1:%d" % self.master_port],
                     self.spark_env())
         wait_for("worker registration",
