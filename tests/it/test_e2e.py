@@ -90,6 +90,9 @@ C = Ctx()
 
 
 def create_body(out, sleep=0, code=0, extra_args=(), props=None, env=None):
+    """A create of TestApp, which does nothing with Spark: for the tests about the gateway
+    itself (what a driver is given, states, kill, logs, policy, ownership), whose drivers
+    need not run a job.  Tests about applications use job_body and py_body."""
     p = {"spark.app.name": "sparkgate-it", "spark.driver.memory": "512m"}
     p.update(props or {})
     return {"action": "CreateSubmissionRequest",
