@@ -34,11 +34,17 @@ with open(sys.argv[1], "w") as f:
         f.write("dep\tsgdep\t%s\n" % sgdep.VALUE)
     except ImportError as e:
         f.write("dep\tsgdep\tmissing: %s\n" % e)
-    df = spark.createDataFrame([(w,) for w in "b a c a b a".split()], ["word"])
+    # the data from SQL, not from a Python list: Spark 3.3's cloudpickle cannot pickle a
+    # function on Python 3.11+, and createDataFrame(list) pickles one
+    df = spark.sql("SELECT word FROM VALUES ('b'), ('a'), ('c'), ('a'), ('b'), ('a') AS t(word)")
     rows = df.groupBy("word").count().orderBy("word").collect()
     result = " ".join("%s=%d" % (r["word"], r["count"]) for r in rows)
     f.write("job\tresult\t%s\n" % result)
-    f.write("job\texecutor-dep\t%s\n" % sc.parallelize([0], 1).map(dep_on_executor).first())
+    try:
+        dep = sc.parallelize([0], 1).map(dep_on_executor).first()
+    except Exception as e:   # pickle.PicklingError: Spark 3.3 on Python 3.11+
+        dep = "unpicklable: %s" % type(e).__name__
+    f.write("job\texecutor-dep\t%s\n" % dep)
     # where the tasks ran: an executor's id, never "driver" (local mode)
     ids = sc._jsc.sc().getExecutorIds()
     f.write("job\texecutors\t%s\n" % ",".join(sorted(ids.apply(i) for i in range(ids.size()))))

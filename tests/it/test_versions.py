@@ -235,7 +235,11 @@ def real_applications_run():
     rows = E.check_job(out["py"], py, "pyapp result: ")
     assert rows["arg"]["2"] == "ok" and rows["arg"]["3"] == "x y", rows["arg"]   # 0: the script, 1: out
     assert rows["prop"]["spark.sg.py"] == "from-props" and rows["prop"]["spark.app.name"] == "sparkgate-it", rows
-    assert rows["dep"]["sgdep"] == "dep-ok" and rows["job"]["executor-dep"] == "dep-ok", rows
+    assert rows["dep"]["sgdep"] == "dep-ok", rows
+    if minor() == "3.3" and sys.version_info >= (3, 11):   # its cloudpickle predates Python 3.11
+        assert rows["job"]["executor-dep"].startswith("unpicklable"), rows["job"]
+    else:   # a Python function on an executor found pyspark and the --py-files module
+        assert rows["job"]["executor-dep"] == "dep-ok", rows["job"]
     if theirs:
         state = final(theirs, port=E.C.s.rest_port)
         err = open(os.path.join(E.C.work, "worker", theirs, "stderr"), errors="replace").read()
