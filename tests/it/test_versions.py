@@ -50,6 +50,49 @@ def sparkgate_log():
 
 
 @test
+def real_applications_start():
+    """First, so that they run beside the tests that follow (real_applications_finish awaits
+    them): applications that use Spark.  SparkJob (a SparkContext, reduceByKey on an executor)
+    as a curl-shaped create with the jar in spark.jars, and through this build's own
+    spark-submit (which puts it there itself; then --status); pyapp.py (a SparkSession, a
+    DataFrame aggregation on an executor, a Python function there importing a
+    spark.submit.pyFiles dependency); and, on 3.x, SparkJob through Spark's own REST server,
+    which on 3.3-3.5 gives the driver no module options, so that it fails on Java 17 (README,
+    "What a real application needs"; 4.x's server gives them, as twin_drivers shows).
+    Failing applications: test_e2e."""
+    E.C.jobs = None
+    dep = os.path.join(E.C.work, "sgdep.py")
+    with open(dep, "w") as f:
+        f.write('VALUE = "dep-ok"\n')
+    out = {k: os.path.join(E.C.work, "job-%s.txt" % k) for k in ("java", "py", "spark", "submit")}
+    jobs = {"out": out, "theirs": None}
+    jobs["java"] = E.submit(E.job_body(out["java"]))
+    py = E.py_body(out["py"], "ok", "x y", props={"spark.sg.py": "from-props", "spark.submit.pyFiles": "file:" + dep})
+    py["clientSparkVersion"] = version()
+    jobs["py"] = E.submit(py)
+    if spark3():
+        body = E.job_body(out["spark"])
+        body["clientSparkVersion"] = version()
+        st, js, _ = E.C.s.rest("POST", "/v1/submissions/create", body)
+        assert st == 200 and js.get("success") is True, (st, js)
+        jobs["theirs"] = js["submissionId"]
+    gw = "spark://127.0.0.1:%d" % E.C.s.http_port
+    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
+                             "--driver-memory", "512m", "--executor-memory", "512m", "--total-executor-cores", "1",
+                             "--conf", "spark.ui.enabled=false", "--class", "SparkJob", E.C.jar, out["submit"])
+    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+    assert rc == 0 and m, log[-3000:]
+    jobs["submitted"] = m.group(1)
+    log_path = os.path.join(E.C.work, "lighttpd.log")
+    line = "GET /v1/submissions/status/%s -> 200" % jobs["submitted"]
+    before = open(log_path, errors="replace").read().count(line)
+    rc, log = E.spark_submit("--master", gw, "--status", jobs["submitted"])
+    assert rc == 0 and "Exception" not in log, log[-3000:]
+    assert open(log_path, errors="replace").read().count(line) == before + 1
+    E.C.jobs = jobs
+
+
+@test
 def detected_build_runs_a_driver_to_finished():
     out = os.path.join(E.C.work, "finished-%s.txt" % E.C.s.build)
     st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body(out, 0, 0, ["x y"]))
@@ -184,55 +227,22 @@ def spark3():
 
 
 @test
-def real_applications_run():
-    """Applications that use Spark, all submitted first and then awaited (they run side by side
-    on the worker): SparkJob (a SparkContext, reduceByKey on an executor) as a curl-shaped
-    create with the jar in spark.jars and through this build's own spark-submit (which puts it
-    there itself, and asks --status); pyapp.py (a SparkSession, a DataFrame aggregation on an
-    executor, a Python function there importing a spark.submit.pyFiles dependency), one that
-    and, on 3.x, SparkJob through Spark's own REST server, which on 3.3-3.5 gives the driver no
-    module options: it fails on Java 17 (README, "Differences from Spark's own server"; 4.x's
-    server gives them, as twin_drivers shows).  Failing applications: test_e2e."""
-    dep = os.path.join(E.C.work, "sgdep.py")
-    with open(dep, "w") as f:
-        f.write('VALUE = "dep-ok"\n')
-
-    def py_body(out, *args):
-        b = E.py_body(out, *args, props={"spark.sg.py": "from-props", "spark.submit.pyFiles": "file:" + dep})
-        b["clientSparkVersion"] = version()
-        return b
-    out = {k: os.path.join(E.C.work, "job-%s.txt" % k) for k in ("java", "py", "spark", "submit")}
-    java = E.submit(E.job_body(out["java"]))
-    py = E.submit(py_body(out["py"], "ok", "x y"))
-    theirs = None
-    if spark3():
-        body = E.job_body(out["spark"])
-        body["clientSparkVersion"] = version()
-        st, js, _ = E.C.s.rest("POST", "/v1/submissions/create", body)
-        assert st == 200 and js.get("success") is True, (st, js)
-        theirs = js["submissionId"]
-    gw = "spark://127.0.0.1:%d" % E.C.s.http_port
-    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
-                             "--driver-memory", "512m", "--executor-memory", "512m", "--total-executor-cores", "1",
-                             "--conf", "spark.ui.enabled=false", "--class", "SparkJob", E.C.jar, out["submit"])
-    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
-    assert rc == 0 and m, log[-3000:]
-    submitted = m.group(1)
-    log_path = os.path.join(E.C.work, "lighttpd.log")
-    line = "GET /v1/submissions/status/%s -> 200" % submitted
-    before = open(log_path, errors="replace").read().count(line)
-    rc, log = E.spark_submit("--master", gw, "--status", submitted)
-    assert rc == 0 and "Exception" not in log, log[-3000:]
-    assert open(log_path, errors="replace").read().count(line) == before + 1
+def real_applications_finish():
+    """The applications real_applications_start submitted, awaited (the tests between ran
+    beside them): each FINISHED with the right result, counted on an executor; Spark's own
+    3.x server's driver FAILED with the IllegalAccessError sparkgate's module options avoid."""
+    jobs = E.C.jobs
+    assert jobs, "real_applications_start did not submit them"
+    out = jobs["out"]
 
     def final(sid, port=None):
         return E.wait_state(sid, E.FINAL, timeout=240, port=port)["driverState"]
-    for sid in (java, submitted):
+    for sid in (jobs["java"], jobs["submitted"]):
         assert final(sid) == "FINISHED", E.C.last_status
-    E.check_job(out["java"], java, "SparkJob result: ")
-    assert E.check_job(out["submit"], submitted, "SparkJob result: ")["job"]["app"] == "SparkJob"
-    assert final(py) == "FINISHED", E.C.last_status
-    rows = E.check_job(out["py"], py, "pyapp result: ")
+    E.check_job(out["java"], jobs["java"], "SparkJob result: ")
+    assert E.check_job(out["submit"], jobs["submitted"], "SparkJob result: ")["job"]["app"] == "SparkJob"
+    assert final(jobs["py"]) == "FINISHED", E.C.last_status
+    rows = E.check_job(out["py"], jobs["py"], "pyapp result: ")
     assert rows["arg"]["2"] == "ok" and rows["arg"]["3"] == "x y", rows["arg"]   # 0: the script, 1: out
     assert rows["prop"]["spark.sg.py"] == "from-props" and rows["prop"]["spark.app.name"] == "sparkgate-it", rows
     assert rows["dep"]["sgdep"] == "dep-ok", rows
@@ -240,9 +250,9 @@ def real_applications_run():
         assert rows["job"]["executor-dep"].startswith("unpicklable"), rows["job"]
     else:   # a Python function on an executor found pyspark and the --py-files module
         assert rows["job"]["executor-dep"] == "dep-ok", rows["job"]
-    if theirs:
-        state = final(theirs, port=E.C.s.rest_port)
-        err = open(os.path.join(E.C.work, "worker", theirs, "stderr"), errors="replace").read()
+    if jobs["theirs"]:
+        state = final(jobs["theirs"], port=E.C.s.rest_port)
+        err = open(os.path.join(E.C.work, "worker", jobs["theirs"], "stderr"), errors="replace").read()
         assert state == "FAILED" and "java.lang.IllegalAccessError" in err and "sun.nio.ch" in err, (state, err[-3000:])
 
 
