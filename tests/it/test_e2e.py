@@ -83,7 +83,7 @@ def start_cluster():
 
 
 class Ctx:
-    pass
+    failing = None
 
 
 C = Ctx()
@@ -130,6 +130,18 @@ def read_out(path):
 
 
 @test
+def failing_applications_start():
+    """First, so that they run beside the tests that follow (failing_applications_end_failed
+    awaits them, before the timing tests): applications that use Spark and fail — SparkJob
+    whose tasks throw, SparkJob created without its jar in spark.jars (an executor cannot load
+    the job's classes: README, "What a real application needs"), pyapp.py exiting 3 after its
+    job."""
+    out = {k: os.path.join(C.work, "fails-%s.txt" % k) for k in ("tasks", "nojar", "py")}
+    C.failing = {"out": out, "tasks": submit(job_body(out["tasks"], "fail")),
+                 "nojar": submit(job_body(out["nojar"], jars=False)), "py": submit(py_body(out["py"], "fail"))}
+
+
+@test
 def create_status_finished_with_args_env_conf():
     out = os.path.join(C.work, "finished.txt")
     body = create_body(out, 1, 0, ["two words", "ünï"], props={"sg.custom": "a=b c", "spark.driver.cores": "1"},
@@ -153,26 +165,6 @@ def create_status_finished_with_args_env_conf():
 def failing_driver_ends_failed():
     sid = submit(create_body(os.path.join(C.work, "failed.txt"), 0, 3))
     assert wait_state(sid, FINAL)["driverState"] == "FAILED", C.last_status
-
-
-@test
-def failing_applications_end_failed():
-    """Applications that use Spark and fail, side by side: SparkJob whose tasks throw, SparkJob
-    created without its jar in spark.jars (an executor cannot load the job's classes: README,
-    "What a create needs"), pyapp.py exiting 3 after its job: all end FAILED."""
-    out = {k: os.path.join(C.work, "fails-%s.txt" % k) for k in ("tasks", "nojar", "py")}
-    tasks = submit(job_body(out["tasks"], "fail"))
-    nojar = submit(job_body(out["nojar"], jars=False))
-    py = submit(py_body(out["py"], "fail"))
-    for sid in (tasks, nojar, py):
-        assert wait_state(sid, FINAL, timeout=240)["driverState"] == "FAILED", C.last_status
-
-    def stderr(sid):
-        return open(os.path.join(C.work, "worker", sid, "stderr"), errors="replace").read()
-    assert "SparkJob: failing as asked" in stderr(tasks), stderr(tasks)[-3000:]
-    # the job's lambda arrives as a SerializedLambda its executor cannot resolve
-    assert "cannot assign instance of java.lang.invoke.SerializedLambda" in stderr(nojar), stderr(nojar)[-3000:]
-    assert read_out(out["py"])["job"]["result"] == JOB_RESULT
 
 
 @test
@@ -296,6 +288,23 @@ def real_spark_submit_client():
     st, js, _ = C.s.http("POST", "/v1/submissions/kill/" + sid, b"")
     assert st == 200 and js["success"] is True, (st, js)
     assert wait_state(sid, FINAL)["driverState"] == "KILLED"
+
+
+@test
+def failing_applications_end_failed():
+    """The applications failing_applications_start submitted all end FAILED, each for its
+    reason."""
+    f = C.failing
+    for sid in (f["tasks"], f["nojar"], f["py"]):
+        assert wait_state(sid, FINAL, timeout=240)["driverState"] == "FAILED", C.last_status
+
+    def stderr(sid):
+        return open(os.path.join(C.work, "worker", sid, "stderr"), errors="replace").read()
+    assert "SparkJob: failing as asked" in stderr(f["tasks"]), stderr(f["tasks"])[-3000:]
+    # the job's lambda arrives as a SerializedLambda its executor cannot resolve
+    assert "cannot assign instance of java.lang.invoke.SerializedLambda" in stderr(f["nojar"]), \
+        stderr(f["nojar"])[-3000:]
+    assert read_out(f["out"]["py"])["job"]["result"] == JOB_RESULT
 
 
 def status_log_lines(sid):
