@@ -1,4 +1,4 @@
-# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz bench install clean
+# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz faults bench install clean
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -81,6 +81,11 @@ check:
 	@$(MAKE) --no-print-directory $(ASAN) bins
 	@tests/run-all.sh $(BUILD) build-asan
 
+# A test build whose sparkgate honours fault hooks (SPARKGATE_FAULT_* in its environment):
+# tests/it/test_faults.py kills it at the worst moments.  Never installed.
+faults:
+	@$(MAKE) --no-print-directory BUILD=build-faults CFLAGS="-O1 -g -DSPARKGATE_FAULTS" build-faults/sparkgate
+
 # check already runs every suite under ASan+UBSan; this only builds that binary.
 asan:
 	@$(MAKE) --no-print-directory $(ASAN) bins
@@ -107,7 +112,7 @@ bench: all $(BUILD)/hello-fcgi
 	@python3 tools/bench/bench.py $(BUILD)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-faults
 
 install: all
 	install -D -m 755 $(BUILD)/sparkgate $(DESTDIR)$(PREFIX)/bin/sparkgate
@@ -116,6 +121,6 @@ install: all
 	install -m 644 deploy/portal/index.html deploy/portal/portal.css deploy/portal/portal.js \
 	  $(DESTDIR)$(PREFIX)/share/sparkgate/portal/
 
-.PHONY: all bins unit check asan valgrind fuzz bench clean install
+.PHONY: all bins unit check asan valgrind fuzz faults bench clean install
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -232,6 +232,7 @@ static int not_leader(const struct deploy_reply *r)
 		return !r->success && r->message && strstr(r->message, prefix);
 	case REPLY_STATUS:
 		return !r->success && r->exception && strstr(r->exception, prefix);
+	case REPLY_MASTER_STATE:   /* answered in any state; only the ALIVE master's drivers count */
 	case REPLY_BOOLEAN:   /* readyz (clear always answers true) */
 		return !r->success;
 	default:

@@ -213,6 +213,21 @@ int deploy_write_object_message(struct buf *out, const struct spark_build *b, en
 	return finish(&w);
 }
 
+int deploy_write_master_state(struct buf *out, const struct spark_build *b)
+{
+	struct jwriter w;
+
+	if (!build_usable(b) || !spark_build_has(b, CLS_REQUEST_MASTER_STATE))
+		return ERR_UNSUPPORTED;
+	jwriter_init(&w, out);
+	jwriter_header(&w);
+	if (spark_build_is_scala212(b))   /* the module itself: no fields, readResolve */
+		jwriter_object(&w, cls(b, CLS_REQUEST_MASTER_STATE));
+	else
+		write_module_213(&w, b, CLS_REQUEST_MASTER_STATE, NULL);
+	return finish(&w);
+}
+
 int deploy_write_probe(struct buf *out, const struct spark_build *b)
 {
 	struct jwriter w;
@@ -369,12 +384,91 @@ static int format_throwable(const struct jvalue *t, char **text)
 
 void deploy_reply_release(struct deploy_reply *r)
 {
+	for (size_t i = 0; i < r->nmarks; i++) {
+		free(r->marks[i].driver_id);
+		free(r->marks[i].token);
+	}
+	free(r->marks);
 	free(r->driver_id);
 	free(r->message);
 	free(r->worker_id);
 	free(r->worker_host_port);
 	free(r->exception);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *deploy_reply_find_token(const struct deploy_reply *r, const char *token)
+{
+	for (size_t i = 0; r->kind == REPLY_MASTER_STATE && i < r->nmarks; i++)
+		if (strcmp(r->marks[i].token, token) == 0)
+			return r->marks[i].driver_id;
+	return NULL;
+}
+
+/* The last token option among the strings of a Seq (javaOpts): whatever collection class
+ * holds them (2.12's List$SerializationProxy, 2.13's DefaultSerializationProxy, an array),
+ * its elements are strings in its annotations or items, in order.  Bounded by depth. */
+static const char *last_token(const struct jvalue *v, int depth)
+{
+	const char *found = NULL, *t;
+
+	if (!v || depth > 4)
+		return NULL;
+	if (v->kind == JV_STRING)
+		return strncmp(v->u.str.s, DEPLOY_TOKEN_OPTION, sizeof(DEPLOY_TOKEN_OPTION) - 1) == 0
+			? v->u.str.s + sizeof(DEPLOY_TOKEN_OPTION) - 1 : NULL;
+	if (v->kind == JV_ARRAY) {
+		for (size_t i = 0; i < v->u.arr.len; i++)
+			if ((t = last_token(v->u.arr.items[i].obj, depth + 1)) != NULL)
+				found = t;
+	} else if (v->kind == JV_OBJECT) {
+		for (size_t k = 0; k < v->u.obj.ncd; k++)
+			for (size_t i = 0; i < v->u.obj.cd[k].nannot; i++)
+				if ((t = last_token(v->u.obj.cd[k].annot[i], depth + 1)) != NULL)
+					found = t;
+	}
+	return found;
+}
+
+/* MasterStateResponse (DeployMessages.scala): status (RecoveryState, a Scala Enumeration:
+ * STANDBY, ALIVE, RECOVERING, COMPLETING_RECOVERY), activeDrivers and completedDrivers
+ * (DriverInfo: id, desc: DriverDescription, not transient in any supported minor).  The
+ * drivers whose desc.command.javaOpts carry a token are kept as marks. */
+static int read_master_state(const struct jvalue *v, struct deploy_reply *r, struct sg_err *e)
+{
+	static const char *const arrays[] = { "activeDrivers", "completedDrivers" };
+	const struct jslot *status = jvalue_field(jvalue_field_obj(v, "status"), "i");
+	size_t max = 0;
+	int rc = 0;
+
+	r->kind = REPLY_MASTER_STATE;
+	r->success = status && status->i == 1;   /* ALIVE */
+	for (size_t a = 0; a < 2; a++) {
+		const struct jvalue *arr = jvalue_field_obj(v, arrays[a]);
+
+		if (!arr || arr->kind != JV_ARRAY)
+			return sg_err_set(e, ERR_PROTOCOL, 0, "MasterStateResponse without %s", arrays[a]);
+		max += arr->u.arr.len;
+	}
+	if (max && !(r->marks = calloc(max, sizeof(*r->marks))))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	for (size_t a = 0; a < 2 && !rc; a++) {
+		const struct jvalue *arr = jvalue_field_obj(v, arrays[a]);
+
+		for (size_t i = 0; i < arr->u.arr.len && !rc; i++) {
+			const struct jvalue *d = arr->u.arr.items[i].obj;
+			const char *id = jvalue_str(jvalue_field_obj(d, "id"));
+			const struct jvalue *cmd = jvalue_field_obj(jvalue_field_obj(d, "desc"), "command");
+			const char *token = last_token(jvalue_field_obj(cmd, "javaOpts"), 0);
+
+			if (!id || !token)
+				continue;
+			dup_into(&r->marks[r->nmarks].driver_id, id, &rc);
+			dup_into(&r->marks[r->nmarks].token, token, &rc);
+			r->nmarks++;
+		}
+	}
+	return rc ? sg_err_set(e, rc, 0, "out of memory") : 0;
 }
 
 int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct sg_err *e)
@@ -436,6 +530,8 @@ int deploy_read_reply(const void *p, size_t len, struct deploy_reply *r, struct 
 		r->kind = REPLY_KILL_ALL;
 		r->success = ok && ok->i;
 		dup_into(&r->message, jvalue_str(jvalue_field_obj(v, "message")), &rc);
+	} else if (strcmp(cls, "org.apache.spark.deploy.DeployMessages$MasterStateResponse") == 0) {
+		rc = read_master_state(v, r, e);
 	} else if (strcmp(cls, "java.lang.Boolean") == 0) {
 		const struct jslot *b = jvalue_field(v, "value");
 

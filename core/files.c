@@ -1,11 +1,15 @@
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +20,27 @@
 
 #define FILES_LIST_MAX 500
 #define COPY_CHUNK (64u << 10)
+/* Who may read what (files.h): the owner and the folder's group (the web server's, for an
+ * external sparkgate), nobody else; set-group-ID so new folders and files keep the group. */
+#define DIR_MODE 02750
+#define FILE_MODE 0640
+/* An incoming file not written to for this long belongs to an upload that is over: the web
+ * servers hand sparkgate a body they have already received (lighttpd and mod_fcgid buffer it),
+ * so a live upload writes every second or so. */
+#define STALE_S 3600
+
+static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	servlet_error(g, rs, status, msg);
+}
 
 int files_streams_body(const char *method, const char *path)
 {
@@ -50,13 +75,51 @@ int files_check_name(const char *name, char *why, size_t size)
 	return 0;
 }
 
+/* Makes path a folder with mode (a folder of sparkgate's user made by an older version, with
+ * other bits, gets the mode). */
 static int make_dir(const char *path, mode_t mode, struct sg_err *e)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
-		return 0;
-	return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
+	if (mkdir(path, mode) == 0)
+		return chmod(path, mode) ? sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path) : 0;
+	if (errno != EEXIST || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
+	if (st.st_uid == geteuid() && (st.st_mode & 07777) != mode && chmod(path, mode))
+		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path);
+	return 0;
+}
+
+/* Uploads stored by a version that made pub/ID 0755 and files 0644: folders and files get the
+ * modes of today (once: pub/ gets its own mode last, and only a pub/ with other bits is walked). */
+static void fix_pub(const char *pub)
+{
+	char path[4400];
+	DIR *d = opendir(pub);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		DIR *f;
+		struct dirent *fe;
+
+		if (de->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path), "%s/%s", pub, de->d_name) >= sizeof(path)
+		    || !(f = opendir(path)))
+			continue;
+		fchmod(dirfd(f), DIR_MODE);
+		while ((fe = readdir(f)) != NULL) {
+			int fd = fe->d_name[0] == '.' ? -1
+				: openat(dirfd(f), fe->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+			if (fd >= 0) {
+				fchmod(fd, FILE_MODE);
+				close(fd);
+			}
+		}
+		closedir(f);
+	}
+	closedir(d);
 }
 
 /* The key that names folders: read, or made once for every process (written aside, then
@@ -99,10 +162,153 @@ static int load_key(const char *dir, uint8_t key[32], struct sg_err *e)
 	return got ? 0 : sg_err_set(e, ERR_INVALID, 0, "--files-dir: %s is not a 32-byte key", path);
 }
 
+/* incoming/ holds one file per upload in flight, named up-HOST-PID-SIZE-WHO-XXXXXX: HOST a hash
+ * of the host name (the folder may be shared by hosts), PID the process writing it, SIZE the
+ * Content-Length it holds against WHO's quota (16 hex digits of HMAC(key, "quota" NUL user)). */
+struct incoming {
+	unsigned host;
+	long pid;
+	unsigned long long size;
+	char who[17];
+};
+
+static unsigned host_hash(void)
+{
+	char name[256] = "";
+	unsigned h = 2166136261u;   /* FNV-1a: a name, not a secret */
+
+	gethostname(name, sizeof(name) - 1);
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static int incoming_parse(const char *name, struct incoming *in)
+{
+	int end = 0;
+
+	return sscanf(name, "up-%8x-%ld-%llu-%16[0-9a-f]-%n", &in->host, &in->pid, &in->size, in->who, &end) == 4
+		&& end > 0 && in->pid > 0 && strlen(in->who) == 16 ? 0 : -1;
+}
+
+/* Removes what uploads that are over left in incoming/ (a process killed mid-upload): files
+ * whose process is gone from this host, or untouched for STALE_S; and answers what live
+ * uploads of who (NULL: nobody) hold. */
+static unsigned long long incoming_sweep(const char *incoming, const char *who)
+{
+	unsigned host = host_hash();
+	unsigned long long held = 0;
+	time_t now = time(NULL);
+	DIR *d = opendir(incoming);
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct incoming in;
+		struct stat st;
+		int up = strncmp(de->d_name, "up-", 3) == 0, key = strncmp(de->d_name, "key.", 4) == 0;
+
+		if ((!up && !key) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (up && incoming_parse(de->d_name, &in) == 0) {
+			/* this process handles one request at a time: a file of its own is a leftover */
+			int gone = in.host == host && (in.pid == (long)getpid() || (kill((pid_t)in.pid, 0) != 0 && errno == ESRCH));
+
+			if (!gone && now - st.st_mtime <= STALE_S) {
+				if (who && strcmp(in.who, who) == 0)
+					held = held + in.size < held ? ~0ULL : held + in.size;
+				continue;
+			}
+		} else if (now - st.st_mtime <= STALE_S) {
+			continue;
+		}
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	return held;
+}
+
+static void over_quota(struct gateway *g, struct response *rs, size_t size, int64_t used)
+{
+	json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
+		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
+}
+
+/* incoming/lock, held (exclusive): the fd (closing it releases the lock), or -1. */
+static int incoming_lock(struct gateway *g)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.4000s/incoming/lock", g->files.dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Makes the incoming file of user's upload of size bytes, which holds that much of the quota
+ * until it is gone: under incoming/lock, what user's files hold, plus the uploads in flight,
+ * plus this one must fit (so N uploads at once cannot put N quotas on disk). 0 with *fd and
+ * tmp, or an answered error. */
+static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, size_t tmp_size, int *fd,
+		   struct response *rs)
+{
+	char incoming[4200], who[17];
+	uint8_t mac[CRYPTO_SHA256_LEN];
+	struct buf named = BUF_INIT(1024);
+	struct sg_err e = { 0 };
+	int64_t used = 0;
+	unsigned long long held;
+	int lock, rc;
+
+	snprintf(incoming, sizeof(incoming), "%.4000s/incoming", g->files.dir);
+	rc = buf_add(&named, "quota", 6) || buf_add(&named, user, strlen(user) + 1)
+		|| crypto_hmac_sha256(g->files.key, sizeof(g->files.key), named.data, named.len, mac);
+	buf_release(&named);
+	if (rc) {
+		servlet_error(g, rs, 500, "sparkgate could not name the upload.");
+		return -1;
+	}
+	crypto_hex(mac, 8, who);
+	if ((lock = incoming_lock(g)) < 0) {
+		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+		return -1;
+	}
+	held = incoming_sweep(incoming, who);
+	if (g->files.quota >= 0 && store_file_total(g->store, user, &used, &e)) {
+		servlet_error(g, rs, 503, e.msg);
+		rc = -1;
+	} else if (g->files.quota >= 0 && (used > g->files.quota || held > (unsigned long long)(g->files.quota - used)
+					   || size > (unsigned long long)(g->files.quota - used) - held)) {
+		/* (compared as what is left, so no sum can wrap) */
+		over_quota(g, rs, size, held > (unsigned long long)(INT64_MAX - used) ? INT64_MAX : used + (int64_t)held);
+		rc = -1;
+	} else {
+		snprintf(tmp, tmp_size, "%.4100s/up-%08x-%ld-%zu-%s-XXXXXX", incoming, host_hash(), (long)getpid(), size, who);
+		if ((*fd = mkstemp(tmp)) < 0) {
+			json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+			rc = -1;
+		}
+	}
+	close(lock);   /* releases the lock */
+	return rc;
+}
+
 int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_upload, int64_t quota,
 	       struct sg_err *e)
 {
 	char path[4200];
+	struct stat st;
 	int rc;
 
 	if (!url || strncmp(url, "http", 4) != 0 || strlen(url) > 1000)
@@ -110,11 +316,15 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
 				  "server serves DIR/pub to the workers");
 	if (strlen(dir) > 4000)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir: path too long");
+	/* DIR_MODE: no other user lists pub/ (its names are the files' URLs) or reads a file */
+	rc = make_dir(dir, DIR_MODE, e);
 	snprintf(path, sizeof(path), "%s/incoming", dir);
-	rc = make_dir(dir, 0755, e);
-	rc = rc ? rc : make_dir(path, 0700, e);
+	rc = rc ? rc : make_dir(path, 02700, e);
+	rc = rc ? rc : (incoming_sweep(path, NULL), 0);
 	snprintf(path, sizeof(path), "%s/pub", dir);
-	rc = rc ? rc : make_dir(path, 0755, e);
+	if (!rc && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0007) && st.st_uid == geteuid())
+		fix_pub(path);   /* before pub/ itself: an interrupted fix is done again */
+	rc = rc ? rc : make_dir(path, DIR_MODE, e);
 	rc = rc ? rc : crypto_available() ? sg_err_set(e, ERR_IO, 0, "--files-dir: cannot load %s", CRYPTO_LIBRARY) : 0;
 	rc = rc ? rc : load_key(dir, g->files.key, e);
 	if (rc)
@@ -130,19 +340,6 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
 	g->files.max_upload = max_upload;
 	g->files.quota = quota;
 	return 0;
-}
-
-static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	servlet_error(g, rs, status, msg);
 }
 
 /* One file as JSON, with the URL workers fetch it from. */
@@ -235,29 +432,23 @@ static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t 
 		}
 		got += (size_t)n;
 	}
-	if (sha256_end(&h, digest) || fsync(fd) || fchmod(fd, 0644)) {
+	if (sha256_end(&h, digest) || fsync(fd) || fchmod(fd, FILE_MODE)) {
 		json_error(g, rs, 507, "sparkgate could not store the upload.");
 		return -1;
 	}
 	return 0;
 }
 
-static void over_quota(struct gateway *g, struct response *rs, size_t size, int64_t used)
-{
-	json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
-		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
-}
-
 static void upload(struct gateway *g, const struct request *rq, const char *name, const char *user,
 		   struct response *rs)
 {
-	char why[200], tmp[4200], folder[4200], final[4400];
+	char why[200], tmp[4400], folder[4200], final[4400];
 	uint8_t digest[CRYPTO_SHA256_LEN], mac[CRYPTO_SHA256_LEN];
 	struct buf named = BUF_INIT(1024);
 	struct store_file f = { 0 };
 	struct sg_err e = { 0 };
 	int64_t used = 0;
-	int fd, rc, fresh_folder;
+	int fd, rc, fresh_folder, lock;
 
 	if (files_check_name(name, why, sizeof(why))) {
 		servlet_error(g, rs, 400, why);
@@ -267,24 +458,15 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 		json_error(g, rs, rq->read_body ? 400 : 411, "An upload needs its bytes as the body, with a Content-Length.");
 		return;
 	}
-	if (g->files.max_upload >= 0 && (int64_t)rq->body_declared > g->files.max_upload) {
+	/* compared unsigned: a Content-Length of 2^63 or more is no negative size */
+	if ((uint64_t)rq->body_declared > (uint64_t)INT64_MAX
+	    || (g->files.max_upload >= 0 && (uint64_t)rq->body_declared > (uint64_t)g->files.max_upload)) {
 		json_error(g, rs, 413, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes per file.",
-			   rq->body_declared, (long long)g->files.max_upload);
+			   rq->body_declared, (long long)(g->files.max_upload >= 0 ? g->files.max_upload : INT64_MAX));
 		return;
 	}
-	if (store_file_total(g->store, user, &used, &e)) {
-		servlet_error(g, rs, 503, e.msg);
+	if (reserve(g, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
 		return;
-	}
-	if (g->files.quota >= 0 && used + (int64_t)rq->body_declared > g->files.quota) {
-		over_quota(g, rs, rq->body_declared, used);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/incoming/upload.XXXXXX", g->files.dir);
-	if ((fd = mkstemp(tmp)) < 0) {
-		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
-		return;
-	}
 	rc = receive(g, rq, fd, digest, rs);
 	close(fd);
 	if (rc) {
@@ -309,15 +491,23 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	f.created_ms = tenant_wall_ms();
 	snprintf(folder, sizeof(folder), "%s/pub/%s", g->files.dir, f.id);
 	snprintf(final, sizeof(final), "%s/%s", folder, name);
-	fresh_folder = mkdir(folder, 0755) == 0;
-	if ((!fresh_folder && errno != EEXIST) || rename(tmp, final) != 0) {
+	/* linked, not renamed: the incoming file holds its quota until the row counts the bytes
+	 * (an existing final file has these very bytes: its id is their hash) */
+	fresh_folder = mkdir(folder, DIR_MODE) == 0;
+	if ((!fresh_folder && errno != EEXIST) || (link(tmp, final) != 0 && errno != EEXIST)) {
 		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
 		unlink(tmp);
 		if (fresh_folder)
 			rmdir(folder);
 		return;
 	}
+	/* under the lock, so that a reservation sees these bytes once: as the incoming file, or
+	 * as the row (a lock that cannot be had only risks a reservation counting them twice) */
+	lock = incoming_lock(g);
 	rc = store_file_add(g->store, &f, g->files.quota, &used, &e);
+	unlink(tmp);
+	if (lock >= 0)
+		close(lock);
 	if (rc) {
 		/* only a file no row names goes: an earlier upload of the same bytes stays */
 		if (fresh_folder) {

@@ -2,10 +2,13 @@
  * --files-dir and answers the URL a worker fetches it from; GET /v1/files lists the
  * caller's files, GET and DELETE /v1/files/ID one of them.
  *
- * Layout of --files-dir:
+ * Layout of --files-dir (02750: the owner and the folder's group, the web server's when
+ * sparkgate runs as another user; set-group-ID, so what is made inside keeps that group):
  *   key              32 random bytes (0600): names folders, never served
- *   incoming/        uploads being written (0700)
- *   pub/ID/NAME      stored files, served by the web server without login at --files-url
+ *   incoming/        uploads being written (02700): up-HOST-PID-SIZE-WHO-XXXXXX, each holding
+ *                    SIZE bytes of WHO's quota while it exists; lock
+ *   pub/ID/NAME      stored files (folders 02750, files 0640), served by the web server
+ *                    without login at --files-url; no other user lists or reads them
  * ID is HMAC-SHA256(key, owner NUL name NUL SHA-256 of the bytes) in hex: the same file
  * uploaded again by its owner lands in the same place (content-addressed), and without the
  * key nobody can compute or guess another upload's address (256 bits). */

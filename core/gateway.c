@@ -6,9 +6,12 @@
 #include <string.h>
 
 #include "files.h"
+#include "health.h"
 #include "rest.h"
 #include "restdoor.h"
 #include "route.h"
+#include "sqldb.h"
+#include "tenant.h"
 #include "versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
@@ -35,6 +38,11 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	g->max_body = c->max_body;
 	g->allow_anonymous = c->allow_anonymous;
 	g->csrf = c->csrf;
+	if (c->hosts && !tenant_hosts_valid(c->hosts))
+		return sg_err_set(e, ERR_INVALID, 0, "--hosts must list host names, NAME or NAME:PORT (or [IPv6]), "
+				  "separated by commas: %.200s", c->hosts);
+	if (c->hosts && !(g->hosts = strdup(c->hosts)))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	g->placeholder_names = c->placeholder_names;
 	g->master_rest_port = c->master_rest_port;
 	if (c->jws_secret && (g->jws_keylen = jws_decode_key(c->jws_secret, g->jws_key, sizeof(g->jws_key))) < 0)
@@ -72,6 +80,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
 		if (c->status_max_age_ms > 0 && !(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
+		/* /readyz's result, shared for at most a second whatever --status-max-age says */
+		g->readyz_cache = status_cache_open(key, HEALTH_READYZ_MAX_AGE_MS, &ce);
 		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
 			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
 		if (g->metrics) {
@@ -181,6 +191,8 @@ void gateway_release(struct gateway *g)
 {
 	status_cache_close(g->status_cache);
 	g->status_cache = NULL;
+	status_cache_close(g->readyz_cache);
+	g->readyz_cache = NULL;
 	metrics_close(g->metrics);
 	g->metrics = NULL;
 	g->cluster.master.on_ask = NULL;
@@ -189,6 +201,8 @@ void gateway_release(struct gateway *g)
 	g->store = NULL;
 	policy_release(&g->policy);
 	audit_release(&g->audit);
+	free(g->hosts);
+	g->hosts = NULL;
 	free(g->files.dir);
 	free(g->files.url);
 	g->files.dir = g->files.url = NULL;
@@ -207,4 +221,9 @@ int gateway_builds(struct buf *out)
 int gateway_escape_text(struct buf *out, const char *text, size_t len)
 {
 	return rest_escape_text(out, text, len);
+}
+
+int gateway_state_db_has_password(const char *state_db)
+{
+	return sqldb_target_is_postgres(state_db) && sqldb_target_has_password(state_db);
 }

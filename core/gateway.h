@@ -36,6 +36,7 @@ struct gateway {
 	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
 	struct policy policy;      /* groups, admins */
 	enum csrf_mode csrf;
+	char *hosts;               /* --hosts: the Host names served (tenant_host_served), or NULL: any */
 	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
 	int jws_keylen;            /* 0: bearer tokens are not accepted */
 	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
@@ -43,10 +44,12 @@ struct gateway {
 	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
 	uint64_t door_generation;  /* master connection last checked for it */
 	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
+	struct status_cache *readyz_cache;   /* the same table, for /readyz's shared result (1 s), or NULL */
 	struct metrics *metrics;   /* the host's shared counters (/metrics), or NULL */
 	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
 				      http://HOST:8080 from the current master */
 	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
+	int64_t claims_swept_ms;   /* this process last looked for claims nobody can finish */
 	struct files_conf {        /* --files-dir: uploads (files.h) */
 		char *dir, *url;       /* NULL: uploads are off */
 		int64_t max_upload, quota;
@@ -65,6 +68,7 @@ struct gateway_config {
 	size_t max_body;
 	int allow_anonymous;
 	enum csrf_mode csrf;
+	const char *hosts;              /* --hosts NAME[:PORT][,...], or NULL: any Host */
 	const char *placeholder_names;  /* --env-placeholders: "*", NULL or a list */
 	const char *state_db, *policy_file, *audit_log;   /* or NULL */
 	int master_rest_port;           /* 0: only Spark's default 6066 */
@@ -94,9 +98,13 @@ int gateway_open_door(struct gateway *g, char *url, size_t size);
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
 void gateway_release(struct gateway *g);
 
-/* Text as it may stand in a log line: control bytes, backslash and bytes that are not UTF-8
- * as \xNN (see rest_escape_text), so no request can break or forge a line. */
+/* Text as it may stand in a log line: C0 control bytes, DEL, backslash and bytes that are not
+ * UTF-8 as \xNN, C1 controls and U+2028/U+2029 as \uXXXX (see rest_escape_text), so no
+ * request can break or forge a line. */
 int gateway_escape_text(struct buf *out, const char *text, size_t len);
+
+/* Whether a --state-db value is a PostgreSQL target that carries a password (sqldb.h). */
+int gateway_state_db_has_password(const char *state_db);
 
 /* "3.5.9_2.12 3.5.9_2.13 ...": the builds sparkgate has tables for. */
 int gateway_builds(struct buf *out);

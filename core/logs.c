@@ -80,14 +80,13 @@ void logs_handle(struct gateway *g, const struct request *rq, const char *id, co
 {
 	struct master_ui ui;
 	const struct master_ui_driver *d;
-	const char *web;
-	char why[400], url[700];
+	char why[400], url[700], web[300];
 	struct buf text = BUF_INIT(LOGS_MAX_LENGTH + 4096);
 	struct sg_err e = { 0 };
 	long long offset, length, range[3];
 	long status = 0;
 	size_t body_at;
-	int err_stream;
+	int err_stream, rc;
 
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 	if (logs_parse_query(rq->query, &err_stream, &offset, &length, why, sizeof(why))) {
@@ -110,29 +109,34 @@ void logs_handle(struct gateway *g, const struct request *rq, const char *id, co
 		snprintf(why, sizeof(why), "The driver has not started on a worker yet (it is %s): no logs.",
 			 driver_state_name(d->state));
 		servlet_error(g, rs, 409, why);
-	} else if (!(web = master_ui_worker_web_ui(&ui, d->worker_id))) {
-		snprintf(why, sizeof(why), "The driver's worker %s is gone from the master: its logs cannot be read.",
-			 d->worker_id);
+	} else if ((rc = master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e)) != 0) {
+		/* a worker that advertises another host, a path or a user is not read at all */
+		snprintf(why, sizeof(why), rc > 0 ? "The driver's worker %.100s is gone from the master: its logs cannot "
+			 "be read." : "The driver's worker %.100s cannot be read: %.160s.", d->worker_id, e.msg);
 		servlet_error(g, rs, 502, why);
 	} else {
+		/* Built from parts: the checked base, "/log/", the id the master listed for a driver
+		 * this user may see (driver-yyyyMMddHHmmss-NNNN: nothing to escape) and numbers.
+		 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and redirects
+		 * are not followed (httpget.h). */
 		int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&byteLength=%lld", web, id,
 					      err_stream ? "stderr" : "stdout", length)
 				   : snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
 					      web, id, err_stream ? "stderr" : "stdout", offset, length);
 
-		/* id is one the master listed (driver-yyyyMMddHHmmss-NNNN): nothing to escape.
-		 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and
-		 * redirects are not followed. */
+		/* The error texts never hold what the worker answered (a rogue worker's address could
+		 * be anybody's page): a status, or libcurl's reason. */
 		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, g->deadline, &text, &status, &e) || status != 200) {
 			char what[160];
 
 			snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
-			snprintf(why, sizeof(why), "The driver's worker %s did not give its log: %.140s", d->worker_id,
+			snprintf(why, sizeof(why), "The driver's worker %.100s did not give its log: %.200s", d->worker_id,
 				 e.msg[0] ? e.msg : what);
 			servlet_error(g, rs, e.code == ERR_TIMEOUT ? 504 : 502, why);
 		} else if (split_header((const char *)text.data, text.len, range, &body_at)) {
-			snprintf(why, sizeof(why), "The worker %s has no %s for this driver: %.100s", d->worker_id,
-				 err_stream ? "stderr" : "stdout", buf_str(&text));
+			/* Spark's log page answers "Error: ..." as text for a log it does not have */
+			snprintf(why, sizeof(why), "The worker %.100s has no %s for this driver.", d->worker_id,
+				 err_stream ? "stderr" : "stdout");
 			servlet_error(g, rs, 404, why);
 		} else {
 			buf_reset(&rs->body);

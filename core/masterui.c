@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "deploy.h"
@@ -88,10 +89,11 @@ static int add_workers(const json_t *workers, struct master_ui *ui, struct sg_er
 	if (n && !(ui->workers = calloc(n, sizeof(*ui->workers))))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	json_array_foreach(workers, i, w) {
-		const char *id = str(w, "id"), *web = str(w, "webuiaddress");
+		const char *id = str(w, "id"), *web = str(w, "webuiaddress"), *host = str(w, "host");
 		struct master_ui_worker *x = &ui->workers[ui->nworkers];
 
-		if (!id || !web || (size_t)snprintf(x->id, sizeof(x->id), "%s", id) >= sizeof(x->id)
+		if (!id || !web || !host || (size_t)snprintf(x->id, sizeof(x->id), "%s", id) >= sizeof(x->id)
+		    || (size_t)snprintf(x->host, sizeof(x->host), "%s", host) >= sizeof(x->host)
 		    || (size_t)snprintf(x->web_ui, sizeof(x->web_ui), "%s", web) >= sizeof(x->web_ui))
 			continue;   /* a worker sparkgate cannot name or reach: no logs from it */
 		ui->nworkers++;
@@ -176,12 +178,53 @@ const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const 
 	return bsearch(&key, ui->drivers, ui->n, sizeof(*ui->drivers), by_id);
 }
 
-const char *master_ui_worker_web_ui(const struct master_ui *ui, const char *worker_id)
+
+static const struct master_ui_worker *find_worker(const struct master_ui *ui, const char *worker_id)
 {
 	for (size_t i = 0; i < ui->nworkers; i++)
 		if (strcmp(ui->workers[i].id, worker_id) == 0)
-			return ui->workers[i].web_ui;
+			return &ui->workers[i];
 	return NULL;
+}
+
+int master_ui_worker_base(const struct master_ui *ui, const char *worker_id, char *out, size_t size, struct sg_err *e)
+{
+	const struct master_ui_worker *w = find_worker(ui, worker_id);
+	const char *p, *host, *colon;
+	size_t host_len, reg_len;
+	unsigned long port = 0;
+	int https;
+
+	out[0] = '\0';
+	if (!w)
+		return 1;
+	p = w->web_ui;
+	https = strncmp(p, "https://", 8) == 0;
+	if (!https && strncmp(p, "http://", 7) != 0)
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address is not http(s)://HOST:PORT");
+	host = p + (https ? 8 : 7);
+	/* HOST:PORT and nothing else: a name or an address ([v6] in brackets), digits */
+	if (!(colon = strrchr(host, ':')) || colon == host)
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address has no port");
+	host_len = (size_t)(colon - host);
+	if (host[0] == '[' ? host[host_len - 1] != ']' || host_len < 3
+				|| strspn(host + 1, "0123456789abcdefABCDEF:.") != host_len - 2
+			   : strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != host_len)
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address is not http(s)://HOST:PORT");
+	for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (unsigned long)(*p - '0');
+	if (p == colon + 1 || *p || port < 1 || port > 65535)
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address is not http(s)://HOST:PORT");
+	/* the host it registered with, bracketed or not */
+	reg_len = strlen(w->host);
+	if (!((host_len == reg_len && strncasecmp(host, w->host, reg_len) == 0)
+	      || (host[0] == '[' && host_len == reg_len + 2 && strncasecmp(host + 1, w->host, reg_len) == 0)))
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address names another host than the worker's");
+	if ((size_t)snprintf(out, size, "%s://%.*s:%lu", https ? "https" : "http", (int)host_len, host, port) >= size) {
+		out[0] = '\0';
+		return sg_err_set(e, ERR_INVALID, 0, "its web UI address is too long");
+	}
+	return 0;
 }
 
 void master_ui_release(struct master_ui *ui)

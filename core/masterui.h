@@ -24,7 +24,8 @@ struct master_ui_driver {
 
 struct master_ui_worker {
 	char id[96];
-	char web_ui[256];            /* "http://host:port" (its webuiaddress) */
+	char host[256];              /* the host it registered with ("host") */
+	char web_ui[256];            /* its webuiaddress as it advertised it: checked before use */
 };
 
 struct master_ui {
@@ -41,8 +42,13 @@ int master_ui_parse(const char *json, size_t len, const char *master_url, struct
 int master_ui_read(const char *base_url, const char *master_url, int64_t deadline, struct master_ui *ui,
 		   struct sg_err *e);
 const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const char *id);
-/* A worker's web UI address, or NULL (not registered, or it has none). */
-const char *master_ui_worker_web_ui(const struct master_ui *ui, const char *worker_id);
+/* The base URL to read a worker's web UI at, written from parts into out:
+ * "http(s)://HOST:PORT".  A worker advertises its own webuiaddress (Worker.scala:
+ * s"${webUi.scheme}$publicAddress:${webUi.boundPort}"), so whoever registers as a worker
+ * chooses it: it is taken only when it is exactly http(s)://HOST:PORT (no path, query,
+ * fragment or user) with HOST the host the worker registered with.  0, 1 (no such worker, or
+ * one without a web UI address), or ERR_INVALID with why in e (which does not repeat the address). */
+int master_ui_worker_base(const struct master_ui *ui, const char *worker_id, char *out, size_t size, struct sg_err *e);
 void master_ui_release(struct master_ui *ui);
 
 #endif

@@ -602,6 +602,17 @@ int rest_print_error(struct buf *out, const char *message, const char *server_ve
 	return rest_print(out, f, sizeof(f) / sizeof(f[0]));
 }
 
+/* The code point of a valid n-byte UTF-8 sequence at s that a reader may take as the end of
+ * a line or a control (C1 controls U+0080..U+009F, NEL among them; U+2028, U+2029), else 0. */
+static unsigned line_break(const unsigned char *s, size_t n)
+{
+	if (n == 2 && s[0] == 0xC2 && s[1] < 0xA0)
+		return s[1];
+	if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))
+		return 0x2000u | (s[2] - 0x80u);
+	return 0;
+}
+
 int rest_escape_text(struct buf *out, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -610,7 +621,10 @@ int rest_escape_text(struct buf *out, const char *text, size_t len)
 	for (size_t i = 0; i < len && !rc;) {
 		size_t n = utf8_seq(s + i, len - i);
 
-		if (n && !(n == 1 && (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\'))) {
+		if (n && line_break(s + i, n)) {
+			rc = buf_printf(out, "\\u%04X", line_break(s + i, n));
+			i += n;
+		} else if (n && !(n == 1 && (s[i] < 0x20 || s[i] == 0x7F || s[i] == '\\'))) {
 			rc = buf_add(out, s + i, n);
 			i += n;
 		} else {

@@ -80,8 +80,9 @@ int rest_print_error(struct buf *out, const char *message, const char *server_ve
 int rest_json_string(struct buf *out, const char *s, size_t len);
 
 /* Appends text as it may stand in a log line or an audit record: valid UTF-8 as it is;
- * control bytes, DEL, backslash and bytes that are not UTF-8 as \xNN, so no line can be
- * forged or lost. */
+ * C0 control bytes, DEL, backslash and bytes that are not UTF-8 as \xNN; C1 controls (NEL
+ * U+0085 among them) and U+2028/U+2029 as \uXXXX; so no line can be forged or lost, whatever
+ * reads the log (a terminal, a JSON or Unicode-aware line splitter). */
 int rest_escape_text(struct buf *out, const char *text, size_t len);
 
 #endif

@@ -2,10 +2,12 @@
 
 #include <jansson.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cluster.h"
 #include "deploy.h"
@@ -192,7 +194,11 @@ static void master_unavailable(struct gateway *g, struct response *rs, int maybe
 {
 	char msg[1200];
 
-	if (maybe_delivered && is_create)
+	if (maybe_delivered && is_create && g->store)   /* its token settles it (tenant_claim) */
+		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
+			 "have accepted it; send it again with the same idempotency key (sparkgate finds it at the "
+			 "master and answers with its id, or sends it once) or see GET /v1/submissions.", e->msg);
+	else if (maybe_delivered && is_create)
 		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
 			 "have accepted it; do not resubmit before checking the master's drivers.", e->msg);
 	else if (e->code == ERR_IO || e->code == ERR_TIMEOUT)
@@ -233,6 +239,7 @@ struct exchange {
 	struct create_request cr;
 	struct rest_error err;
 	char rule[400];                  /* the policy rule that refused the create, or "" */
+	const char *token;               /* create: the claim's submission token, or NULL */
 };
 
 static void exchange_init(struct exchange *x, struct gateway *g, enum spark_class message)
@@ -254,7 +261,8 @@ static void exchange_release(struct exchange *x)
  * server does it, with every substitution made, and judged by the policy: what is judged
  * is exactly what is written for the master.  Errors go to x->err (403 with x->rule for
  * the policy).  0 or -1. */
-static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d)
+static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d,
+			  struct policy_usage *use)
 {
 	const struct policy *p = &x->g->policy;
 	struct submit_config cfg = { x->g->master_url, b, p->rules ? p->placeholders : x->g->placeholder_names,
@@ -266,14 +274,27 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	rest_error_release(&x->err);
 	rest_error_init(&x->err);
 	x->rule[0] = '\0';
-	rc = rest_parse_create(x->rq->body, x->rq->body_len, &b->rest, &x->cr, &x->err)
-	     || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
-	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, x->rule, sizeof(x->rule))) != 0) {
+	rc = rest_parse_create(x->rq->body, x->rq->body_len, &b->rest, &x->cr, &x->err) ? -1 : 0;
+	if (!rc && p->rules && policy_apply_defaults(p, &x->cr.spark_properties))
+		rc = rest_fail(&x->err, 500, "out of memory");
+	rc = rc || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
+	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, use, x->rule, sizeof(x->rule))) != 0) {
 		if (rc > 0)
 			rest_fail(&x->err, 403, "%s", x->rule);
 		else
 			rest_fail(&x->err, 500, "out of memory");
 		rc = -1;
+	}
+	/* sparkgate's own mark, after the policy judged the user's part: the last JVM option
+	 * (a later -D wins), so the token the master keeps is this one */
+	if (!rc && x->token) {
+		char opt[sizeof(DEPLOY_TOKEN_OPTION) + STORE_TOKEN_SIZE];
+
+		snprintf(opt, sizeof(opt), "%s%s", DEPLOY_TOKEN_OPTION, x->token);
+		if (strlist_add(&d->java_opts, opt)) {
+			rest_fail(&x->err, 500, "out of memory");
+			rc = -1;
+		}
 	}
 	return rc;
 }
@@ -306,7 +327,7 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 		return deploy_write_object_message(out, b, x->message);
 	}
 	driver_desc_init(&d);
-	rc = prepare_driver(x, b, &d);
+	rc = prepare_driver(x, b, &d, NULL);
 	if (!rc && (rc = deploy_write_submit(out, b, &d)) != 0)
 		rc = rc == ERR_TOO_LARGE ? rest_fail(&x->err, 413, "The submission is too large to send to the master.")
 					 : rest_fail(&x->err, 500, "out of memory");
@@ -457,6 +478,7 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 {
 	const struct spark_build *b;
 	struct driver_desc d;
+	struct policy_usage use = { 0, 0 };
 	struct sg_err e = { 0 };
 	int refused = 0;
 
@@ -468,24 +490,38 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 		return 1;
 	}
 	driver_desc_init(&d);
-	if (prepare_driver(x, b, &d)) {
+	if (prepare_driver(x, b, &d, &use)) {
 		answer_prepare_error(x, rs);
 		refused = 1;
 	}
-	*cores = d.cores;
-	*memory_mb = d.mem_mb;
+	*cores = use.cores;   /* the driver's and, under a policy, its executors' */
+	*memory_mb = use.memory_mb;
 	driver_desc_release(&d);
 	return refused;
 }
+
+#ifdef SPARKGATE_FAULTS
+/* Test builds only (make faults): SPARKGATE_FAULT_KILL_AFTER_CREATE=PERCENT makes this
+ * process die by SIGKILL, that share of the time, after the master accepted a create and
+ * before anything recorded it: the worst moment for a crash (tests/it/test_faults.py). */
+static void fault_after_create(int asked)
+{
+	const char *v = getenv("SPARKGATE_FAULT_KILL_AFTER_CREATE");
+	unsigned seed = (unsigned)getpid() ^ (unsigned)master_now_ms();
+	long percent = v ? strtol(v, NULL, 10) : 0;
+
+	if (!asked && percent > 0 && rand_r(&seed) % 100 < percent)
+		raise(SIGKILL);
+}
+#endif
 
 static void handle_create(struct gateway *g, const struct request *rq, const char *owner, struct response *rs)
 {
 	struct exchange x;
 	struct cluster_answer a;
 	struct sg_err e = { 0 };
-	enum claim_result claim = CLAIM_NEW;
-	int64_t row = 0;
-	char key_prop[IDEMPOTENCY_KEY_MAX + 2], done_id[128] = "";
+	struct store_claim claim;
+	char key_prop[IDEMPOTENCY_KEY_MAX + 2];
 	int prop_too_long = 0;
 	/* keys mean something only with a store; without one Spark's rules alone apply */
 	const char *key = !g->store ? NULL : rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
@@ -504,30 +540,28 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	if (refused_before_sending(g, &x, rs, &cores, &memory_mb))
 		goto out;
 	if (g->store) {
-		/* Claimed before the master is asked: the owner is on record even if this process
-		 * dies right after the master accepted the driver. */
-		if (store_claim(g->store, owner, key, tenant_wall_ms(), 2 * (int64_t)g->cluster.master.timeout_ms, cores,
-				memory_mb, &claim, &row, done_id, sizeof(done_id), &e)) {
-			servlet_error(g, rs, servlet_error_status(e.code), e.msg);
+		/* Claimed before the master is asked, with the token the driver will carry: the
+		 * owner is on record even if this process dies right after the master accepted
+		 * the driver, and the master's drivers tell what became of it. */
+		if (tenant_claim(g, owner, key, cores, memory_mb, &claim, rs))
 			goto out;
-		}
-		if (claim != CLAIM_NEW) {
-			tenant_replay(g, rs, claim, done_id);
-			goto out;
-		}
+		x.token = claim.token;
 		if (tenant_refused_by_quota(g, owner, rs)) {
-			if (store_finish(g->store, row, NULL, 0, NULL, NULL, &e))
+			if (store_finish(g->store, claim.row, NULL, 0, NULL, NULL, &e))
 				rs->store_failed = 1;
 			goto out;
 		}
 	}
 	int asked = ask(&x, rs, 0, REPLY_SUBMIT, &a);
 
+#ifdef SPARKGATE_FAULTS
+	fault_after_create(asked);
+#endif
 	if (g->store) {
 		const char *id = !asked && a.reply.success ? a.reply.driver_id : NULL;
 		int unknown = asked && a.maybe_delivered;
 
-		if (store_finish(g->store, row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
+		if (store_finish(g->store, claim.row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
 				 x.cr.main_class, &e) && id)
 			rs->store_failed = 1;   /* logged; the driver runs, only its owner record is missing */
 	}
@@ -551,6 +585,7 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 out:
 	cluster_answer_release(&a);
 	exchange_release(&x);
+	tenant_sweep(g, NULL, 0);   /* now and then: claims of processes that died */
 }
 
 static void kill_not_found(struct gateway *g, const char *id, struct response *rs)
@@ -692,6 +727,14 @@ void servlets_handle(struct gateway *g, const struct request *rq, struct respons
 	int post = strcmp(rq->method, "POST") == 0;
 	const char *who;
 
+	if (g->hosts && !tenant_host_served(g->hosts, rq->host)) {
+		/* before anything else, health paths included: a page whose name rebinds to this
+		 * machine must not reach even them (--hosts) */
+		snprintf(rs->rule, sizeof(rs->rule), "hosts");
+		servlet_error(g, rs, 400, "The Host header names a host sparkgate does not serve (--hosts); use one "
+			      "of the names it is configured for.");
+		return;
+	}
 	if (health_path(rq->path)) {   /* for load balancers and monitoring: no login */
 		health_handle(g, rq, rs);
 		return;

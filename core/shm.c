@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,22 +26,40 @@ void shm_table_name(const char *kind, unsigned layout, const char *key, char *na
 		 (unsigned long long)shm_hash(key));
 }
 
+/* Opens name for this user alone: made new (O_EXCL) with mode 0600, or, when it exists, taken
+ * only if it is a plain object (no symbolic link: O_NOFOLLOW) this user owns and no one else
+ * may read or write.  Anything else is refused: another local user made it first (a squat,
+ * which would switch the table off, or a table whose contents they could forge). */
+static int open_own(const char *name, const char *what, struct stat *st, struct sg_err *e)
+{
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+
+	if (fd < 0 && errno == EEXIST)
+		fd = shm_open(name, O_RDWR | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		sg_err_set(e, ERR_IO, errno, "cannot open the %s /dev/shm%s: %s%s", what, name, strerror(errno),
+			   errno == EACCES || errno == ELOOP ? " (another local user made it: remove it, or find who)" : "");
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_uid != geteuid() || (st->st_mode & 077)) {
+		sg_err_set(e, ERR_IO, 0, "the %s /dev/shm%s is not this user's alone (owner uid %u, mode %03o): another "
+			   "local user made it first; running without it until it is removed", what, name,
+			   (unsigned)st->st_uid, (unsigned)(st->st_mode & 0777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 void *shm_table_open(const char *name, size_t size, int (*valid)(const void *t), int (*init)(void *t),
 		     const char *what, struct sg_err *e)
 {
 	struct stat st;
 	void *t = MAP_FAILED;
-	int fd = shm_open(name, O_RDWR | O_CREAT, 0600);
+	int fd = open_own(name, what, &st, e);
 
-	if (fd < 0) {
-		sg_err_set(e, ERR_IO, errno, "cannot open the %s %s", what, name);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		sg_err_set(e, ERR_IO, 0, "the %s /dev/shm%s is not this user's alone; not using it", what, name);
-		close(fd);
-		return NULL;
-	}
 	if (flock(fd, LOCK_EX)) {   /* one process initialises */
 		sg_err_set(e, ERR_IO, errno, "cannot lock the %s %s", what, name);
 		close(fd);

@@ -1,7 +1,10 @@
 /* A table in POSIX shared memory that every sparkgate process of one user and one
  * configuration maps (the status cache, the metrics): /dev/shm/sparkgate-KIND-vLAYOUT-UID-
- * HASH, mode 0600, refused if another user made it or could write it (its contents would be
- * theirs to forge).  One process initialises it, under flock. */
+ * HASH, made with O_EXCL and mode 0600; one that exists is used only if it is this user's
+ * alone (not a link, owner, no group/other access): its contents would otherwise be another
+ * user's to forge.  A name another local user took first cannot be taken back: that process
+ * runs without the table (the error says so and names the owner).  One process initialises
+ * a table, under flock. */
 #ifndef SG_SHM_H
 #define SG_SHM_H
 

@@ -2,11 +2,16 @@
 #include "sqldb.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -251,7 +256,133 @@ static int pg_script(struct sqldb *db, const char *sql, struct sg_err *e)
 	return rc;
 }
 
+/* The SQLite file readable by sparkgate's user alone: it holds every owner and idempotency
+ * key.  Made 0600 before SQLite opens it (SQLite makes a new file 0644, less the umask); its
+ * -wal and -shm are made with the database file's mode (os_unix.c: findCreateFileMode and
+ * unixOpenSharedMemory copy st_mode & 0777).  A store made by an older version (0644) loses
+ * the other users' bits, with its -wal and -shm.  ":memory:" and file: URIs are left alone. */
+static int private_file(const char *path, struct sg_err *e)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	char side[4200];
+	struct stat st;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0 || strlen(path) > 4000)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return sg_err_set(e, ERR_IO, errno, "cannot open state database %s: %s", path, strerror(errno));
+	close(fd);
+	for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+		if (stat(side, &st) == 0 && (st.st_mode & 0007) && st.st_uid == geteuid()
+		    && chmod(side, st.st_mode & 07770) != 0)
+			return sg_err_set(e, ERR_IO, errno, "state database %s is readable by every user and cannot be "
+					  "made private: %s", side, strerror(errno));
+	}
+	return 0;
+}
+
 /* ---- the interface -------------------------------------------------------------------- */
+
+/* The keywords a libpq connection string may start with that name where to connect
+ * (libpq's "Parameter Key Words"); a SQLite path does not look like "host=...". */
+static const char *const conninfo_starts[] = { "host", "hostaddr", "port", "dbname", "user", "service",
+					      "password", "passfile", "sslmode", "connect_timeout", NULL };
+
+static int is_uri(const char *t)
+{
+	return strncmp(t, "postgresql://", 13) == 0 || strncmp(t, "postgres://", 11) == 0;
+}
+
+int sqldb_target_is_postgres(const char *target)
+{
+	size_t n = strspn(target, "abcdefghijklmnopqrstuvwxyz_");
+
+	if (is_uri(target))
+		return 1;
+	for (size_t i = 0; conninfo_starts[i]; i++)
+		if (n == strlen(conninfo_starts[i]) && strncmp(target, conninfo_starts[i], n) == 0)
+			return target[n + strspn(target + n, " \t")] == '=';
+	return 0;
+}
+
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Whether the n bytes at s, percent-decoded, are the keyword "password" (any case). */
+static int password_keyword(const char *s, size_t n)
+{
+	static const char word[] = "password";
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++, k++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			c = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+			i += 2;
+		}
+		if (k >= sizeof(word) - 1 || (c | 0x20) != word[k])
+			return 0;
+	}
+	return k == sizeof(word) - 1;
+}
+
+int sqldb_target_has_password(const char *target)
+{
+	const char *p = target;
+
+	if (is_uri(target)) {
+		const char *auth = strstr(target, "://") + 3;
+		size_t end = strcspn(auth, "/?#");
+		const char *at = NULL, *q;
+
+		for (const char *c = auth; c < auth + end; c++)   /* the last '@' ends the user part */
+			if (*c == '@')
+				at = c;
+		if (at && memchr(auth, ':', (size_t)(at - auth)))
+			return 1;
+		if (!(q = strchr(auth, '?')))
+			return 0;
+		for (q++; *q;) {   /* key=value&... */
+			size_t n = strcspn(q, "&"), k = strcspn(q, "=&");
+
+			if (k < n && password_keyword(q, k))
+				return 1;
+			q += n + (q[n] == '&');
+		}
+		return 0;
+	}
+	if (!sqldb_target_is_postgres(target))
+		return 0;
+	while (*p) {   /* key = value, value 'quoted' with \ escapes or bare */
+		size_t k;
+
+		p += strspn(p, " \t\n\r");
+		k = strcspn(p, "= \t\n\r");
+		if (!k)
+			return 0;
+		if (k == 8 && strncasecmp(p, "password", 8) == 0)
+			return 1;
+		p += k;
+		p += strspn(p, " \t\n\r");
+		if (*p++ != '=')
+			return 0;
+		p += strspn(p, " \t\n\r");
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			p += *p == '\'';
+		} else {
+			p += strcspn(p, " \t\n\r");
+		}
+	}
+	return 0;
+}
 
 struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 {
@@ -262,7 +393,7 @@ struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 		sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0) {
+	if (sqldb_target_is_postgres(target)) {
 		/* the URI's own connect_timeout wins over this default (later keywords override) */
 		const char *const keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
 		/* NOTICEs ("already exists, skipping") would land in the web server's error log */
@@ -283,6 +414,10 @@ struct sqldb *sqldb_open(const char *target, struct sg_err *e)
 		return db;
 	}
 	db->kind = SQLDB_SQLITE;
+	if (private_file(target, e)) {
+		sqldb_close(db);
+		return NULL;
+	}
 	if (sqlite3_open_v2(target, &db->lite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
 	    != SQLITE_OK || sqlite3_busy_timeout(db->lite, 5000) != SQLITE_OK) {
 		sg_err_set(e, ERR_IO, 0, "cannot open state database %s: %s", target,

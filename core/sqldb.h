@@ -28,11 +28,18 @@ struct sql_result {
 
 struct sqldb;
 
-/* "postgresql://..." or "postgres://..." (a libpq connection URI): PostgreSQL, connected to
- * now if it answers, else by the first statement that needs it; anything else: a SQLite
- * file.  NULL with e. */
+/* "postgresql://..." or "postgres://..." (a libpq connection URI) or a libpq key=value
+ * connection string ("service=sparkgate", "host=db dbname=sparkgate ..."): PostgreSQL,
+ * connected to now if it answers, else by the first statement that needs it; anything
+ * else: a SQLite file.  NULL with e. */
 struct sqldb *sqldb_open(const char *target, struct sg_err *e);
 void sqldb_close(struct sqldb *db);
+/* Whether target names PostgreSQL (see sqldb_open). */
+int sqldb_target_is_postgres(const char *target);
+/* Whether a PostgreSQL target carries a password (a URI's user:PASSWORD@ or password=
+ * parameter, percent-encoded or not; a connection string's password keyword): on a command
+ * line, ps shows it to every local user. */
+int sqldb_target_has_password(const char *target);
 enum sqldb_kind sqldb_kind(const struct sqldb *db);
 
 /* Several statements without parameters (the schema). */

@@ -47,6 +47,10 @@ static const char postgres_schema[] =
 static const char *const added_columns[][3] = {
 	{ "submissions", "running_ms", "BIGINT" },
 	{ "submissions", "ended_ms", "BIGINT" },
+	/* a claim's submission token (in the driver's javaOpts), its holder and lease */
+	{ "submissions", "token", "TEXT" },
+	{ "submissions", "holder", "TEXT" },
+	{ "submissions", "lease_ms", "BIGINT" },
 };
 
 uint64_t store_errors(const struct store *s)
@@ -128,38 +132,96 @@ void store_close(struct store *s)
 	free(s);
 }
 
-int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
-		int cores, int memory_mb, enum claim_result *result, int64_t *row, char *id, size_t id_size,
-		struct sg_err *e)
+/* What became of an earlier claim of this key: row, id, state, token, holder, lease. */
+static void read_claim(const struct sql_result *res, struct store_claim *c)
 {
-	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_TEXT(key), ARG_INT(now_ms), ARG_INT(cores),
-					ARG_INT(memory_mb) };
+	const char *state = sql_text(res, 0, 2);
+
+	c->row = sql_int(res, 0, 0);
+	snprintf(c->id, sizeof(c->id), "%s", sql_text(res, 0, 1));
+	snprintf(c->token, sizeof(c->token), "%s", sql_text(res, 0, 3));
+	/* a claim an earlier version left pending (no token, no lease): its outcome is unknown */
+	c->state = strcmp(state, "submitted") == 0 ? CLAIM_DONE
+		: strcmp(state, "pending") == 0 && c->token[0] ? CLAIM_IN_FLIGHT : CLAIM_UNKNOWN;
+	snprintf(c->holder, sizeof(c->holder), "%s", sql_text(res, 0, 4));
+	c->lease_ms = sql_int(res, 0, 5);
+	c->key_set = !sql_is_null(res, 0, 6);
+}
+
+int store_claim(struct store *s, const char *owner, const char *key, const struct store_claim *mine, int cores,
+		int memory_mb, struct store_claim *found, struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_TEXT(key), ARG_INT(mine->created_ms), ARG_INT(cores),
+					ARG_INT(memory_mb), ARG_TEXT(mine->token), ARG_TEXT(mine->holder),
+					ARG_INT(mine->lease_ms) };
 	struct sql_result res = { 0 };
 	int rc;
 
-	*result = CLAIM_NEW;
+	memset(found, 0, sizeof(*found));
+	found->state = CLAIM_NEW;
 	/* One statement claims the key for every process of every host: the insert happens
 	 * only if (owner, key) is new (NULL keys never conflict). */
-	rc = exec(s, "claim", "INSERT INTO submissions (owner, idem_key, state, created_ms, cores, memory_mb) "
-		  "VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT (owner, idem_key) DO NOTHING RETURNING row",
-		  args, 5, &res, e);
+	rc = exec(s, "claim", "INSERT INTO submissions (owner, idem_key, state, created_ms, cores, memory_mb, token, "
+		  "holder, lease_ms) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, idem_key) DO NOTHING "
+		  "RETURNING row", args, 8, &res, e);
 	if (!rc && res.nrows) {
-		*row = sql_int(&res, 0, 0);
+		found->row = sql_int(&res, 0, 0);
 	} else if (!rc) {   /* claimed before: what became of it */
 		sql_result_release(&res);
-		rc = exec(s, "claim", "SELECT row, id, state, created_ms FROM submissions WHERE owner = ? AND idem_key = ?",
-			  args, 2, &res, e);
+		rc = exec(s, "claim", "SELECT row, id, state, token, holder, lease_ms, idem_key FROM submissions "
+			  "WHERE owner = ? AND idem_key = ?", args, 2, &res, e);
 		if (!rc && !res.nrows)
 			rc = failed(s, ERR_IO, (sg_err_set(e, ERR_IO, 0, "state database: the claim vanished"), e), "claim");
-		if (!rc) {
-			const char *state = sql_text(&res, 0, 2);
+		if (!rc)
+			read_claim(&res, found);
+	}
+	sql_result_release(&res);
+	return rc;
+}
 
-			*row = sql_int(&res, 0, 0);
-			snprintf(id, id_size, "%s", sql_text(&res, 0, 1));
-			*result = strcmp(state, "submitted") == 0 ? CLAIM_DONE
-				: strcmp(state, "pending") == 0 && now_ms - sql_int(&res, 0, 3) < stale_ms ? CLAIM_IN_FLIGHT
-				: CLAIM_UNKNOWN;
-		}
+int store_take_over(struct store *s, const struct store_claim *old, const struct store_claim *mine, int *taken,
+		    struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(mine->token), ARG_TEXT(mine->holder), ARG_INT(mine->lease_ms),
+					ARG_INT(mine->created_ms), ARG_INT(old->row), ARG_TEXT(old->token) };
+	struct sql_result res = { 0 };
+	/* compare and swap on the old token: of several requests taking over, one wins */
+	int rc = exec(s, "take over", "UPDATE submissions SET state = 'pending', token = ?, holder = ?, lease_ms = ?, "
+		      "created_ms = ? WHERE row = ? AND token = ? AND state IN ('pending', 'unknown') RETURNING row",
+		      args, 6, &res, e);
+
+	*taken = !rc && res.nrows == 1;
+	sql_result_release(&res);
+	return rc;
+}
+
+int store_resolve(struct store *s, const struct store_claim *c, const char *id, struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(id), ARG_INT(c->row), ARG_TEXT(c->token) };
+
+	if (id)
+		return exec(s, "resolve", "UPDATE submissions SET id = ?, state = 'submitted' WHERE row = ? AND token = ? "
+			    "AND state IN ('pending', 'unknown')", args, 3, NULL, e);
+	return exec(s, "resolve", "DELETE FROM submissions WHERE row = ? AND token = ? AND state IN ('pending', 'unknown')",
+		    &args[1], 2, NULL, e);
+}
+
+int store_unresolved(struct store *s, const char *owner, size_t max, struct store_claim *out, size_t *n,
+		     struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_INT(max) };
+	struct sql_result res = { 0 };
+	int rc = owner ? exec(s, "unresolved", "SELECT row, id, state, token, holder, lease_ms, idem_key FROM submissions "
+			      "WHERE state IN ('pending', 'unknown') AND token IS NOT NULL AND owner = ? ORDER BY row "
+			      "LIMIT ?", args, 2, &res, e)
+		: exec(s, "unresolved", "SELECT row, id, state, token, holder, lease_ms, idem_key FROM submissions "
+		       "WHERE state IN ('pending', 'unknown') AND token IS NOT NULL ORDER BY row LIMIT ?", &args[1], 1, &res, e);
+
+	*n = 0;
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++) {
+		struct sql_result one = { .nrows = 1, .ncols = res.ncols, .cells = &res.cells[i * res.ncols] };
+
+		read_claim(&one, &out[(*n)++]);
 	}
 	sql_result_release(&res);
 	return rc;
@@ -236,9 +298,11 @@ int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t sta
 {
 	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_INT(now_ms - stale_ms), ARG_INT(max) };
 	struct sql_result res = { 0 };
-	/* submitted and not seen finished, or being submitted right now */
+	/* submitted and not seen finished, being submitted right now, or with an outcome not
+	 * known yet that a token can still settle (it may run: quotas fail closed) */
 	int rc = exec(s, "active", "SELECT id, cores, memory_mb FROM submissions WHERE owner = ? AND "
-		      "((state = 'submitted' AND finished = 0) OR (state = 'pending' AND created_ms > ?)) "
+		      "((state = 'submitted' AND finished = 0) OR (state = 'pending' AND created_ms > ?) "
+		      "OR (state = 'unknown' AND token IS NOT NULL)) "
 		      "ORDER BY row LIMIT ?", args, 3, &res, e);
 
 	*n = 0;

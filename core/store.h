@@ -43,11 +43,37 @@ struct store_entry {
 struct store *store_open(const char *path, struct sg_err *e);
 void store_close(struct store *s);
 
-/* Claims a create for owner; key may be NULL (no idempotency).  A claim older than
- * stale_ms that never finished counts as unknown.  0, or <0 on a database error. */
-int store_claim(struct store *s, const char *owner, const char *key, int64_t now_ms, int64_t stale_ms,
-		int cores, int memory_mb, enum claim_result *result, int64_t *row, char *id, size_t id_size,
-		struct sg_err *e);
+/* A claim: who holds it (holder: "HOST PID START", see tenant.c), until when its create may
+ * still reach the master (lease_ms, wall clock), and the submission token that create
+ * carries (deploy.h), so that the master's drivers tell what became of it. */
+#define STORE_TOKEN_SIZE 40
+#define STORE_HOLDER_SIZE 320
+struct store_claim {
+	enum claim_result state;   /* CLAIM_NEW: claimed by this request */
+	int64_t row;
+	char id[128];              /* CLAIM_DONE: the driver */
+	char token[STORE_TOKEN_SIZE];
+	char holder[STORE_HOLDER_SIZE];
+	int64_t created_ms;
+	int64_t lease_ms;
+	int key_set;               /* the create carried an idempotency key */
+};
+
+/* Claims a create for owner with mine's token, holder, created and lease times; key may be
+ * NULL (no idempotency).  *found: CLAIM_NEW (row set), or the earlier claim of this key as
+ * it stands.  0, or <0 on a database error. */
+int store_claim(struct store *s, const char *owner, const char *key, const struct store_claim *mine, int cores,
+		int memory_mb, struct store_claim *found, struct sg_err *e);
+/* The earlier claim old (pending or unknown, token unchanged since read) becomes mine's:
+ * *taken 1 when this request now holds it (of several, one wins). */
+int store_take_over(struct store *s, const struct store_claim *old, const struct store_claim *mine, int *taken,
+		    struct sg_err *e);
+/* What the master said of claim c (if it still has c's token): driver id, or NULL (it has
+ * no such driver: the claim goes and its key is free). */
+int store_resolve(struct store *s, const struct store_claim *c, const char *id, struct sg_err *e);
+/* Claims not finished (pending or unknown) that carry a token: owner's, or everyone's. */
+int store_unresolved(struct store *s, const char *owner, size_t max, struct store_claim *out, size_t *n,
+		     struct sg_err *e);
 /* Outcome of a claimed create: id (accepted), NULL with unknown=0 (refused: forget it), or
  * NULL with unknown=1. */
 int store_finish(struct store *s, int64_t row, const char *id, int unknown, const char *app_name,

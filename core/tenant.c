@@ -4,11 +4,16 @@
  * of them changes an answer. */
 #include "tenant.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "crypto.h"
 #include "jws.h"
 #include "limits.h"
 #include "masterui.h"
@@ -33,8 +38,8 @@ void tenant_iso_time(int64_t ms, char out[TENANT_TIME_SIZE])
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-/* An earlier create with the same key: its outcome, without asking the master again. */
-int tenant_replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
+/* An earlier create with the same key: its outcome, without sending it again. */
+static void replay(struct gateway *g, struct response *rs, enum claim_result claim, const char *id)
 {
 	const char *version = cluster_version(&g->cluster);
 	char msg[300];
@@ -52,16 +57,190 @@ int tenant_replay(struct gateway *g, struct response *rs, enum claim_result clai
 		snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 		rs->replayed = 1;
 		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
-		return 0;
+		return;
 	}
 	if (claim == CLAIM_IN_FLIGHT) {
 		servlet_error(g, rs, 409, "A create with this idempotency key is being submitted right now; "
 			      "ask again in a moment.");
+		return;
+	}
+	servlet_error(g, rs, 503, "The outcome of an earlier create with this idempotency key is unknown until the "
+		      "Spark master answers: sparkgate will not submit it again before the master says it has no such "
+		      "driver. Ask again later with the same key.");
+}
+
+/* ---- claims: holders, leases, and what the master says of them ----------------------- */
+
+/* This process's start time (/proc/self/stat field 22, clock ticks since boot): with the
+ * pid, it names the process even after the pid is reused.  0 if unknown. */
+static unsigned long long process_start(long pid)
+{
+	char path[64], line[1024];
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	line[n] = '\0';
+	if (!(p = strrchr(line, ')')))   /* the command name may hold spaces and ')' */
+		return 0;
+	/* p is at the end of field 2 (")"); each space starts the next; starttime is field 22 */
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (sscanf(p, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* "HOST PID START": who holds a claim. */
+static void holder_of_self(char out[STORE_HOLDER_SIZE])
+{
+	char host[256] = "";
+	long pid = (long)getpid();
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(out, STORE_HOLDER_SIZE, "%s %ld %llu", host, pid, process_start(pid));
+}
+
+/* Whether a claim's holder is certainly gone: a process of this host that is no longer
+ * there (or whose pid now names another process).  A holder on another host is gone only
+ * when its lease is past. */
+static int holder_gone(const char *holder)
+{
+	char self[STORE_HOLDER_SIZE], host[256];
+	long pid;
+	unsigned long long start;
+
+	holder_of_self(self);
+	if (sscanf(holder, "%255s %ld %llu", host, &pid, &start) != 3 || strncmp(self, host, strlen(host)) != 0
+	    || self[strlen(host)] != ' ' || pid <= 0 || !start)
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH ? 1 : process_start(pid) != start;
+}
+
+static int write_master_state(void *arg, const struct spark_build *b, struct buf *out)
+{
+	(void)arg;
+	return deploy_write_master_state(out, b);
+}
+
+/* The leader's drivers by token (one RequestMasterState): 0 with a->reply a
+ * REPLY_MASTER_STATE (success: the leader answered), or <0. */
+static int master_marks(struct gateway *g, struct cluster_answer *a, struct sg_err *e)
+{
+	int rc = cluster_ask(&g->cluster, g->deadline, write_master_state, NULL, 1, a, e);
+
+	if (!rc && (a->failed || a->reply.kind != REPLY_MASTER_STATE))
+		rc = sg_err_set(e, ERR_PROTOCOL, 0, "the Spark master did not answer RequestMasterState: %.300s",
+				a->failed ? buf_str(&a->failure) : "another reply");
+	return rc;
+}
+
+/* What the master's state says of claim c: CLAIM_DONE (its driver recorded, c->id),
+ * CLAIM_NEW (the leader has no such driver and c's lease is past: released), or c->state
+ * unchanged. */
+static enum claim_result judge(struct gateway *g, const struct deploy_reply *ms, struct store_claim *c, int64_t now,
+			       struct sg_err *e)
+{
+	const char *id = deploy_reply_find_token(ms, c->token);
+
+	if (id) {
+		snprintf(c->id, sizeof(c->id), "%s", id);
+		return store_resolve(g->store, c, id, e) ? c->state : CLAIM_DONE;
+	}
+	return ms->success && now > c->lease_ms ? CLAIM_NEW : c->state;
+}
+
+/* Whether an unfinished claim needs the master's word: its holder is gone, its lease is
+ * past, or its outcome is unknown. */
+static int orphaned(const struct store_claim *c, int64_t now)
+{
+	return c->state == CLAIM_UNKNOWN || now > c->lease_ms || holder_gone(c->holder);
+}
+
+int tenant_claim(struct gateway *g, const char *owner, const char *key, int cores, int memory_mb,
+		 struct store_claim *mine, struct response *rs)
+{
+	struct store_claim old;
+	struct cluster_answer a;
+	struct sg_err e = { 0 };
+	uint8_t r[16];
+	int64_t now = tenant_wall_ms();
+	enum claim_result verdict;
+	int taken = 0, asked;
+
+	memset(mine, 0, sizeof(*mine));
+	if (crypto_random(r, sizeof(r))) {
+		servlet_error(g, rs, 500, "sparkgate could not read random bytes for the submission token.");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(mine->token + 2 * i, 3, "%02x", r[i]);
+	holder_of_self(mine->holder);
+	mine->created_ms = now;
+	/* the create is sent before the request's deadline; twice that, the master has it */
+	mine->lease_ms = now + 2 * (int64_t)g->cluster.master.timeout_ms;
+	if (store_claim(g->store, owner, key, mine, cores, memory_mb, &old, &e)) {
+		servlet_error(g, rs, servlet_error_status(e.code), e.msg);
+		return 1;
+	}
+	if (old.state == CLAIM_NEW) {
+		mine->row = old.row;
 		return 0;
 	}
-	servlet_error(g, rs, 503, "The outcome of an earlier create with this idempotency key is unknown: the "
-		      "master may have accepted it. sparkgate will not submit it again; check the master's drivers.");
-	return 0;
+	if (old.state == CLAIM_DONE || !old.token[0] || !orphaned(&old, now)) {
+		replay(g, rs, old.state, old.id);
+		return 1;
+	}
+	/* nobody will finish it: the master says what became of it */
+	cluster_answer_init(&a);
+	asked = master_marks(g, &a, &e) == 0 && a.reply.success;   /* the leader's word only */
+	verdict = asked ? judge(g, &a.reply, &old, now, &e) : old.state;
+	cluster_answer_release(&a);
+	if (verdict == CLAIM_NEW && store_take_over(g->store, &old, mine, &taken, &e) == 0 && taken) {
+		mine->row = old.row;
+		return 0;
+	}
+	/* done; or taken over by another request, or the leader has no driver yet but the
+	 * lease is not past (ask again in a moment); or the master could not be asked */
+	replay(g, rs, verdict == CLAIM_DONE ? CLAIM_DONE : asked ? CLAIM_IN_FLIGHT : CLAIM_UNKNOWN, old.id);
+	return 1;
+}
+
+#define SWEEP_MAX 200
+
+void tenant_sweep(struct gateway *g, const char *owner, int force)
+{
+	struct store_claim *rows;
+	struct cluster_answer a;
+	struct sg_err e = { 0 };
+	int64_t now = tenant_wall_ms();
+	size_t n = 0, todo = 0;
+
+	if (!g->store || (!force && now - g->claims_swept_ms < TENANT_SWEEP_MS))
+		return;
+	g->claims_swept_ms = now;
+	if (!(rows = calloc(SWEEP_MAX, sizeof(*rows))))
+		return;
+	if (store_unresolved(g->store, owner, SWEEP_MAX, rows, &n, &e) == 0)
+		for (size_t i = 0; i < n; i++)
+			todo += orphaned(&rows[i], now);
+	cluster_answer_init(&a);
+	if (todo && master_marks(g, &a, &e) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (orphaned(&rows[i], now) && judge(g, &a.reply, &rows[i], now, &e) == CLAIM_NEW)
+				store_resolve(g->store, &rows[i], NULL, &e);   /* released: the master has none */
+		}
+	}
+	cluster_answer_release(&a);
+	free(rows);
 }
 
 /* A driver's state at the master now: a DriverState, DRIVER_GONE when the master does not
@@ -196,7 +375,7 @@ int tenant_refused_by_quota(struct gateway *g, const char *user, struct response
 		const struct policy_quota *q = i < p->nquotas ? &p->quotas[i] : mine;
 		long usage[3] = { 0, 0, 0 };
 		const long limit[3] = { q ? q->drivers : -1, q ? q->cores : -1, q ? q->memory_mb : -1 };
-		static const char *const what[3] = { "drivers", "cores", "MiB of driver memory" };
+		static const char *const what[3] = { "drivers", "cores", "MiB of memory" };
 		int rc = 0;
 
 		if (!q || (i < p->nquotas && (!q->group || !policy_in_group(p, user, q->name))))
@@ -303,6 +482,8 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 		servlet_error(g, rs, 500, "out of memory");
 		return;
 	}
+	/* creates whose outcome nobody knows yet: the master says, so the list shows their ids */
+	tenant_sweep(g, admin ? NULL : user, 1);
 	if (store_list(g->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
 		servlet_error(g, rs, servlet_error_status(e.code), e.msg);
 		free(rows);
@@ -368,6 +549,80 @@ void tenant_list(struct gateway *g, const char *user, int admin, struct response
 	free(rows);
 }
 
+/* The name part of a "name[:port]" or "[v6][:port]" text of len bytes: its length, and in
+ * *port the port part after the colon (NULL without one).  -1 if it is not of that form. */
+static int host_split(const char *h, size_t len, const char **port)
+{
+	const char *colon;
+	size_t n;
+
+	*port = NULL;
+	if (len && h[0] == '[') {
+		const char *close = memchr(h, ']', len);
+
+		if (!close)
+			return -1;
+		n = (size_t)(close - h) + 1;
+		if (n < len && h[n] != ':')
+			return -1;
+	} else {
+		colon = memchr(h, ':', len);
+		n = colon ? (size_t)(colon - h) : len;
+		if (colon && memchr(colon + 1, ':', len - n - 1))
+			return -1;
+	}
+	if (n < len) {
+		*port = h + n + 1;
+		if (n + 1 == len || len - n - 1 > 5 || strspn(*port, "0123456789") < len - n - 1)
+			return -1;
+	}
+	return n ? (int)n : -1;
+}
+
+int tenant_hosts_valid(const char *list)
+{
+	const char *p = list;
+
+	if (!list || !*list)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *port;
+
+		if (!n || n > 255 || host_split(p, n, &port) < 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7F || strchr("/@?#%\\", p[i]))
+				return 0;
+		p += n + (p[n] == ',');
+		if (p[-1] == ',' && !*p)
+			return 0;
+	}
+	return 1;
+}
+
+int tenant_host_served(const char *list, const char *host)
+{
+	size_t hlen = host ? strlen(host) : 0;
+	const char *hport, *p = list;
+	int hname;
+
+	if (!hlen || (hname = host_split(host, hlen, &hport)) < 0)
+		return 0;
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		const char *port;
+		int name = host_split(p, n, &port);
+
+		if (name == hname && strncasecmp(p, host, (size_t)name) == 0
+		    && (!port || (hport && n - (size_t)name == hlen - (size_t)hname
+				  && strncmp(port, hport, n - (size_t)name - 1) == 0)))
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 /* Whether a POST may change something.  A browser page on another site can make the
  * browser POST here with the user's cached Basic credentials; it cannot add a custom
  * header without a CORS preflight, which sparkgate never grants. */
@@ -382,7 +637,9 @@ int tenant_forged(const struct gateway *g, const struct request *rq)
 	if (rq->origin && *rq->origin && strcmp(rq->origin, "null") != 0) {
 		const char *o = strstr(rq->origin, "://");
 
-		return !rq->host || !o || strcmp(o + 3, rq->host) != 0;
+		/* with --hosts, a same-origin page must also be one of them (never a name that
+		 * rebinds to this machine) */
+		return !rq->host || !o || strcmp(o + 3, rq->host) != 0 || (g->hosts && !tenant_host_served(g->hosts, o + 3));
 	}
 	return rq->origin && strcmp(rq->origin, "null") == 0;
 }

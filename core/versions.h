@@ -23,6 +23,7 @@ enum spark_class {
 	CLS_REQUEST_KILL_ALL_DRIVERS,   /* Spark 4 case objects */
 	CLS_REQUEST_CLEAR,
 	CLS_REQUEST_READYZ,
+	CLS_REQUEST_MASTER_STATE,       /* every build */
 	/* Scala 2.12 collections */
 	CLS_LIST_PROXY_212,
 	CLS_LIST_END_212,

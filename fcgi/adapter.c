@@ -146,14 +146,18 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 		char *end;
 		unsigned long long length;
 
+		/* digits only, below 2^63: anything else (a sign, an overflow) is a body no limit
+		 * admits, so no later signed comparison can see a negative size */
 		errno = 0;
 		length = strtoull(len_s, &end, 10);
-		if (errno || *end || len_s[0] == '-')
+		if (errno || *end || len_s[0] < '0' || len_s[0] > '9' || length > (unsigned long long)INT64_MAX)
 			length = ~0ULL;
 		declared = length > SIZE_MAX ? SIZE_MAX : (size_t)length;
 	}
 	rq->body_declared = declared;
-	if (files_streams_body(rq->method, rq->path)) {
+	if (declared == SIZE_MAX) {
+		rq->body_too_large = 1;   /* answered 413 before any route reads a byte */
+	} else if (files_streams_body(rq->method, rq->path)) {
 		rq->read_body = readbody;   /* core streams it to disk */
 		rq->body_ctx = ctx;
 	} else if (declared > a->body.max) {

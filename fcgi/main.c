@@ -133,13 +133,23 @@ static void usage(FILE *f)
 "      --backlog N           listen backlog with --listen (128)\n"
 "      --anonymous MODE      refuse (default) or allow requests the web server did not\n"
 "                            authenticate (no REMOTE_USER); refused ones get 403\n"
+"      --hosts NAME[,NAME]   the host names (NAME or NAME:PORT) sparkgate serves: a request\n"
+"                            whose Host header names another gets 400 before anything else\n"
+"                            (DNS rebinding); default: any Host\n"
 "      --env-placeholders L  Spark 4 masters: which of sparkgate's environment variables a\n"
-"                            property or environment value \"{{NAME}}\" may name: all\n"
-"                            (default, like Spark 4's own server), none, or NAME,NAME,...\n"
+"                            property or environment value \"{{NAME}}\" may name: none\n"
+"                            (default: sparkgate's environment is the web server's, not the\n"
+"                            master's as for Spark's own server), all, or NAME,NAME,...\n"
 "      --state-db PATH       record who submitted what in this SQLite file (shared by every\n"
-"                            sparkgate process): users then see and kill only their own\n"
+"                            sparkgate process), or a PostgreSQL URI or connection string\n"
+"                            without a password: users then see and kill only their own\n"
 "                            drivers, GET /v1/submissions lists them, and an\n"
 "                            Idempotency-Key makes a retried create return the first id\n"
+"      --state-db-file FILE  the same, read from FILE (mode 0600 or stricter): where a\n"
+"                            PostgreSQL password may stand (or use ~/.pgpass, PGPASSFILE,\n"
+"                            a service file)\n"
+	);
+	fprintf(f,
 "      --policy PATH         groups, admins and what a create may ask for (sparkgate(8),\n"
 "                            deploy/policy.conf); re-read on SIGHUP\n"
 "      --audit-log PATH      one JSON line per create, kill, killall, clear and refusal;\n"
@@ -308,13 +318,13 @@ static int parse_ms(const char *s, size_t *out)
 
 /* --secret-file: the value of the master's spark.authenticate.secret, alone in a file
  * (one trailing newline ignored).  Kept out of the command line, where ps would show it. */
-static int read_secret(const char *path, char *out, size_t size)
+static int read_secret(const char *path, const char *option, char *out, size_t size)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "sparkgate: cannot read --secret-file %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sparkgate: cannot read %s %s: %s\n", option, path, strerror(errno));
 		return -1;
 	}
 	n = fread(out, 1, size - 1, f);
@@ -326,11 +336,25 @@ static int read_secret(const char *path, char *out, size_t size)
 	if (n && out[n - 1] == '\r')
 		out[--n] = '\0';
 	if (more || !n || strlen(out) != n) {
-		fprintf(stderr, "sparkgate: --secret-file %s must hold one secret (1 to %zu bytes, no NUL)\n",
-			path, size - 2);
+		fprintf(stderr, "sparkgate: %s %s must hold one line (1 to %zu bytes, no NUL)\n", option, path,
+			size - 2);
 		return -1;
 	}
 	return 0;
+}
+
+/* --state-db-file: like --secret-file, for a file that may hold a password: refused when
+ * anyone but its owner may read or write it (its owner is who can read it here). */
+static int read_private(const char *path, const char *option, char *out, size_t size)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+		fprintf(stderr, "sparkgate: %s %s may be read or written by others (mode %03o); it may hold a password: "
+			"chmod 600 it\n", option, path, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return read_secret(path, option, out, size);
 }
 
 /* Each line of lines (the gateway's reports) as an error line of the log, after prefix. */
@@ -357,7 +381,7 @@ static void reload(struct gateway *g, const struct gateway_config *c, const char
 	if (open_log())
 		logf_(0, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file,
 		      strerror(errno));
-	if (secret_file && !(have_secret = read_secret(secret_file, secret, sizeof(secret)) == 0))
+	if (secret_file && !(have_secret = read_secret(secret_file, "--secret-file", secret, sizeof(secret)) == 0))
 		logf_(0, "SIGHUP: keeping the previous secret");
 	gateway_reload(g, c, have_secret ? secret : NULL, &report);
 	explicit_bzero(secret, sizeof(secret));
@@ -445,11 +469,13 @@ int main(int argc, char **argv)
 		{ "master-rest-port", required_argument, NULL, 'R' }, { "status-max-age", required_argument, NULL, 'Z' },
 		{ "master-ui", required_argument, NULL, 'M' }, { "files-dir", required_argument, NULL, 'O' },
 		{ "files-url", required_argument, NULL, 'X' }, { "max-upload", required_argument, NULL, 'Y' },
-		{ "files-quota", required_argument, NULL, 'Q' },
+		{ "files-quota", required_argument, NULL, 'Q' }, { "hosts", required_argument, NULL, 'H' },
+		{ "state-db-file", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
-	const char *placeholders = "*", *state_db = NULL, *policy_file = NULL, *jws_file = NULL, *web_servers = NULL;
+	const char *placeholders = NULL, *state_db = NULL, *state_db_file = NULL, *hosts = NULL, *policy_file = NULL;
+	const char *jws_file = NULL, *web_servers = NULL;
 	const char *audit_path = NULL, *master_ui = NULL, *files_dir = NULL, *files_url = NULL;
 	long long max_upload = FILES_DEFAULT_MAX_UPLOAD, files_quota = FILES_DEFAULT_QUOTA;
 	struct gateway_config cfg;
@@ -469,6 +495,8 @@ int main(int argc, char **argv)
 		case 'S': secret_file = optarg; break;
 		case 'F': log_file = optarg; break;
 		case 'D': state_db = optarg; break;
+		case 'G': state_db_file = optarg; break;
+		case 'H': hosts = optarg; break;
 		case 'P': policy_file = optarg; break;
 		case 'U': audit_path = optarg; break;
 		case 'J': jws_file = optarg; break;
@@ -549,18 +577,33 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;
 	}
+	if (state_db && state_db_file) {
+		fprintf(stderr, "sparkgate: give --state-db or --state-db-file, not both\n");
+		return 2;
+	}
+	if (state_db && gateway_state_db_has_password(state_db)) {
+		/* every local user reads a command line (ps, /proc/PID/cmdline) */
+		fprintf(stderr, "sparkgate: --state-db carries a password, which ps shows to every local user; "
+			"refusing to start.  Leave it out of the URI and let libpq find it in ~/.pgpass or the "
+			"file PGPASSFILE names, or use a service file (PGSERVICEFILE, --state-db service=NAME), "
+			"or put the whole URI in a file only sparkgate's user can read and give --state-db-file FILE\n");
+		return 2;
+	}
 	{
-		char secret[4096], jws[4096];
+		char secret[4096], jws[4096], db[4096];
 		int rc = 0;
 
-		if ((secret_file && read_secret(secret_file, secret, sizeof(secret)))
-		    || (jws_file && read_secret(jws_file, jws, sizeof(jws))))
+		if ((secret_file && read_secret(secret_file, "--secret-file", secret, sizeof(secret)))
+		    || (jws_file && read_secret(jws_file, "--jws-secret-file", jws, sizeof(jws)))
+		    || (state_db_file && read_private(state_db_file, "--state-db-file", db, sizeof(db))))
 			rc = 2;
+		if (state_db_file)
+			state_db = db;
 		cfg = (struct gateway_config){
 			.master = master_arg, .spark_version = version, .secret = secret_file ? secret : NULL,
 			.jws_secret = jws_file ? jws : NULL, .timeout_s = (int)timeout_s, .connect_timeout_s = (int)connect_s,
 			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
-			.placeholder_names = placeholders, .state_db = state_db, .policy_file = policy_file,
+			.placeholder_names = placeholders, .hosts = hosts, .state_db = state_db, .policy_file = policy_file,
 			.audit_log = audit_path, .master_rest_port = (int)rest_port,
 			.status_max_age_ms = (int)status_max_age, .master_ui = master_ui,
 			.files_dir = files_dir, .files_url = files_url, .max_upload = max_upload, .files_quota = files_quota,
@@ -572,7 +615,10 @@ int main(int argc, char **argv)
 		}
 		explicit_bzero(secret, sizeof(secret));
 		explicit_bzero(jws, sizeof(jws));
+		explicit_bzero(db, sizeof(db));
 		cfg.secret = cfg.jws_secret = NULL;   /* only gateway_init reads them */
+		if (state_db_file)
+			cfg.state_db = NULL;
 		if (rc)
 			return rc;
 	}

@@ -12,7 +12,9 @@ Each case is (name, method, path, body, options):
            UTF-8 byte (up to 4.2), "differs-no-depth-limit: REASON" only where its Jackson
            has no nesting limit (3.3, 3.4), "differs-no-module-options: REASON" only where its
            server gives drivers no JavaModuleOptions (3.x): the build's
-           tests/golden/.../rest-rules.txt."""
+           tests/golden/.../rest-rules.txt; "differs-placeholders: REASON" only on Spark 4
+           masters, whose server replaces "{{NAME}}" values from its environment
+           (sparkgate's --env-placeholders is none)."""
 
 JSON = "application/json"
 
@@ -87,7 +89,13 @@ SPARK500 = "differs: Spark fails with an HTML 500 page, sparkgate answers 400 JS
 # with U+FFFD, and so does sparkgate for 4.3 masters.
 STRICT_DECODING_500 = "differs-strict-decoding: Spark fails to decode it with an HTML 500 page, sparkgate answers 400 JSON"
 
+# README "Differences": sparkgate's environment is the web server's, not the master's.
+PLACEHOLDERS_OFF = ("differs-placeholders: {{NAME}} placeholders are off by default (--env-placeholders none): "
+                    "Spark 4's server reads the master's environment, sparkgate's would be the web server's")
+
 VARIANT_NOTES = {
+    "placeholder-prop": PLACEHOLDERS_OFF,
+    "env-placeholder": PLACEHOLDERS_OFF,
     "args-mixed": "differs: a null in appArgs: Spark starts a driver with a null argument, sparkgate refuses (400)",
     "props-null-value": SPARK500,
     "cores-1.5": SPARK500,

@@ -1,5 +1,5 @@
 /* libFuzzer: a master's reply (RpcResponse body) through the Java serialization reader and
- * the DeployMessages decoder, and the class-failure parser used by build detection. */
+ * the DeployMessages decoder (MasterStateResponse's drivers and tokens included), and the class-failure parser used by build detection. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,8 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char cls[256], *text;
 	int64_t uid;
 
-	if (deploy_read_reply(data, size, &r, NULL) == 0)
+	if (deploy_read_reply(data, size, &r, NULL) == 0) {
+		deploy_reply_find_token(&r, "tok-active");   /* MasterStateResponse: the marks it kept */
 		deploy_reply_release(&r);
+	}
 	text = malloc(size + 1);
 	if (text) {
 		memcpy(text, data, size);

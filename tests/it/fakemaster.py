@@ -3,7 +3,9 @@ end-to-end tests use).  It speaks the transport framing of Spark's network-commo
 (common/network-common/.../protocol/MessageEncoder.java: i64 frame length, u8 type, i64
 request id, i32 body size, body) and answers with reply streams that real Spark classes
 produced (tests/golden/), so a healthy fake is indistinguishable from a 3.5.9 master for
-submit, kill and status.  `mode` decides what happens to each request:
+submit, kill and status; RequestMasterState is answered with the golden state, whose one
+completed driver carries the submission token of the last create the fake read (unless
+`forget`).  `mode` decides what happens to each request:
 
   ok            answer normally
   silent        read the request, never answer
@@ -17,6 +19,7 @@ submit, kill and status.  `mode` decides what happens to each request:
   refuse        stop listening: connections are refused
 """
 import os
+import re
 import socket
 import struct
 import threading
@@ -34,7 +37,9 @@ def golden(name):
 
 
 REPLIES = {b"RequestSubmitDriver": "reply-submit-ok.bin", b"RequestKillDriver": "reply-kill-unknown.bin",
-           b"RequestDriverStatus": "reply-status-notfound.bin"}
+           b"RequestDriverStatus": "reply-status-notfound.bin", b"RequestMasterState": "reply-masterstate.bin"}
+TOKEN = re.compile(rb"-Dspark\.sparkgate\.submission=([0-9a-f]+)")
+GOLDEN_TOKEN = b"-Dspark.sparkgate.submission=tok-done"   # its completed driver-20240101000000-0000
 
 
 def frame(kind, request_id, body):
@@ -45,6 +50,8 @@ class FakeMaster:
     def __init__(self, port=0):
         self.mode = "ok"
         self.requests = []          # (kind of message, mode it met)
+        self.tokens = []            # submission tokens of the creates it read
+        self.forget = False         # RequestMasterState: the creates it read are not among its drivers
         self.conns = []
         self.lock = threading.Lock()
         self.port = port
@@ -115,6 +122,9 @@ class FakeMaster:
                 message = next((m for m in REPLIES if m in body), b"?")
                 mode = self.mode
                 self.requests.append((message.decode(), mode))
+                token = TOKEN.search(body)
+                if message == b"RequestSubmitDriver" and token:
+                    self.tokens.append(token.group(1))
                 if not self._answer(c, mode, request_id, message):
                     return
         except (EOFError, OSError):
@@ -122,9 +132,23 @@ class FakeMaster:
         finally:
             c.close()
 
+    @staticmethod
+    def _with_token(reply, token, n):
+        """The golden MasterStateResponse with the last create's token on its completed
+        driver (a TC_STRING: 0x74, u2 length, bytes, outside any block), named
+        driver-20240101000000-9NNN after the create's number (ids are unique in a store)."""
+        reply = reply.replace(b"driver-20240101000000-0000", b"driver-20240101000000-%04d" % (9000 + n))
+        i = reply.index(GOLDEN_TOKEN)
+        assert reply[i - 3] == 0x74 and struct.unpack(">H", reply[i - 2:i])[0] == len(GOLDEN_TOKEN)
+        new = b"-Dspark.sparkgate.submission=" + token
+        return reply[:i - 2] + struct.pack(">H", len(new)) + new + reply[i + len(GOLDEN_TOKEN):]
+
     def _answer(self, c, mode, request_id, message):
         """Acts out mode; False when the connection is done."""
-        good = frame(RPC_RESPONSE, request_id, golden(REPLIES.get(message, "reply-status-notfound.bin")))
+        reply = golden(REPLIES.get(message, "reply-status-notfound.bin"))
+        if message == b"RequestMasterState" and self.tokens and not self.forget:
+            reply = self._with_token(reply, self.tokens[-1], len(self.tokens) - 1)
+        good = frame(RPC_RESPONSE, request_id, reply)
         if mode.startswith("slow:"):
             time.sleep(float(mode.split(":")[1]))
             mode = "ok"

@@ -1,8 +1,10 @@
 """A real PostgreSQL for the tests: Debian's server binaries, a cluster made with initdb in
 the test's folder, run as an unprivileged user (nobody, when the tests run as root), on a
-loopback port, trust authentication on 127.0.0.1 only."""
+loopback port, password authentication (SCRAM) on 127.0.0.1 only.  The password is in a
+libpq password file (self.passfile, PGPASSFILE), never in a URI: self.url has none."""
 import glob
 import os
+import secrets
 import shutil
 import subprocess
 
@@ -27,11 +29,25 @@ class Postgres:
             os.chmod(work, 0o755)
             open(self.log, "a").close()
             shutil.chown(self.log, "nobody", "nogroup")
-        self.run("initdb", "-D", self.dir, "-A", "trust", "-U", "sparkgate", "--no-sync")
+        self.password = secrets.token_urlsafe(18)
+        pwfile = os.path.join(work, "pg-initdb-password")
+        with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(self.password + "\n")
+        if self.as_user:
+            shutil.chown(pwfile, "nobody", "nogroup")
+        self.run("initdb", "-D", self.dir, "-A", "scram-sha-256", "--pwfile", pwfile, "-U", "sparkgate", "--no-sync")
+        os.unlink(pwfile)
         with open(os.path.join(self.dir, "pg_hba.conf"), "w") as f:   # (written as root: readable)
-            f.write("host all all 127.0.0.1/32 trust\n")
+            f.write("host all all 127.0.0.1/32 scram-sha-256\n")
         os.chmod(os.path.join(self.dir, "pg_hba.conf"), 0o644)
         self.url = "postgresql://sparkgate@127.0.0.1:%d/postgres" % self.port
+        self.passfile = os.path.join(work, "pgpass")
+        with open(os.open(self.passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write("127.0.0.1:%d:*:sparkgate:%s\n" % (self.port, self.password))
+
+    def env(self):
+        """The environment of a libpq client that finds the password in the password file."""
+        return dict(os.environ, PGPASSFILE=self.passfile)
 
     def run(self, tool, *args):
         subprocess.run(self.as_user + [os.path.join(bindir(), tool)] + list(args), check=True,
@@ -48,5 +64,6 @@ class Postgres:
 
     def psql(self, sql):
         p = subprocess.run([os.path.join(bindir(), "psql"), "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(self.port),
-                            "-U", "sparkgate", "-d", "postgres", "-c", sql], check=True, stdout=subprocess.PIPE, text=True)
+                            "-U", "sparkgate", "-d", "postgres", "-c", sql], check=True, stdout=subprocess.PIPE, text=True,
+                           env=self.env())
         return p.stdout.strip()

@@ -9,8 +9,11 @@
 - soak: 200 000 status requests through lighttpd to the real master (wrk): RSS and open
   descriptors of sparkgate flat.
 Ends with "faults: N passed, N failed"."""
+import collections
 import os
+import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +26,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
 import web  # noqa: E402
 from fakemaster import FakeMaster  # noqa: E402
+from pg import Postgres  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, wait_for  # noqa: E402
 
@@ -152,27 +156,59 @@ def memory_and_descriptors_flat_under_faults():
 
 
 @test
-def unknown_outcome_is_listed_and_never_resent():
-    """With owners: a create the master may have taken is listed as such, and a retry with
-    the same idempotency key is refused instead of being sent a second time."""
+def lost_reply_is_found_at_the_master_or_released():
+    """With owners, a create whose reply was lost (the fake master read it, then closed the
+    connection): a retry with the same idempotency key finds the driver at the master by
+    its submission token and gets its id, as if nothing happened, without sending it
+    again; the listing shows the id of a lost create without a key instead of "unknown";
+    when the master has no such driver, the key is held (409) until the claim's lease
+    (2 x --timeout) is past, then the retry submits once."""
     fake = FakeMaster()
     db = os.path.join(E.C.work, "faults-state.db")
     _, port = start_sparkgate("sg-state", "spark://127.0.0.1:%d" % fake.port,
                               ["--spark-version", "3.5.9", "--state-db", db])
+
+    def create(key=None):
+        return E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port,
+                          headers={"Idempotency-Key": key} if key else None)
+
+    def sent():
+        return sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
     try:
-        key = {"Idempotency-Key": "retry-me"}
         fake.set_mode("close")
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
+        st, js, _ = create("retry-me")
         assert st == 503 and "outcome of this submission is unknown" in js["message"], (st, js)
         fake.set_mode("ok")
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, headers=key)
-        assert st == 503 and "will not submit it again" in js["message"], (st, js)
+        for _ in range(2):   # found at the master, then recorded
+            st, js, _ = create("retry-me")
+            assert st == 200 and js["success"] and js["submissionId"] == "driver-20240101000000-9000", (st, js)
+        assert sent() == 1, fake.requests
+        # without a key: the listing asks the master
+        fake.set_mode("close")
+        st, js, _ = create()
+        assert st == 503, (st, js)
+        fake.set_mode("ok")
         st, listed, _ = E.C.s.http("GET", "/v1/submissions", port=port)
-        entries = listed["submissions"]
-        assert len(entries) == 1 and "submissionId" not in entries[0] \
-            and entries[0]["outcome"].startswith("unknown"), listed
-        creates = sum(1 for m, _ in fake.requests if m == "RequestSubmitDriver")
-        assert creates == 1, fake.requests
+        ids = sorted(e.get("submissionId", "unknown") for e in listed["submissions"])
+        assert ids == ["driver-20240101000000-9000", "driver-20240101000000-9001"], listed
+        assert not any("outcome" in e for e in listed["submissions"]), listed
+        # the master has no such driver: held until the lease is past, then sent once
+        fake.forget = True
+        fake.set_mode("close")
+        t0 = time.time()
+        st, js, _ = create("released")
+        assert st == 503, (st, js)
+        fake.set_mode("ok")
+        st, js, _ = create("released")
+        assert st == 409 and "being submitted right now" in js["message"], (st, js)
+        wait_for("the key released", lambda: create("released")[0] == 200, 4 * TIMEOUT + 5, 0.5)
+        held = time.time() - t0
+        st, js, _ = create("released")
+        assert st == 200 and js["submissionId"] == "driver-20240101000000-0000", (st, js)
+        assert sent() == 4, fake.requests   # 2 lost, 1 resent after the lease, nothing else
+        print("     lost reply: found by token at once; absent at the master: key released after %.1fs "
+              "(lease 2 x --timeout %ds)" % (held, TIMEOUT))
+        assert 2 * TIMEOUT - 0.5 < held < 2 * TIMEOUT + 3, held
     finally:
         fake.close()
 
@@ -245,6 +281,149 @@ def real_master_stopped_with_requests_in_flight():
     assert (200, "SubmissionStatusResponse") in kinds and any(st != 200 for st, _, _ in answers)
     assert max(took for _, _, took in answers) < TIMEOUT + 1.5
     assert p.poll() is None
+
+
+CHAOS_KEYS = int(os.environ.get("SPARKGATE_CHAOS_KEYS", "40"))
+CHAOS_CLIENTS = 4
+CHAOS_PAUSE = 0.1               # seconds a client waits between two keys of its own
+CHAOS_KILL_EVERY = 0.2          # seconds between SIGKILLs of a random sparkgate process
+CHAOS_FAULT_PERCENT = "25"      # creates after which sparkgate kills itself (make faults)
+
+
+def faults_binary():
+    """The test build (make faults) in the world-readable work folder: lighttpd runs it."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    subprocess.run(["make", "-s", "-C", root, "faults"], check=True, stdout=subprocess.DEVNULL)
+    dst = os.path.join(E.C.work, "bin-faults", "sparkgate")
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copy2(os.path.join(root, "build-faults", "sparkgate"), dst)
+    os.chmod(os.path.dirname(dst), 0o755)
+    return dst
+
+
+def pids_of(binary):
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and os.readlink("/proc/%s/exe" % d) == binary:
+                pids.append(int(d))
+        except OSError:
+            pass
+    return pids
+
+
+def master_driver_ids():
+    st = E.C.s.master_state()
+    return {d["id"] for d in st.get("activedrivers", []) + st.get("completeddrivers", [])}
+
+
+def chaos(name, state_db, restart_master=False):
+    """CHAOS_CLIENTS clients send CHAOS_KEYS creates with their own idempotency keys through
+    lighttpd (3 sparkgate processes of the fault build) to the real master, each retrying
+    its key on any failure until it gets an id, while a random sparkgate process is
+    SIGKILLed every CHAOS_KILL_EVERY s and each process kills itself after a quarter of
+    the creates the master accepted, before recording them.  Every key must end with
+    one id, the same on every retry, and the master must hold no driver without a key."""
+    s = E.C.s
+    os.environ["SPARKGATE_FAULT_KILL_AFTER_CREATE"] = CHAOS_FAULT_PERCENT   # lighttpd passes it on
+    binary = G.faults_binary = getattr(G, "faults_binary", None) or faults_binary()
+    try:
+        port = web.lighttpd_fastcgi(s, name=name, procs=3, binary=binary,
+                                    extra_args="--state-db %s --timeout %d --master-ui off" % (state_db, TIMEOUT))
+    finally:
+        del os.environ["SPARKGATE_FAULT_KILL_AFTER_CREATE"]
+    auth = ("alice", web.USERS["alice"])
+    before = master_driver_ids()
+    keys = ["%s-%d-%d" % (name, os.getpid(), i) for i in range(CHAOS_KEYS)]
+    ids = {k: set() for k in keys}
+    statuses, why, kills, stop = collections.Counter(), collections.Counter(), [0], threading.Event()
+
+    def create(k):
+        try:
+            st, js, _ = s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, auth=auth,
+                               headers={"Idempotency-Key": k}, timeout=30)
+        except Exception:
+            return 0, None
+        return st, js
+
+    def client(mine):
+        for k in mine:
+            give_up = time.time() + 60
+            while time.time() < give_up:
+                st, js = create(k)
+                statuses[st] += 1
+                if st != 200:   # who answered: sparkgate (JSON) or lighttpd (its backend died)
+                    why[(st, js.get("message", "")[:70] if isinstance(js, dict) else "web server")] += 1
+                if st == 200:
+                    ids[k].add(js["submissionId"])
+                    break
+                time.sleep(0.2)
+            time.sleep(CHAOS_PAUSE)
+
+    def killer():
+        while not stop.wait(CHAOS_KILL_EVERY):
+            pids = pids_of(binary)
+            if pids:
+                try:
+                    os.kill(random.choice(pids), signal.SIGKILL)
+                    kills[0] += 1
+                except ProcessLookupError:
+                    pass
+
+    def restarter():
+        if not stop.wait(1):
+            s._kill("master", signal.SIGKILL)
+            time.sleep(1)
+            s.start_master()
+    t0 = time.time()
+    threads = [threading.Thread(target=client, args=(keys[i::CHAOS_CLIENTS],)) for i in range(CHAOS_CLIENTS)]
+    threads += [threading.Thread(target=killer)] + ([threading.Thread(target=restarter)] if restart_master else [])
+    for t in threads:
+        t.start()
+    for t in threads[:CHAOS_CLIENTS]:
+        t.join()
+    stop.set()
+    for t in threads[CHAOS_CLIENTS:]:
+        t.join()
+    took = time.time() - t0
+    for k in keys:   # asked again, calmly: the same id
+        st, js = create(k)
+        if st == 200:
+            ids[k].add(js["submissionId"])
+    after = master_driver_ids() - before
+    answered = set().union(*ids.values())
+    print("     %s: %d keys, %d creates in %.1fs, %d SIGKILLs (+ %s%% after the master's answer); answers %s; "
+          "%d new drivers at the master%s" % (name, len(keys), sum(statuses.values()), took, kills[0],
+                                             CHAOS_FAULT_PERCENT, dict(sorted(statuses.items())), len(after),
+                                             " (restarted mid-run)" if restart_master else ""))
+    for (st, msg), n in why.most_common(4):
+        print("       %4d x %d %s" % (n, st, msg))
+    s._kill(name)
+    stuck = [k for k in keys if not ids[k]]
+    doubled = {k: v for k, v in ids.items() if len(v) > 1}
+    assert not stuck, "keys without an id: %s" % stuck
+    assert not doubled, "keys with two ids: %s" % doubled
+    assert len(answered) == len(keys), "two keys share an id"
+    assert after <= answered, "drivers at the master without a key: %s" % sorted(after - answered)
+    if not restart_master:   # (a restarted master without recovery forgot the earlier ones)
+        assert after == answered, "ids the master does not have: %s" % sorted(answered - after)
+    assert kills[0] > 0
+
+
+@test
+def chaos_sqlite_processes_killed():
+    chaos("chaos-sqlite", os.path.join(web.server_dir(E.C.s, "chaos-state"), "sparkgate.db"))
+
+
+@test
+def chaos_postgres_processes_killed_master_restarted():
+    G.pg = Postgres(E.C.work)
+    G.pg.start()
+    try:
+        chaos("chaos-pg", G.pg.url)
+        chaos("chaos-pg-restart", G.pg.url, restart_master=True)
+    finally:
+        G.pg.stop("immediate")
 
 
 @test

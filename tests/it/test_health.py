@@ -4,7 +4,9 @@ and worker.  /metrics parses with the Prometheus project's own text parser and i
 counters equal the requests the test sent, though another process served them (the host's
 totals, from shared memory); /metrics is refused to another address; /readyz turns
 unready when the master stops and ready again when it returns, and names an open master
-REST door.  Ends with "health: N passed, N failed"."""
+REST door; 50 /readyz cost the master a few asks, and without a login (from another address)
+it says only ready or not; under Apache the health paths have processes of their own; a
+foreign Host (--hosts) is refused before anything.  Ends with "health: N passed, N failed"."""
 import glob
 import os
 import socket
@@ -149,6 +151,75 @@ def apache_metrics_parse_too():
     assert value(m, "sparkgate_requests_total", route="status", code="200") >= 1, m
 
 
+def readyz_asks(port):
+    """Asks the master made so far by the web server's sparkgates (every ask is timed)."""
+    return value(metrics(port), "sparkgate_master_ask_duration_seconds_count")
+
+
+@test
+def fifty_readyz_cost_the_master_a_few_asks():
+    """50 concurrent /readyz through each web server: one result per host a second, shared by
+    its processes, so the master sees about one ask a second however many probes come."""
+    import concurrent.futures
+    for port in (T.port, T.apache):
+        time.sleep(1.1)   # whatever was checked before is stale
+        before, t0 = readyz_asks(port), time.time()
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            got = list(pool.map(lambda i: get("/readyz", port, source="127.0.0.2")[:2], range(50)))
+        took, asks = time.time() - t0, readyz_asks(port) - before
+        assert all(st == 200 and '"success" : true' in text for st, text in got), got[:3]
+        assert asks <= 2 + int(took), "50 /readyz on %d made %d asks in %.1fs" % (port, asks, took)
+        print("    50 /readyz on port %d: %d master asks in %.2fs" % (port, asks, took), flush=True)
+
+
+@test
+def readyz_without_a_login_tells_only_ready_or_not():
+    for port in (T.port, T.apache):
+        st, text, _ = get("/readyz", port, source="127.0.0.2")
+        assert st == 200 and '"success" : true' in text and "sparkgate is ready" in text, (port, st, text)
+        for detail in ("master", "spark://", "serverSparkVersion", "3.5.9", "store", "Door"):
+            assert detail not in text, (port, detail, text)
+    st, text, _ = get("/readyz", T.port)   # this machine: the details
+    assert st == 200 and "is ALIVE" in text and '"store" : "answers"' in text, (st, text)
+
+
+@test
+def apache_runs_the_health_paths_in_their_own_processes():
+    """deploy/apache.conf: /healthz, /readyz and /metrics have a wrapper command line of their
+    own, which mod_fcgid keys its process classes on: the processes that answer them never
+    answer the API, and the other way round (the pids in the error log's lines)."""
+    for i in range(5):
+        assert get("/readyz", T.apache)[0] == 200
+        assert E.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)[0] == 200
+    log = open(os.path.join(E.C.s.work, "apache-health.log"), errors="replace").read()
+    import re
+    health = set(re.findall(r"sparkgate\[(\d+)\] \w+: req=\d+ GET /(?:readyz|healthz|metrics) ", log))
+    api = set(re.findall(r"sparkgate\[(\d+)\] \w+: req=\d+ GET /v1/", log))
+    assert health and api and not health & api, (health, api)
+    for pid in health | api:
+        try:
+            args = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError:
+            continue   # ended since
+        assert (b"--max-body" in args and args[args.index(b"--max-body") + 1] == b"0") == (pid in health), args
+
+
+@test
+def a_foreign_host_is_refused_before_anything():
+    """--hosts in a CGI run: 400 ErrorResponse for another Host, health paths included; the
+    master is never asked (a master that cannot answer: the refusal comes at once)."""
+    for path in ("/readyz", "/v1/submissions/status/driver-1"):
+        env = {"REQUEST_METHOD": "GET", "REQUEST_URI": path, "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "evil.example",
+               "REMOTE_ADDR": "127.0.0.1", "REMOTE_USER": "alice", "PATH": os.environ["PATH"]}
+        t0 = time.time()
+        p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:1", "--hosts", "gw.example,127.0.0.1"],
+                           env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=30, text=True)
+        assert p.stdout.startswith("Status: 400") and '"action" : "ErrorResponse"' in p.stdout \
+            and "--hosts" in p.stdout and time.time() - t0 < 2, p.stdout + p.stderr
+        assert "asks=0" in p.stderr, p.stderr
+
+
 @test
 def readyz_names_an_open_rest_door():
     """A CGI run (one process) told the port of Spark's own REST server on this master."""
@@ -161,7 +232,7 @@ def readyz_names_an_open_rest_door():
         # check allows 500 ms, so warm it as a running master's would be
         wait_for("Spark's REST server", lambda: door.rest("GET", "/v1/submissions/status/x")[0] == 200, 30)
         env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/readyz", "SERVER_PROTOCOL": "HTTP/1.1",
-               "PATH": os.environ["PATH"]}
+               "REMOTE_ADDR": "127.0.0.1", "PATH": os.environ["PATH"]}   # (details: to this machine)
         p = subprocess.run([s.sparkgate, "--master", "spark://127.0.0.1:%d" % door.master_port, "--master-rest-port",
                             str(door.rest_port)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30, text=True)

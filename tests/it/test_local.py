@@ -2,7 +2,9 @@
 as a new user runs it: it builds, starts master, worker, lighttpd and sparkgate, and prints
 how to sign in.  The portal answers at the printed address with that login (401 without);
 a jar uploaded and submitted there as the printed user runs to FINISHED and is listed as
-theirs; the real spark-submit submits to the printed no-login port; Ctrl-C stops everything.
+theirs; the real spark-submit submits to the printed no-login port; a create and a kill from a
+DNS-rebound page (a foreign Host, a matching Origin) are refused and reach no master; Ctrl-C
+stops everything.
 Ends with "local: N passed, N failed"."""
 import os
 import re
@@ -116,6 +118,41 @@ def spark_submit_works_on_the_no_login_port():
         assert E.wait_state(m.group(1), E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
     finally:
         E.C.s.http_port = L.portal
+
+
+def master_drivers():
+    m = re.search(r"Spark master web UI\s+(http://\S+)", L.out)
+    assert m, L.out
+    with urllib.request.urlopen(m.group(1).rstrip("/") + "/json/", timeout=10) as r:
+        js = __import__("json").loads(r.read())
+    return sorted(d["id"] for d in js.get("activedrivers", []) + js.get("completeddrivers", []))
+
+
+@test
+def a_rebound_host_name_is_refused_and_nothing_reaches_the_master():
+    """DNS rebinding: a page at http://rebind.evil.example:PORT whose name now points at
+    127.0.0.1 is same-origin with itself; its create and kill carry its own name in Host and
+    a matching Origin.  lighttpd refuses them (403) before sparkgate, which has --hosts too."""
+    before = master_drivers()
+    body = E.create_body("/dev/null", 0, 0)
+    for port in (L.port, L.portal):
+        for name in ("rebind.evil.example", "127.0.0.1.nip.io", "localhost"):   # localhost: on port 80
+            host = name if name == "localhost" else "%s:%d" % (name, port)
+            hdrs = {"Host": host, "Origin": "http://" + host, "Content-Type": "text/plain"}
+            st, js, _ = E.C.s.http("POST", "/v1/submissions/create", body, port=port, headers=hdrs)
+            assert st in (400, 403), (host, st, js)
+            st, js, _ = E.C.s.http("POST", "/v1/submissions/kill/" + (before[-1] if before else "driver-1"), b"",
+                                   port=port, headers=hdrs)
+            assert st in (400, 403), (host, st, js)
+            assert E.C.s.http("GET", "/readyz", port=port, headers={"Host": host})[0] in (400, 403)
+    assert master_drivers() == before, (before, master_drivers())
+    # the served names still work, and sparkgate itself was told them
+    st, js, _ = E.C.s.http("GET", "/v1/submissions", headers={"Host": "localhost:%d" % L.portal})
+    assert st == 200 and js["user"] == L.user, (st, js)
+    ps = subprocess.run(["ps", "-eo", "args"], stdout=subprocess.PIPE, text=True).stdout
+    mine = [l for l in ps.splitlines() if "sparkgate" in l and "--files-url http://127.0.0.1:%d/" % L.port in l]
+    assert mine and all("--hosts 127.0.0.1:%d,localhost:%d,127.0.0.1:%d,localhost:%d" % (
+        L.port, L.port, L.portal, L.portal) in l for l in mine), mine
 
 
 @test

@@ -12,12 +12,14 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402
+import mainscan  # noqa: E402
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, free_port, wait_for  # noqa: E402
@@ -27,10 +29,11 @@ BUILDS = ["3.5.9_2.12", "4.3.0_2.13"]
 ALICE = ("alice", web.USERS["alice"])
 
 
-def corpus(marks, jar, fake_java, pyapps):
+def corpus(marks, jar, fake_java, pyapps, data):
     """(name, change, what the refusal must name).  change: props / env to add, or
     resource / main to replace.  Payloads touch a marker file in marks if they ever run;
-    marks and fake_java lie outside the approved folder."""
+    marks and fake_java lie outside the approved folder; data is an "allow url" location
+    (data, never code)."""
     app_dir = os.path.dirname(jar)
     port = free_port()
 
@@ -83,6 +86,57 @@ def corpus(marks, jar, fake_java, pyapps):
     for value in ("file:/etc/hostname", "file:" + app_dir + "/../evil.jar", "http://127.0.0.1:1/evil.jar",
                   "file:" + jar + ",file:" + m("evil.jar")):
         cases.append(("spark.jars " + value[:40], {"props": {"spark.jars": value}}, "spark.jars"))
+    # code from a data ("allow url") location: as the main class's jar (DriverWrapper puts
+    # spark.jars on the loader it resolves the main class through), a ServiceLoader
+    # provider, a sitecustomize.py in --py-files, an archive unpacked before sys.path, a
+    # module name in spark.files
+    for key, value, why in [("spark.jars", "file:%s/evil.jar" % data, "code comes only"),
+                            ("spark.jars", "file:%s,file:%s/provider.jar" % (jar, data), "code comes only"),
+                            ("spark.archives", "file:%s/env.zip" % data, "code comes only"),
+                            ("spark.files", "file:%s/pyspark.py" % data, "Python imports"),
+                            ("spark.files", "file:%s/socket.so" % data, "Python imports"),
+                            ("spark.files", "file:%s/../markers/x" % data, "spark.files")]:
+        cases.append(("data as code %s=%s" % (key, value[-25:]), {"props": {key: value}}, why))
+    cases.append(("main class from a data jar", {"main": "org.evil.Main", "props": {
+        "spark.jars": "file:%s/evil.jar" % data}}, "org.evil.Main"))
+    cases.append(("an unnamed class of the approved jar", {"main": "EvilMain"}, "EvilMain"))
+    # what runs must be what is counted: the heap, and executors asking for the cluster
+    for key, value, why in [("spark.cores.max", "1000", "max app-cores"),
+                            ("spark.executor.memory", "64g", "max executor-memory"),
+                            ("spark.executor.cores", "64", "max executor-cores"),
+                            ("spark.executor.instances", "1000", "max executor-instances"),
+                            ("spark.driver.extraJavaOptions", "-Dspark.cores.max=1000", "max app-cores"),
+                            ("spark.driver.extraJavaOptions", "-Xmx8g", "-Xmx8g"),
+                            ("spark.driver.extraJavaOptions", "-XX:MaxRAMPercentage=90", "MaxRAMPercentage"),
+                            ("spark.executor.extraJavaOptions", "-Xms8g", "-Xms8g")]:
+        cases.append(("limit %s=%s" % (key, value), {"props": {key: value}}, why))
+    # values Spark rewrites after the judgement: ${...} substitution, then the executors'
+    # options split again (a fresh-mind review ran a shell command on a 4.x worker this way)
+    cases.append(("executor options ${env:...}", {"env": {"APP_OPTS": 'x "-XX:OnOutOfMemoryError=touch %s" -Xmx8m'
+                                                          % m("subst")},
+                                                  "props": {"spark.executor.extraJavaOptions":
+                                                            '-XX:+UseG1GC -"D"spark.app.name=${env:APP_OPTS}'}}, "${"))
+    cases.append(("executor options ${spark.app.name}", {"props": {
+        "spark.app.name": "x -agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:%d" % port,
+        "spark.executor.extraJavaOptions": '-"D"spark.app.name=${spark.app.name}'}}, "${"))
+    cases.append(("quoted -D in executor options", {"props": {
+        "spark.executor.extraJavaOptions": '-"D"spark.app.name=x'}}, "Spark sets"))
+    # glob and URI-breaking spellings: Spark resolves spark.jars through Hadoop's glob and
+    # takes an entry java.net.URI cannot parse as a local path, so "{/}.." climbed out of
+    # the approved folder in a fresh-mind review (a jar elsewhere on the worker ran)
+    climb = "{/}../" * 12
+    for key, value in [("spark.jars", "file:%s/%s%s" % (app_dir, climb, m("evil.jar").lstrip("/"))),
+                       ("spark.jars", "file:%s/*" % app_dir), ("spark.jars", "file:%s/[a-z]*.jar" % app_dir),
+                       ("spark.files", "file:%s/%s%s" % (data, climb, m("x").lstrip("/")))]:
+        cases.append(("glob %s=%s" % (key, value[-30:]), {"props": {key: value}}, key))
+    cases.append(("glob appResource", {"resource": "file:%s/%s%s" % (app_dir, climb, m("evil.jar").lstrip("/"))},
+                  "appResource"))
+    cases.append(("glob pyFiles", {"resource": "file:" + pyapps + "/pyapp.py", "props": {
+        "spark.submit.pyFiles": "file:%s/%s%s" % (pyapps, climb, m("pyspark.zip").lstrip("/"))}},
+        "spark.submit.pyFiles"))
+    cases.append(("executor memory without a unit", {"props": {"spark.executor.memory": "1048576"}}, "with a unit"))
+    for name in ("SPARK_USER", "HADOOP_USER_NAME", "KRB5CCNAME"):
+        cases.append(("env " + name, {"env": {name: "root"}}, name))
     # the application itself from outside the approved location
     for res in ("file:" + m("evil.jar"), "file:" + app_dir + "/../evil.jar", "file:" + app_dir + "//TestApp.jar",
                 "file:" + app_dir + "/%2e%2e/evil.jar", jar, "local:" + jar, "FILE:" + jar,
@@ -118,7 +172,7 @@ def corpus(marks, jar, fake_java, pyapps):
     cases.append(("python executorEnv PYSPARK_PYTHON", {"resource": py, "props": {
         "spark.executorEnv.PYSPARK_PYTHON": pl("py.sh")}}, "PYSPARK_PYTHON"))
     for value in ("file:" + pl("evil.py"), "file:%s/../%s/evil.py" % (pyapps, os.path.basename(payloads)),
-                  py + ",file:" + pl("evil.py")):
+                  py + ",file:" + pl("evil.py"), "file:%s/sitecustomize.zip" % data):
         cases.append(("python pyFiles " + value[-30:], {"resource": py, "props": {"spark.submit.pyFiles": value}},
                       "spark.submit.pyFiles"))
     # resources
@@ -182,11 +236,19 @@ def run_build(build):
         shutil.copy(os.path.join(E.ROOT, "tests", "app", "pyapp.py"), pyapps)
         # "allow python" approves the folder; the interpreter's properties stay never allowed
         # even when "allow property" names them
+        data = os.path.join(work, "data")   # a data location: "allow url", never code
+        os.makedirs(data)
         policy = web.shipped_policy(os.path.join(work, "policy.conf"), apps,
-                                    "allow python file:%s/\nallow property spark.pyspark.* spark.python.*\n" % pyapps)
+                                    "allow python file:%s/\nallow property spark.pyspark.* spark.python.*\n"
+                                    "allow url file:%s/\nallow property spark.files spark.archives\n" % (pyapps, data))
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         s.sparkgate_args = "--policy %s --state-db %s" % (policy, db)
-        cases = corpus(marks, E.C.jar, fake, pyapps)
+        cases = corpus(marks, E.C.jar, fake, pyapps, data)
+        # every class with a main in this build's jars (loaders, trampolines, script
+        # runners, servers, file writers): never a main class, whatever the policy says
+        platform_mains = mainscan.mains(s.spark)
+        assert len(platform_mains) > 100, platform_mains
+        cases += [("platform main " + c, {"main": c}, c) for c in platform_mains]
         print("[%s] %d hostile creates" % (build, len(cases)), flush=True)
         before = driver_count(s)
 
@@ -216,12 +278,15 @@ def run_build(build):
 
         def benign():
             out = os.path.join(work, "benign.txt")
-            body = body_for({"props": {"spark.driver.extraJavaOptions": "-XX:+UseG1GC -Xmx512m",
+            body = body_for({"props": {"spark.driver.extraJavaOptions": "-XX:+UseG1GC",
                                        "spark.sql.shuffle.partitions": "4"}, "env": {"APP_MODE": "test"}}, out)
             st, js, _ = s.http("POST", "/v1/submissions/create", body, port=E.C.port, auth=ALICE)
             assert st == 200 and js["success"] is True, (st, js)
             assert E.wait_state(js["submissionId"], E.FINAL, port=E.C.port)["driverState"] == "FINISHED", \
                 E.C.last_status
+            # the operator's defaults reached the driver (and are what quotas counted)
+            props = E.read_out(out)["prop"]
+            assert props.get("spark.cores.max") == "2" and props.get("spark.executor.cores") == "1", props
         s.auth = ALICE
         SUITE.check("[%s] an approved create runs to FINISHED" % build, benign)
 
@@ -255,7 +320,20 @@ def run_build(build):
         s.stop()
 
 
+def platform_list_is_current():
+    """The packages sparkgate never takes a main class from were generated from every
+    supported build's jars: a changed build (or list of builds) changes them."""
+    homes = subprocess.run([os.path.join(E.ROOT, "tools", "setup.sh"), "--no-apt", "all"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    fresh = subprocess.run([os.path.join(E.ROOT, "tools", "policy", "platform-packages.sh")] + homes, check=True,
+                           capture_output=True, text=True).stdout
+    with open(os.path.join(E.ROOT, "core", "versions", "platform_packages.inc")) as f:
+        assert f.read() == fresh, "core/versions/platform_packages.inc is stale: run tools/policy/platform-packages.sh"
+
+
 def main():
+    SUITE.check("the platform's packages (core/versions/platform_packages.inc) match every supported build",
+                platform_list_is_current)
     for build in sys.argv[1:] or BUILDS:
         run_build(build)
     return SUITE.finish()

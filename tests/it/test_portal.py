@@ -37,7 +37,7 @@ def main():
         # uploads approved, as an operator who lets every user run what they upload would
         policy = web.shipped_policy(os.path.join(work, "policy.conf"), os.path.dirname(E.C.jar),
                                     "\nmax driver-memory 1g\nallow property spark.sgportal.*\n"
-                                    "allow app %s\nallow python %s\n" % (files, files))
+                                    "allow app %s TestApp\nallow python %s\n" % (files, files))
         files_dir = web.server_dir(s, "files")
         port = web.lighttpd_fastcgi(s, name="lighttpd-portal", port=port, files_dir=files_dir, extra_args=(
             "--state-db %s --policy %s --master-ui http://127.0.0.1:%d --files-dir %s --files-url %s"

@@ -6,8 +6,11 @@ The same idempotency key sent to both hosts at once starts one driver; a driver 
 host A is invisible to another user on host B and killable by its owner there; a quota
 counts drivers from both hosts; the database stopped mid-run gives JSON 503s (and /readyz
 says so), then recovery when it is back, with nothing lost or doubled; an earlier schema is
-upgraded on first use.  Ends with "postgres: N passed, N failed"."""
+upgraded on first use; the password (the database asks for one) never shows on a command
+line: host A finds it in libpq's password file, host B reads its URI from --state-db-file,
+and a URI carrying it on the command line is refused.  Ends with "postgres: N passed, N failed"."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,9 +60,18 @@ def driver_ids():
 def start_hosts():
     s = E.C.s
     policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), RULES)
-    args = "--state-db %s --policy %s --master-ui http://127.0.0.1:%d" % (T.pg.url, policy, s.master_ui)
-    T.a = web.lighttpd_fastcgi(s, name="host-a", extra_args=args)
-    T.b = web.lighttpd_fastcgi(s, name="host-b", extra_args=args)
+    # host A: the URI without a password, libpq finds it in PGPASSFILE (set for the whole
+    # test, so inherited by lighttpd and its sparkgates); host B: the URI with its password,
+    # from a file only its user can read (--state-db-file)
+    T.db_file = os.path.join(E.C.work, "host-b-state-db")
+    with open(os.open(T.db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+        f.write(T.pg.url.replace("sparkgate@", "sparkgate:%s@" % T.pg.password) + "\n")
+    if os.getuid() == 0:   # the web server's user (lighttpd drops to www-data) reads both
+        for path in (T.db_file, T.pg.passfile):
+            shutil.chown(path, "www-data")
+    rest = "--policy %s --master-ui http://127.0.0.1:%d" % (policy, s.master_ui)
+    T.a = web.lighttpd_fastcgi(s, name="host-a", extra_args="--state-db %s %s" % (T.pg.url, rest))
+    T.b = web.lighttpd_fastcgi(s, name="host-b", extra_args="--state-db-file %s %s" % (T.db_file, rest))
 
 
 @test
@@ -158,9 +170,9 @@ def an_earlier_schema_is_upgraded_on_first_use():
            "UNIQUE (owner, idem_key)); INSERT INTO submissions (id, owner, state, created_ms, app_name) VALUES "
            "('driver-20200101000000-0001', 'alice', 'submitted', 1577836800000, 'from-before')")
     subprocess.run([os.path.join(bindir(), "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
-                    str(T.pg.port), "-U", "sparkgate", "-d", "old", "-c", old], check=True)
+                    str(T.pg.port), "-U", "sparkgate", "-d", "old", "-c", old], check=True, env=T.pg.env())
     env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/submissions", "SERVER_PROTOCOL": "HTTP/1.1",
-           "REMOTE_USER": "alice", "PATH": os.environ["PATH"]}
+           "REMOTE_USER": "alice", "PATH": os.environ["PATH"], "PGPASSFILE": T.pg.passfile}
     p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port, "--state-db", url,
                         "--master-ui", "off"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=30)
@@ -168,9 +180,53 @@ def an_earlier_schema_is_upgraded_on_first_use():
     cols = subprocess.run([os.path.join(bindir(), "psql"), "-X", "-A", "-t", "-h", "127.0.0.1",
                            "-p", str(T.pg.port), "-U", "sparkgate", "-d", "old", "-c",
                            "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions'"],
-                          check=True, stdout=subprocess.PIPE, text=True).stdout.split()
+                          check=True, stdout=subprocess.PIPE, text=True, env=T.pg.env()).stdout.split()
     assert "running_ms" in cols and "ended_ms" in cols, cols
     assert "NOTICE" not in p.stderr, p.stderr
+
+
+def cgi_list(*args, passfile=True):
+    env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/submissions", "SERVER_PROTOCOL": "HTTP/1.1",
+           "REMOTE_USER": "alice", "PATH": os.environ["PATH"]}
+    if passfile:
+        env["PGPASSFILE"] = T.pg.passfile
+    return subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port, "--master-ui", "off"]
+                          + list(args), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=30)
+
+
+@test
+def the_password_stays_off_the_command_line():
+    """The database asks for a password (SCRAM): a URI carrying it on the command line is
+    refused before anything starts; libpq's password file and --state-db-file (0600 only)
+    work; ps shows the password nowhere, while both hosts serve."""
+    with_pw = T.pg.url.replace("sparkgate@", "sparkgate:%s@" % T.pg.password)
+    for target in (with_pw, T.pg.url + "?password=" + T.pg.password,
+                   "host=127.0.0.1 port=%d dbname=postgres user=sparkgate password=%s" % (T.pg.port, T.pg.password)):
+        p = cgi_list("--state-db", target)
+        assert p.returncode == 2 and not p.stdout and "carries a password" in p.stderr and "PGPASSFILE" in p.stderr \
+            and "--state-db-file" in p.stderr and T.pg.password not in p.stderr, (p.returncode, p.stdout, p.stderr)
+    p = cgi_list("--state-db", T.pg.url, passfile=False)   # the password is needed: without it, 503
+    assert p.stdout.startswith("Status: 503"), p.stdout
+    p = cgi_list("--state-db", T.pg.url)                    # libpq's password file
+    assert p.stdout.startswith("Status: 200"), (p.stdout, p.stderr)
+    p = cgi_list("--state-db", "host=127.0.0.1 port=%d dbname=postgres user=sparkgate" % T.pg.port)
+    assert p.stdout.startswith("Status: 200"), (p.stdout, p.stderr)   # a connection string too
+    p = cgi_list("--state-db-file", T.db_file, passfile=False)
+    assert p.stdout.startswith("Status: 200"), (p.stdout, p.stderr)
+    loose = os.path.join(E.C.work, "loose-state-db")
+    with open(loose, "w") as f:
+        f.write(with_pw)
+    os.chmod(loose, 0o640)
+    p = cgi_list("--state-db-file", loose, passfile=False)
+    assert p.returncode == 2 and "chmod 600" in p.stderr, (p.returncode, p.stderr)
+    # both hosts serve, and no process shows the password
+    for port in (T.a, T.b):
+        assert http(port, "alice", "GET", "/v1/submissions")[0] == 200
+    ps = subprocess.run(["ps", "-eww", "-o", "args"], stdout=subprocess.PIPE, text=True).stdout
+    gates = [l for l in ps.splitlines() if "--state-db" in l]
+    assert len(gates) >= 4 and T.pg.password not in ps, gates
+    assert any("--state-db-file " + T.db_file in l for l in gates), gates
 
 
 def main():
@@ -180,6 +236,7 @@ def main():
     def setup():
         t0 = time.time()
         T.pg = Postgres(E.C.work)
+        os.environ["PGPASSFILE"] = T.pg.passfile   # lighttpd and its sparkgates inherit it
         T.pg.start()
         E.start_cluster()
         start_hosts()

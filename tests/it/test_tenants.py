@@ -41,7 +41,7 @@ allow env SG_*
 max driver-memory 1g
 quota user * drivers 100 cores 200 memory 400g
 quota user dave drivers 1
-quota group ops drivers 1 memory 1g
+quota group ops drivers 1 memory 8g
 """
 
 

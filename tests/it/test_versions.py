@@ -8,6 +8,7 @@ releases, twin drivers through sparkgate and through Spark's own REST server who
 Commands match, and the master's own REST door (4.1+ open it on 6066 by default).
 Ends with "versions: N passed, N failed".
 Usage: test_versions.py [BUILD...]   (default: all; env SPARKGATE_BUILDS likewise)"""
+import json
 import os
 import re
 import subprocess
@@ -162,6 +163,43 @@ def pinned_build_is_used_and_a_wrong_pin_is_a_clear_error():
         ("InvalidClassException" in wrong or "ClassNotFoundException" in wrong), wrong
     unknown = run_cgi("--spark-version", "3.2.4")
     assert unknown.returncode == 2 and "unknown --spark-version 3.2.4" in unknown.stderr, unknown
+
+
+def faults_binary():
+    """The fault build (make faults): SPARKGATE_FAULT_KILL_AFTER_CREATE makes it die."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    subprocess.run(["make", "-s", "-C", root, "faults"], check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(root, "build-faults", "sparkgate")
+
+
+def cgi_create(binary, db, key, env=None):
+    """One CGI create with an idempotency key and a state store."""
+    body = json.dumps(E.create_body(os.path.join(E.C.work, "died.txt"), 0, 0)).encode()
+    e = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="POST", SCRIPT_NAME="",
+             PATH_INFO="/v1/submissions/create", SERVER_PROTOCOL="HTTP/1.1", REMOTE_USER="tester",
+             CONTENT_LENGTH=str(len(body)), CONTENT_TYPE="application/json", HTTP_IDEMPOTENCY_KEY=key, **(env or {}))
+    return subprocess.run([binary, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port, "--state-db", db,
+                           "--master-ui", "off"], env=e, input=body, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=60)
+
+
+@test
+def a_create_whose_process_died_is_found_at_the_master():
+    """This build's master answers RequestMasterState with every driver's description: a
+    sparkgate killed (SIGKILL, the fault build) right after the master accepted its create
+    leaves a claim; the retry with the same key finds the driver by its submission token and
+    answers with its id, sending nothing."""
+    db = os.path.join(E.C.work, "died.db")
+    ids = lambda: {d["id"] for d in E.C.s.master_state()["activedrivers"] + E.C.s.master_state()["completeddrivers"]}
+    before = ids()
+    p = cgi_create(faults_binary(), db, "died-1", {"SPARKGATE_FAULT_KILL_AFTER_CREATE": "100"})
+    assert p.returncode == -9, (p.returncode, p.stdout, p.stderr)
+    new = ids() - before
+    assert len(new) == 1, new
+    p = cgi_create(E.C.s.sparkgate, db, "died-1")
+    out = p.stdout.decode()
+    assert out.startswith("Status: 200") and '"submissionId" : "%s"' % next(iter(new)) in out, (out, p.stderr)
+    assert ids() - before == new, "sent again"
 
 
 def launch_command(sid):

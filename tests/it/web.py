@@ -103,16 +103,17 @@ def start_lighttpd(stack, name, includes, port=None, extra="", probe_path="/v1/s
     return port
 
 
-SHIPPED_APP_LINE = "allow app https://apps.example.com/spark/"
+SHIPPED_APP_LINE = "allow app https://apps.example.com/spark/ com.example.analytics.DailyReport com.example.etl.*"
+TEST_MAINS = ("TestApp",)   # the test applications' main classes (tests/app/)
 
 
-def shipped_policy(path, app_dir, extra=""):
+def shipped_policy(path, app_dir, extra="", mains=TEST_MAINS):
     """deploy/policy.conf with only its "allow app" line edited, as an operator would, to
-    approve the applications in app_dir; extra lines after it.  Returns path."""
+    approve the main classes mains from app_dir; extra lines after it.  Returns path."""
     text = open(os.path.join(DEPLOY, "policy.conf")).read()
     assert SHIPPED_APP_LINE in text, "deploy/policy.conf lost its allow app line"
     with open(path, "w") as f:
-        f.write(text.replace(SHIPPED_APP_LINE, "allow app file:%s/" % app_dir) + extra)
+        f.write(text.replace(SHIPPED_APP_LINE, "allow app file:%s/ %s" % (app_dir, " ".join(mains))) + extra)
     return path
 
 
@@ -137,11 +138,13 @@ def lighttpd_to_socket(stack, name, sock):
     return port
 
 
-def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None):
+def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None,
+                     binary=None):
     """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
     portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
-    (sparkgate's --files-dir etc. come in extra_args)."""
-    binary = private_binary(stack)
+    (sparkgate's --files-dir etc. come in extra_args); binary: another sparkgate (a test
+    build) than the stack's."""
+    binary = binary or private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
         "sparkgate_portal": private_portal(stack),
         "sparkgate_bin": binary, "sparkgate_args": sparkgate_args(stack, extra_args),

@@ -275,6 +275,12 @@ static void test_messages(void)
 		CHECK(deploy_write_object_message(&got, build, objects[i].c) == 0, "write %s", objects[i].file);
 		CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0, "%s bytes", objects[i].file);
 	}
+	/* RequestMasterState (every build): how a create whose answer was lost is found. */
+	buf_reset(&got);
+	snprintf(path, sizeof(path), "%s/msg-masterstate.bin", dir);
+	CHECK(slurp(path, &want) == 0, "read %s", path);
+	CHECK(deploy_write_master_state(&got, build) == 0, "write masterstate");
+	CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0, "masterstate bytes");
 	buf_release(&want);
 	buf_release(&got);
 	buf_release(&body);
@@ -305,6 +311,8 @@ static void test_replies(void)
 		{ "boolean-true", REPLY_BOOLEAN, 1, -1, NULL, NULL, NULL },
 		{ "boolean-false", REPLY_BOOLEAN, 0, -1, NULL, NULL, NULL },
 		{ "killall-ok", REPLY_KILL_ALL, 1, -1, NULL, "Kill request for all drivers submitted", NULL },
+		{ "masterstate", REPLY_MASTER_STATE, 1, -1, NULL, NULL, NULL },
+		{ "masterstate-standby", REPLY_MASTER_STATE, 0, -1, NULL, NULL, NULL },
 	};
 	struct buf b = BUF_INIT(1u << 20);
 
@@ -340,6 +348,17 @@ static void test_replies(void)
 		if (strcmp(cases[i].file, "rpcfailure") == 0)
 			CHECK(r.exception && strncmp(r.exception, "org.apache.spark.SparkException: Unsupported message", 52) == 0,
 			      "rpcfailure: %s", r.exception ? r.exception : "(none)");
+		if (strcmp(cases[i].file, "masterstate") == 0) {
+			/* an active and a completed driver with tokens, one without */
+			CHECK(r.nmarks == 2, "masterstate marks: %zu", r.nmarks);
+			CHECK(deploy_reply_find_token(&r, "tok-active")
+			      && strcmp(deploy_reply_find_token(&r, "tok-active"), "driver-20240101000000-0001") == 0, "active");
+			CHECK(deploy_reply_find_token(&r, "tok-done")
+			      && strcmp(deploy_reply_find_token(&r, "tok-done"), "driver-20240101000000-0000") == 0, "completed");
+			CHECK(!deploy_reply_find_token(&r, "tok") && !deploy_reply_find_token(&r, ""), "no prefix match");
+		}
+		if (strcmp(cases[i].file, "masterstate-standby") == 0)
+			CHECK(r.nmarks == 0, "standby: no drivers");
 		deploy_reply_release(&r);
 		/* Every proper prefix must fail cleanly (ASan/valgrind catch over-reads). */
 		int all_fail = 1;

@@ -57,6 +57,64 @@ int main(void)
 	CHECK(master_ui_find(&ui, "driver-20261201115013-0009") == NULL, "unknown id");
 	master_ui_release(&ui);
 
+	/* A worker's web UI address is used only as http(s)://ITS-HOST:PORT, rebuilt from parts:
+	 * whoever registers as a worker chooses what it advertises. */
+	{
+		static const char web[] = "\"webuiaddress\" : \"http://127.0.0.1:48095\"";
+		static const struct { const char *advertised, *base; } cases[] = {
+			{ "http://127.0.0.1:48095", "http://127.0.0.1:48095" },
+			{ "https://127.0.0.1:8443", "https://127.0.0.1:8443" },
+			{ "http://169.254.169.254:80", NULL },             /* another host */
+			{ "http://localhost:48095", NULL },                /* a name for it is another host */
+			{ "http://127.0.0.1:48095/latest/meta-data#", NULL },
+			{ "http://127.0.0.1:48095#", NULL },
+			{ "http://127.0.0.1:48095/", NULL },
+			{ "http://127.0.0.1:48095?x=1", NULL },
+			{ "http://user:pw@127.0.0.1:48095", NULL },
+			{ "http://169.254.169.254@127.0.0.1:48095", NULL },
+			{ "http://127.0.0.1:48095@169.254.169.254:80", NULL },
+			{ "http://127.0.0.1", NULL },
+			{ "http://127.0.0.1:", NULL },
+			{ "http://127.0.0.1:0", NULL },
+			{ "http://127.0.0.1:65536", NULL },
+			{ "http://127.0.0.1:+80", NULL },
+			{ "http://127.0.0.1:80 ", NULL },
+			{ "ftp://127.0.0.1:21", NULL },
+			{ "file:///etc/passwd", NULL },
+			{ "gopher://127.0.0.1:70", NULL },
+			{ "HTTP://127.0.0.1:80", NULL },
+		};
+		char base[300], advertised[200];
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			snprintf(advertised, sizeof(advertised), "\"webuiaddress\" : \"%s\"", cases[i].advertised);
+			other = replaced(json, web, advertised);
+			memset(&e, 0, sizeof(e));
+			CHECK(master_ui_parse(other, strlen(other), master, &ui, &e) == 0, "%s", e.msg);
+			int rc = master_ui_worker_base(&ui, "worker-20261201115012-127.0.0.1-37609", base, sizeof(base), &e);
+
+			if (cases[i].base)
+				CHECK(rc == 0 && strcmp(base, cases[i].base) == 0, "%s: %d %s", cases[i].advertised, rc, base);
+			else
+				CHECK(rc == ERR_INVALID && !base[0] && !strstr(e.msg, cases[i].advertised + 7),
+				      "%s refused: %d %s", cases[i].advertised, rc, e.msg);
+			master_ui_release(&ui);
+			free(other);
+		}
+		/* an IPv6 host, bracketed in the address; a worker not registered */
+		other = replaced(json, "\"host\" : \"127.0.0.1\"", "\"host\" : \"::1\"");
+		char *v6 = replaced(other, web, "\"webuiaddress\" : \"http://[::1]:48095\"");
+
+		memset(&e, 0, sizeof(e));
+		CHECK(master_ui_parse(v6, strlen(v6), master, &ui, &e) == 0, "%s", e.msg);
+		CHECK(master_ui_worker_base(&ui, "worker-20261201115012-127.0.0.1-37609", base, sizeof(base), &e) == 0
+		      && strcmp(base, "http://[::1]:48095") == 0, "IPv6: %s", base);
+		CHECK(master_ui_worker_base(&ui, "worker-nobody", base, sizeof(base), &e) == 1, "unknown worker");
+		master_ui_release(&ui);
+		free(v6);
+		free(other);
+	}
+
 	memset(&e, 0, sizeof(e));
 	CHECK(master_ui_parse(json, len, "spark://127.0.0.1:7077", &ui, &e) == ERR_PROTOCOL
 	      && strstr(e.msg, "not that of master spark://127.0.0.1:7077"), "another master's UI: %s", e.msg);

@@ -31,7 +31,8 @@ static const char policy[] =
 	"group ops = olga\n"
 	"admins ops\n"
 	"allow app hdfs://nn/apps/ M\n"
-	"allow property spark.app.name\n"
+	"allow property spark.app.name spark.cores.max\n"
+	"default property spark.cores.max 1\n"   /* counted: its executors' cores are the app's */
 	"quota user alice drivers 2\n"
 	"quota group team drivers 3 cores 4\n";
 
@@ -54,13 +55,12 @@ static int request(struct gateway *g, const char *method, const char *path, cons
 /* A driver the store knows as owner's, submitted earlier (its id picks its state). */
 static void owned(struct store *s, const char *owner, const char *id, int cores)
 {
-	enum claim_result c;
-	int64_t row;
-	char done[128];
+	const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
+	struct store_claim c;
 	struct sg_err e = { 0 };
 
-	CHECK(store_claim(s, owner, NULL, 1, 60000, cores, 512, &c, &row, done, sizeof(done), &e) == 0
-	      && store_finish(s, row, id, 0, "old", "M", &e) == 0, "%s", e.msg);
+	CHECK(store_claim(s, owner, NULL, &mine, cores, 512, &c, &e) == 0
+	      && store_finish(s, c.row, id, 0, "old", "M", &e) == 0, "%s", e.msg);
 }
 
 int main(void)
@@ -111,7 +111,7 @@ int main(void)
 	owned(g.store, "carol", "driver-20000101000000-0006", 4);
 	owned(g.store, "carol", "driver-20000101000000-0007", 2);   /* finished */
 	CHECK(request(&g, "POST", "/v1/submissions/create", "carol", &rs) == 403
-	      && strstr(buf_str(&rs.body), "quota group team: at most 4 cores at once (5 with this driver)"),
+	      && strstr(buf_str(&rs.body), "quota group team: at most 4 cores at once (6 with this driver)"),
 	      "the group's cores hold bob's and carol's drivers together: %d %s", rs.status, buf_str(&rs.body));
 	CHECK(atomic_load(&creates) == before, "still nothing sent");
 	CHECK(request(&g, "POST", "/v1/submissions/create", "bob", &rs) == 403, "bob is in the same group");

@@ -8,6 +8,7 @@
 #include "../../core/route.h"
 #include "../../core/submit.h"
 #include "../../core/logs.h"
+#include "../../fcgi/adapter.h"
 #include "t.h"
 
 /* A master address nothing listens on: every request that reaches for the master gets 503. */
@@ -301,8 +302,59 @@ static void test_logs_query(void)
 	}
 }
 
+static ssize_t no_body(void *ctx, void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	++*(int *)ctx;   /* a body read at all is a failure of the test */
+	return 0;
+}
+
+/* A CONTENT_LENGTH of 2^63 or more, or one that overflows or is not digits, is no negative
+ * size: a 413 before anything reads a byte (an upload, or any other request). */
+static void test_content_length(void)
+{
+	static const char *const lengths[] = { "9223372036854775808", "18446744073709551615", "18446744073709551616",
+					       "99999999999999999999999", "-1", "+5", " 5", "5x", "0x10" };
+	static const char *const paths[] = { "PATH_INFO=/v1/files/app.jar", "PATH_INFO=/v1/submissions/create" };
+	struct gateway g;
+	struct response rs;
+	struct adapted a;
+	char length[64];
+	int reads = 0;
+
+	gateway_without_master(&g);
+	response_init(&rs);
+	adapted_init(&a, g.max_body);
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+			const char *env[] = { p ? "REQUEST_METHOD=POST" : "REQUEST_METHOD=PUT", paths[p], length,
+					      "REMOTE_USER=alice", "REMOTE_ADDR=127.0.0.1", NULL };
+
+			snprintf(length, sizeof(length), "CONTENT_LENGTH=%s", lengths[i]);
+			CHECK(adapt_request(&a, env, no_body, &reads) == 0, "adapt %s", lengths[i]);
+			CHECK(a.rq.body_too_large && a.rq.read_body == NULL, "%s %s: too large", paths[p], lengths[i]);
+			response_reset(&rs);
+			gateway_handle(&g, &a.rq, &rs);
+			CHECK(rs.status == 413 && strstr(buf_str(&rs.body), "\"action\" : \"ErrorResponse\""),
+			      "%s %s: %d %s", paths[p], lengths[i], rs.status, buf_str(&rs.body));
+		}
+	}
+	/* the largest that is a size still streams to the upload (which then says 413 itself) */
+	{
+		const char *env[] = { "REQUEST_METHOD=PUT", paths[0], "CONTENT_LENGTH=9223372036854775807", NULL };
+
+		CHECK(adapt_request(&a, env, no_body, &reads) == 0 && !a.rq.body_too_large && a.rq.read_body
+		      && a.rq.body_declared == 9223372036854775807ull, "2^63-1 streams");
+	}
+	CHECK(reads == 0, "%d body reads", reads);
+	adapted_release(&a);
+	response_release(&rs);
+}
+
 int main(void)
 {
+	test_content_length();
 	test_logs_query();
 	test_malformed_utf8();
 	test_csrf();

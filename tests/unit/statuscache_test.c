@@ -171,6 +171,52 @@ static void test_table_others_could_write(void)
 	shm_unlink(name);
 }
 
+/* Another local user takes the name first (a squat): refused, saying so and naming the
+ * owner, never used; a symbolic link in its place is not followed.  (The squat needs a second
+ * user: run as root, the test makes the object as nobody.) */
+static void test_squatted_name(void)
+{
+	char k2[80], name[96], path[160], target[] = "/tmp/sg-shm-target-XXXXXX";
+	struct sg_err e = { 0 };
+	int fd;
+
+	snprintf(k2, sizeof(k2), "%s-squat", key);
+	status_cache_name(k2, name, sizeof(name));
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	if (geteuid() == 0) {
+		pid_t kid = fork();
+		int ws;
+
+		if (kid == 0) {
+			int kfd;
+
+			if (setgid(65534) || setuid(65534))
+				_exit(2);
+			kfd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);   /* even mode 0600 */
+			_exit(kfd >= 0 ? 0 : 1);
+		}
+		waitpid(kid, &ws, 0);
+		CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "nobody could not make %s", name);
+		sg_err_clear(&e);
+		CHECK(status_cache_open(k2, 1000, &e) == NULL && strstr(e.msg, "another local user") != NULL
+		      && strstr(e.msg, "65534") != NULL, "%s", e.msg);
+		shm_unlink(name);
+	}
+	fd = mkstemp(target);
+	CHECK(fd >= 0 && symlink(target, path) == 0, "symlink %s", path);
+	sg_err_clear(&e);
+	CHECK(status_cache_open(k2, 1000, &e) == NULL && e.msg[0], "followed a symbolic link: %s", e.msg);
+	{
+		struct stat st;
+
+		CHECK(stat(target, &st) == 0 && st.st_size == 0, "the link's target was written");
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	unlink(target);
+}
+
 int main(void)
 {
 	char name[96];
@@ -180,6 +226,7 @@ int main(void)
 	test_one_ask_for_many_processes();
 	test_abandoned_and_dead_askers();
 	test_table_others_could_write();
+	test_squatted_name();
 	status_cache_name(key, name, sizeof(name));
 	shm_unlink(name);
 	return t_done("statuscache");

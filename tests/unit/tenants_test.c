@@ -23,9 +23,12 @@ static void test_store(void)
 	int fd = mkstemp(path);
 	struct sg_err e = { 0 };
 	struct store *a, *b;
-	enum claim_result r;
-	int64_t row, row2;
-	char id[128], owner[64];
+	struct store_claim c, list_c[4];
+	const struct store_claim mine = { .token = "tok-a", .holder = "hostA 10 99", .created_ms = 1000, .lease_ms = 5000 };
+	const struct store_claim other = { .token = "tok-b", .holder = "hostB 20 77", .created_ms = 2000, .lease_ms = 6000 };
+	int64_t row;
+	int taken;
+	char owner[64];
 	struct store_entry list[4];
 	size_t n;
 
@@ -37,39 +40,60 @@ static void test_store(void)
 		return;
 
 	/* a key claimed by a, in flight: b's retry must not start a second driver */
-	CHECK(store_claim(a, "alice", "k1", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "claim");
-	CHECK(store_claim(b, "alice", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_IN_FLIGHT,
-	      "in flight: %d", r);
+	CHECK(store_claim(a, "alice", "k1", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "claim");
+	row = c.row;
+	CHECK(store_claim(b, "alice", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "in flight: %d",
+	      c.state);
+	/* what the retry learns of the claim: its token, holder and lease, to judge it by */
+	CHECK_STR(c.token, "tok-a");
+	CHECK_STR(c.holder, "hostA 10 99");
+	CHECK(c.lease_ms == 5000 && c.key_set && c.row == row, "claim as stored");
 	/* the same key is another user's own */
-	CHECK(store_claim(b, "bob", "k1", 2000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "bob");
+	CHECK(store_claim(b, "bob", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "bob");
 	CHECK(store_finish(a, row, "driver-1", 0, "app", "Main", &e) == 0, "finish: %s", e.msg);
-	CHECK(store_claim(b, "alice", "k1", 3000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_DONE, "done");
-	CHECK_STR(id, "driver-1");
+	CHECK(store_claim(b, "alice", "k1", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE, "done");
+	CHECK_STR(c.id, "driver-1");
 
 	/* refused by the master: forgotten, the key can be used again */
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2");
-	CHECK(store_finish(a, row, NULL, 0, NULL, NULL, &e) == 0, "forget");
-	CHECK(store_claim(a, "alice", "k2", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k2 again");
-	/* unknown outcome: never new again */
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k2");
+	CHECK(store_finish(a, c.row, NULL, 0, NULL, NULL, &e) == 0, "forget");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k2 again");
+	row = c.row;
+	/* unknown outcome: never new again by itself */
 	CHECK(store_finish(a, row, NULL, 1, "app", "Main", &e) == 0, "unknown");
-	CHECK(store_claim(b, "alice", "k2", 9000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "k2 unknown");
-	/* a claim whose process died: stale after stale_ms, then unknown, not new */
-	CHECK(store_claim(a, "alice", "k3", 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "k3");
-	CHECK(store_claim(b, "alice", "k3", 7000, 5000, 1, 512, &r, &row2, id, sizeof(id), &e) == 0 && r == CLAIM_UNKNOWN, "stale");
+	CHECK(store_claim(b, "alice", "k2", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_UNKNOWN, "k2 unknown");
+	/* the master has no such driver: one of two requests takes the key over, by token */
+	CHECK(store_take_over(b, &c, &other, &taken, &e) == 0 && taken, "take over");
+	CHECK(store_take_over(a, &c, &mine, &taken, &e) == 0 && !taken, "taken once");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "k2 held anew");
+	CHECK_STR(c.token, "tok-b");
+	/* the master has its driver: recorded (a stale token changes nothing) */
+	CHECK(store_resolve(a, &(struct store_claim){ .row = c.row, .token = "tok-a" }, "driver-x", &e) == 0, "stale");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_IN_FLIGHT, "still held");
+	CHECK(store_resolve(a, &c, "driver-3", &e) == 0, "resolve");
+	CHECK(store_claim(a, "alice", "k2", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE, "resolved");
+	CHECK_STR(c.id, "driver-3");
+	/* released: the key is free again */
+	CHECK(store_claim(a, "alice", "k3", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k3");
+	CHECK(store_unresolved(b, "alice", 4, list_c, &n, &e) == 0 && n == 1 && list_c[0].row == c.row, "unresolved %zu", n);
+	CHECK(store_resolve(b, &list_c[0], NULL, &e) == 0, "release");
+	CHECK(store_claim(b, "alice", "k3", &other, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "k3 free");
+	CHECK(store_finish(b, c.row, NULL, 0, NULL, NULL, &e) == 0, "forget k3");
 	/* without a key every create is new */
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key");
-	CHECK(store_finish(a, row, "driver-2", 0, "app2", "Main2", &e) == 0, "finish 2");
-	CHECK(store_claim(a, "carol", NULL, 1000, 5000, 1, 512, &r, &row, id, sizeof(id), &e) == 0 && r == CLAIM_NEW, "no key 2");
+	CHECK(store_claim(a, "carol", NULL, &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "no key");
+	CHECK(store_finish(a, c.row, "driver-2", 0, "app2", "Main2", &e) == 0, "finish 2");
+	CHECK(store_claim(a, "carol", NULL, &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_NEW, "no key 2");
+	CHECK(store_finish(a, c.row, NULL, 1, "app3", "Main3", &e) == 0, "unknown, no key");
 
 	CHECK(store_owner(b, "driver-1", owner, sizeof(owner), &e) == 0, "owner");
 	CHECK_STR(owner, "alice");
 	CHECK(store_owner(b, "driver-x", owner, sizeof(owner), &e) == 1, "unknown id");
 	CHECK(store_list(b, "alice", 4, list, &n, &e) == 0 && n == 2, "alice's list: %zu", n);
-	/* the driver, and the k2 create whose outcome is unknown (listed so nobody resubmits blindly) */
-	CHECK(n == 2 && ((list[0].unknown && !list[0].id[0] && !list[1].unknown)
-			 || (list[1].unknown && !list[1].id[0] && !list[0].unknown)), "unknown create listed");
-	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 3, "everyone's list: %zu", n);
-	CHECK_STR(list[0].owner, "carol");   /* newest first (same time: later row first) */
+	CHECK(store_list(b, "carol", 4, list, &n, &e) == 0 && n == 2, "carol's list: %zu", n);
+	/* the driver, and the create whose outcome is unknown (listed so nobody resubmits blindly) */
+	CHECK(n == 2 && list[0].unknown && !list[0].id[0] && !list[1].unknown, "unknown create listed");
+	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 4, "everyone's list: %zu", n);
+	CHECK_STR(list[0].owner, "alice");   /* newest first: k2 taken over at 2000 */
 	store_close(a);
 	store_close(b);
 	unlink(path);
@@ -91,9 +115,23 @@ static void test_policy(void)
 			      "quota user x\n", "quota team x drivers 1\n", "quota user x drivers\n",
 			      "quota user x drivers -1\n", "quota user x memory lots\n", "max driver-cores 0\n",
 			      "allow property\n", "deny property x\n", "allow app https://a.example/spark\n",
+			      /* an approved application names its main classes, never the platform's */
+			      "allow app https://a.example/spark/\n", "allow app https://a.example/s/ *\n",
+			      "allow app https://a.example/s/ org.apache.*\n", "allow app https://a.example/s/ org.*\n",
+			      "allow app https://a.example/s/ com.*\n", "allow app https://a.example/s/ *.Main\n",
+			      "allow app https://a.example/s/ org.apache.ivy.Main\n",
+			      "allow app https://a.example/s/ scala.tools.nsc.MainGenericRunner\n",
+			      "allow app https://a.example/s/ com.google.common.base.*\n", "allow app https://a.example/s/ io.*\n",
+			      "allow app https://a.example/s/ java.lang.Foo\n", "allow app https://a.example/s/ a/b.Main\n",
+			      "allow app https://a.example/s/ com.example.[A-Z]*\n", "allow app https://a.example/s/ com..x.*\n",
+			      "allow app https://a.example/s/ com.example.Main;x\n", "default property x 1\n",
+			      "default spark.cores.max 1\n", "default property spark.cores.max\n", "max app-cores 0\n",
+			      "max executor-memory lots\n", "max executor-instances -2\n",
 			      "allow url file:/tmp\n", "allow url https://a.example/x/../\n", "allow thing x\n", "allow\n",
 			      "supervise maybe\n" };
 	static const char quotas[] = "quota user * drivers 2\nquota user x cores 3 memory 1g\nquota group g drivers 1\n";
+	static const char apps[] = "allow app https://a.example/s/ com.example.* TestApp org.acme.Tool\n"
+				   "allow app https://a.example/s/ com.example2.Job\n";
 
 	policy_init(&p);
 	CHECK(policy_parse(&p, text, sizeof(text) - 1, &e) == 0, "%s", e.msg);
@@ -122,6 +160,15 @@ static void test_policy(void)
 		CHECK(policy_parse(&p, longline, strlen(longline), &e) != 0 && strstr(e.msg, "unknown"), "long verb");
 		policy_release(&p);
 	}
+	policy_init(&p);
+	CHECK(policy_parse(&p, apps, sizeof(apps) - 1, &e) == 0 && p.app_prefix.len == 4 && p.app_main.len == 4
+	      && strcmp(p.app_main.items[3], "com.example2.Job") == 0, "main classes of one's own: %s", e.msg);
+	policy_release(&p);
+	policy_init(&p);
+	memset(&e, 0, sizeof(e));
+	CHECK(policy_load(&p, "deploy/policy.conf", &e) == 0 && p.app_prefix.len == 2 && p.max_app_cores == 8
+	      && strmap_get(&p.defaults, "spark.cores.max"), "the shipped policy: %s", e.msg);
+	policy_release(&p);
 	policy_init(&p);
 	CHECK(!policy_is_admin(&p, "carol"), "no policy: no admins");
 	CHECK(policy_parse(&p, quotas, sizeof(quotas) - 1, &e) == 0, "%s", e.msg);
@@ -171,9 +218,10 @@ static const char *verdict_for(const char *build, const char *policy_text, const
 		struct submit_config cfg = { "spark://m:7077", b, p.rules ? p.placeholders : "*",
 					     p.rules ? policy_drops_env : NULL };
 
-		if (rest_parse_create(body, strlen(body), &b->rest, &cr, &err) || submit_build_driver(&cr, &cfg, &d, &err))
+		if (rest_parse_create(body, strlen(body), &b->rest, &cr, &err) || policy_apply_defaults(&p, &cr.spark_properties)
+		    || submit_build_driver(&cr, &cfg, &d, &err))
 			snprintf(why, sizeof(why), "REST: %d %.300s", err.status, buf_str(&err.message));
-		else if (policy_check_driver(&p, &d, b, "spark://m:7077", why, sizeof(why)) == 0)
+		else if (policy_check_driver(&p, &d, b, "spark://m:7077", NULL, why, sizeof(why)) == 0)
 			why[0] = '\0';
 	}
 	driver_desc_release(&d);
@@ -185,18 +233,24 @@ static const char *verdict_for(const char *build, const char *policy_text, const
 
 static const char approved[] =
 	"allow app https://apps.example.com/spark/ com.example.*\n"
-	"allow app https://tools.example.com/jars/\n"
+	"allow app https://tools.example.com/jars/ org.acme.Tool\n"
+	"allow app https://apps.example.com/spark/ org.acme.Job\n"   /* a second line for one location adds */
 	"allow url https://files.example.com/\n"
 	"allow python https://py.example.com/scripts/\n"
-	"allow property spark.submit.pyFiles spark.pyspark.* spark.python.*\n"
+	"allow property spark.submit.pyFiles spark.pyspark.* spark.python.* spark.archives\n"
 	"allow property spark.app.name spark.driver.memory spark.driver.cores spark.jars spark.files\n"
 	"allow property spark.driver.extraJavaOptions spark.executor.extraJavaOptions spark.driver.supervise\n"
-	"allow property spark.executorEnv.* spark.executor.memory spark.sql.*\n"
-	"allow java-option -XX:+UseG1GC -Xmx* -verbose:gc -XX:J* -XX:H* -Xlog* -XX:S*\n"
-	"allow env APP_*\n"
+	"allow property spark.executorEnv.* spark.executor.* spark.sql.* spark.cores.max spark.sparkgate.*\n"
+	"allow property spark.extraListeners spark.hadoop.* spark.eventLog.* spark.serializer spark.io.*\n"
+	"allow java-option -XX:+UseG1GC -Xmx* -Xms* -XX:Max* -verbose:gc -XX:J* -XX:H* -Xlog* -XX:S*\n"
+	"allow env APP_* SPARK_* KRB5* HADOOP_* USER\n"
 	"allow placeholder SG_OPTS\n"
+	"default property spark.cores.max 2\n"
 	"max driver-cores 4\n"
-	"max driver-memory 2g\n";
+	"max driver-memory 2g\n"
+	"max app-cores 8\n"
+	"max executor-memory 2g\n"
+	"max executor-instances 4\n";
 
 #define APP "https://apps.example.com/spark/app.jar"
 #define MAIN "com.example.Main"
@@ -211,7 +265,25 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.sql.shuffle.partitions", "4", "APP_X", "" },
 		{ "https://tools.example.com/jars/t.jar", "org.acme.Tool", "spark.driver.memory", "1g", "APP_X", "" },
 		{ "https://tools.example.com/jars/t.jar", "org.apache.spark.examples.SparkPi", "spark.app.name", "a", "APP_X",
-		  "not allowed for" },
+		  "Spark or the JDK ships" },
+		{ APP, "org.acme.Job", "spark.app.name", "a", "APP_X", "" },
+		{ "https://tools.example.com/jars/t.jar", "org.acme.Job", "spark.app.name", "a", "APP_X", "not allowed for" },
+		/* the platform's own entry points (loaders, trampolines, script runners, servers) */
+		{ APP, "org.apache.ivy.Main", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "org.apache.hadoop.util.RunJar", "spark.app.name", "a", "APP_X", "never allowed" },
+		{ APP, "org.apache.derby.tools.sysinfo", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "com.google.common.base.Foo", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "io.netty.util.Version", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "org.apache.hive.beeline.BeeLine", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "scala.Console", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "sun.tools.jar.Main", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		{ APP, "jdk.jshell.tool.JShellToolProvider", "spark.app.name", "a", "APP_X", "never allowed" },
+		{ APP, "com.sun.tools.javac.Main", "spark.app.name", "a", "APP_X", "Spark or the JDK ships" },
+		/* names Class.forName would read otherwise than fnmatch does */
+		{ APP, "com.example..Main", "spark.app.name", "a", "APP_X", "not a Java class name" },
+		{ APP, "com.example.Ma/in", "spark.app.name", "a", "APP_X", "not a Java class name" },
+		{ APP, "com.example.Main ", "spark.app.name", "a", "APP_X", "not a Java class name" },
+		{ APP, "com.example.Main.", "spark.app.name", "a", "APP_X", "not a Java class name" },
 		/* where the application comes from */
 		{ "https://evil.example/spark/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
 		{ "https://apps.example.com/sparkevil/app.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
@@ -229,9 +301,19 @@ static void test_policy_rules(void)
 		/* a Python application runs as SparkSubmit with a script: judged by "allow python" */
 		{ PY, MAIN, "spark.app.name", "a", "APP_X", "" },
 		{ PY, MAIN, "spark.app.name", "--conf", "APP_X", "" },   /* a name, whatever it looks like */
-		{ PY, MAIN, "spark.submit.pyFiles", "https://files.example.com/dep.zip," PY, "APP_X", "" },
-		{ PY, MAIN, "spark.submit.pyFiles", "file:/tmp/evil.zip", "APP_X", "allows" },
-		{ PY, MAIN, "spark.submit.pyFiles", "https://files.example.com/../evil.py", "APP_X", "allows" },
+		{ PY, MAIN, "spark.submit.pyFiles", "https://py.example.com/scripts/dep.zip," PY, "APP_X", "" },
+		/* code only from approved locations: "allow url" approves data */
+		{ PY, MAIN, "spark.submit.pyFiles", "https://files.example.com/dep.zip", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.archives", "https://files.example.com/env.zip", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.archives", "https://py.example.com/scripts/env.zip", "APP_X", "" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/data.csv", "APP_X", "" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/pyspark.py", "APP_X", "Python imports" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/socket.cpython-311-x86_64-linux-gnu.so", "APP_X",
+		  "Python imports" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/x.pth", "APP_X", "Python imports" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/libx.so.1", "APP_X", "Python imports" },
+		{ PY, MAIN, "spark.submit.pyFiles", "file:/tmp/evil.zip", "APP_X", "code comes only" },
+		{ PY, MAIN, "spark.submit.pyFiles", "https://py.example.com/scripts/../evil.py", "APP_X", "code comes only" },
 		{ "https://apps.example.com/spark/app.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
 		{ "https://py.example.com/scripts/../evil.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
 		{ "https://py.example.com/scripts/%2e%2e/e.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
@@ -265,14 +347,28 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.jars.ivySettings", "/tmp/i.xml", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.plugins", "com.evil.P", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.executor.resource.gpu.discoveryScript", "/tmp/x.sh", "APP_X", "never allowed" },
-		{ APP, MAIN, "spark.archives", "https://files.example.com/a.zip", "APP_X", "not allowed by any" },
+		{ APP, MAIN, "spark.archive", "https://files.example.com/a.zip", "APP_X", "not allowed by any" },
 		{ APP, MAIN, "spark.unknown", "1", "APP_X", "not allowed by any" },
-		{ APP, MAIN, "spark.jars", "https://files.example.com/lib.jar", "APP_X", "" },
-		{ APP, MAIN, "spark.jars", APP ",file:/tmp/evil.jar", "APP_X", "allows" },
-		{ APP, MAIN, "spark.jars", "hdfs://nn/evil.jar", "APP_X", "allows" },
+		{ APP, MAIN, "spark.jars", "https://files.example.com/lib.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/lib.jar", "APP_X", "" },
+		/* glob and URI-breaking characters: Spark resolves spark.jars through Hadoop's glob
+		 * and takes what java.net.URI cannot parse as a local path ("{/}.." climbs out) */
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/{/}../{/}../tmp/x.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/*", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/[.][.]/x.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/a?.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/a^b.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/a b.jar", "APP_X", "code comes only" },
+		{ "https://apps.example.com/spark/{/}../x.jar", MAIN, "spark.app.name", "a", "APP_X", "not an approved" },
+		{ PY, MAIN, "spark.submit.pyFiles", "https://py.example.com/scripts/{/}../{/}../tmp/pyspark.zip", "APP_X",
+		  "code comes only" },
+		{ "https://py.example.com/scripts/{/}../x.py", MAIN, "spark.app.name", "a", "APP_X", "not an approved Python" },
+		{ APP, MAIN, "spark.files", "https://files.example.com/{/}../x.csv", "APP_X", "allows" },
+		{ APP, MAIN, "spark.jars", APP ",file:/tmp/evil.jar", "APP_X", "code comes only" },
+		{ APP, MAIN, "spark.jars", "hdfs://nn/evil.jar", "APP_X", "code comes only" },
 		{ APP, MAIN, "spark.files", "https://files.example.com/../x", "APP_X", "allows" },
 		/* JVM options, as written and in the forms the JVM also accepts */
-		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:+UseG1GC -Xmx1g", "APP_X", "" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:+UseG1GC", "APP_X", "" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-javaagent:/tmp/a.jar", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-agentlib:jdwp=transport=dt_socket,server=y", "APP_X", "never" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xrunjdwp:transport=dt_socket,server=y", "APP_X", "never" },
@@ -285,7 +381,38 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:Flags=/tmp/f", "APP_X", "never" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:VMOptionsFile=/tmp/f", "APP_X", "never" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "@/tmp/args", "APP_X", "never" },
-		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xmx64g", "APP_X", "max driver-memory" },
+		/* the heap is spark.driver.memory, as counted: never an option, whatever the glob */
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xmx64g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xmx1g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Xms8g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:MaxHeapSize=8g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:MaxRAMPercentage=90", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:MaxDirectMemorySize=64g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-XX:SoftMaxHeapSize=8g", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-Xmx8g", "APP_X", "never allowed" },
+		/* executors: bounded and counted (spark.cores.max from "default property" when absent) */
+		{ APP, MAIN, "spark.cores.max", "9", "APP_X", "max app-cores" },
+		{ APP, MAIN, "spark.cores.max", "4", "APP_X", "" },
+		{ APP, MAIN, "spark.cores.max", "8", "APP_X", "max executor-instances" },   /* 8 one-core executors */
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.cores.max=x", "APP_X", "not a number" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.cores.max=0", "APP_X", "not a number" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.cores.max=100", "APP_X", "max app-cores" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.cores.max", "APP_X", "not a number" },
+		{ APP, MAIN, "spark.executor.memory", "3g", "APP_X", "max executor-memory" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.executor.memory=64g", "APP_X", "max executor-memory" },
+		{ APP, MAIN, "spark.executor.memory", "2g", "APP_X", "" },
+		{ APP, MAIN, "spark.executor.instances", "5", "APP_X", "max executor-instances" },
+		{ APP, MAIN, "spark.executor.cores", "abc", "APP_X", "not a number" },
+		{ APP, MAIN, "spark.executor.memory", "1048576", "APP_X", "with a unit" },   /* bytes or MiB? */
+		/* values Spark substitutes or splits after the judgement */
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-XX:+UseG1GC -\"D\"spark.app.name=${env:APP_OPTS}", "APP_X",
+		  "${" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-\"D\"spark.app.name=x", "APP_X", "Spark sets" },
+		{ APP, MAIN, "spark.executor.extraJavaOptions", "-Dspark.app.name=x", "APP_X", "Spark sets" },
+		{ APP, MAIN, "spark.app.name", "${spark.executor.extraJavaOptions}", "APP_X", "${" },
+		{ APP, MAIN, "spark.jars", "https://apps.example.com/spark/${spark.app.name}", "APP_X", "${" },
+		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.app.name=${env:HOME}", "APP_X", "${" },
+		{ APP, MAIN, "spark.app.name", "a\nb", "APP_X", "control character" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Djava.library.path=/tmp", "APP_X", "never" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dlog4j2.configurationFile=x", "APP_X", "only spark.*" },
 		{ APP, MAIN, "spark.driver.extraJavaOptions", "-Dspark.master=spark://evil:7077", "APP_X", "sparkgate's own" },
@@ -313,6 +440,27 @@ static void test_policy_rules(void)
 		{ APP, MAIN, "spark.executorEnv.LD_PRELOAD", "/tmp/x.so", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.executorEnv.JAVA_TOOL_OPTIONS", "-javaagent:x", "APP_X", "never allowed" },
 		{ APP, MAIN, "spark.executorEnv.APP_A", "1", "APP_X", "" },
+		/* never, even under an operator's wide glob: who the application runs as */
+		{ APP, MAIN, "spark.app.name", "a", "SPARK_USER", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "HADOOP_USER_NAME", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "KRB5CCNAME", "never allowed" },
+		{ APP, MAIN, "spark.app.name", "a", "USER", "never allowed" },
+		{ APP, MAIN, "spark.executorEnv.SPARK_USER", "root", "APP_X", "never allowed" },
+		/* properties that name classes or files, under an operator's wide glob */
+		{ APP, MAIN, "spark.extraListeners", "org.apache.spark.scheduler.StatsReportListener", "APP_X", "never" },
+		{ APP, MAIN, "spark.sql.extensions", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sql.hive.metastore.jars.path", "file:/tmp/x.jar", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sql.hive.metastore.jars", "path", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sql.catalog.x", "org.apache.X", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sql.queryExecutionListeners", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sql.warehouse.dir", "/tmp/w", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.hadoop.fs.file.impl", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.eventLog.dir", "file:/tmp/x", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.serializer", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.io.compression.codec", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.executor.plugins", "x.Y", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sparkgate.submission", "forged", "APP_X", "never allowed" },
+		{ APP, MAIN, "spark.sparkgate.idempotencyKey", "k1", "APP_X", "" },
 		/* resources */
 		{ APP, MAIN, "spark.driver.cores", "-1", "APP_X", "-1 cores" },
 		{ APP, MAIN, "spark.driver.cores", "0", "APP_X", "0 cores" },

@@ -95,6 +95,9 @@ public class GoldenGen {
                 message(m[0], Class.forName("org.apache.spark.deploy.DeployMessages$" + m[1]).getField("MODULE$").get(null));
             } catch (ClassNotFoundException e) { /* Spark 3.5 */ }
         }
+        // RequestMasterState: how sparkgate finds a create whose answer it lost (every build).
+        message("masterstate", Class.forName("org.apache.spark.deploy.DeployMessages$RequestMasterState$").getField("MODULE$").get(null));
+        masterDesc = canonicalFor("spark-submit", build, servlet, cases);
         // One whole frame, laid out exactly as network-common's MessageEncoder does:
         // i64 frameLength (incl. itself) | u8 type | i64 requestId | i32 bodySize | body.
         byte[] b = body(new DeployMessages.RequestKillDriver(id));
@@ -240,12 +243,73 @@ public class GoldenGen {
         Class<?> rf = Class.forName("org.apache.spark.rpc.netty.RpcFailure");
         reply("rpcfailure", rf.getConstructor(Throwable.class).newInstance(
             new org.apache.spark.SparkException("Unsupported message RequestSubmitDriver from 127.0.0.1:1")));
+        // The master's drivers, one of them carrying sparkgate's submission token (tests/unit/golden_test.c
+        // finds it), and what a standby answers.
+        reply("masterstate", masterState("ALIVE",
+            new Object[] { driverInfo("driver-20240101000000-0001", "-Dspark.sparkgate.submission=tok-active"),
+                           driverInfo("driver-20240101000000-0002") },
+            new Object[] { driverInfo("driver-20240101000000-0000", "-Dspark.sparkgate.submission=tok-done") }));
+        reply("masterstate-standby", masterState("STANDBY", new Object[0], new Object[0]));
         reply("boolean-true", Boolean.TRUE);
         reply("boolean-false", Boolean.FALSE);
         try {
             Class<?> ka = Class.forName("org.apache.spark.deploy.DeployMessages$KillAllDriversResponse");
             reply("killall-ok", ka.getConstructors()[0].newInstance(masterRef, true, fresh("Kill request for all drivers submitted")));
         } catch (ClassNotFoundException e) { /* Spark 3.5 */ }
+    }
+
+    static DriverDescription masterDesc;
+
+    static DriverDescription canonicalFor(String name, Method build, StandaloneSubmitRequestServlet servlet, Path cases)
+            throws Exception {
+        String json = new String(Files.readAllBytes(cases.resolve(name + ".json")), StandardCharsets.UTF_8);
+        SubmitRestProtocolMessage m = SubmitRestProtocolMessage.fromJson(json);
+        m.validate();
+        return canonical((DriverDescription) (build.getParameterCount() == 1 ? build.invoke(servlet, m)
+            : build.invoke(servlet, m, MASTER_URL, REST_PORT)));
+    }
+
+    /** A driver as the master keeps it (DriverInfo), its description carrying extra JVM
+     *  options after its own (sparkgate's submission token). */
+    static Object driverInfo(String id, String... extraOpts) throws Exception {
+        Command c = masterDesc.command();
+        java.util.List<String> opts = new ArrayList<>(scala.collection.JavaConverters.seqAsJavaListConverter(c.javaOpts()).asJava());
+        for (String o : extraOpts) opts.add(fresh(o));
+        Object js = scala.collection.JavaConverters.asScalaBufferConverter(opts).asScala().toList();
+        Object cmd = Command.class.getConstructors()[0].newInstance(c.mainClass(), c.arguments(), c.environment(),
+            c.classPathEntries(), c.libraryPathEntries(), js);
+        Object dd = DriverDescription.class.getConstructors()[0].newInstance(masterDesc.jarUrl(), masterDesc.mem(),
+            masterDesc.cores(), masterDesc.supervise(), cmd, masterDesc.resourceReqs());
+        Class<?> di = Class.forName("org.apache.spark.deploy.master.DriverInfo");
+        return di.getConstructors()[0].newInstance(1704067200000L, fresh(id), dd, new java.util.Date(1704067200000L));
+    }
+
+    /** MasterStateResponse as an ALIVE master answers RequestMasterState: every constructor
+     *  argument by type (its fields differ between minors), drivers in the active and the
+     *  completed array, no workers or applications. */
+    static Object masterState(String status, Object[] active, Object[] completed) throws Exception {
+        Class<?> ms = Class.forName("org.apache.spark.deploy.DeployMessages$MasterStateResponse");
+        Class<?> di = Class.forName("org.apache.spark.deploy.master.DriverInfo");
+        java.lang.reflect.Constructor<?> k = ms.getConstructors()[0];
+        Class<?> rsClass = Class.forName("org.apache.spark.deploy.master.RecoveryState$");
+        Object rs = rsClass.getMethod(status).invoke(rsClass.getField("MODULE$").get(null));
+        Object[] args = new Object[k.getParameterCount()];
+        int drivers = 0;
+        for (int i = 0; i < args.length; i++) {
+            Class<?> t = k.getParameterTypes()[i];
+            if (t == String.class) args[i] = fresh("127.0.0.1");
+            else if (t == int.class) args[i] = 7077;
+            else if (t == Option.class) args[i] = Option.empty();
+            else if (t.isArray() && t.getComponentType() == di) {
+                Object[] src = drivers++ == 0 ? active : completed;
+                Object a = java.lang.reflect.Array.newInstance(di, src.length);
+                for (int j = 0; j < src.length; j++) java.lang.reflect.Array.set(a, j, src[j]);
+                args[i] = a;
+            } else if (t.isArray()) args[i] = java.lang.reflect.Array.newInstance(t.getComponentType(), 0);
+            else if (scala.Enumeration.Value.class.isAssignableFrom(t)) args[i] = rs;
+            else throw new IllegalStateException("MasterStateResponse: unexpected parameter " + t);
+        }
+        return k.newInstance(args);
     }
 
     static void reply(String name, Object o) throws Exception { write("reply-" + name + ".bin", ser(o)); }
@@ -333,10 +397,13 @@ public class GoldenGen {
             "org.apache.spark.deploy.DeployMessages$RequestKillAllDrivers$",
             "org.apache.spark.deploy.DeployMessages$RequestClearCompletedDriversAndApps$",
             "org.apache.spark.deploy.DeployMessages$RequestReadyz$",
+            "org.apache.spark.deploy.DeployMessages$RequestMasterState$",
             "org.apache.spark.deploy.DeployMessages$SubmitDriverResponse",
             "org.apache.spark.deploy.DeployMessages$KillDriverResponse",
             "org.apache.spark.deploy.DeployMessages$DriverStatusResponse",
             "org.apache.spark.deploy.DeployMessages$KillAllDriversResponse",
+            "org.apache.spark.deploy.DeployMessages$MasterStateResponse",
+            "org.apache.spark.deploy.master.DriverInfo",
             "org.apache.spark.rpc.netty.RpcFailure",
             "org.apache.spark.rpc.netty.NettyRpcEndpointRef",
             "org.apache.spark.rpc.netty.RpcEndpointVerifier$CheckExistence",

@@ -18,6 +18,7 @@ CLS_REQUEST_DRIVER_STATUS	org.apache.spark.deploy.DeployMessages$RequestDriverSt
 CLS_REQUEST_KILL_ALL_DRIVERS	org.apache.spark.deploy.DeployMessages$RequestKillAllDrivers$
 CLS_REQUEST_CLEAR	org.apache.spark.deploy.DeployMessages$RequestClearCompletedDriversAndApps$
 CLS_REQUEST_READYZ	org.apache.spark.deploy.DeployMessages$RequestReadyz$
+CLS_REQUEST_MASTER_STATE	org.apache.spark.deploy.DeployMessages$RequestMasterState$
 CLS_LIST_PROXY_212	scala.collection.immutable.List$SerializationProxy
 CLS_LIST_END_212	scala.collection.immutable.ListSerializeEnd$
 CLS_HASHMAP_PROXY_212	scala.collection.immutable.HashMap$SerializationProxy
