@@ -118,23 +118,6 @@ def kill_running_driver():
     assert E.wait_state(sid, E.FINAL)["driverState"] == "KILLED", E.C.last_status
 
 
-@test
-def spark4_only_endpoints_follow_the_master():
-    st, js, _ = E.C.s.http("GET", "/v1/submissions/readyz")
-    if version().startswith("4."):
-        assert st == 200 and js == {"action": "ReadyzResponse", "message": "", "serverSparkVersion": version(),
-                                    "success": True}, (st, js)
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/clear", b"")
-        assert st == 200 and js["action"] == "ClearResponse" and js["success"] is True, (st, js)
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/killall", b"")
-        assert st == 200 and js["action"] == "KillAllSubmissionResponse" and js["success"] is True, (st, js)
-        st, js, _ = E.C.s.http("GET", "/v1/submissions/nope")
-        assert st == 400 and "/killall, /clear, /status, or /readyz." in js["message"], (st, js)
-    else:
-        assert st == 400 and js["message"].startswith(
-            "Missing an action: please specify one of /create, /kill, or /status."), (st, js)
-
-
 def run_cgi(*args, path="/v1/submissions/status/driver-none"):
     """One CGI request to sparkgate against this stack's master (a new master connection)."""
     env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", SCRIPT_NAME="",
@@ -292,6 +275,24 @@ def real_applications_finish():
         state = final(jobs["theirs"], port=E.C.s.rest_port)
         err = open(os.path.join(E.C.work, "worker", jobs["theirs"], "stderr"), errors="replace").read()
         assert state == "FAILED" and "java.lang.IllegalAccessError" in err and "sun.nio.ch" in err, (state, err[-3000:])
+
+
+@test
+def spark4_only_endpoints_follow_the_master():
+    # after real_applications_finish: on 4.x it kills every driver (killall)
+    st, js, _ = E.C.s.http("GET", "/v1/submissions/readyz")
+    if version().startswith("4."):
+        assert st == 200 and js == {"action": "ReadyzResponse", "message": "", "serverSparkVersion": version(),
+                                    "success": True}, (st, js)
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/clear", b"")
+        assert st == 200 and js["action"] == "ClearResponse" and js["success"] is True, (st, js)
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/killall", b"")
+        assert st == 200 and js["action"] == "KillAllSubmissionResponse" and js["success"] is True, (st, js)
+        st, js, _ = E.C.s.http("GET", "/v1/submissions/nope")
+        assert st == 400 and "/killall, /clear, /status, or /readyz." in js["message"], (st, js)
+    else:
+        assert st == 400 and js["message"].startswith(
+            "Missing an action: please specify one of /create, /kill, or /status."), (st, js)
 
 
 @test
