@@ -227,9 +227,10 @@ static int build_driver(const struct create_request *r, const struct submit_conf
 	if ((v = strmap_get(props, "spark.driver.extraLibraryPath")))
 		rc = rc ? rc : java_split_path(v, &d->library_path);
 
-	/* javaOpts = [Spark 4: JavaModuleOptions] ++ sparkJavaOpts(conf) ++ defaultJavaOptions
+	/* javaOpts = JavaModuleOptions ++ sparkJavaOpts(conf) ++ defaultJavaOptions
 	 * ++ extraJavaOptions, where conf is every property with spark.master set to the masters
-	 * the driver must use. */
+	 * the driver must use.  The module options are Spark 4's (StandaloneRestServer); on
+	 * 3.3-3.5 sparkgate adds them too, where Spark's server does not (versions.h). */
 	for (const char *const *o = cfg->build->java_module_options; *o; o++)
 		rc = rc ? rc : strlist_add(&d->java_opts, *o);
 	for (size_t i = 0; i < props->len && !rc; i++) {

@@ -56,7 +56,13 @@ struct spark_build {
 	const char *scala_version;              /* "2.12" or "2.13" */
 	struct rest_rules rest;                 /* how its REST server reads a create (GoldenGen
 						   asks the build's own classes) */
-	const char *const *java_module_options; /* NULL-terminated; empty before Spark 4 */
+	/* The build's org.apache.spark.launcher.JavaModuleOptions (3.3+; NULL-terminated, empty
+	 * before 3.3): sparkgate puts them first in every driver's javaOpts, as Spark's
+	 * launcher does for every JVM it starts.  Spark's own REST server does so only from
+	 * 4.0 (rest_adds_module_options); on 3.3-3.5 a driver on Java 17 without them fails
+	 * with IllegalAccessError (sun.nio.ch.DirectBuffer) once it starts a SparkContext. */
+	const char *const *java_module_options;
+	int rest_adds_module_options;
 	struct jclass cls[SPARK_NCLASSES];      /* .name NULL: the build has no such class */
 };
 

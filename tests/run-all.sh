@@ -31,7 +31,7 @@ pass=0 fail=0
 suites=("unit|600|tests/run-unit.sh $build/tests/*_test")
 [[ -n "$san" ]] && suites+=("unit|600|tests/run-unit.sh $san/tests/*_test")
 suites+=("e2e|900|python3 tests/it/test_e2e.py"
-         "versions|900|python3 tests/it/test_versions.py"
+         "versions|1500|python3 tests/it/test_versions.py"
          "ha|600|python3 tests/it/test_ha.py"
          "auth|600|python3 tests/it/test_auth.py"
          "web|900|python3 tests/it/test_web.py"

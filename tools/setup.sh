@@ -111,6 +111,16 @@ spark_213() {
     local wheel; wheel="$(pyspark_wheel "${SCRIPTS_WHEEL[$v]:-$v}")"
     cp -r "$wheel/python" "$dir/"
   fi
+  if [[ -f "$dir/RELEASE" ]] && ! compgen -G "$dir/jars/spark-sql_2.13-*.jar" >/dev/null; then
+    # made before Spark SQL was resolved too: its jars are added beside the others (same
+    # versions: the parent POM pins them), none replaced under a running JVM
+    echo "setup: adding Spark $v SQL (Scala 2.13) jars to $dir (one-time)" >&2
+    local tmp; tmp="$(mktemp -d "$CACHE/.spark-$v.XXXXXX")"
+    mvn -q -B -Dstyle.color=never -f "$(dirname "$0")/spark-2.13/pom.xml" -Dspark.version="$v" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/jars" >&2
+    cp -n "$tmp"/jars/*.jar "$dir/jars/"
+    rm -rf "$tmp"
+  fi
   if [[ ! -f "$dir/RELEASE" ]]; then
     local wheel; wheel="$(pyspark_wheel "${SCRIPTS_WHEEL[$v]:-$v}")"
     echo "setup: resolving Spark $v (Scala 2.13) jars into $dir (one-time, ~180 MB)" >&2

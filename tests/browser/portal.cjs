@@ -181,7 +181,9 @@ async function waitState(page, id, state, ms) {
     await page.click("#closeDetails");
   });
 
-  await check("drop a .py onto the form and run it: no main class, its output, FINISHED", async () => {
+  // pyapp.py is a real PySpark application: a SparkSession and a DataFrame aggregation on an
+  // executor, whose result the driver prints
+  await check("drop a .py onto the form and run it: no main class, its job's output, FINISHED", async () => {
     const source = fs.readFileSync(process.env.PYAPP, "utf8");
     const dt = await page.evaluateHandle((text) => {
       const d = new DataTransfer();
@@ -202,8 +204,11 @@ async function waitState(page, id, state, ms) {
     await waitState(page, m[1], "FINISHED", 120000);
     await openDetails(page, m[1]);
     await page.waitForFunction(() => /pyapp stdout: .* ok/.test(document.getElementById("logText").textContent));
+    await page.waitForFunction(() => /pyapp result: a=3 b=2 c=1/.test(document.getElementById("logText").textContent));
     await page.screenshot({ path: path.join(shots, "portal-python.png"), fullPage: true });
-    expect(fs.readFileSync(out, "utf8").includes("arg\t2\tok"), "the script did not get its argument");
+    const written = fs.readFileSync(out, "utf8");
+    expect(written.includes("arg\t2\tok"), "the script did not get its argument");
+    expect(written.includes("job\tresult\ta=3 b=2 c=1"), "the job's result is not in its output: " + written);
     await page.click("#closeDetails");
   });
 

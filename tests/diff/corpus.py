@@ -10,9 +10,11 @@ Each case is (name, method, path, body, options):
            "differs: REASON": a listed difference (README "Differences");
            "differs-strict-decoding: REASON" only where Spark's server fails on a malformed
            UTF-8 byte (up to 4.2), "differs-no-depth-limit: REASON" only where its Jackson
-           has no nesting limit (3.3, 3.4): the build's tests/golden/.../rest-rules.txt;
-           "differs-placeholders: REASON" only on Spark 4 masters, whose server replaces
-           "{{NAME}}" values from its environment (sparkgate's --env-placeholders is none)."""
+           has no nesting limit (3.3, 3.4), "differs-no-module-options: REASON" only where its
+           server gives drivers no JavaModuleOptions (3.x): the build's
+           tests/golden/.../rest-rules.txt; "differs-placeholders: REASON" only on Spark 4
+           masters, whose server replaces "{{NAME}}" values from its environment
+           (sparkgate's --env-placeholders is none)."""
 
 JSON = "application/json"
 
@@ -47,6 +49,10 @@ VARIANTS = {
     # drivers that end badly (run on both sides; the final status answers are compared)
     "missing-jar": ("appResource", "file:/nonexistent/sparkgate-diff-app.jar"),   # ERROR
     "exit-code-3": ("exit", "3"),                                                 # FAILED
+    # an application that uses Spark (tests/app/SparkJob.java: a SparkContext, a shuffle on
+    # an executor), its jar in spark.jars: FINISHED through sparkgate on every build; through
+    # Spark's own server only from 4.0 (see VARIANT_NOTES)
+    "spark-job": ("job",),
     # top-level changes
     "no-main-class": "-mainClass",
     "no-app-resource": "-appResource",
@@ -99,6 +105,9 @@ VARIANT_NOTES = {
     "spark-master": "differs: the driver's spark.master is sparkgate's --master list, not the client's",
     "wrong-action": SPARK500,
     "unknown-action": SPARK500,
+    "spark-job": "differs-no-module-options: a driver that starts a SparkContext on Java 17: Spark 3's server "
+                 "gives it no JavaModuleOptions and it fails (IllegalAccessError, sun.nio.ch.DirectBuffer); "
+                 "sparkgate gives them, as Spark 4's server does, and it runs",
 }
 
 CASES = [

@@ -66,6 +66,13 @@ def spark_home(build=DEFAULT_BUILD):
 
 
 class Stack:
+    # The worker offers room for several drivers and their executors at once (the tests' jobs
+    # ask 512m and one core each): a driver holds a core and its memory for its whole run,
+    # and an application whose executor finds no core or memory left waits until one ends.
+    # Slots, not a reservation: the JVMs use what they use.
+    WORKER_CORES = 16
+    WORKER_MEMORY_GB = 8
+
     def __init__(self, http_port=None, sparkgate=None, workdir=None, rest_reference=True,
                  build=DEFAULT_BUILD, sparkgate_args=""):
         self.build = build
@@ -144,7 +151,8 @@ class Stack:
     def start_worker(self):
         self._start("worker", [os.path.join(self.spark, "bin", "spark-class"),
                                "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                               "--cores", "2", "--memory", "2g", "--webui-port", str(self.worker_ui),
+                               "--cores", str(self.WORKER_CORES), "--memory", "%dg" % self.WORKER_MEMORY_GB,
+                               "--webui-port", str(self.worker_ui),
                                self.worker_masters or "spark://127.0.0.1:%d" % self.master_port],
                     self.spark_env())
         wait_for("worker registration",

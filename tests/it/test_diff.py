@@ -32,7 +32,7 @@ BUILDS = ["3.3.4_2.12", "3.4.4_2.12", "3.5.9_2.12", "4.0.5_2.13", "4.1.4_2.13", 
 ALICE = ("alice", web.USERS["alice"])
 # Creates whose drivers are run on both sides and their outputs compared.
 RUN = {"plain", "java-opts", "unicode-props", "placeholder-prop", "env-placeholder", "env-local-ip",
-       "spark-master", "class-path", "missing-jar", "exit-code-3"}
+       "spark-master", "class-path", "missing-jar", "exit-code-3", "spark-job"}
 # How a run driver must end (else FINISHED); the final status answers of both are compared.
 ENDS = {"missing-jar": "ERROR", "exit-code-3": "FAILED"}
 WORKER_ID = re.compile(r"worker-\d{14}-[\d.]+-\d+")
@@ -46,7 +46,7 @@ def create(variant, out, run):
             "clientSparkVersion": E.C.s.spark_version, "environmentVariables": {"SG_ENV": "1"},
             "mainClass": "TestApp",
             "sparkProperties": {"spark.app.name": "sparkgate-diff", "spark.driver.memory": "512m"}}
-    if not run:  # the master accepts it but never starts it (the worker has 2 cores)
+    if not run:  # the master accepts it but never starts it (the worker has 16 cores)
         body["sparkProperties"]["spark.driver.cores"] = "64"
     change = corpus.VARIANTS[variant]
     if isinstance(change, dict):
@@ -57,6 +57,10 @@ def create(variant, out, run):
                 body["sparkProperties"][k] = v
     elif isinstance(change, str):
         body.pop(change[1:])
+    elif change[0] == "job":
+        body["mainClass"] = "SparkJob"
+        body["sparkProperties"].update(E.JOB_PROPS)
+        body["sparkProperties"]["spark.jars"] = "file:" + E.C.jar
     elif change[0] == "exit":
         body["appArgs"][2] = change[1]
     elif change[0] == "+":
@@ -128,7 +132,7 @@ def twin_drivers(name, variant, sid_a, sid_b, run):
         states, finals = {}, []
         want = ENDS.get(variant, "FINISHED")
         for sid, port in ((sid_a, None), (sid_b, E.C.s.rest_port)):
-            states[sid] = E.wait_state(sid, E.FINAL, port=port, timeout=120)["driverState"]
+            states[sid] = E.wait_state(sid, E.FINAL, port=port, timeout=240)["driverState"]
         for path, rest in (("/v1/submissions/status/" + sid_a, False), ("/v1/submissions/status/" + sid_b, True)):
             st, js = send("GET", path, None, rest)[:2]
             finals.append((st, {k: WORKER_ID.sub("<worker>", v) if isinstance(v, str) else v for k, v in js.items()}
@@ -213,6 +217,7 @@ def run_build(build):
             E.ROOT, "tests", "golden", "spark-" + build, "rest-rules.txt")))
         only_if = {"differs-strict-decoding: ": rules["body-decoding"] == "report",
                    "differs-no-depth-limit: ": rules["json-max-depth"] == "0",
+                   "differs-no-module-options: ": rules["rest-adds-module-options"] == "false",
                    "differs-placeholders: ": spark4}
         # a finished driver, for status and kill of finished ids
         sid = E.submit(create("plain", os.path.join(E.C.work, "finished.txt"), True))

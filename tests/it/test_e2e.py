@@ -11,7 +11,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from runner import Suite  # noqa: E402
-from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
+from stack import ROOT, Stack, free_port, spark_home, wait_for  # noqa: E402
 
 FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
 SUITE = Suite("e2e")
@@ -19,12 +19,59 @@ test = SUITE.test
 
 
 def build_app(work):
+    """The test jar: TestApp (a driver that does nothing with Spark, for tests about something
+    else) and SparkJob (one that runs a job on an executor), compiled against the default
+    build's jars (its Java API is the same on every supported build and Scala version)."""
     classes = os.path.join(work, "app-classes")
     os.makedirs(classes, exist_ok=True)
-    subprocess.run(["javac", "-d", classes, os.path.join(ROOT, "tests", "app", "TestApp.java")], check=True)
+    app = os.path.join(ROOT, "tests", "app")
+    subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(spark_home(), "jars", "*"),
+                    os.path.join(app, "TestApp.java"), os.path.join(app, "SparkJob.java")], check=True)
     jar = os.path.join(work, "test-app.jar")
-    subprocess.run(["jar", "cf", jar, "-C", classes, "TestApp.class"], check=True)
+    subprocess.run(["jar", "cf", jar, "-C", classes, "."], check=True)
     return jar
+
+
+# what the tests' applications ask: one small executor with one core (the worker has room
+# for several at once), no web UI, few shuffle partitions (they start and run faster)
+JOB_PROPS = {"spark.executor.memory": "512m", "spark.cores.max": "1", "spark.ui.enabled": "false",
+             "spark.sql.shuffle.partitions": "2"}
+
+
+def job_body(out, *args, props=None, jars=True):
+    """A create of SparkJob, as curl sends it: the jar in spark.jars (as spark-submit puts
+    its primary resource there) unless jars is False."""
+    p = dict(JOB_PROPS)
+    if jars:
+        p["spark.jars"] = "file:" + C.jar
+    p.update(props or {})
+    b = create_body(out, props=p)
+    b["mainClass"] = "SparkJob"
+    b["appArgs"] = [out] + list(args)
+    return b
+
+
+def py_body(out, *args, props=None):
+    """A create of tests/app/pyapp.py as a Python user sends it (no mainClass)."""
+    b = create_body(out, props=dict(JOB_PROPS, **(props or {})))
+    b.pop("mainClass")
+    b["appResource"] = "file:" + os.path.join(ROOT, "tests", "app", "pyapp.py")
+    b["appArgs"] = [out] + list(args)
+    return b
+
+
+JOB_RESULT = "a=3 b=2 c=1"   # what SparkJob and pyapp.py count in "b a c a b a"
+
+
+def check_job(out, sid, stdout_line):
+    """A driver that ran a real job: its output file has the right result from tasks run on
+    an executor, and the worker kept its stdout line."""
+    rows = read_out(out)
+    assert rows["job"]["result"] == JOB_RESULT, rows["job"]
+    assert rows["job"]["executors"] and "driver" not in rows["job"]["executors"].split(","), rows["job"]
+    stdout = open(os.path.join(C.work, "worker", sid, "stdout"), errors="replace").read()
+    assert stdout_line + JOB_RESULT in stdout, stdout[-2000:]
+    return rows
 
 
 def start_cluster():
@@ -36,13 +83,16 @@ def start_cluster():
 
 
 class Ctx:
-    pass
+    failing = None
 
 
 C = Ctx()
 
 
 def create_body(out, sleep=0, code=0, extra_args=(), props=None, env=None):
+    """A create of TestApp, which does nothing with Spark: for the tests about the gateway
+    itself (what a driver is given, states, kill, logs, policy, ownership), whose drivers
+    need not run a job.  Tests about applications use job_body and py_body."""
     p = {"spark.app.name": "sparkgate-it", "spark.driver.memory": "512m"}
     p.update(props or {})
     return {"action": "CreateSubmissionRequest",
@@ -77,6 +127,18 @@ def read_out(path):
             kind, key, val = line.rstrip("\n").split("\t", 2)
             rows.setdefault(kind, {})[key] = val
     return rows
+
+
+@test
+def failing_applications_start():
+    """First, so that they run beside the tests that follow (failing_applications_end_failed
+    awaits them, before the timing tests): applications that use Spark and fail — SparkJob
+    whose tasks throw, SparkJob created without its jar in spark.jars (an executor cannot load
+    the job's classes: README, "What a real application needs"), pyapp.py exiting 3 after its
+    job."""
+    out = {k: os.path.join(C.work, "fails-%s.txt" % k) for k in ("tasks", "nojar", "py")}
+    C.failing = {"out": out, "tasks": submit(job_body(out["tasks"], "fail")),
+                 "nojar": submit(job_body(out["nojar"], jars=False)), "py": submit(py_body(out["py"], "fail"))}
 
 
 @test
@@ -226,6 +288,23 @@ def real_spark_submit_client():
     st, js, _ = C.s.http("POST", "/v1/submissions/kill/" + sid, b"")
     assert st == 200 and js["success"] is True, (st, js)
     assert wait_state(sid, FINAL)["driverState"] == "KILLED"
+
+
+@test
+def failing_applications_end_failed():
+    """The applications failing_applications_start submitted all end FAILED, each for its
+    reason."""
+    f = C.failing
+    for sid in (f["tasks"], f["nojar"], f["py"]):
+        assert wait_state(sid, FINAL, timeout=240)["driverState"] == "FAILED", C.last_status
+
+    def stderr(sid):
+        return open(os.path.join(C.work, "worker", sid, "stderr"), errors="replace").read()
+    assert "SparkJob: failing as asked" in stderr(f["tasks"]), stderr(f["tasks"])[-3000:]
+    # the job's lambda arrives as a SerializedLambda its executor cannot resolve
+    assert "cannot assign instance of java.lang.invoke.SerializedLambda" in stderr(f["nojar"]), \
+        stderr(f["nojar"])[-3000:]
+    assert read_out(f["out"]["py"])["job"]["result"] == JOB_RESULT
 
 
 def status_log_lines(sid):

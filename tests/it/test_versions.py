@@ -2,7 +2,8 @@
 2.13 where both ship: tools/setup.sh's SUPPORTED_BUILDS), a real master and worker of that
 build, lighttpd -> sparkgate *without* --spark-version (it must detect the minor), and that
 build's own spark-submit as the client: detected minor, create -> FINISHED, status, kill ->
-KILLED, spark-submit create/--status, the REST endpoints that differ between minors, pinned
+KILLED, real Java and Python applications (a job on an executor) through a create, spark-submit
+and Spark's own REST server, the REST endpoints that differ between minors, pinned
 releases, twin drivers through sparkgate and through Spark's own REST server whose Launch
 Commands match, and the master's own REST door (4.1+ open it on 6066 by default).
 Ends with "versions: N passed, N failed".
@@ -50,6 +51,49 @@ def sparkgate_log():
 
 
 @test
+def real_applications_start():
+    """First, so that they run beside the tests that follow (real_applications_finish awaits
+    them): applications that use Spark.  SparkJob (a SparkContext, reduceByKey on an executor)
+    as a curl-shaped create with the jar in spark.jars, and through this build's own
+    spark-submit (which puts it there itself; then --status); pyapp.py (a SparkSession, a
+    DataFrame aggregation on an executor, a Python function there importing a
+    spark.submit.pyFiles dependency); and, on 3.x, SparkJob through Spark's own REST server,
+    which on 3.3-3.5 gives the driver no module options, so that it fails on Java 17 (README,
+    "What a real application needs"; 4.x's server gives them, as twin_drivers shows).
+    Failing applications: test_e2e."""
+    E.C.jobs = None
+    dep = os.path.join(E.C.work, "sgdep.py")
+    with open(dep, "w") as f:
+        f.write('VALUE = "dep-ok"\n')
+    out = {k: os.path.join(E.C.work, "job-%s.txt" % k) for k in ("java", "py", "spark", "submit")}
+    jobs = {"out": out, "theirs": None}
+    jobs["java"] = E.submit(E.job_body(out["java"]))
+    py = E.py_body(out["py"], "ok", "x y", props={"spark.sg.py": "from-props", "spark.submit.pyFiles": "file:" + dep})
+    py["clientSparkVersion"] = version()
+    jobs["py"] = E.submit(py)
+    if spark3():
+        body = E.job_body(out["spark"])
+        body["clientSparkVersion"] = version()
+        st, js, _ = E.C.s.rest("POST", "/v1/submissions/create", body)
+        assert st == 200 and js.get("success") is True, (st, js)
+        jobs["theirs"] = js["submissionId"]
+    gw = "spark://127.0.0.1:%d" % E.C.s.http_port
+    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
+                             "--driver-memory", "512m", "--executor-memory", "512m", "--total-executor-cores", "1",
+                             "--conf", "spark.ui.enabled=false", "--class", "SparkJob", E.C.jar, out["submit"])
+    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
+    assert rc == 0 and m, log[-3000:]
+    jobs["submitted"] = m.group(1)
+    log_path = os.path.join(E.C.work, "lighttpd.log")
+    line = "GET /v1/submissions/status/%s -> 200" % jobs["submitted"]
+    before = open(log_path, errors="replace").read().count(line)
+    rc, log = E.spark_submit("--master", gw, "--status", jobs["submitted"])
+    assert rc == 0 and "Exception" not in log, log[-3000:]
+    assert open(log_path, errors="replace").read().count(line) == before + 1
+    E.C.jobs = jobs
+
+
+@test
 def detected_build_runs_a_driver_to_finished():
     out = os.path.join(E.C.work, "finished-%s.txt" % E.C.s.build)
     st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body(out, 0, 0, ["x y"]))
@@ -72,41 +116,6 @@ def kill_running_driver():
     st, js, _ = E.C.s.http("POST", "/v1/submissions/kill/" + sid, b"")
     assert st == 200 and js["success"] is True and js["serverSparkVersion"] == version(), (st, js)
     assert E.wait_state(sid, E.FINAL)["driverState"] == "KILLED", E.C.last_status
-
-
-@test
-def same_version_spark_submit_client():
-    gw = "spark://127.0.0.1:%d" % E.C.s.http_port
-    out = os.path.join(E.C.work, "client.txt")
-    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
-                             "--driver-memory", "512m", "--class", "TestApp", E.C.jar, out, "0", "0")
-    m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
-    assert rc == 0 and m, log[-3000:]
-    sid = m.group(1)
-    assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
-    log_path = os.path.join(E.C.work, "lighttpd.log")
-    line = "GET /v1/submissions/status/%s -> 200" % sid
-    before = open(log_path, errors="replace").read().count(line)
-    rc, log = E.spark_submit("--master", gw, "--status", sid)
-    assert rc == 0 and "Exception" not in log, log[-3000:]
-    assert open(log_path, errors="replace").read().count(line) == before + 1
-
-
-@test
-def spark4_only_endpoints_follow_the_master():
-    st, js, _ = E.C.s.http("GET", "/v1/submissions/readyz")
-    if version().startswith("4."):
-        assert st == 200 and js == {"action": "ReadyzResponse", "message": "", "serverSparkVersion": version(),
-                                    "success": True}, (st, js)
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/clear", b"")
-        assert st == 200 and js["action"] == "ClearResponse" and js["success"] is True, (st, js)
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/killall", b"")
-        assert st == 200 and js["action"] == "KillAllSubmissionResponse" and js["success"] is True, (st, js)
-        st, js, _ = E.C.s.http("GET", "/v1/submissions/nope")
-        assert st == 400 and "/killall, /clear, /status, or /readyz." in js["message"], (st, js)
-    else:
-        assert st == 400 and js["message"].startswith(
-            "Missing an action: please specify one of /create, /kill, or /status."), (st, js)
 
 
 def run_cgi(*args, path="/v1/submissions/status/driver-none"):
@@ -199,7 +208,9 @@ def launch_command(sid):
 def twin_drivers_get_the_same_launch_command():
     """The same create through sparkgate and through Spark's own REST server of this master:
     the worker starts both drivers with the same java command (JVM and module options, class
-    path, main class, arguments)."""
+    path, main class, arguments), except that on 3.x sparkgate's has the build's module options,
+    which Spark 3's server leaves out.  TestApp, which does nothing with Spark: this is about
+    the command."""
     def body(twin):
         b = E.create_body(os.path.join(E.C.work, "twin-%s.txt" % twin), 0, 0, ["a b", "{{x}}"],
                           props={"spark.driver.extraJavaOptions": "-Dsg.twin=1 -XX:+UseSerialGC",
@@ -215,39 +226,73 @@ def twin_drivers_get_the_same_launch_command():
     for sid, port in ((ours, None), (theirs, E.C.s.rest_port)):
         assert E.wait_state(sid, E.FINAL, port=port)["driverState"] == "FINISHED", E.C.last_status
     a, b = launch_command(ours), launch_command(theirs)
+    if spark3():   # sparkgate gives the module options Spark 3's server does not, first
+        mods = module_options()
+        at = next((i for i, w in enumerate(a) if w == mods[0]), None)
+        assert at is not None and a[at:at + len(mods)] == mods and mods[0] not in b, (a, b)
+        del a[at:at + len(mods)]
     if sorted(a) != sorted(b):
         raise AssertionError("launch commands differ:\n  only sparkgate's %s\n  only Spark's     %s" % (
             [w for w in a if w not in b], [w for w in b if w not in a]))
     assert a == b, "same words, other order:\n  sparkgate %s\n  spark     %s" % (a, b)
 
 
-@test
-def python_drivers_run_through_spark_submit():
-    """A create whose appResource is a .py (no mainClass, as a Python user sends it): sparkgate
-    runs it through SparkSubmit in client mode on the worker; the driver sees its arguments,
-    a Spark property and a spark.submit.pyFiles dependency, and ends FINISHED; one that
-    exits 3 ends FAILED."""
-    app = os.path.join(E.ROOT, "tests", "app", "pyapp.py")
-    dep = os.path.join(E.C.work, "sgdep.py")
-    with open(dep, "w") as f:
-        f.write('VALUE = "dep-ok"\n')
+def module_options():
+    """The build's JavaModuleOptions, as GoldenGen read them from its jars."""
+    path = os.path.join(E.ROOT, "tests", "golden", "spark-%s" % E.C.s.build, "java-module-options.txt")
+    return [ln for ln in open(path).read().split("\n") if ln]
 
-    def body(out, *args):
-        b = E.create_body(out, 0, 0, props={"spark.sg.py": "from-props", "spark.submit.pyFiles": "file:" + dep})
-        b.pop("mainClass")
-        b["appResource"] = "file:" + app
-        b["appArgs"] = [out] + list(args)
-        b["clientSparkVersion"] = version()
-        return b
-    out = os.path.join(E.C.work, "py-ok.txt")
-    sid = E.submit(body(out, "ok", "x y"))
-    failed = E.submit(body(os.path.join(E.C.work, "py-fail.txt"), "fail"))
-    assert E.wait_state(sid, E.FINAL, timeout=120)["driverState"] == "FINISHED", E.C.last_status
-    rows = E.read_out(out)
+
+def spark3():
+    return version().startswith("3.")
+
+
+@test
+def real_applications_finish():
+    """The applications real_applications_start submitted, awaited (the tests between ran
+    beside them): each FINISHED with the right result, counted on an executor; Spark's own
+    3.x server's driver FAILED with the IllegalAccessError sparkgate's module options avoid."""
+    jobs = E.C.jobs
+    assert jobs, "real_applications_start did not submit them"
+    out = jobs["out"]
+
+    def final(sid, port=None):
+        return E.wait_state(sid, E.FINAL, timeout=240, port=port)["driverState"]
+    for sid in (jobs["java"], jobs["submitted"]):
+        assert final(sid) == "FINISHED", E.C.last_status
+    E.check_job(out["java"], jobs["java"], "SparkJob result: ")
+    assert E.check_job(out["submit"], jobs["submitted"], "SparkJob result: ")["job"]["app"] == "SparkJob"
+    assert final(jobs["py"]) == "FINISHED", E.C.last_status
+    rows = E.check_job(out["py"], jobs["py"], "pyapp result: ")
     assert rows["arg"]["2"] == "ok" and rows["arg"]["3"] == "x y", rows["arg"]   # 0: the script, 1: out
     assert rows["prop"]["spark.sg.py"] == "from-props" and rows["prop"]["spark.app.name"] == "sparkgate-it", rows
-    assert rows["dep"]["sgdep"] == "dep-ok", rows["dep"]
-    assert E.wait_state(failed, E.FINAL, timeout=120)["driverState"] == "FAILED", E.C.last_status
+    assert rows["dep"]["sgdep"] == "dep-ok", rows
+    if minor() == "3.3" and sys.version_info >= (3, 11):   # its cloudpickle predates Python 3.11
+        assert rows["job"]["executor-dep"].startswith("unpicklable"), rows["job"]
+    else:   # a Python function on an executor found pyspark and the --py-files module
+        assert rows["job"]["executor-dep"] == "dep-ok", rows["job"]
+    if jobs["theirs"]:
+        state = final(jobs["theirs"], port=E.C.s.rest_port)
+        err = open(os.path.join(E.C.work, "worker", jobs["theirs"], "stderr"), errors="replace").read()
+        assert state == "FAILED" and "java.lang.IllegalAccessError" in err and "sun.nio.ch" in err, (state, err[-3000:])
+
+
+@test
+def spark4_only_endpoints_follow_the_master():
+    # after real_applications_finish: on 4.x it kills every driver (killall)
+    st, js, _ = E.C.s.http("GET", "/v1/submissions/readyz")
+    if version().startswith("4."):
+        assert st == 200 and js == {"action": "ReadyzResponse", "message": "", "serverSparkVersion": version(),
+                                    "success": True}, (st, js)
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/clear", b"")
+        assert st == 200 and js["action"] == "ClearResponse" and js["success"] is True, (st, js)
+        st, js, _ = E.C.s.http("POST", "/v1/submissions/killall", b"")
+        assert st == 200 and js["action"] == "KillAllSubmissionResponse" and js["success"] is True, (st, js)
+        st, js, _ = E.C.s.http("GET", "/v1/submissions/nope")
+        assert st == 400 and "/killall, /clear, /status, or /readyz." in js["message"], (st, js)
+    else:
+        assert st == 400 and js["message"].startswith(
+            "Missing an action: please specify one of /create, /kill, or /status."), (st, js)
 
 
 @test

@@ -59,7 +59,7 @@ public class GoldenGen {
             if (mm.getName().equals("buildDriverDescription")) build = mm;
         build.setAccessible(true);
         writeModuleOptions();
-        writeRestRules();
+        writeRestRules(servlet, build);
         List<Path> files = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(cases, "*.json")) { ds.forEach(files::add); }
         Collections.sort(files);
@@ -119,14 +119,26 @@ public class GoldenGen {
         System.exit(0);
     }
 
-    /** The JVM options Spark 4 puts first in every driver's javaOpts (JavaModuleOptions),
-     *  one per line; empty where the class does not exist (3.5). */
+    /** The build's JavaModuleOptions (3.3+), one per line: the JVM options Spark's launcher
+     *  gives every JVM it starts, Spark 4's REST server every driver, and sparkgate every
+     *  driver of 3.3+ (whose REST server gives none); empty where the class does not exist.
+     *  3.x has only defaultModuleOptions(), the same options joined by spaces. */
+    static String[] moduleOptions() throws Exception {
+        Class<?> c;
+        try {
+            c = Class.forName("org.apache.spark.launcher.JavaModuleOptions");
+        } catch (ClassNotFoundException e) { return new String[0]; }
+        try {
+            return (String[]) c.getMethod("defaultModuleOptionArray").invoke(null);
+        } catch (NoSuchMethodException e) {
+            String s = ((String) c.getMethod("defaultModuleOptions").invoke(null)).trim();
+            return s.isEmpty() ? new String[0] : s.split("\\s+");
+        }
+    }
+
     static void writeModuleOptions() throws Exception {
         StringBuilder b = new StringBuilder();
-        try {
-            Class<?> c = Class.forName("org.apache.spark.launcher.JavaModuleOptions");
-            for (String o : (String[]) c.getMethod("defaultModuleOptionArray").invoke(null)) b.append(o).append('\n');
-        } catch (ClassNotFoundException | NoSuchMethodException e) { /* Spark 3.5: not given to drivers */ }
+        for (String o : moduleOptions()) b.append(o).append('\n');
         write("java-module-options.txt", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -138,7 +150,15 @@ public class GoldenGen {
      *    none (older Jackson);
      *  create-requires-defaults: whether CreateSubmissionRequest.validate still requires
      *    appArgs, environmentVariables and spark.app.name. */
-    static void writeRestRules() throws Exception {
+    static SubmitRestProtocolMessage minimal() throws Exception {
+        SubmitRestProtocolMessage m = SubmitRestProtocolMessage.fromJson("{\"action\":\"CreateSubmissionRequest\","
+            + "\"appResource\":\"x\",\"appArgs\":[],\"environmentVariables\":{},\"clientSparkVersion\":\"1\","
+            + "\"mainClass\":\"M\",\"sparkProperties\":{\"spark.app.name\":\"n\"}}");
+        m.validate();
+        return m;
+    }
+
+    static void writeRestRules(StandaloneSubmitRequestServlet servlet, Method build) throws Exception {
         StringBuilder b = new StringBuilder();
         boolean replaces = false;
         for (Method mm : Class.forName("org.apache.spark.deploy.rest.SubmitRequestServlet").getDeclaredMethods())
@@ -158,6 +178,15 @@ public class GoldenGen {
             requires = false;
         } catch (Exception e) { requires = true; }
         b.append("create-requires-defaults\t").append(requires).append('\n');
+        // whether StandaloneSubmitRequestServlet.buildDriverDescription puts the module
+        // options first in the driver's javaOpts (4.0+), asked of the build's own servlet
+        String[] mods = moduleOptions();
+        DriverDescription dd = (DriverDescription) (build.getParameterCount() == 1 ? build.invoke(servlet, minimal())
+            : build.invoke(servlet, minimal(), MASTER_URL, REST_PORT));
+        List<String> opts = JavaConverters.seqAsJavaListConverter(dd.command().javaOpts()).asJava();
+        boolean adds = mods.length > 0 && opts.size() >= mods.length
+            && opts.subList(0, mods.length).equals(Arrays.asList(mods));
+        b.append("rest-adds-module-options\t").append(adds).append('\n');
         write("rest-rules.txt", b.toString().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -2,7 +2,8 @@
 # Turns tests/golden/spark-*/uids.tsv, java-module-options.txt and rest-rules.txt (written by
 # GoldenGen from each build's real jars) into the C table core/versions/builds.inc: for every
 # build, the descriptor (serialVersionUID, flags, fields) of every class sparkgate writes or
-# probes, the JVM options Spark 4 gives every driver, and how its REST server reads a create.  Builds are listed newest first: build detection
+# probes, the build's JavaModuleOptions (which sparkgate gives every driver, and Spark's own
+# REST server only from 4.0), and how its REST server reads a create.  Builds are listed newest first: build detection
 # probes a build whose classes are a superset of another's before that one.
 # Usage: tools/golden/uids2c.sh > core/versions/builds.inc
 set -euo pipefail
@@ -72,14 +73,15 @@ for d in $dirs; do
       while ((getline line < opts) > 0) if (line != "") printf "\t%s,\n", cstr(line)
       print "\tNULL\n};"
       while ((getline line < rules) > 0) { split(line, kv, "\t"); rule[kv[1]] = kv[2] }
-      if (!("body-decoding" in rule) || !("json-max-depth" in rule) || !("create-requires-defaults" in rule)) {
+      if (!("body-decoding" in rule) || !("json-max-depth" in rule) || !("create-requires-defaults" in rule) || !("rest-adds-module-options" in rule)) {
         print "uids2c: " rules " is incomplete; rerun tools/golden/gen.sh" > "/dev/stderr"; exit 1
       }
       minor = spark; sub(/\.[0-9]+$/, "", minor)
       printf "#define BUILD_%d { \\\n\t.spark_version = \"%s\", \\\n\t.minor = \"%s\", \\\n\t.scala_version = \"%s\", \\\n", n, spark, minor, scala
       printf "\t.rest = { .replaces_malformed = %d, .max_depth = %d, .requires_defaults = %d }, \\\n", \
              rule["body-decoding"] == "replace", rule["json-max-depth"], rule["create-requires-defaults"] == "true"
-      printf "\t.java_module_options = b%d_module_options, \\\n\t.cls = { \\\n", n
+      printf "\t.java_module_options = b%d_module_options, \\\n", n
+      printf "\t.rest_adds_module_options = %d, \\\n\t.cls = { \\\n", rule["rest-adds-module-options"] == "true"
       for (i = 1; i <= nclasses; i++) {
         c = order[i]
         if (!(c in name)) { print "uids2c: " c " missing from uids.tsv; rerun tools/golden/gen.sh" > "/dev/stderr"; exit 1 }
