@@ -62,7 +62,7 @@ static int readyz_check(struct gateway *g, struct buf *body, int *master_up, str
 		}
 	}
 	if (!ready) {
-		snprintf(rs->note, sizeof(rs->note), "readyz: not ready: master: %s; store: %s; master's REST door: %s",
+		snprintf(rs->note, sizeof(rs->note), "readyz: not ready: master: %.160s; store: %.160s; master's REST door: %.160s",
 			 master, store, door);
 		rs->note_error = 1;
 	}
