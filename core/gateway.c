@@ -122,9 +122,11 @@ void gateway_reload(struct gateway *g, const struct gateway_config *c, const cha
 }
 
 /* Spark's own REST server on the master's host (6066, or --master-rest-port): checked once
- * per new master connection, by gateway_after_answer, so no answer waits for it. */
+ * per new master connection, by gateway_after_answer, so no answer waits for it.  A closed
+ * port answers at once; Jetty's first answer in a busy master's JVM took more than 500 ms
+ * (a door missed), so the check waits up to 2 s. */
 #define REST_DOOR_DEFAULT_PORT 6066
-#define REST_DOOR_CHECK_MS 500
+#define REST_DOOR_CHECK_MS 2000
 
 int gateway_open_door(struct gateway *g, char *url, size_t size)
 {
