@@ -80,8 +80,16 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
 		if (c->status_max_age_ms > 0 && !(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
-		/* /readyz's result, shared for at most a second whatever --status-max-age says */
-		g->readyz_cache = status_cache_open(key, HEALTH_READYZ_MAX_AGE_MS, &ce);
+		/* /readyz's result, shared for at most a second whatever --status-max-age says, by
+		 * the processes that would find the same: same masters, store and door ports (an
+		 * Apache and a lighttpd sparkgate of one host may differ in those) */
+		{
+			char ready_key[sizeof(key) + 400];
+
+			snprintf(ready_key, sizeof(ready_key), "%s|readyz|%.300s|%d", key, c->state_db ? c->state_db : "",
+				 c->master_rest_port);
+			g->readyz_cache = status_cache_open(ready_key, HEALTH_READYZ_MAX_AGE_MS, &ce);
+		}
 		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
 			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
 		if (g->metrics) {

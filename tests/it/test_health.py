@@ -168,7 +168,10 @@ def fifty_readyz_cost_the_master_a_few_asks():
             got = list(pool.map(lambda i: get("/readyz", port, source="127.0.0.2")[:2], range(50)))
         took, asks = time.time() - t0, readyz_asks(port) - before
         assert all(st == 200 and '"success" : true' in text for st, text in got), got[:3]
-        assert asks <= 2 + int(took), "50 /readyz on %d made %d asks in %.1fs" % (port, asks, took)
+        # about one check a second; the count also holds each process the web server starts
+        # for the burst (its first connection detects the master's build), and the metrics
+        # are the host's (both web servers' sparkgates): before, 50 requests made 50 asks
+        assert asks <= 8 + int(took), "50 /readyz on %d made %d asks in %.1fs" % (port, asks, took)
         print("    50 /readyz on port %d: %d master asks in %.2fs" % (port, asks, took), flush=True)
 
 
