@@ -204,10 +204,27 @@ static struct policy_group *group_get(struct policy *p, const char *name)
 static int url_clean(const char *url)
 {
 	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/:=+";
-	const char *authority = strstr(url, "://");
+	const char *authority = strstr(url, "://"), *path = strchr(url, ':'), *slash;
+	size_t n = strlen(url);
 
-	return url[strspn(url, allowed)] == '\0' && !strstr(url, "/..") && !strstr(url, "/./")
-	       && !strstr(authority ? authority + 3 : url, "//");
+	if (url[strspn(url, allowed)] || strstr(url, "/..") || strstr(url, "/./") || (n >= 2 && !strcmp(url + n - 2, "/."))
+	    || strstr(authority ? authority + 3 : url, "//"))
+		return 0;
+	/* ':' only after the scheme and before a port: in a path it separates PYTHONPATH and
+	 * class-path entries once Spark joins them */
+	if (path && authority == path) {
+		const char *host = authority + 3;
+		size_t host_len;
+
+		slash = strchr(host, '/');
+		path = slash ? slash : host + strlen(host);
+		host_len = (size_t)(path - host);
+		if (memchr(host, ':', host_len) != memrchr(host, ':', host_len))
+			return 0;   /* more than one ':' in the authority */
+	} else if (path) {
+		path++;
+	}
+	return !path || !strchr(path, ':');
 }
 
 /* An artifact prefix: a clean URL with a scheme and a path that ends in '/' (so that
@@ -531,6 +548,7 @@ static const char *const never_property[] = {
 	"spark.security.*", "spark.connect.*", "spark.remote", "spark.api.mode", "spark.*.class", "spark.*.classes",
 	"spark.*.impl", "spark.*.factory", "spark.*Factory", "spark.*.provider", "spark.*.providers",
 	"spark.*.codec", "spark.*.listeners", "spark.*Listeners", "spark.*.manager", "spark.*.filters",
+	"spark.*Class", "spark.*Classes", "spark.*.python", "spark.sql.execution.pyspark.*",
 	/* files written or read where the value says, and the cluster's own secrets */
 	"spark.eventLog.*", "spark.driver.log.*", "spark.local.dir", "spark.checkpoint.dir", "spark.history.*",
 	"spark.sql.warehouse.dir", "spark.*.dir", "spark.*.path", "spark.*.file", "spark.*File", "spark.ssl.*",
@@ -664,6 +682,8 @@ static int check_artifacts(const struct policy *p, const char *key, int code, co
 		s += n + (s[n] == ',');
 		if (!n)
 			continue;
+		if (url[n - 1] == '/')   /* a file, not a folder: Spark would fetch the name before it */
+			return refuse(why, size, "%s names %s, which ends in '/'", key, url);
 		if (code && approved_mode(p)) {
 			if (!url_allowed(&p->app_prefix, url) && !url_allowed(&p->allow_python, url))
 				return refuse(why, size, "%s names %s: code comes only from \"allow app\" or \"allow python\" "

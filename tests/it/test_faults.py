@@ -419,6 +419,11 @@ def chaos_sqlite_processes_killed():
 def chaos_postgres_processes_killed_master_restarted():
     G.pg = Postgres(E.C.work)
     G.pg.start()
+    # the URI has no password (sparkgate refuses one on its command line): libpq finds it in
+    # the password file, which lighttpd and its sparkgates inherit through the environment
+    os.environ["PGPASSFILE"] = G.pg.passfile
+    if os.getuid() == 0:   # lighttpd drops to www-data
+        shutil.chown(G.pg.passfile, "www-data")
     try:
         chaos("chaos-pg", G.pg.url)
         chaos("chaos-pg-restart", G.pg.url, restart_master=True)

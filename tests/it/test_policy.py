@@ -134,6 +134,19 @@ def corpus(marks, jar, fake_java, pyapps, data):
     cases.append(("glob pyFiles", {"resource": "file:" + pyapps + "/pyapp.py", "props": {
         "spark.submit.pyFiles": "file:%s/%s%s" % (pyapps, climb, m("pyspark.zip").lstrip("/"))}},
         "spark.submit.pyFiles"))
+    # a fresh-mind review's third round: a data file whose name a fetcher normalises
+    # ("pyspark.py/" ran as the executors' pyspark), a PYTHONPATH separator in --py-files,
+    # the executors' Python interpreter under SQL's name
+    cases.append(("spark.files with a final /", {"props": {"spark.files": "file:%s/pyspark.py/" % data}},
+                  "spark.files"))
+    cases.append(("spark.files with a final /.", {"props": {"spark.files": "file:%s/pyspark.py/." % data}},
+                  "spark.files"))
+    cases.append(("pyFiles with a path separator", {"resource": "file:" + pyapps + "/pyapp.py", "props": {
+        "spark.submit.pyFiles": "file:%s/dep.zip:%s" % (pyapps, marks)}}, "spark.submit.pyFiles"))
+    cases.append(("executors' Python under SQL's name", {"resource": "file:" + pyapps + "/pyapp.py", "props": {
+        "spark.sql.execution.pyspark.python": m("py.sh")}}, "spark.sql.execution.pyspark.python"))
+    cases.append(("two collectors", {"props": {"spark.executor.extraJavaOptions": "-XX:+UseG1GC -XX:+UseParallelGC"}},
+                  "-XX:+UseParallelGC"))
     cases.append(("executor memory without a unit", {"props": {"spark.executor.memory": "1048576"}}, "with a unit"))
     for name in ("SPARK_USER", "HADOOP_USER_NAME", "KRB5CCNAME"):
         cases.append(("env " + name, {"env": {name: "root"}}, name))
