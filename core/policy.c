@@ -705,7 +705,7 @@ static int check_option(const struct policy *p, const char *opt, const char *mas
 
 /* A system property: key=value from "-Dkey=value". */
 static int check_property(const struct policy *p, const char *key, const char *value, const char *master_url,
-			  int nested, char *why, size_t size)
+			  char *why, size_t size)
 {
 	if (strncmp(key, "spark.", 6) != 0)
 		return refuse(why, size, "system property %s is never allowed (only spark.* properties)", key);
@@ -738,9 +738,6 @@ static int check_property(const struct policy *p, const char *key, const char *v
 		char where[96];
 		int rc = 0;
 
-		if (nested)   /* options inside options: refused rather than followed down */
-			return refuse(why, size, "%s inside executor JVM options is refused", key);
-
 		strlist_init(&opts);
 		if (java_split_command(value, &opts)) {
 			strlist_release(&opts);
@@ -756,7 +753,7 @@ static int check_property(const struct policy *p, const char *key, const char *v
 }
 
 /* One word of the JVM's options: "-Dkey=value" is a property, anything else an option.
- * nested: inside executor options (which may not hold executor options again). */
+ * nested: inside executor options (which may hold no property at all). */
 static int check_option(const struct policy *p, const char *opt, const char *master_url, int nested,
 			const char *where, char *why, size_t size)
 {
@@ -775,7 +772,7 @@ static int check_option(const struct policy *p, const char *opt, const char *mas
 		return refuse(why, size, "a system property%s the policy cannot judge", where);
 	memcpy(key, opt + 2, n);
 	key[n] = '\0';
-	return check_property(p, key, opt[2 + n] ? opt + 3 + n : "", master_url, nested, why, size);
+	return check_property(p, key, opt[2 + n] ? opt + 3 + n : "", master_url, why, size);
 }
 
 static int check_app(const struct policy *p, const char *jar, const char *main_class, char *why, size_t size)
