@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../core/masterui.h"
+#include "spark/masterui.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

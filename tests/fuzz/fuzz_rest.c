@@ -3,9 +3,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../core/deploy.h"
-#include "../../core/rest.h"
-#include "../../core/submit.h"
+#include "spark/deploy.h"
+#include "spark/rest.h"
+#include "spark/submit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
