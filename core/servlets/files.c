@@ -218,7 +218,8 @@ static unsigned long long incoming_sweep(const char *incoming, const char *who)
 
 static void over_quota(struct servlets *sv, struct response *rs, size_t size, int64_t used)
 {
-	reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
+	reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds your files quota: you hold %lld of "
+		      "%lld bytes; delete some "
 		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)sv->files.quota);
 }
 
@@ -403,7 +404,8 @@ static int receive(struct servlets *sv, const struct request *rq, int fd, uint8_
 
 		if (n <= 0) {
 			sha256_abandon(&h);
-			reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The upload ended after %zu of the %zu bytes its Content-Length announced.",
+			reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The upload ended after %zu of the %zu bytes its "
+				      "Content-Length announced.",
 				   got, rq->body_declared);
 			return -1;
 		}
@@ -449,13 +451,15 @@ static void upload(struct servlets *sv, const struct request *rq, const char *na
 		return;
 	}
 	if (!rq->read_body || !rq->body_declared) {
-		reply_problem(sv->spark, rs, rq->read_body ? PROBLEM_BAD_REQUEST : PROBLEM_LENGTH_REQUIRED, "An upload needs its bytes as the body, with a Content-Length.");
+		reply_problem(sv->spark, rs, rq->read_body ? PROBLEM_BAD_REQUEST : PROBLEM_LENGTH_REQUIRED,
+			      "An upload needs its bytes as the body, with a Content-Length.");
 		return;
 	}
 	/* compared unsigned: a Content-Length of 2^63 or more is no negative size */
 	if ((uint64_t)rq->body_declared > (uint64_t)INT64_MAX
 	    || (sv->files.max_upload >= 0 && (uint64_t)rq->body_declared > (uint64_t)sv->files.max_upload)) {
-		reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes per file.",
+		reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes "
+			      "per file.",
 			   rq->body_declared, (long long)(sv->files.max_upload >= 0 ? sv->files.max_upload : INT64_MAX));
 		return;
 	}
@@ -535,7 +539,8 @@ static void list(struct servlets *sv, const char *user, struct response *rs)
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 		return;
 	}
-	if (store_file_list(sv->tenant->store, user, FILES_LIST_MAX, rows, &n, &e) || store_file_total(sv->tenant->store, user, &used, &e)) {
+	if (store_file_list(sv->tenant->store, user, FILES_LIST_MAX, rows, &n, &e)
+	    || store_file_total(sv->tenant->store, user, &used, &e)) {
 		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 		free(rows);
 		return;
@@ -614,7 +619,8 @@ void files_handle(struct servlets *sv, const struct call *c, struct response *rs
 		if (get) {
 			list(sv, user, rs);
 		} else {
-			reply_problem(sv->spark, rs, PROBLEM_WRONG_METHOD, "Use GET /v1/files to list your files, PUT /v1/files/NAME to upload one.");
+			reply_problem(sv->spark, rs, PROBLEM_WRONG_METHOD, "Use GET /v1/files to list your files, PUT "
+				      "/v1/files/NAME to upload one.");
 			rs->allow = "GET, HEAD";
 		}
 	} else if (strchr(rest, '/')) {

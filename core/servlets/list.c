@@ -82,7 +82,7 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	/* creates whose outcome nobody knows yet: the master says, so the list shows their ids */
 	tenant_sweep(sv->tenant, admin ? NULL : user, 1);
 	if (store_list(sv->tenant->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
-		reply_problem(sv->spark, rs, problem_of_err(e.code), "%s", e.msg);
+		reply_err(sv->spark, rs, &e);
 		free(rows);
 		return;
 	}
@@ -110,7 +110,8 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 				snprintf(problem, sizeof(problem), "Driver states are missing: the Spark master did not "
 					 "answer (HTTP %d for %s).", status, rows[i].id);
 		}
-		if (known && (rec.state == DRIVER_RUNNING ? !rows[i].running_ms : tenant_state_final(rec.state) && !rows[i].ended_ms)) {
+		if (known && (rec.state == DRIVER_RUNNING ? !rows[i].running_ms
+			      : tenant_state_final(rec.state) && !rows[i].ended_ms)) {
 			struct sg_err oe = { 0 };
 			int ended = rec.state != DRIVER_RUNNING;
 			int64_t now = tenant_wall_ms();
@@ -128,7 +129,8 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	master_ui_release(&ui);
 	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
 	if (rc) {
-		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "%s", rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "%s",
+			      rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");
 	} else {
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },

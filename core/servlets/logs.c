@@ -100,7 +100,8 @@ void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 		return;
 	}
 	if (tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note))) {
-		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "Driver logs come from the worker's web UI, whose address is in the master's "
+		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "Driver logs come from the worker's web UI, whose address "
+			      "is in the master's "
 			      "web UI (--master-ui), which is not usable now; see sparkgate's log.");
 		return;
 	}
