@@ -20,13 +20,11 @@
 #include "../core/files.h"
 #include "../core/gateway.h"
 #include "adapter.h"
+#include "log.h"
 
 #define SPARKGATE_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
-static int log_level = 1;   /* 0 error, 1 info, 2 debug */
-static const char *log_file;
-static int log_pid;         /* getpid() once, not per log line */
 
 /* SIGTERM/SIGINT: the request in flight is finished (the master client retries
  * interrupted system calls), then the accept loop ends. */
@@ -42,64 +40,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
-}
-
-/* One line per event; everything in it (paths, user names, the master's texts) is
- * escaped, so no request can break a line or forge one. */
-static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(int level, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "info", "debug" };
-	char when[32], text[4096];
-	struct buf line = BUF_INIT(3 * sizeof(text) + 128);
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-	int n;
-
-	if (level > log_level)
-		return;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (buf_printf(&line, "%s sparkgate[%d] %s: ", when, log_pid, names[level])
-	    || gateway_escape_text(&line, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1)
-	    || buf_addc(&line, '\n')) {
-		buf_release(&line);
-		return;
-	}
-	fwrite(line.data, 1, line.len, stderr);   /* line-buffered: one write */
-	buf_release(&line);
-}
-
-/* --log-file: stderr itself (fd 2) is pointed at the file, so anything written there lands
- * in it.  The file is opened first and put in place only then, so a reopen that fails
- * (SIGHUP after the directory went away) leaves the old stderr writing. */
-static int open_log(void)
-{
-	int fd;
-
-	if (!log_file)
-		return 0;
-	fflush(stderr);
-	fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -1;
-	if (fd != STDERR_FILENO) {
-		int rc = dup2(fd, STDERR_FILENO);
-		int saved = errno;
-
-		close(fd);
-		if (rc < 0) {
-			errno = saved;
-			return -1;
-		}
-	}
-	return 0;
 }
 
 static void usage(FILE *f)
@@ -241,17 +181,18 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 
 		gateway_fail(g, rs, 500, "sparkgate could not read the request.");
 		format_response(&fallback, rs, out);
-		logf_(0, "req=%lu cannot read request", seq);
+		log_printf(LOG_LEVEL_ERROR, "req=%lu cannot read request", seq);
 		return;
 	}
 	gateway_handle(g, &ad->rq, rs);
 	if (rs->note[0])
-		logf_(rs->note_error ? 0 : 1, "req=%lu %s", seq, rs->note);
+		log_printf(rs->note_error ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "req=%lu %s", seq, rs->note);
 	if (format_response(&ad->rq, rs, out))
-		logf_(0, "req=%lu response too large", seq);
+		log_printf(LOG_LEVEL_ERROR, "req=%lu response too large", seq);
 	/* A status answered from the cache touched nothing: logged at debug (a poller makes
 	 * thousands a second; the web server's access log has them). */
-	logf_(rs->status >= 500 || rs->store_failed ? 0 : rs->cache && strcmp(rs->cache, "hit") == 0 ? 2 : 1,
+	log_printf(rs->status >= 500 || rs->store_failed ? LOG_LEVEL_ERROR
+		   : rs->cache && strcmp(rs->cache, "hit") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
 	      "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
 	      seq, ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0), rs->master_asks,
 	      rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
@@ -357,17 +298,6 @@ static int read_private(const char *path, const char *option, char *out, size_t 
 	return read_secret(path, option, out, size);
 }
 
-/* Each line of lines (the gateway's reports) as an error line of the log, after prefix. */
-static void log_errors(const char *prefix, const struct buf *lines)
-{
-	for (const char *l = buf_str(lines); *l;) {
-		size_t n = strcspn(l, "\n");
-
-		logf_(0, "%s %.*s", prefix, (int)n, l);
-		l += n + (l[n] == '\n');
-	}
-}
-
 /* SIGHUP, acted on between requests: the log file reopened, then the gateway (audit log,
  * policy, secret, a fresh master connection that detects the build again).  Each part is
  * independent: one that fails is logged and the others still happen. */
@@ -378,16 +308,16 @@ static void reload(struct gateway *g, const struct gateway_config *c, const char
 	int have_secret = 0;
 
 	reload_requested = 0;
-	if (open_log())
-		logf_(0, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file,
+	if (log_open())
+		log_printf(LOG_LEVEL_ERROR, "SIGHUP: cannot reopen --log-file %s: %s (still writing the old one)", log_file(),
 		      strerror(errno));
 	if (secret_file && !(have_secret = read_secret(secret_file, "--secret-file", secret, sizeof(secret)) == 0))
-		logf_(0, "SIGHUP: keeping the previous secret");
+		log_printf(LOG_LEVEL_ERROR, "SIGHUP: keeping the previous secret");
 	gateway_reload(g, c, have_secret ? secret : NULL, &report);
 	explicit_bzero(secret, sizeof(secret));
-	log_errors("SIGHUP:", &report);
+	log_lines("SIGHUP:", &report);
 	buf_release(&report);
-	logf_(1, "SIGHUP: %smaster connection reset%s%s", log_file ? "log reopened, " : "",
+	log_printf(LOG_LEVEL_INFO, "SIGHUP: %smaster connection reset%s%s", log_file() ? "log reopened, " : "",
 	      secret_file ? ", secret re-read" : "", c->policy_file ? ", policy re-read" : "");
 }
 
@@ -399,7 +329,7 @@ static void after_answer(struct gateway *g, unsigned long seq)
 
 	gateway_after_answer(g, &warnings);
 	snprintf(prefix, sizeof(prefix), "req=%lu", seq);
-	log_errors(prefix, &warnings);
+	log_lines(prefix, &warnings);
 	buf_release(&warnings);
 }
 
@@ -484,6 +414,8 @@ int main(int argc, char **argv)
 	struct gateway g;
 	struct sg_err e = { 0 };
 	struct sigaction sa;
+	const char *log_file = NULL;
+	enum log_level log_level = LOG_LEVEL_INFO;
 	int opt, sock = 0, allow_anonymous = 0, from_systemd = 0;
 	enum csrf_mode csrf = CSRF_ORIGIN;
 
@@ -543,9 +475,9 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'L':
-			if (strcmp(optarg, "error") == 0) log_level = 0;
-			else if (strcmp(optarg, "info") == 0) log_level = 1;
-			else if (strcmp(optarg, "debug") == 0) log_level = 2;
+			if (strcmp(optarg, "error") == 0) log_level = LOG_LEVEL_ERROR;
+			else if (strcmp(optarg, "info") == 0) log_level = LOG_LEVEL_INFO;
+			else if (strcmp(optarg, "debug") == 0) log_level = LOG_LEVEL_DEBUG;
 			else goto bad;
 			break;
 		case 'A':
@@ -571,9 +503,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	setvbuf(stderr, NULL, _IOLBF, 0);   /* one write per log line */
-	log_pid = (int)getpid();
-	if (open_log()) {
+	log_setup(log_level, log_file);
+	if (log_open()) {
 		fprintf(stderr, "sparkgate: cannot open --log-file %s: %s\n", log_file, strerror(errno));
 		return 2;
 	}
@@ -623,7 +554,7 @@ int main(int argc, char **argv)
 			return rc;
 	}
 	if (g.warning[0])
-		logf_(0, "%s", g.warning);
+		log_printf(LOG_LEVEL_ERROR, "%s", g.warning);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;   /* no SA_RESTART: accept() must return */
@@ -677,7 +608,7 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		FCGX_InitRequest(&req, sock, 0);
-		logf_(1, "serving for %s (Spark build: %s)%s%s%s%s", g.master_url, version ? version : "detected",
+		log_printf(LOG_LEVEL_INFO, "serving for %s (Spark build: %s)%s%s%s%s", g.master_url, version ? version : "detected",
 		      listen_addr ? " on " : "", listen_addr ? listen_addr : "", from_systemd ? " on systemd's socket" : "",
 		      allow_anonymous ? "; anonymous requests allowed" : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
@@ -685,7 +616,7 @@ int main(int argc, char **argv)
 			char peer[INET6_ADDRSTRLEN];
 
 			if (web_servers && !peer_allowed(req.ipcFd, web_servers, peer, sizeof(peer))) {
-				logf_(0, "refused a FastCGI connection from %s (not in --web-servers)", peer);
+				log_printf(LOG_LEVEL_ERROR, "refused a FastCGI connection from %s (not in --web-servers)", peer);
 				FCGX_Finish_r(&req);
 				continue;
 			}
@@ -696,7 +627,7 @@ int main(int argc, char **argv)
 			FCGX_Finish_r(&req);
 			after_answer(&g, seq);
 		}
-		logf_(1, "stopping after %lu requests", seq);
+		log_printf(LOG_LEVEL_INFO, "stopping after %lu requests", seq);
 	}
 	buf_release(&out);
 	response_release(&rs);
