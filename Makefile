@@ -16,7 +16,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN) $(JANSSON_CFLAGS)
 CORE_SRC  = $(wildcard core/*.c)
 CODECS    = core/javaser_read.c core/javaser_write.c core/frame.c core/reader.c core/buf.c core/javalang.c
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
-FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/log.o
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
 UNIT_SRC  = $(wildcard tests/unit/*_test.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/bounds_O0_test
 
