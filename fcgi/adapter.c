@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/gateway.h"
+#include "gateway.h"
 
 void adapted_init(struct adapted *a, size_t max_body)
 {

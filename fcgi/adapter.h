@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../core/http.h"
+#include "base/http.h"
 
 typedef body_read_fn read_fn;
 

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/gateway.h"
+#include "gateway.h"
 
 static enum log_level level_ = LOG_LEVEL_INFO;
 static const char *file_;

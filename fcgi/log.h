@@ -4,7 +4,7 @@
 #ifndef SG_LOG_H
 #define SG_LOG_H
 
-#include "../core/http.h"
+#include "base/http.h"
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/gateway.h"
+#include "gateway.h"
 #include "adapter.h"
 #include "log.h"
 #include "options.h"

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../core/gateway.h"
+#include "gateway.h"
 #include "log.h"
 
 /* What the command line sets: the gateway's config and what the front end keeps. */
