@@ -44,6 +44,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(LDLIBS)
 
+# The option table against the values it takes and the man page and README that describe it.
+$(BUILD)/tests/options_test: tests/unit/options_test.c $(BUILD)/libcore.a $(BUILD)/fcgi/options.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/options.o $(BUILD)/libcore.a $(LDLIBS)
+
 # The allocation-failure loop: core's calls to malloc and friends go through the test's
 # failing allocator (ld --wrap binds only calls from the objects linked here, so libc,
 # SQLite and the sanitizers keep the real ones; jansson is routed by json_set_alloc_funcs).
