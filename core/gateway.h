@@ -1,7 +1,8 @@
 /* The gateway: what a front end (fcgi/) needs of core.  One HTTP request in, one answer
  * out: identity, body limit, Spark's servlets with sparkgate's tenant rules, the audit line.
  * The front end owns sockets, signals and its log; it builds a gateway from options
- * (gateway_init), hands it requests (gateway_handle), reloads it on SIGHUP and releases it. */
+ * (gateway_new), hands it requests (gateway_handle), reloads it on SIGHUP and frees it; it
+ * reads no member of struct gateway. */
 #ifndef SG_GATEWAY_H
 #define SG_GATEWAY_H
 
