@@ -71,6 +71,7 @@ $(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a
 
 # Unit tests only: no network, no Spark.
 unit: $(UNIT_BIN)
+	@tools/check-layering.sh
 	@tests/run-unit.sh $(UNIT_BIN)
 
 # The same sources built with clang's AddressSanitizer + UndefinedBehaviorSanitizer.
