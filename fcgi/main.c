@@ -2,6 +2,9 @@
  * Startup (options.c), the accept loop, signals and shutdown; all logic lives in core/,
  * reached through core/gateway.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <fcgiapp.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -198,6 +201,129 @@ static void handle_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The FastCGI connections one process holds.  A web server may keep a connection for its
+ * next request (FCGI_KEEP_CONN: nginx's fastcgi_keep_conn, Apache mod_proxy_fcgi's
+ * enablereuse); while it sits idle in the web server's pool, a process that only waited on
+ * it would leave every other connection in the listen queue.  So a process polls the
+ * listening socket and every connection it holds, and serves whichever has a request: any
+ * number of kept connections fits any number of processes.  Past CONN_MAX, the connection
+ * idle longest is closed (the web server opens another when it needs one). */
+enum { CONN_MAX = 64 };
+
+struct conns {
+	FCGX_Request req[CONN_MAX];     /* ipcFd < 0: a free slot */
+	unsigned long last[CONN_MAX];   /* the seq of its last request (the idlest is the lowest) */
+};
+
+/* A free slot, or the idlest connection's, closed. */
+static int conns_slot(struct conns *c)
+{
+	int i, idlest = 0;
+
+	for (i = 0; i < CONN_MAX; i++) {
+		if (c->req[i].ipcFd < 0)
+			return i;
+		if (c->last[i] < c->last[idlest])
+			idlest = i;
+	}
+	FCGX_Free(&c->req[idlest], 1);
+	return idlest;
+}
+
+/* One request on connection i (known readable): 0, or -1 when the connection ended (the web
+ * server closed it, or the request was unreadable: libfcgi closed it). */
+static int serve_conn(struct gateway *g, const struct options *o, struct conns *c, int i, struct adapted *ad,
+		      struct response *rs, struct buf *out, unsigned long *seq)
+{
+	FCGX_Request *req = &c->req[i];
+	struct fcgi_ctx ctx = { req };
+
+	/* the connection is open: libfcgi reads its next request (its listen_sock is -1, so a
+	 * connection found closed is given up rather than replaced by a blocking accept) */
+	if (FCGX_Accept_r(req) < 0) {
+		req->ipcFd = -1;
+		return -1;
+	}
+	if (reload_requested)
+		reload(g, o);
+	serve_one(g, ad, rs, out, (const char *const *)req->envp, fcgi_read, &ctx, ++*seq);
+	FCGX_PutStr((const char *)out->data, (int)out->len, req->out);
+	FCGX_Finish_r(req);   /* closes the connection unless the web server keeps it */
+	c->last[i] = *seq;
+	after_answer(g, *seq);
+	return req->ipcFd < 0 ? -1 : 0;
+}
+
+/* A new connection from the listening socket (non-blocking: another process may have taken
+ * it) into a slot: its index, or -1. */
+static int accept_conn(const struct options *o, struct conns *c, int sock)
+{
+	char peer[INET6_ADDRSTRLEN];
+	int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC), i;
+
+	if (fd < 0)
+		return -1;
+	if (fd >= FD_SETSIZE) {   /* libfcgi's close select()s on it */
+		log_printf(LOG_LEVEL_ERROR, "refused a FastCGI connection: descriptor %d above FD_SETSIZE", fd);
+		close(fd);
+		return -1;
+	}
+	if (o->web_servers && !peer_allowed(fd, o->web_servers, peer, sizeof(peer))) {
+		log_printf(LOG_LEVEL_ERROR, "refused a FastCGI connection from %s (not in --web-servers)", peer);
+		close(fd);
+		return -1;
+	}
+	i = conns_slot(c);
+	c->req[i].ipcFd = fd;
+	c->req[i].keepConnection = 1;   /* until its first FCGI_BEGIN_REQUEST says otherwise */
+	return i;
+}
+
+static void serve_connections(struct gateway *g, const struct options *o, int sock, struct adapted *ad,
+			      struct response *rs, struct buf *out, unsigned long *seq)
+{
+	static struct conns c;
+	struct pollfd pfd[CONN_MAX + 1];
+	int slot[CONN_MAX + 1], i, n, k;
+	int flags = fcntl(sock, F_GETFL);
+
+	/* several processes may share the socket: accept only what poll saw, never block on it */
+	if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
+		log_printf(LOG_LEVEL_ERROR, "cannot make the listening socket non-blocking: %s", strerror(errno));
+	for (i = 0; i < CONN_MAX; i++)
+		FCGX_InitRequest(&c.req[i], -1, 0);
+	while (!stop_requested) {
+		/* most often (a web server that closes each connection) the next connection is
+		 * already waiting: take it without a poll */
+		for (n = 0, i = 0; i < CONN_MAX; i++)
+			n += c.req[i].ipcFd >= 0;
+		if (n == 0 && (i = accept_conn(o, &c, sock)) >= 0) {
+			serve_conn(g, o, &c, i, ad, rs, out, seq);
+			continue;
+		}
+		pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		for (n = 1, i = 0; i < CONN_MAX; i++)
+			if (c.req[i].ipcFd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = c.req[i].ipcFd, .events = POLLIN };
+				slot[n++] = i;
+			}
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_printf(LOG_LEVEL_ERROR, "poll: %s", strerror(errno));
+			break;
+		}
+		for (k = 1; k < n && !stop_requested; k++)
+			if (pfd[k].revents)
+				serve_conn(g, o, &c, slot[k], ad, rs, out, seq);
+		if ((pfd[0].revents & POLLIN) && !stop_requested && (i = accept_conn(o, &c, sock)) >= 0)
+			serve_conn(g, o, &c, i, ad, rs, out, seq);
+	}
+	for (i = 0; i < CONN_MAX; i++)
+		if (c.req[i].ipcFd >= 0)
+			FCGX_Free(&c.req[i], 1);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -256,29 +382,11 @@ int main(int argc, char **argv)
 		fclose(stdout);   /* the answer is complete for the web server */
 		after_answer(g, seq);
 	} else {
-		FCGX_Request req;
-
-		FCGX_InitRequest(&req, sock, 0);
 		log_printf(LOG_LEVEL_INFO, "serving for %s (Spark build: %s)%s%s%s%s", gateway_master_url(g),
 			   o.gw.spark_version ? o.gw.spark_version : "detected", o.listen ? " on " : "",
 			   o.listen ? o.listen : "", from_systemd ? " on systemd's socket" : "",
 			   o.gw.allow_anonymous ? "; anonymous requests allowed" : "");
-		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {
-			struct fcgi_ctx ctx = { &req };
-			char peer[INET6_ADDRSTRLEN];
-
-			if (o.web_servers && !peer_allowed(req.ipcFd, o.web_servers, peer, sizeof(peer))) {
-				log_printf(LOG_LEVEL_ERROR, "refused a FastCGI connection from %s (not in --web-servers)", peer);
-				FCGX_Finish_r(&req);
-				continue;
-			}
-			if (reload_requested)
-				reload(g, &o);
-			serve_one(g, &ad, &rs, &out, (const char *const *)req.envp, fcgi_read, &ctx, ++seq);
-			FCGX_PutStr((const char *)out.data, (int)out.len, req.out);
-			FCGX_Finish_r(&req);
-			after_answer(g, seq);
-		}
+		serve_connections(g, &o, sock, &ad, &rs, &out, &seq);
 		log_printf(LOG_LEVEL_INFO, "stopping after %lu requests", seq);
 	}
 	buf_release(&out);

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
@@ -200,6 +202,93 @@ def lighttpd_tls():
     # ... and the same port still serves HTTPS afterwards
     st, js, _ = E.C.s.http("GET", "/v1/submissions/status/x", port=port, auth=ALICE, scheme="https", timeout=10)
     assert st == 200 and js["action"] == "SubmissionStatusResponse", (st, js)
+
+
+def kept_connections(sock):
+    """Connections open to unix socket sock on sparkgate's side (/proc/net/unix: the path,
+    state 03 = connected; the listening socket itself is state 01)."""
+    n = 0
+    for line in open("/proc/net/unix").read().splitlines()[1:]:
+        f = line.split()
+        n += len(f) >= 8 and f[7] == sock and f[5] == "03"
+    return n
+
+
+def kept_connection_server(name, make_server):
+    """A web server that keeps its FastCGI connections (make_server(sock, files_dir, port)
+    -> port) in front of ONE sparkgate process with uploads: the login cycle, the portal,
+    the health paths, an upload served to a worker without a login; the connections stay
+    open after the requests; and with more concurrent requests than the web server keeps
+    connections, none waits behind an idle kept one."""
+    s = E.C.s
+    sock = os.path.join(E.C.work, name + ".sock")
+    files = web.server_dir(s, name + "-files")
+    os.chmod(files, 0o2750)   # README: the web server reads uploads through the folder's group
+    port = web.free_port()
+    sparkgate_listening("sparkgate-" + name, sock, ["--listen", sock, "--state-db", os.path.join(
+        web.server_dir(s, name + "-state"), "state.db"), "--files-dir", files,
+        "--files-url", "http://127.0.0.1:%d/files" % port])
+    port = make_server(sock, files, port)
+    cycle(port, log="sparkgate-" + name)
+    st, _, _ = s.http("GET", "/portal/", port=port)
+    assert st == 401, st
+    st, page, hdrs = s.http("GET", "/portal/", port=port, auth=ALICE)
+    assert st == 200 and "text/html" in hdrs["Content-Type"] and "portal.js" in page, (st, hdrs)
+    st, _, hdrs = s.http("GET", "/portal/portal.js", port=port, auth=ALICE)
+    assert st == 200 and "javascript" in hdrs["Content-Type"], (st, hdrs)
+    st, js, _ = s.http("GET", "/healthz", port=port)
+    assert st == 200 and js["action"] == "HealthzResponse", (st, js)
+    st, js, _ = s.http("GET", "/readyz", port=port)
+    assert st == 200 and js["success"] is True, (st, js)
+    st, text, _ = s.http("GET", "/metrics", port=port)
+    assert st == 200 and "sparkgate_requests_total" in text, (st, text)
+    data = open(E.C.jar, "rb").read()
+    st, _, _ = s.http("PUT", "/v1/files/kept.jar", data, port=port, headers={"Content-Type": "application/octet-stream"})
+    assert st == 401, st
+    st, up, _ = s.http("PUT", "/v1/files/kept.jar", data, port=port, auth=ALICE,
+                       headers={"Content-Type": "application/octet-stream"})
+    assert st == 201 and up["action"] == "UploadFileResponse" and up["file"]["size"] == len(data), (st, up)
+    up = up["file"]
+    with urllib.request.urlopen(up["url"], timeout=10) as r:   # a worker: no login
+        assert r.status == 200 and r.read() == data
+    try:
+        urllib.request.urlopen(up["url"].rsplit("/", 1)[0] + "/", timeout=10)
+        raise AssertionError("a folder of uploads was listed")
+    except urllib.error.HTTPError as e:
+        assert e.code in (403, 404), e.code
+    # the web server kept its connections: they are still open after the answers
+    held = kept_connections(sock)
+    assert held >= 1, held
+    # 24 clients at once, more than the connections the web server keeps idle, against one
+    # sparkgate process: every request is answered (none waits behind an idle connection)
+    results, lock = [], threading.Lock()
+
+    def client(i):
+        for j in range(4):
+            r = s.http("GET", "/v1/submissions/status/driver-k%d-%d" % (i, j), port=port, auth=ALICE, timeout=20)
+            with lock:
+                results.append(r[0])
+    t0 = time.time()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(200) == 96, results
+    print("     %s: 96 concurrent requests in %.1fs through %d kept connections to one sparkgate; %d held before" % (
+        name, time.time() - t0, kept_connections(sock), held))
+    assert time.time() - t0 < 20
+
+
+@test
+def nginx_keeps_fastcgi_connections():
+    kept_connection_server("nginx", lambda sock, files, port: web.nginx(E.C.s, sock, files_dir=files, port=port))
+
+
+@test
+def apache_proxy_fcgi_reuses_connections():
+    kept_connection_server("apache-proxy", lambda sock, files, port: web.apache(
+        E.C.s, name="apache-proxy", socket_path=sock, files_dir=files, port=port))
 
 
 @test

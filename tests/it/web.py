@@ -17,12 +17,18 @@ USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dav
 
 
 def settings(src, dst, values, style="lighttpd"):
-    """Copies deploy file src to dst with the given settings changed."""
-    with open(os.path.join(DEPLOY, src)) as f:
+    """Copies deploy file src to dst with the given settings changed (nginx: the value of
+    every directive marked "# setting: NAME"; src relative to the repository's root)."""
+    with open(os.path.join(ROOT if style == "nginx" else DEPLOY, src)) as f:
         text = f.read()
     for name, value in values.items():
         if style == "lighttpd":
             pat, rep = r'^var\.%s\s*=.*$' % re.escape(name), 'var.%s = %s' % (name, lighttpd_value(value))
+        elif style == "nginx":
+            pat = r'^([ \t]*\S+ )[^;\n]*(;[ \t]*# setting: %s\b.*)$' % re.escape(name)
+            text, n = re.subn(pat, lambda m: m.group(1) + value + m.group(2), text, flags=re.M)
+            assert n >= 1, "setting %s not found in %s" % (name, src)
+            continue
         else:  # shell
             pat, rep = r'^%s=.*$' % re.escape(name), "%s='%s'" % (name, value)
         text, n = re.subn(pat, lambda _m: rep, text, flags=re.M)
@@ -194,11 +200,13 @@ def self_signed(work):
     return pem, crt
 
 
-def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args=""):
+def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args="",
+           socket_path=None):
     """Apache 2.4 + mod_fcgid with deploy/apache.conf included unchanged; its settings come
     from Define lines before it, as the file documents.  anonymous: a later <Location>
     drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
-    in, such as spark-submit, on a trusted network)."""
+    in, such as spark-submit, on a trusted network).  socket_path: deploy/apache-proxy-fcgi.conf
+    instead (mod_proxy_fcgi, connections reused) to the sparkgate listening there."""
     binary = private_binary(stack)
     port = port or free_port()
     run = os.path.join(stack.work, name + "-run")
@@ -217,9 +225,9 @@ LogLevel warn
 LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
 LoadModule authz_core_module %(mods)s/mod_authz_core.so
 DocumentRoot %(work)s
-FcgidIPCDir %(run)s/fcgid
-FcgidProcessTableFile %(run)s/fcgid_shm
 """ % dict(port=port, run=run, mods=mods, work=stack.work))
+        if not socket_path:
+            f.write("FcgidIPCDir %s/fcgid\nFcgidProcessTableFile %s/fcgid_shm\n" % (run, run))
         if os.getuid() == 0:
             f.write("User www-data\nGroup www-data\n")
         f.write('Define SPARKGATE_BIN "%s"\n' % binary)
@@ -230,7 +238,9 @@ FcgidProcessTableFile %(run)s/fcgid_shm
             f.write('Define SPARKGATE_FILES "%s"\n' % files_dir)
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
-        f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))
+        if socket_path:
+            f.write('Define SPARKGATE_SOCKET "%s"\n' % socket_path)
+        f.write("Include %s\n" % os.path.join(DEPLOY, "apache-proxy-fcgi.conf" if socket_path else "apache.conf"))
         if anonymous:
             f.write("<Location /v1/submissions>\n    Require all granted\n</Location>\n")
         if max_procs:  # after the shipped file: the test's own override
@@ -239,4 +249,29 @@ FcgidProcessTableFile %(run)s/fcgid_shm
     stack._start(name, ["apache2", "-f", conf, "-DFOREGROUND"])
     wait_for(name, lambda: stack.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0]
              == (200 if anonymous else 401), 30)
+    return port
+
+
+def nginx(stack, socket_path, name="nginx", files_dir=None, port=None):
+    """nginx.conf (the repository's root) in a whole nginx on 127.0.0.1:port, its settings
+    edited, to the sparkgate listening on socket_path (kept FastCGI connections)."""
+    os.chmod(stack.work, 0o755)   # its workers run as www-data: the login file and portal are in here
+    port = port or free_port()
+    run = server_dir(stack, name + "-run")
+    snippet = settings("nginx.conf", os.path.join(stack.work, name + "-sparkgate.conf"), dict({
+        "socket": "unix:" + socket_path, "listen": "127.0.0.1:%d" % port, "htpasswd": htpasswd(stack.work),
+        "portal": private_portal(stack) + "/"}, **({"files": files_dir + "/pub/"} if files_dir else {})),
+        style="nginx")
+    conf = os.path.join(stack.work, name + ".conf")
+    with open(conf, "w") as f:
+        f.write("daemon off;\npid %s/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\n" % run)
+        if os.getuid() == 0:   # as Debian's nginx workers run: not as root
+            f.write("user www-data;\n")
+        f.write("events { worker_connections 1024; }\nhttp {\n    access_log off;\n")
+        for t in ("client_body", "fastcgi", "proxy", "uwsgi", "scgi"):
+            f.write("    %s_temp_path %s/%s;\n" % (t, run, t))
+        f.write("    include %s;\n}\n" % snippet)
+    subprocess.run(["nginx", "-e", "stderr", "-p", run, "-c", conf, "-t", "-q"], check=True)
+    stack._start(name, ["nginx", "-e", "stderr", "-p", run, "-c", conf])
+    wait_for(name, lambda: stack.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 401, 30)
     return port
