@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything sparkgate's build and tests need, idempotently:
-#   - Debian packages (compiler, libfcgi, jansson, lighttpd, spawn-fcgi)
+#   - Debian packages (compiler, libfcgi, jansson, lighttpd, Apache, nginx, spawn-fcgi)
 #   - Spark builds, cached outside the checkout, keyed by version (SUPPORTED_BUILDS: the newest
 #     patch of every minor sparkgate has tables for):
 #       X.Y.Z_2.12  the PyPI pyspark wheel (Spark 3; 3.5.9_2.12 is the default build)
@@ -25,7 +25,7 @@ declare -A SCRIPTS_WHEEL=([3.4.3]=3.4.4)
 CACHE="${SPARKGATE_CACHE:-$HOME/.cache/sparkgate}"
 APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev libjansson-dev libsasl2-dev libcurl4-openssl-dev
               libsasl2-modules libsqlite3-dev libssl-dev libpq-dev postgresql lighttpd lighttpd-mod-openssl spawn-fcgi
-              apache2 libapache2-mod-fcgid
+              apache2 libapache2-mod-fcgid nginx
               apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc
               wrk strace chromium)
 
@@ -57,7 +57,7 @@ if ((${#need_apt[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   # lighttpd's and apache2's packages start system instances on :80 when installed; stop
   # only the ones installed just now (a developer's own web server is left alone).
-  for s in lighttpd apache2; do
+  for s in lighttpd apache2 nginx; do
     [[ " ${need_apt[*]} " == *" $s "* ]] || continue
     $SUDO systemctl disable --now $s >/dev/null 2>&1 || $SUDO service $s stop >/dev/null 2>&1 || true
   done
