@@ -179,12 +179,32 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	return 0;
 }
 
+/* A decimal number, without printf. */
+static int add_decimal(struct buf *out, size_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return buf_add(out, d + i, sizeof(d) - i);
+}
+
+/* The head by appends, not printf: for a status answered from the cache, glibc's vsnprintf
+ * here was a third of sparkgate's own instructions (the bytes are the same). */
 int adapter_format_response(const struct request *rq, const struct response *rs, struct buf *out)
 {
-	int rc = buf_printf(out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n",
-			    rs->status, http_reason(rs->status),
-			    rs->content_type ? rs->content_type : "application/json;charset=utf-8", rs->body.len);
+	int rc = buf_addstr(out, "Status: ");
 
+	rc = rc ? rc : add_decimal(out, (size_t)rs->status);
+	rc = rc ? rc : buf_addc(out, ' ');
+	rc = rc ? rc : buf_addstr(out, http_reason(rs->status));
+	rc = rc ? rc : buf_addstr(out, "\r\nContent-Type: ");
+	rc = rc ? rc : buf_addstr(out, rs->content_type ? rs->content_type : "application/json;charset=utf-8");
+	rc = rc ? rc : buf_addstr(out, "\r\nContent-Length: ");
+	rc = rc ? rc : add_decimal(out, rs->body.len);
+	rc = rc ? rc : buf_addstr(out, "\r\nCache-Control: no-store\r\n");
 	if (!rc && rs->allow)
 		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
 	if (!rc && rs->header[0])

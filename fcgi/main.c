@@ -129,6 +129,8 @@ static void after_answer(struct gateway *g, unsigned long seq)
 	char prefix[32];
 
 	gateway_after_answer(g, &warnings);
+	if (warnings.len == 0)
+		return;   /* (nothing allocated) */
 	snprintf(prefix, sizeof(prefix), "req=%lu", seq);
 	log_lines(prefix, &warnings);
 	buf_release(&warnings);

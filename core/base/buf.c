@@ -181,3 +181,11 @@ void buf_commit(struct buf *b, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 }
+
+void str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

@@ -36,6 +36,9 @@ int buf_be64(struct buf *b, uint64_t v);
 /* Overwrites 4 or 8 bytes at an offset already written (for length fields filled in last). */
 void buf_put_be32(struct buf *b, size_t at, uint32_t v);
 void buf_put_be64(struct buf *b, size_t at, uint64_t v);
+/* src into the fixed array dst of size bytes (size > 0), cut to fit, always terminated:
+ * what snprintf(dst, size, "%s", src) does, without printf (the per-request paths). */
+void str_copy(char *dst, size_t size, const char *src);
 /* Text view: "" for an empty buffer. */
 const char *buf_str(const struct buf *b);
 

@@ -623,7 +623,7 @@ void servlets_handle(struct servlets *sv, const struct request *rq, struct respo
 		reply_refuse(sv->spark, rs, who.refused, who.refused == REFUSAL_BAD_TOKEN ? "bearer token" : NULL, who.why);
 		return;
 	}
-	snprintf(rs->user, sizeof(rs->user), "%s", who.user);
+	str_copy(rs->user, sizeof(rs->user), who.user);
 	c.user = who.user[0] ? who.user : "-";   /* anonymous requests (--anonymous allow) share one owner */
 	c.admin = who.admin;
 	if (!who.user[0] && !sv->allow_anonymous) {
@@ -656,7 +656,7 @@ void servlets_handle(struct servlets *sv, const struct request *rq, struct respo
 	} else {
 		if (s->flags & S_ID) {
 			c.id = id;
-			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+			str_copy(rs->submission_id, sizeof(rs->submission_id), id);
 		}
 		s->handle(sv, &c, rs);
 	}

@@ -369,6 +369,9 @@ static void test_cgi_answer(void)
 		{ "HEAD", NULL, "", NULL, "{}", 200,
 		  "Status: 200 OK\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: 2\r\n"
 		  "Cache-Control: no-store\r\n\r\n" },
+		{ "GET", NULL, "", NULL, "0123456789", 502,
+		  "Status: 502 Bad Gateway\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: 10\r\n"
+		  "Cache-Control: no-store\r\n\r\n0123456789" },
 		{ "PUT", "GET, POST", "Retry-After: 1", "text/plain; charset=utf-8", "no", 405,
 		  "Status: 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
 		  "Cache-Control: no-store\r\nAllow: GET, POST\r\nRetry-After: 1\r\n\r\nno" },
@@ -397,8 +400,24 @@ static void test_cgi_answer(void)
 	response_release(&rs);
 }
 
+/* str_copy: snprintf's "%s" without printf, cut to fit and terminated. */
+static void test_str_copy(void)
+{
+	char small[4], fits[8];
+
+	str_copy(small, sizeof(small), "driver-1");
+	CHECK_STR(small, "dri");
+	str_copy(fits, sizeof(fits), "alice");
+	CHECK_STR(fits, "alice");
+	str_copy(fits, sizeof(fits), "");
+	CHECK_STR(fits, "");
+	str_copy(fits, sizeof(fits), "1234567");
+	CHECK_STR(fits, "1234567");
+}
+
 int main(void)
 {
+	test_str_copy();
 	test_cgi_answer();
 	test_content_length();
 	test_logs_query();
