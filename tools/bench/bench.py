@@ -1,25 +1,32 @@
 """make bench: sparkgate beside what users would run instead, in one run on one real master
-and worker.
+and worker, measured at steady state.
 
-  sparkgate   wrk -> lighttpd -> sparkgate (BENCH_PROCS processes, default 2 as in
-              deploy/lighttpd.conf, spawned by lighttpd) -> master RPC, default
-              --status-max-age (1 s, shared by the processes)
-  spark-rest  wrk -> Spark's own REST server (spark.master.rest.enabled=true, in the master)
-  floor       wrk -> the same lighttpd -> hello-fcgi (2 processes): the FastCGI floor
+Paths, each with BENCH_PROCS (default 2) application processes:
+  lighttpd      wrk -> lighttpd mod_fastcgi (bin-path, max-procs; a new connection per request)
+  apache-fcgid  wrk -> Apache 2.4 mod_fcgid (FcgidWrapper; a new connection per request)
+  nginx         wrk -> nginx (fastcgi_keep_conn, upstream keepalive 8) -> external processes
+  apache-proxy  wrk -> Apache 2.4 mod_proxy_fcgi (enablereuse=on) -> the same external processes
+  spark-rest    wrk -> Spark's own REST server (Jetty in the master JVM, kept HTTP connections)
+Each path runs sparkgate (--anonymous allow, default --status-max-age 1 s, the cache shared
+by the host's processes) and, as its floor, tools/bench/hello.c (the smallest libfcgi
+application, the same connection handling) behind the same web server.
 
-What users see: status polling of real drivers (running and waiting) by 32 connections,
-req/s and p50/p99 of each path with the ratios, the master JVM's CPU per request on each
-path (process CPU from /proc over the run) and sparkgate's own; how stale an answer gets (a
-driver killed behind sparkgate's back, polled through both); listing 100 drivers (p50/p99,
-master requests per listing from sparkgate's log); create latency against spark-submit's
-legacy cluster-mode client (the JVM alternative).  Then status and kill of an unknown id at
-1 and 32 connections, instructions per request (callgrind), RSS, cold start.  Loopback only.
-Usage: bench.py BUILD_DIR   (env BENCH_SECONDS per run, default 5)"""
+Spark's server is warmed until two consecutive runs agree within 5 %, then every path is
+warmed (3 s) and measured (BENCH_SECONDS, default 5) with 32 connections polling the status of
+6 real drivers; Spark's server is measured again at the end and the ratios use the better of
+its two runs.  Per path: req/s, p50/p99, the master JVM's CPU per request (from /proc), the
+application's and the web server's CPU per request.  Then: staleness, listing 100 drivers,
+create latency (sparkgate, Spark's server, spark-submit's legacy RPC client), RSS per process,
+instructions per cached status over one kept FastCGI connection (callgrind; hello-fcgi's
+alongside), cold start.  Loopback only.
+Usage: bench.py BUILD_DIR   (env BENCH_SECONDS, BENCH_PROCS)"""
 import os
 import re
 import signal
+import socket
 import sqlite3
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -31,10 +38,16 @@ import web  # noqa: E402
 from stack import Stack, free_port, wait_for  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-LEVELS = [1, 32]
-POLLED_DRIVERS = 6        # 2 run on the worker's 2 cores, 4 wait
+CONNS = 32
+POLLED_DRIVERS = 6        # 2 run, 4 wait (more cores than the worker has)
 LISTED_DRIVERS = 100
-PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # sparkgate processes, as deploy/lighttpd.conf
+PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # application processes per path, as deploy/lighttpd.conf
+PATHS = ("lighttpd", "apache-fcgid", "nginx", "apache-proxy")
+LABEL = {"lighttpd": "lighttpd mod_fastcgi (new connection per request)",
+         "apache-fcgid": "Apache mod_fcgid (new connection per request)",
+         "nginx": "nginx, kept connections (fastcgi_keep_conn, keepalive 8)",
+         "apache-proxy": "Apache mod_proxy_fcgi, kept connections (enablereuse=on)",
+         "spark-rest": "Spark's own REST server (Jetty in the master)"}
 UNKNOWN = "driver-20000101000000-0000"
 CACHED = "driver-20000101000000-0001"   # asked about in turn, so mostly answered from the cache
 
@@ -58,14 +71,15 @@ def wrk(url, conns, seconds, method="GET", paths=None, full=False):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    if bad or errors:
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if bad or errors and any(int(x) for x in errors.groups()[:3]):
         raise RuntimeError("%s: non-2xx or socket errors:\n%s" % (url, out))
+    timeouts = int(errors.group(4)) if errors else 0   # answers later than wrk's 2 s: counted, reported
 
     def pct(p):
         m = re.search(r"^\s+%d%%\s+([\d.]+)(us|ms|s)\s*$" % p, out, re.M)
         return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-    return (rps, pct(50), pct(99), total) if full else (rps, pct(50), pct(99))
+    return (rps, pct(50), pct(99), total, timeouts) if full else (rps, pct(50), pct(99))
 
 
 def cpu_ms(pids):
@@ -106,18 +120,152 @@ def pids_of(fragment):
     return out
 
 
+def children(pid):
+    """pid and its descendants (a web server's workers)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    kids.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(d))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def resolve(pids):
+    return pids() if callable(pids) else pids
+
+
+def sg_argv(s, sparkgate, extra=()):
+    return [sparkgate, "--master", "spark://127.0.0.1:%d" % s.master_port, "--anonymous", "allow"] + list(extra)
+
+
+def app_group(s, name, argv):
+    """PROCS processes of argv sharing one listening unix socket on their stdin, as lighttpd's
+    bin-path and spawn-fcgi -F N run them: the socket's path, their pids."""
+    run = web.server_dir(s, "bench-" + name)
+    path = os.path.join(run, name + ".sock")
+    ls = socket.socket(socket.AF_UNIX)
+    ls.bind(path)
+    ls.listen(1024)
+    os.chmod(path, 0o666)   # the web servers' workers run as www-data
+    pids = []
+    for i in range(PROCS):
+        log = open(os.path.join(s.work, "%s-%d.log" % (name, i)), "ab")
+        p = subprocess.Popen(argv, stdin=ls.fileno(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                             cwd=s.work)
+        s.procs["%s-%d" % (name, i)] = p
+        pids.append(p.pid)
+    ls.close()
+    return path, pids
+
+
 def lighttpd(s, sparkgate, hello):
     run = web.server_dir(s, "bench-run")
     port = free_port()
     extra = ('server.modules += ( "mod_fastcgi" )\nfastcgi.server = (\n'
-             '  "/v1/" => (( "bin-path" => "%s --master spark://127.0.0.1:%d --anonymous allow", '
-             '"socket" => "%s/sg.sock", "max-procs" => %d, "check-local" => "disable" )),\n'
-             '  "/floor/" => (( "bin-path" => "%s", "socket" => "%s/hello.sock", "max-procs" => 2, '
-             '"check-local" => "disable" )))\n' % (sparkgate, s.master_port, run, PROCS, hello, run))
+             '  "/v1/" => (( "bin-path" => "%s", "socket" => "%s/sg.sock", "max-procs" => %d, "check-local" => "disable" )),\n'
+             '  "/floor/" => (( "bin-path" => "%s", "socket" => "%s/hello.sock", "max-procs" => %d, '
+             '"check-local" => "disable" )))\n' % (" ".join(sg_argv(s, sparkgate)), run, PROCS, hello, run, PROCS))
     conf = web.lighttpd_base(s, "lighttpd-bench", port, [], extra=extra)
-    s._start("lighttpd-bench", ["lighttpd", "-D", "-f", conf])
+    p = s._start("lighttpd-bench", ["lighttpd", "-D", "-f", conf])
     wait_for("lighttpd", lambda: s.http("GET", "/floor/x", port=port, timeout=5)[0] == 200, 30)
-    return port
+    return port, [p.pid]
+
+
+APACHE_BASE = """ServerRoot /etc/apache2
+ServerName 127.0.0.1
+Listen 127.0.0.1:%(port)d
+PidFile %(run)s/httpd.pid
+Mutex file:%(run)s default
+ErrorLog %(run)s/error.log
+LogLevel warn
+LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
+LoadModule authz_core_module %(mods)s/mod_authz_core.so
+DocumentRoot %(run)s
+"""
+
+
+def apache(s, name, body):
+    port = free_port()
+    run = web.server_dir(s, "bench-" + name)
+    conf = os.path.join(s.work, name + ".conf")
+    with open(conf, "w") as f:
+        f.write(APACHE_BASE % dict(port=port, run=run, mods="/usr/lib/apache2/modules"))
+        if os.getuid() == 0:
+            f.write("User www-data\nGroup www-data\n")
+        f.write(body % dict(run=run, mods="/usr/lib/apache2/modules"))
+    p = s._start(name, ["apache2", "-f", conf, "-DFOREGROUND"])
+    wait_for(name, lambda: s.http("GET", "/floor/x", port=port, timeout=5)[0] == 200, 60)
+    return port, [p.pid]
+
+
+def apache_fcgid(s, sparkgate, hello):
+    """mod_fcgid starts PROCS processes of each (as deploy/apache.conf, with its process
+    count set to PROCS)."""
+    return apache(s, "apache-fcgid", """LoadModule fcgid_module %%(mods)s/mod_fcgid.so
+FcgidIPCDir %%(run)s/fcgid
+FcgidProcessTableFile %%(run)s/fcgid_shm
+FcgidMaxProcessesPerClass %(procs)d
+FcgidMinProcessesPerClass %(procs)d
+FcgidMaxRequestsPerProcess 0
+<Location /v1>
+    SetHandler fcgid-script
+    Options +ExecCGI
+    FcgidWrapper "%(sg)s" virtual
+    Require all granted
+</Location>
+<Location /floor>
+    SetHandler fcgid-script
+    Options +ExecCGI
+    FcgidWrapper "%(hello)s" virtual
+    Require all granted
+</Location>
+""" % dict(procs=PROCS, sg=" ".join(sg_argv(s, sparkgate)), hello=hello))
+
+
+def apache_proxy(s, sg_sock, hello_sock):
+    """mod_proxy_fcgi, connections reused (as deploy/apache-proxy-fcgi.conf)."""
+    return apache(s, "apache-proxy", """LoadModule proxy_module %%(mods)s/mod_proxy.so
+LoadModule proxy_fcgi_module %%(mods)s/mod_proxy_fcgi.so
+ProxyFCGIBackendType GENERIC
+ProxyPass /v1/ "unix:%(sg)s|fcgi://sparkgate/v1/" enablereuse=on timeout=30
+ProxyPass /floor/ "unix:%(hello)s|fcgi://hello/floor/" enablereuse=on timeout=30
+""" % dict(sg=sg_sock, hello=hello_sock))
+
+
+def nginx(s, sg_sock, hello_sock):
+    """One nginx worker (lighttpd is one process too) with the FastCGI settings of nginx.conf:
+    fastcgi_keep_conn and an upstream keepalive pool of 8, no login."""
+    port = free_port()
+    run = web.server_dir(s, "bench-nginx")
+    params = "".join("        fastcgi_param %s %s;\n" % kv for kv in (
+        ("REQUEST_METHOD", "$request_method"), ("SCRIPT_NAME", "$uri"), ("REQUEST_URI", "$request_uri"),
+        ("QUERY_STRING", "$query_string"), ("CONTENT_TYPE", "$content_type"), ("CONTENT_LENGTH", "$content_length"),
+        ("SERVER_PROTOCOL", "$server_protocol"), ("GATEWAY_INTERFACE", "CGI/1.1"), ("REMOTE_ADDR", "$remote_addr"),
+        ("REMOTE_USER", "$remote_user")))
+    conf = os.path.join(s.work, "nginx-bench.conf")
+    with open(conf, "w") as f:
+        f.write("daemon off;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nworker_processes 1;\n" % (run, run))
+        if os.getuid() == 0:
+            f.write("user www-data;\n")
+        f.write("events { worker_connections 4096; }\nhttp {\n    access_log off;\n")
+        for t in ("client_body", "fastcgi", "proxy", "uwsgi", "scgi"):
+            f.write("    %s_temp_path %s/%s;\n" % (t, run, t))
+        f.write("    upstream sg { server unix:%s; keepalive 8; }\n    upstream hello { server unix:%s; keepalive 8; }\n"
+                % (sg_sock, hello_sock))
+        f.write("    server {\n        listen 127.0.0.1:%d;\n%s" % (port, params))
+        f.write("        location /v1/ { fastcgi_pass sg; fastcgi_keep_conn on; }\n"
+                "        location /floor/ { fastcgi_pass hello; fastcgi_keep_conn on; }\n    }\n}\n")
+    p = s._start("nginx-bench", ["nginx", "-e", "stderr", "-p", run, "-c", conf])
+    wait_for("nginx", lambda: s.http("GET", "/floor/x", port=port, timeout=5)[0] == 200, 30)
+    return port, [p.pid]
 
 
 def lighttpd_owners(s, sparkgate, name="owners", args=""):
@@ -137,37 +285,77 @@ def lighttpd_owners(s, sparkgate, name="owners", args=""):
     return port
 
 
-MIX = [("GET", "/v1/submissions/status/" + UNKNOWN, None),
-       ("POST", "/v1/submissions/kill/" + UNKNOWN, b""),   # also makes the next status ask
-       ("POST", "/v1/submissions/create", b'{"action": "CreateSubmissionRequest"}'),
-       ("GET", "/v1/nothing", None)]
-CACHED_MIX = [("GET", "/v1/submissions/status/" + CACHED, None)]
+def fcgi_record(kind, content):
+    return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
 
 
-def callgrind_per_request(s, sparkgate, mix):
-    """Instructions sparkgate executes per request, over a fixed mix, from two callgrind runs
-    (1 and 101 rounds of the mix) so start-up cost — and the first request's connection and
-    build detection — cancel out."""
-    totals = []
-    for rounds in (1, 101):
-        sock = os.path.join(s.work, "cg-%d-%d.sock" % (len(mix), rounds))
-        out = os.path.join(s.work, "callgrind.out.%d.%d" % (len(mix), rounds))
-        p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sparkgate,
-                              "--master", "spark://127.0.0.1:%d" % s.master_port, "--anonymous", "allow",
-                              "--listen", sock, "--log-level", "error"],
+def fcgi_params(params):
+    out = b""
+    for k, v in params.items():
+        k, v = k.encode(), v.encode()
+        for n in (len(k), len(v)):
+            out += struct.pack(">B", n) if n < 128 else struct.pack(">I", n | 0x80000000)
+        out += k + v
+    return out
+
+
+class KeptFastCGI:
+    """A web server's side of one kept FastCGI connection (FCGI_KEEP_CONN), request after
+    request: what nginx and mod_proxy_fcgi send, without a web server's own cost."""
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+
+    def get(self, path):
+        params = fcgi_params({"REQUEST_METHOD": "GET", "SCRIPT_NAME": path, "REQUEST_URI": path, "QUERY_STRING": "",
+                              "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1",
+                              "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": "", "HTTP_HOST": "127.0.0.1"})
+        self.sock.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 1)) + fcgi_record(4, params) + fcgi_record(4, b"")
+                          + fcgi_record(5, b""))
+        data, out = b"", b""
+        while True:
+            while len(data) < 8:
+                data += self.sock.recv(65536)
+            _, kind, _, n, pad = struct.unpack(">BBHHBx", data[:8])
+            while len(data) < 8 + n + pad:
+                data += self.sock.recv(65536)
+            if kind == 6:
+                out += data[8:8 + n]
+            data = data[8 + n + pad:]
+            if kind == 3:
+                return out
+
+    def close(self):
+        self.sock.close()
+
+
+def callgrind_kept(s, argv, path, tag):
+    """Instructions per request of the application argv over one kept FastCGI connection,
+    from two callgrind runs (1 and 201 requests) so start-up and the first request cancel
+    out; and the answer (the same bytes every time)."""
+    totals, answer = [], None
+    for rounds in (1, 201):
+        sock = os.path.join(s.work, "cg-%s-%d.sock" % (tag, rounds))
+        out = os.path.join(s.work, "callgrind.out.%s.%d" % (tag, rounds))
+        p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv + ["--listen", sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for("callgrind sparkgate", lambda: os.path.exists(sock), 60)
-        os.chmod(sock, 0o666)
-        port = web.lighttpd_to_socket(s, "lighttpd-cg-%d-%d" % (len(mix), rounds), sock)
+        wait_for("callgrind " + tag, lambda: os.path.exists(sock), 60)
+        time.sleep(0.5)
+        c = KeptFastCGI(sock)
         for _ in range(rounds):
-            for method, path, body in mix:
-                s.http(method, path, body, port=port)
-        s._kill("lighttpd-cg-%d-%d" % (len(mix), rounds))
+            got = c.get(path)
+            assert answer is None or got == answer, (got, answer)
+            answer = got
+        c.close()
         p.send_signal(signal.SIGTERM)
-        p.wait(60)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:   # hello-fcgi has no SIGTERM handler to wait for
+            p.kill()
+            p.wait()
         text = open(out).read()
         totals.append(int(re.search(r"^(?:summary|totals):\s+(\d+)", text, re.M).group(1)))
-    return (totals[1] - totals[0]) / (100 * len(mix)), len(mix)
+    return (totals[1] - totals[0]) / 200.0, answer
 
 
 def cold_start(s, sparkgate, runs=20):
@@ -198,34 +386,66 @@ def driver_body(s, jar, sleep, cores=1):
                                                          "spark.driver.cores": str(cores)}}
 
 
-def status_polling(s, port, ids, sparkgate_pids, master_pids, floor_pids):
-    """Table: status of real drivers by 32 connections on the three paths, with CPU."""
+def measure(url, paths, master_pids, app_pids, web_pids, warm=3):
+    """Warm (warm s), then one run at CONNS connections: req/s, p50, p99, and CPU µs per
+    request of the master JVM, the application processes and the web server."""
+    if warm:
+        wrk(url, CONNS, warm, paths=paths)
+    app_pids, web_pids = (x() if callable(x) else x for x in (app_pids, web_pids))   # mod_fcgid starts them lazily
+    m0, a0, w0 = cpu_ms(master_pids), cpu_ms(app_pids), cpu_ms(web_pids)
+    rps, p50, p99, n, timeouts = wrk(url, CONNS, SECONDS, paths=paths, full=True)
+    per = lambda c0, pids: (cpu_ms(pids) - c0) * 1000.0 / n if pids else float("nan")  # noqa: E731
+    return dict(rps=rps, p50=p50, p99=p99, master=per(m0, master_pids), app=per(a0, app_pids), web=per(w0, web_pids),
+                timeouts=timeouts)
+
+
+def spark_steady(s, paths, master_pids, tries=12):
+    """Spark's REST server until two consecutive runs agree within 5 %: the runs' req/s."""
+    url = "http://127.0.0.1:%d/" % s.rest_port
+    runs = [measure(url, paths, master_pids, [], [], warm=0)]
+    while len(runs) < tries:
+        runs.append(measure(url, paths, master_pids, [], [], warm=0))
+        a, b = runs[-2]["rps"], runs[-1]["rps"]
+        if abs(a - b) <= 0.05 * max(a, b):
+            break
+    return runs
+
+
+def status_polling(s, ids, servers, master_pids):
+    """Table: status of real drivers by CONNS connections on every path and its floor, and
+    Spark's own server (steady state, measured before and after the paths)."""
     paths = ["/v1/submissions/status/" + i for i in ids]
-    targets = [("sparkgate", "http://127.0.0.1:%d/" % port, paths, sparkgate_pids),
-               ("spark-rest", "http://127.0.0.1:%d/" % s.rest_port, paths, []),
-               # the same rotation of paths (wrk's Lua costs every path alike)
-               ("floor", "http://127.0.0.1:%d/" % port, ["/floor/" + i for i in ids], floor_pids)]
-    for _, url, p, _ in targets:   # warm up (the JVM's JIT above all)
-        wrk(url, 8, 3, paths=p)
-    res = {}
-    for name, url, p, own in targets:
-        m0, g0 = cpu_ms(master_pids), cpu_ms(own)
-        rps, p50, p99, n = wrk(url, 32, SECONDS, paths=p, full=True)
-        res[name] = (rps, p50, p99, (cpu_ms(master_pids) - m0) * 1000.0 / n, (cpu_ms(own) - g0) * 1000.0 / n if own else 0)
-    print("| status of %d real drivers (2 running, %d waiting), 32 conns | req/s | p50 ms | p99 ms | master CPU "
-          "µs/request | own CPU µs/request (sparkgate, hello-fcgi) |" % (len(ids), len(ids) - 2))
-    print("|---|---:|---:|---:|---:|---:|")
-    for name in ("sparkgate", "spark-rest", "floor"):
-        r = res[name]
-        print("| %s | %.0f | %.2f | %.2f | %.0f | %s |" % (
-            {"sparkgate": "sparkgate (lighttpd, %d processes)" % PROCS, "spark-rest": "Spark's own REST server",
-             "floor": "floor (lighttpd + hello-fcgi)"}[name], r[0], r[1], r[2], r[3],
-            "%.1f" % r[4] if name != "spark-rest" else "- (inside the master)"))
+    floor = ["/floor/" + i for i in ids]   # the same rotation of paths (wrk's Lua costs every path alike)
+    warm = spark_steady(s, paths, master_pids)
+    print("Spark's server warm-up, %ds runs at %d connections, until two agree within 5 %%: %s req/s" % (
+        SECONDS, CONNS, ", ".join("%.0f" % r["rps"] for r in warm)), flush=True)
+    res = {"spark-rest": warm[-1]}
+    for name in PATHS:
+        port, sg_pids, hello_pids, web_pids = servers[name]
+        url = "http://127.0.0.1:%d/" % port
+        res[name] = measure(url, paths, master_pids, sg_pids, web_pids)
+        res[name + "/floor"] = measure(url, floor, master_pids, hello_pids, web_pids)
+    res["spark-rest-2"] = measure("http://127.0.0.1:%d/" % s.rest_port, paths, master_pids, [], [], warm=0)
+    spark = max(res["spark-rest"], res["spark-rest-2"], key=lambda r: r["rps"])
+    print("Spark's server measured again after the paths: %.0f req/s (ratios below use the better run, %.0f)" % (
+        res["spark-rest-2"]["rps"], spark["rps"]))
     print()
-    print("ratios: sparkgate/Spark REST %.2f; sparkgate/floor %.2f; master CPU per request through sparkgate / "
-          "through Spark's REST server %.3f" % (res["sparkgate"][0] / res["spark-rest"][0],
-                                                res["sparkgate"][0] / res["floor"][0],
-                                                res["sparkgate"][3] / max(res["spark-rest"][3], 1e-9)), flush=True)
+    print("| status of %d real drivers (2 running, %d waiting), %d connections, %d processes per path | req/s "
+          "| p50 ms | p99 ms | × Spark's server | floor req/s | floor p99 ms | × floor | master CPU µs/req "
+          "| × Spark's | app CPU µs/req | web server CPU µs/req |" % (len(ids), len(ids) - 2, CONNS, PROCS))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in PATHS:
+        r, f = res[name], res[name + "/floor"]
+        print("| sparkgate, %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | %.1f | %.3f | %.1f | %.1f |" % (
+            LABEL[name], r["rps"], r["p50"], r["p99"], r["rps"] / spark["rps"], f["rps"], f["p99"], r["rps"] / f["rps"],
+            r["master"], r["master"] / spark["master"], r["app"], r["web"]))
+    print("| %s | %.0f | %.2f | %.2f | 1.00 | - | - | - | %.1f | 1.000 | - | - |" % (
+        LABEL["spark-rest"], spark["rps"], spark["p50"], spark["p99"], spark["master"]))
+    late = ["%s %d" % (k, r["timeouts"]) for k, r in res.items() if r["timeouts"]]
+    print()
+    print("requests answered after more than 2 s (wrk's timeout): %s" % (", ".join(late) or "none"))
+    print(flush=True)
+    return res
 
 
 def staleness(s, port, sid):
@@ -269,14 +489,16 @@ def listing(s, port, log, master_pids, rounds=10):
 
 
 def create_latency(s, port, jar, runs=10):
-    """Median create through sparkgate (HTTP, answered once the master accepted it) and
-    through spark-submit's legacy cluster-mode client (a JVM that submits over RPC)."""
-    ours = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sid = submit(s, port, driver_body(s, jar, 0, cores=64))
-        ours.append((time.perf_counter() - t) * 1000)
-        s.http("POST", "/v1/submissions/kill/" + sid, b"", port=port)
+    """Median create through sparkgate (HTTP, answered once the master accepted it), through
+    Spark's own REST server, and through spark-submit's legacy cluster-mode client (a JVM
+    that submits over RPC)."""
+    ours, rest = [], []
+    for p, out in ((port, ours), (s.rest_port, rest)):
+        for _ in range(runs):
+            t = time.perf_counter()
+            sid = submit(s, p, driver_body(s, jar, 0, cores=64))
+            out.append((time.perf_counter() - t) * 1000)
+            s.http("POST", "/v1/submissions/kill/" + sid, b"", port=p)
     theirs = []
     env = dict(os.environ, SPARK_HOME=s.spark, SPARK_LOCAL_IP="127.0.0.1")
     for _ in range(3):
@@ -288,7 +510,7 @@ def create_latency(s, port, jar, runs=10):
         m = re.search(r"(driver-\d{14}-\d{4})", p.stdout)
         assert p.returncode == 0 and m, p.stdout[-2000:]
         s.http("POST", "/v1/submissions/kill/" + m.group(1), b"", port=port)
-    return statistics.median(ours), statistics.median(theirs)
+    return statistics.median(ours), statistics.median(rest), statistics.median(theirs)
 
 
 def main():
@@ -304,23 +526,48 @@ def main():
         wait_for("Spark REST", lambda: s.rest("GET", "/v1/submissions/status/" + UNKNOWN)[0] == 200, 60, 0.1)
         spark_cold = time.time() - t
         s.start_worker()
-        port = lighttpd(s, sparkgate, hello)
         master_pids = pids_of("org.apache.spark.deploy.master.Master")
-        sg_pids = [p for p in pids_of(sparkgate + "\0--master") if p not in pids_of("--state-db")]
-        print("sparkgate bench: %ds per run, wrk on loopback, %d CPUs; one Spark %s master and worker; %d sparkgate "
-              "processes, --status-max-age 1 s (default)" % (SECONDS, os.cpu_count(), s.spark_version, PROCS))
+        servers = {}
+        port, web_pids = lighttpd(s, sparkgate, hello)
+        servers["lighttpd"] = [port, None, None, web_pids]
+        port, web_pids = apache_fcgid(s, sparkgate, hello)
+        servers["apache-fcgid"] = [port, None, None, web_pids]
+        sg_sock, sg_ext = app_group(s, "sparkgate-ext", sg_argv(s, sparkgate))
+        hello_sock, hello_ext = app_group(s, "hello-ext", [hello])
+        port, web_pids = nginx(s, sg_sock, hello_sock)
+        servers["nginx"] = [port, sg_ext, hello_ext, web_pids]
+        port, web_pids = apache_proxy(s, sg_sock, hello_sock)
+        servers["apache-proxy"] = [port, sg_ext, hello_ext, web_pids]
+        load = open("/proc/loadavg").read().split()[:3]
+        print("sparkgate bench, %s UTC on %s (%d CPUs, load %s before the run): %ds per run, wrk on loopback; one "
+              "Spark %s master and worker; %d processes per path, --status-max-age 1 s (default)" % (
+                  time.strftime("%Y-%m-%d %H:%M", time.gmtime()), socket.gethostname(), os.cpu_count(),
+                  " ".join(load), SECONDS, s.spark_version, PROCS))
         print()
-        ids = [submit(s, port, driver_body(s, jar, 600)) for _ in range(POLLED_DRIVERS)]
+        lport = servers["lighttpd"][0]
+        # 2 run; 4 ask for more cores than the worker has, so they wait
+        ids = [submit(s, lport, driver_body(s, jar, 600, cores=1 if i < 2 else 64)) for i in range(POLLED_DRIVERS)]
         wait_for("2 drivers running", lambda: sum(d["state"] == "RUNNING" for d in s.master_state()["activedrivers"]) == 2,
-                 90)
-        sg_pids = [p for p in pids_of(sparkgate + "\0--master") if p not in pids_of("--state-db")]
-        status_polling(s, port, ids, sg_pids, master_pids, pids_of(hello))
+                 300)
+        for name in PATHS:   # the processes a web server started, found when measured
+            port, sg_pids, hello_pids, web_pids = servers[name]
+            tree = lambda w=web_pids: [p for x in w for p in children(x)]  # noqa: E731
+            if sg_pids is None:
+                servers[name][1] = lambda t=tree: [p for p in t() if p in pids_of(sparkgate + "\0--master")]
+                servers[name][2] = lambda t=tree: [p for p in t() if p in pids_of(hello)]
+            servers[name][3] = lambda t=tree, n=name: [p for p in t() if p not in resolve(servers[n][1]) + resolve(
+                servers[n][2])]
+        status_polling(s, ids, servers, master_pids)
         running = [d["id"] for d in s.master_state()["activedrivers"] if d["state"] == "RUNNING" and d["id"] in ids]
-        lag = staleness(s, port, running[0])
+        lag = staleness(s, lport, running[0])
         print("staleness: a driver killed through Spark's REST server showed KILLED through sparkgate %.0f ms after "
               "through Spark's server (max-age 1000 ms)" % lag, flush=True)
         for i in ids:
             s.rest("POST", "/v1/submissions/kill/" + i, b"")
+        nport = servers["nginx"][0]
+        ours, rest, theirs = create_latency(s, nport, jar)
+        print("create, median of 10: sparkgate (nginx) %.1f ms; Spark's REST server %.1f ms; spark-submit "
+              "--deploy-mode cluster (legacy RPC client, a JVM; median of 3) %.0f ms" % (ours, rest, theirs), flush=True)
         owners = lighttpd_owners(s, sparkgate, args="--master-ui http://127.0.0.1:%d" % s.master_ui)
         per_driver = lighttpd_owners(s, sparkgate, name="per-driver", args="--master-ui off")
         for i in range(LISTED_DRIVERS):   # 90 wait (never scheduled), 10 finish
@@ -332,45 +579,31 @@ def main():
                 b.execute("INSERT INTO submissions (id, owner, state, created_ms) VALUES (?, ?, ?, ?)", row)
         wait_for("drivers finished", lambda: sum(d["state"] == "FINISHED" for d in s.master_state()["completeddrivers"])
                  >= LISTED_DRIVERS // 10, 300, 1)
-        print("| listing %d drivers (90 waiting, 10 finished; GET /v1/submissions, --state-db), one every 1.1 s | p50 ms | max ms | master "
-              "requests per listing | master CPU ms per listing |" % LISTED_DRIVERS)
+        print()
+        print("| listing %d drivers (90 waiting, 10 finished; GET /v1/submissions, --state-db), one every 1.1 s "
+              "| p50 ms | max ms | master requests per listing | master CPU ms per listing |" % LISTED_DRIVERS)
         print("|---|---:|---:|---:|---:|")
         for name, p, label in ((
                 "owners", owners, "one read of the master's web UI JSON (`--master-ui`)"),
                 ("per-driver", per_driver, "a status ask per driver (`--master-ui off`)")):
             p50, worst, asks, cpu = listing(s, p, os.path.join(s.work, "lighttpd-%s.log" % name), master_pids)
             print("| %s | %.1f | %.1f | %.1f | %.1f |" % (label, p50, worst, asks, cpu), flush=True)
-        ours, theirs = create_latency(s, port, jar)
-        print("create, median: sparkgate %.1f ms; spark-submit --deploy-mode cluster (legacy RPC client, a JVM) "
-              "%.0f ms; ratio %.3f" % (ours, theirs, ours / theirs), flush=True)
-        s.rest("POST", "/v1/submissions/killall", b"") if s.spark_version.startswith("4") else None
-        print()
-        targets = {
-            "sparkgate": "http://127.0.0.1:%d/v1/submissions/%%s/%s" % (port, UNKNOWN),
-            "spark-rest": "http://127.0.0.1:%d/v1/submissions/%%s/%s" % (s.rest_port, UNKNOWN),
-            "floor": "http://127.0.0.1:%d/floor/%%s" % port,
-        }
-        print("| request | conns | sparkgate req/s | p50 ms | p99 ms | Spark REST req/s | p50 ms | p99 ms "
-              "| floor req/s | p50 ms | p99 ms | sparkgate/Spark | sparkgate/floor |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for kind, method in (("status", "GET"), ("kill", "POST")):
-            for conns in LEVELS:
-                r = {name: wrk(url % kind, conns, SECONDS, method) for name, url in targets.items()}
-                print("| %s unknown id | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
-                    kind, conns, *r["sparkgate"], *r["spark-rest"], *r["floor"],
-                    r["sparkgate"][0] / r["spark-rest"][0], r["sparkgate"][0] / r["floor"][0]), flush=True)
         s._kill("lighttpd-owners")
         s._kill("lighttpd-per-driver")
-        sg_rss = [rss_kib([p]) for p in sg_pids]
-        master_rss = rss_kib(master_pids)
         print()
-        print("RSS after the run: sparkgate %s KiB per process; the Spark master JVM, which holds Spark's REST "
-              "server, %d KiB" % (" and ".join(str(r) for r in sg_rss), master_rss))
-        per_req, n = callgrind_per_request(s, sparkgate, MIX)
-        cached, _ = callgrind_per_request(s, sparkgate, CACHED_MIX)
-        print("instructions per request (callgrind): %.0f for a status answered from the cache; %.0f over a %d-request "
-              "mix that asks the master (status and kill of an unknown id, invalid create, unknown path)" % (
-                  cached, per_req, n))
+        rss = lambda pids: " ".join("%d" % rss_kib([p]) for p in resolve(pids))  # noqa: E731
+        print("RSS after the run, KiB per process: sparkgate %s (spawned by lighttpd), %s (mod_fcgid), %s (external, "
+              "for nginx and mod_proxy_fcgi); hello-fcgi %s; lighttpd %s; nginx %s; Apache (mod_fcgid) %s; Apache "
+              "(mod_proxy_fcgi) %s; the Spark master JVM, which holds Spark's REST server, %s" % (
+                  rss(servers["lighttpd"][1]), rss(servers["apache-fcgid"][1]), rss(servers["nginx"][1]),
+                  rss(servers["nginx"][2]), rss(servers["lighttpd"][3]), rss(servers["nginx"][3]),
+                  rss(servers["apache-fcgid"][3]), rss(servers["apache-proxy"][3]), rss(master_pids)))
+        ins, answer = callgrind_kept(s, sg_argv(s, sparkgate, ["--status-max-age", "600s", "--log-level", "error"]),
+                                     "/v1/submissions/status/" + UNKNOWN, "sparkgate")
+        floor, _ = callgrind_kept(s, [hello], "/floor/x", "hello")
+        print("instructions per request over one kept FastCGI connection (callgrind, 200 requests): %.0f for a status "
+              "answered from the cache (%d bytes, the same every time); %.0f for hello-fcgi's fixed answer" % (
+                  ins, len(answer), floor))
         print("cold start, exec to first answered request (CGI mode: connect, detect build, ask; median "
               "of 20): %.1f ms; Spark's REST server: %.1f s from starting the master JVM" % (
                   cold_start(s, sparkgate), spark_cold))

@@ -1,27 +1,101 @@
 /* The FastCGI floor for `make bench`: the smallest libfcgi application that answers every
- * request with a fixed JSON body the size of a status answer.  Whatever lighttpd + libfcgi
- * cost per request, sparkgate cannot go below this. */
+ * request with a fixed JSON body the size of a status answer.  Whatever a web server +
+ * libfcgi cost per request, sparkgate cannot go below this.  Like sparkgate (fcgi/main.c) it
+ * polls its listening socket (fd 0, or --listen's) and every connection a web server keeps
+ * open (FCGI_KEEP_CONN), so behind nginx or mod_proxy_fcgi a kept idle connection does not
+ * hold up the others: the same connection handling, nothing else. */
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+enum { CONN_MAX = 64 };
 
 static const char body[] =
 	"{\n  \"action\" : \"SubmissionStatusResponse\",\n  \"serverSparkVersion\" : \"3.5.9\",\n"
 	"  \"submissionId\" : \"driver-20000101000000-0000\",\n  \"success\" : false\n}";
+static char head[128];
+static int head_len;
+static FCGX_Request conns[CONN_MAX];
+static volatile sig_atomic_t stop;
 
-int main(void)
+static void on_term(int sig)
 {
-	FCGX_Request req;
-	char head[128];
-	/* (libfcgi's own FCGX_FPrintF knows no %zu) */
-	int n = snprintf(head, sizeof(head), "Status: 200 OK\r\nContent-Type: application/json;charset=utf-8\r\n"
-			 "Content-Length: %zu\r\n\r\n", sizeof(body) - 1);
+	(void)sig;
+	stop = 1;
+}
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0)
+static void serve(FCGX_Request *req)
+{
+	if (FCGX_Accept_r(req) < 0) {   /* the web server closed it */
+		req->ipcFd = -1;
+		return;
+	}
+	FCGX_PutStr(head, head_len, req->out);
+	FCGX_PutStr(body, (int)sizeof(body) - 1, req->out);
+	FCGX_Finish_r(req);
+}
+
+static void accept_one(int sock)
+{
+	int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC), i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < CONN_MAX && conns[i].ipcFd >= 0; i++)
+		;
+	if (i == CONN_MAX || fd >= FD_SETSIZE) {
+		close(fd);
+		return;
+	}
+	conns[i].ipcFd = fd;
+	conns[i].keepConnection = 1;
+	serve(&conns[i]);
+}
+
+int main(int argc, char **argv)
+{
+	struct pollfd pfd[CONN_MAX + 1];
+	int slot[CONN_MAX + 1], sock = 0, i, n, k;
+
+	/* (libfcgi's own FCGX_FPrintF knows no %zu) */
+	head_len = snprintf(head, sizeof(head), "Status: 200 OK\r\nContent-Type: application/json;charset=utf-8\r\n"
+			    "Content-Length: %zu\r\n\r\n", sizeof(body) - 1);
+	struct sigaction sa = { .sa_handler = on_term };   /* no SA_RESTART: poll returns */
+
+	sigaction(SIGTERM, &sa, NULL);
+	if (FCGX_Init() != 0)
 		return 1;
-	while (FCGX_Accept_r(&req) >= 0) {
-		FCGX_PutStr(head, n, req.out);
-		FCGX_PutStr(body, (int)sizeof(body) - 1, req.out);
-		FCGX_Finish_r(&req);
+	if (argc == 3 && (sock = FCGX_OpenSocket(argv[2], 128)) < 0)   /* --listen PATH */
+		return 1;
+	fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+	for (i = 0; i < CONN_MAX; i++)
+		FCGX_InitRequest(&conns[i], -1, 0);
+	while (!stop) {
+		pfd[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		for (n = 1, i = 0; i < CONN_MAX; i++)
+			if (conns[i].ipcFd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = conns[i].ipcFd, .events = POLLIN };
+				slot[n++] = i;
+			}
+		if (n == 1) {   /* nothing kept: the next connection may already wait */
+			accept_one(sock);
+			for (i = 0; i < CONN_MAX && conns[i].ipcFd < 0; i++)
+				;
+			if (i < CONN_MAX)
+				continue;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0)
+			continue;   /* EINTR: SIGTERM ends the loop (callgrind then writes its counts) */
+		for (k = 1; k < n; k++)
+			if (pfd[k].revents)
+				serve(&conns[slot[k]]);
+		if (pfd[0].revents & POLLIN)
+			accept_one(sock);
 	}
 	return 0;
 }
