@@ -2,7 +2,7 @@
 # The whole suite, run by `make check` after it installed and built what is needed: unit
 # tests; end-to-end tests against a real Spark master/worker, lighttpd and spark-submit;
 # the same against every supported Spark build (version matrix); HA failover with
-# ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
+# ZooKeeper; spark.authenticate; the shipped web-server configurations (lighttpd.conf, apache.conf, deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
 # faults (a scriptable fake master, the real master stopped and restarted) and the soak;
 # several users on one sparkgate (ownership, listing, idempotency keys); the portal in

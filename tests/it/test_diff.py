@@ -1,5 +1,5 @@
 """Differential test: every request of tests/diff/corpus.py goes to sparkgate (behind the
-shipped deploy/lighttpd.conf, serving "/") and to Spark's own REST server, both on the
+shipped lighttpd.conf, serving "/") and to Spark's own REST server, both on the
 same real master, for every Spark minor 3.3-4.3.  Status codes and JSON bodies must match after
 normalising what must differ (submission ids, times).  Creates that succeed are compared
 further at the master (the twin drivers' cores, memory, main class) and, for some, by

@@ -1,6 +1,6 @@
 """Uploads (PUT /v1/files/NAME) through the shipped web-server files, on a real master and
-worker: deploy/lighttpd.conf + deploy/lighttpd-files.conf (two sparkgate processes) and
-deploy/apache.conf with SPARKGATE_FILES.  A jar and a .py uploaded with curl run from the
+worker: lighttpd.conf + deploy/lighttpd-files.conf (two sparkgate processes) and
+apache.conf with SPARKGATE_FILES.  A jar and a .py uploaded with curl run from the
 URLs sparkgate answers (the worker downloads them from the web server without a login);
 the Python driver sees its arguments, a Spark property and an uploaded --py-files module;
 a failing .py ends FAILED; its logs come back through the API; limits answer JSON 413;

@@ -1,5 +1,5 @@
-"""/healthz, /readyz and /metrics through the shipped deploy/lighttpd.conf (two sparkgate
-processes for the API, one more for these paths) and deploy/apache.conf, on a real master
+"""/healthz, /readyz and /metrics through the shipped lighttpd.conf (two sparkgate
+processes for the API, one more for these paths) and apache.conf, on a real master
 and worker.  /metrics parses with the Prometheus project's own text parser and its
 counters equal the requests the test sent, though another process served them (the host's
 totals, from shared memory); /metrics is refused to another address; /readyz turns
@@ -188,7 +188,7 @@ def readyz_without_a_login_tells_only_ready_or_not():
 
 @test
 def apache_runs_the_health_paths_in_their_own_processes():
-    """deploy/apache.conf: /healthz, /readyz and /metrics have a wrapper command line of their
+    """apache.conf: /healthz, /readyz and /metrics have a wrapper command line of their
     own, which mod_fcgid keys its process classes on: the processes that answer them never
     answer the API, and the other way round (the pids in the error log's lines)."""
     for i in range(5):

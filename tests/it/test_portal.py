@@ -1,5 +1,5 @@
 """The submission portal (deploy/portal/) in headless Chromium against the real stack: the
-shipped deploy/lighttpd.conf serving the portal and the API behind Basic auth, sparkgate
+shipped lighttpd.conf serving the portal and the API behind Basic auth, sparkgate
 with --state-db and the shipped policy (plus the test app's local jar), a real master and
 worker.  tests/browser/portal.cjs drives the browser; each of its checks is a test here.
 Screenshots: WORK/screenshots/.  Ends with "portal: N passed, N failed"."""

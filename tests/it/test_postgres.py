@@ -1,6 +1,6 @@
 """Two gateway hosts sharing one PostgreSQL (--state-db postgresql://...): a real PostgreSQL
 (Debian's server, a cluster made with initdb in the test's folder, run as an unprivileged
-user on a loopback port), two complete stacks (the shipped deploy/lighttpd.conf with two
+user on a loopback port), two complete stacks (the shipped lighttpd.conf with two
 sparkgate processes each, the shipped policy with quotas) and one real master and worker.
 The same idempotency key sent to both hosts at once starts one driver; a driver created on
 host A is invisible to another user on host B and killable by its owner there; a quota

@@ -1,4 +1,4 @@
-"""Many users on one sparkgate: the shipped deploy/lighttpd.conf (Basic auth, 2 sparkgate
+"""Many users on one sparkgate: the shipped lighttpd.conf (Basic auth, 2 sparkgate
 processes) with --state-db and the shipped deploy/policy.conf (alice and bob analysts,
 carol in the admin group), against a real master and worker.  Each user sees and kills only
 their own drivers (someone else's id is answered exactly like an unknown id), the admin sees

@@ -1,7 +1,7 @@
-"""sparkgate as users deploy it: the files under deploy/ run unchanged (only their settings
-blocks edited) on real Apache 2.4 + mod_fcgid, lighttpd spawning sparkgate, lighttpd with
-sparkgate on its own socket (--listen, spawn-fcgi, systemd socket activation), lighttpd
-with TLS, and plain CGI; each against a real Spark master and worker.  Each server does
+"""sparkgate as users deploy it: lighttpd.conf, apache.conf and the files under deploy/ run
+unchanged (only their settings blocks edited) on real Apache 2.4 + mod_fcgid, lighttpd
+spawning sparkgate, lighttpd with sparkgate on its own socket (--listen, spawn-fcgi, systemd
+socket activation), lighttpd with TLS, and plain CGI; each against a real Spark master and worker.  Each server does
 create -> status -> kill as an authenticated user and refuses an unauthenticated one.
 Also: sparkgate's own refusal when a server passes no user, SIGTERM with a request in
 flight, SIGHUP and --log-file, the man page and `make install`.
