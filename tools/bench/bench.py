@@ -298,8 +298,8 @@ def main():
     s = Stack(workdir=tempfile.mkdtemp(prefix="sparkgate-bench-"), rest_reference=True)
     t = time.time()
     try:
-        import test_e2e
-        jar = test_e2e.build_app(s.work)
+        import harness
+        jar = harness.build_app(s.work)
         s.start_master()
         wait_for("Spark REST", lambda: s.rest("GET", "/v1/submissions/status/" + UNKNOWN)[0] == 200, 60, 0.1)
         spark_cold = time.time() - t
