@@ -1,10 +1,10 @@
 """deploy/run-local from a fresh clone of this tree (tracked files, uncommitted changes included,
 tests/ removed: it needs none of the test harness), as a new user runs it: it builds, starts
-master, worker, lighttpd and sparkgate, and prints how to sign in.  The portal answers at
-the printed address with that login (401 without); a jar uploaded and submitted there as the
-printed user runs to FINISHED and is listed as theirs; the real spark-submit submits to the printed no-login port; a create and a kill from a
-DNS-rebound page (a foreign Host, a matching Origin) are refused and reach no master; Ctrl-C
-stops everything.
+master, worker, lighttpd and sparkgate, and prints how to sign in. The portal answers at the
+printed address with that login (401 without); a jar uploaded and submitted there as the
+printed user runs to FINISHED and is listed as theirs; the real spark-submit submits to the
+printed no-login port; a create and a kill from a DNS-rebound page (a foreign Host, a matching
+Origin) are refused and reach no master; Ctrl-C stops everything.
 Ends with "local: N passed, N failed"."""
 import os
 import re
