@@ -7,6 +7,7 @@ import json
 import os
 import re
 import base64
+import fcntl
 import signal
 import socket
 import ssl
@@ -24,14 +25,28 @@ _given_ports = set()
 def free_port():
     """A port nothing listens on now, and not one this process handed out before: a stack
     picks several before any is bound (the kernel may offer the same free port twice — seen
-    as the master's RPC port and its REST port colliding)."""
+    as the master's RPC port and its REST port colliding).  With SPARKGATE_PORT_REGISTRY
+    naming a file (tests/run-all.sh sets one per run, for suites and builds that run side by
+    side), not one any process of the run handed out either: each port taken is appended
+    there under a lock."""
+    registry = os.environ.get("SPARKGATE_PORT_REGISTRY")
     while True:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port not in _given_ports:
-            _given_ports.add(port)
+        if port in _given_ports:
+            continue
+        _given_ports.add(port)
+        if not registry:
             return port
+        with open(registry, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            if str(port) in f.read().split():
+                continue
+            f.write("%d\n" % port)
+            f.flush()
+        return port
 
 
 def wait_for(what, cond, timeout=60, interval=0.25):

@@ -3,8 +3,10 @@ waits, and the context a suite's helpers work on (C: C.s the Stack, C.work its f
 the test jar, C.last_status the last status answer seen).  Each suite imports this module
 (test_e2e is one suite like the others) and sets C.s / C.work / C.jar for its own stack."""
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stack import ROOT, spark_home, wait_for  # noqa: E402
@@ -142,3 +144,70 @@ def spark_submit(*args, timeout=120):
     p = subprocess.run([os.path.join(C.s.spark, "bin", "spark-submit")] + list(args), env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p.returncode, p.stdout
+
+
+def lanes_wanted():
+    """How many builds a per-build suite runs side by side (SPARKGATE_LANES, default 2)."""
+    return max(1, int(os.environ.get("SPARKGATE_LANES", "2")))
+
+
+def split_lanes(builds, lanes, together=()):
+    """builds in `lanes` groups of about equal size, in their order; the builds in together
+    all in the first group (they cannot run side by side: Spark's default REST port)."""
+    groups = [[] for _ in range(min(lanes, len(builds)))]
+    first = [b for b in builds if b in together]
+    groups[0].extend(first)
+    for b in builds:
+        if b not in first:
+            min(groups, key=len).append(b)
+    return [g for g in groups if g]
+
+
+def run_lanes(suite, script, groups, env=None):
+    """Runs `script --lane BUILD...` once per group, all at once, each with its own master
+    and worker per build (ports from the run-wide registry, so no two stacks collide):
+    their lines are streamed as they come (each names its build), each lane's summary line
+    is shown indented (run-all.sh reads only this suite's own last line), and its counts are
+    added to suite's, a lane that died without one counting as a failure.  Returns suite's
+    exit status (suite.finish())."""
+    import threading
+    e = dict(os.environ, **(env or {}))
+    if not e.get("SPARKGATE_PORT_REGISTRY"):
+        e["SPARKGATE_PORT_REGISTRY"] = os.path.join(tempfile.mkdtemp(prefix="sparkgate-ports-"), "ports")
+    summary = re.compile(r"^%s: (\d+) passed, (\d+) failed" % re.escape(suite.name))
+    lock, procs, threads, seen = threading.Lock(), [], [], {}
+
+    def pump(i, p):
+        for line in p.stdout:
+            m = summary.match(line)
+            with lock:
+                if m:
+                    seen[i] = (int(m.group(1)), int(m.group(2)))
+                    line = "  lane %d (%s): %s" % (i + 1, " ".join(groups[i]), line)
+                sys.stdout.write(line)
+                sys.stdout.flush()
+    try:
+        for i, g in enumerate(groups):
+            print("lane %d: %s" % (i + 1, " ".join(g)), flush=True)
+            p = subprocess.Popen([sys.executable, script, "--lane"] + list(g), env=e, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, errors="replace")
+            procs.append(p)
+            threads.append(threading.Thread(target=pump, args=(i, p)))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+    finally:   # stopped (SIGTERM reaches the lanes too: one process group): let them tear down
+        for p in procs:
+            try:
+                p.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    for i, p in enumerate(procs):
+        passed, failed = seen.get(i, (0, 0))
+        suite.passed += passed
+        suite.failed += failed
+        if i not in seen or (p.returncode and not failed):
+            suite.record("lane %d (%s) ended without its summary (exit %s)" % (i + 1, " ".join(groups[i]),
+                                                                             p.returncode), False)
+    return suite.finish()

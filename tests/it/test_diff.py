@@ -9,7 +9,8 @@ Two further differences are reported, not failed: Spark's messages carry the JVM
 trace after the first line (sparkgate sends the first line), and Jackson's parser error
 texts (sparkgate's parser words them its own way).  Cases marked "differs" in the corpus
 are listed in the README with their reason.  Ends with "diff: N passed, N failed".
-Usage: test_diff.py [BUILD...]"""
+Usage: test_diff.py [BUILD...]   (SPARKGATE_LANES builds at a time, default 2, each lane a
+process of its own: test_diff.py --lane BUILD...)"""
 import os
 import re
 import sys
@@ -273,7 +274,13 @@ def run_build(build):
 
 
 def main():
-    for build in sys.argv[1:] or BUILDS:
+    args = sys.argv[1:]
+    lane = args[:1] == ["--lane"]
+    builds = args[1:] if lane else args or BUILDS
+    if not lane and len(builds) > 1 and H.lanes_wanted() > 1:
+        # builds side by side (SPARKGATE_LANES), each its own stack on ports of its own
+        return H.run_lanes(SUITE, os.path.abspath(__file__), H.split_lanes(builds, H.lanes_wanted()))
+    for build in builds:
         SUITE.check("differential %s" % build, lambda: run_build(build))
     return SUITE.finish()
 

@@ -7,7 +7,9 @@ and Spark's own REST server, the REST endpoints that differ between minors, pinn
 releases, twin drivers through sparkgate and through Spark's own REST server whose Launch
 Commands match, and the master's own REST door (4.1+ open it on 6066 by default).
 Ends with "versions: N passed, N failed".
-Usage: test_versions.py [BUILD...]   (default: all; env SPARKGATE_BUILDS likewise)"""
+Usage: test_versions.py [BUILD...]   (default: all; env SPARKGATE_BUILDS likewise)
+Builds run SPARKGATE_LANES (default 2) at a time, each lane a process of its own
+(test_versions.py --lane BUILD...)."""
 import json
 import os
 import re
@@ -356,9 +358,23 @@ def run_build(build, jar):
     print("[%s] took %.0fs" % (build, time.time() - t0), flush=True)
 
 
+def opens_6066(build):
+    return tuple(int(x) for x in build.split("_")[0].split(".")[:2]) >= (4, 1)
+
+
 def main():
-    builds = sys.argv[1:] or os.environ.get("SPARKGATE_BUILDS", "").split() or BUILDS
-    jar = H.build_app(tempfile.mkdtemp(prefix="sparkgate-app-"))
+    args = sys.argv[1:]
+    lane = args[:1] == ["--lane"]
+    builds = args[1:] if lane else args or os.environ.get("SPARKGATE_BUILDS", "").split() or BUILDS
+    jar = os.environ.get("SPARKGATE_TEST_JAR") if lane else None
+    jar = jar or H.build_app(tempfile.mkdtemp(prefix="sparkgate-app-"))
+    if not lane and len(builds) > 1 and H.lanes_wanted() > 1:
+        # builds side by side (SPARKGATE_LANES), each its own stack; the ones whose master
+        # opens Spark's REST server on 6066 one after another in the same lane
+        faults_binary()   # made once here: two makes of it at once would race
+        return H.run_lanes(SUITE, os.path.abspath(__file__),
+                           H.split_lanes(builds, H.lanes_wanted(), [b for b in builds if opens_6066(b)]),
+                           env={"SPARKGATE_TEST_JAR": jar})
     for b in builds:
         run_build(b, jar)
     return SUITE.finish()
