@@ -73,12 +73,20 @@ def supported_builds():
     return m.group(1).split()
 
 
+_homes = {}
+
+
 def spark_home(build=DEFAULT_BUILD):
     """SPARK_HOME of a pinned build ("3.5.9_2.12", "3.5.9_2.13", "4.3.0_2.13"), installed
-    into the cache by tools/setup.sh if missing."""
-    out = subprocess.run([os.path.join(ROOT, "tools", "setup.sh"), build], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
-    return out.strip().splitlines()[-1]
+    into the cache by tools/setup.sh if missing (once per process; with SPARKGATE_NO_APT=1,
+    as tests/run-all.sh sets after make check's setup, without its Debian package check)."""
+    if build not in _homes:
+        argv = [os.path.join(ROOT, "tools", "setup.sh")]
+        if os.environ.get("SPARKGATE_NO_APT") == "1":
+            argv.append("--no-apt")
+        out = subprocess.run(argv + [build], check=True, stdout=subprocess.PIPE, text=True).stdout
+        _homes[build] = out.strip().splitlines()[-1]
+    return _homes[build]
 
 
 class Stack:

@@ -15,16 +15,32 @@ FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
 
 
 def build_app(work):
-    """The test jar: TestApp (a driver that does nothing with Spark, for tests about something
-    else) and SparkJob (one that runs a job on an executor), compiled against the default
-    build's jars (its Java API is the same on every supported build and Scala version)."""
-    classes = os.path.join(work, "app-classes")
-    os.makedirs(classes, exist_ok=True)
+    """The test jar, copied into work: TestApp (a driver that does nothing with Spark, for
+    tests about something else) and SparkJob (one that runs a job on an executor), compiled
+    against the default build's jars (its Java API is the same on every supported build and
+    Scala version).  Compiled once per run: kept in the temporary folder (run-all.sh's run
+    folder) under the hash of its sources, so the suites after the first only copy it."""
+    import fcntl
+    import hashlib
+    import shutil
     app = os.path.join(ROOT, "tests", "app")
-    subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(spark_home(), "jars", "*"),
-                    os.path.join(app, "TestApp.java"), os.path.join(app, "SparkJob.java")], check=True)
+    sources = [os.path.join(app, "TestApp.java"), os.path.join(app, "SparkJob.java")]
+    home = spark_home()
+    key = hashlib.sha256(home.encode() + b"".join(open(s, "rb").read() for s in sources)).hexdigest()[:16]
+    cached = os.path.join(tempfile.gettempdir(), "sparkgate-test-app-%s.jar" % key)
+    with open(cached + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # one suite compiles; one beside it waits and copies
+        if not os.path.exists(cached):
+            classes = tempfile.mkdtemp(prefix="sparkgate-app-classes-")
+            subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(home, "jars", "*")] + sources,
+                           check=True)
+            subprocess.run(["jar", "cf", cached + ".part", "-C", classes, "."], check=True)
+            os.replace(cached + ".part", cached)
+            shutil.rmtree(classes, ignore_errors=True)
+    os.makedirs(work, exist_ok=True)
     jar = os.path.join(work, "test-app.jar")
-    subprocess.run(["jar", "cf", jar, "-C", classes, "."], check=True)
+    shutil.copyfile(cached, jar)
+    os.chmod(jar, 0o644)
     return jar
 
 

@@ -153,7 +153,9 @@ def pinned_build_is_used_and_a_wrong_pin_is_a_clear_error():
 def faults_binary():
     """The fault build (make faults): SPARKGATE_FAULT_KILL_AFTER_CREATE makes it die."""
     root = os.path.join(os.path.dirname(__file__), "..", "..")
-    subprocess.run(["make", "-s", "-C", root, "faults"], check=True, stdout=subprocess.DEVNULL)
+    # one make at a time (builds run side by side, each in a process of its own)
+    subprocess.run(["flock", os.path.join(tempfile.gettempdir(), "sparkgate-make-faults.lock"),
+                    "make", "-s", "-C", root, "faults"], check=True, stdout=subprocess.DEVNULL)
     return os.path.join(root, "build-faults", "sparkgate")
 
 
@@ -371,7 +373,7 @@ def main():
     if not lane and len(builds) > 1 and H.lanes_wanted() > 1:
         # builds side by side (SPARKGATE_LANES), each its own stack; the ones whose master
         # opens Spark's REST server on 6066 one after another in the same lane
-        try:   # made once here: two makes of it at once would race
+        try:   # made once here, before the lanes ask for it
             faults_binary()
         except subprocess.CalledProcessError:
             pass   # each lane's check that uses it reports the failure
