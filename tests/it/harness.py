@@ -167,16 +167,12 @@ def lanes_wanted():
     return max(1, int(os.environ.get("SPARKGATE_LANES", "2")))
 
 
-def split_lanes(builds, lanes, together=()):
-    """builds in `lanes` groups of about equal size, in their order; the builds in together
-    all in the first group (they cannot run side by side: Spark's default REST port)."""
+def split_lanes(builds, lanes):
+    """builds in `lanes` groups of about equal size, in their order."""
     groups = [[] for _ in range(min(lanes, len(builds)))]
-    first = [b for b in builds if b in together]
-    groups[0].extend(first)
-    for b in builds:
-        if b not in first:
-            min(groups, key=len).append(b)
-    return [g for g in groups if g]
+    for i, b in enumerate(builds):
+        groups[i % len(groups)].append(b)
+    return groups
 
 
 def run_lanes(suite, script, groups, env=None):
@@ -184,8 +180,8 @@ def run_lanes(suite, script, groups, env=None):
     and worker per build (ports from the run-wide registry, so no two stacks collide):
     their lines are streamed as they come (each names its build), each lane's summary line
     is shown indented (run-all.sh reads only this suite's own last line), and its counts are
-    added to suite's, a lane that died without one counting as a failure.  Returns suite's
-    exit status (suite.finish())."""
+    added to suite's, a lane that died without one counting as a failure.  The caller ends
+    with suite.finish()."""
     import threading
     e = dict(os.environ, **(env or {}))
     if not e.get("SPARKGATE_PORT_REGISTRY"):
@@ -226,4 +222,3 @@ def run_lanes(suite, script, groups, env=None):
         if i not in seen or (p.returncode and not failed):
             suite.record("lane %d (%s) ended without its summary (exit %s)" % (i + 1, " ".join(groups[i]),
                                                                              p.returncode), False)
-    return suite.finish()

@@ -279,7 +279,8 @@ def main():
     builds = args[1:] if lane else args or BUILDS
     if not lane and len(builds) > 1 and H.lanes_wanted() > 1:
         # builds side by side (SPARKGATE_LANES), each its own stack on ports of its own
-        return H.run_lanes(SUITE, os.path.abspath(__file__), H.split_lanes(builds, H.lanes_wanted()))
+        H.run_lanes(SUITE, os.path.abspath(__file__), H.split_lanes(builds, H.lanes_wanted()))
+        return SUITE.finish()
     for build in builds:
         SUITE.check("differential %s" % build, lambda: run_build(build))
     return SUITE.finish()
