@@ -28,6 +28,11 @@ export TMPDIR="$run_tmp"
 export SPARKGATE_PORT_REGISTRY="$run_tmp/ports"
 # make check ran tools/setup.sh just before: stacks skip its Debian package check
 export SPARKGATE_NO_APT=1
+# Every JVM of the run (masters, workers, the drivers and executors they start, spark-submit,
+# javac) compiles with C1 only: the suites start hundreds of short-lived JVMs and are bound
+# by CPU, which C2 spends on code these short runs never use (a SparkContext job's JVM:
+# ~11 -> ~7 CPU-s).  Spark behaves the same; each JVM notes the setting on stderr.
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -XX:TieredStopAtLevel=1"
 t0=$(date +%s)
 pass=0 fail=0
 # name of the summary line | time limit in seconds | lane | command.  Every integration

@@ -32,9 +32,10 @@ def build_app(work):
         fcntl.flock(lock, fcntl.LOCK_EX)   # one suite compiles; one beside it waits and copies
         if not os.path.exists(cached):
             classes = tempfile.mkdtemp(prefix="sparkgate-app-classes-")
-            subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(home, "jars", "*")] + sources,
-                           check=True)
-            subprocess.run(["jar", "cf", cached + ".part", "-C", classes, "."], check=True)
+            for argv in (["javac", "-nowarn", "-d", classes, "-cp", os.path.join(home, "jars", "*")] + sources,
+                         ["jar", "cf", cached + ".part", "-C", classes, "."]):
+                p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                assert p.returncode == 0, "%s failed:\n%s" % (argv[0], p.stdout)
             os.replace(cached + ".part", cached)
             shutil.rmtree(classes, ignore_errors=True)
     os.makedirs(work, exist_ok=True)
