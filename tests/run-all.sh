@@ -75,7 +75,12 @@ run_suite() {
   # teardown, so the stack it started is stopped too
   if [[ -n "$buffered" ]]; then
     ( flock 9; echo "-- $name: started beside another suite, $(( s0 - t0 ))s into the run" ) 9>"$run_tmp/.print"
-    timeout --kill-after=60 "$limit" bash -c "$cmd" >"$out" 2>&1; rc=$?
+    timeout --kill-after=60 "$limit" bash -c "$cmd" >"$out" 2>&1 &
+    local tpid=$!
+    trap 'kill -TERM $tpid 2>/dev/null' TERM   # the run stopped: the suite tears down
+    wait $tpid; rc=$?
+    while kill -0 $tpid 2>/dev/null; do wait $tpid; rc=$?; done
+    trap - TERM
   else
     timeout --kill-after=60 "$limit" bash -c "$cmd" 2>&1 | tee "$out"; rc=${PIPESTATUS[0]}
   fi
@@ -107,7 +112,7 @@ run_block() {
     pids+=($!)
   done
   # a stopped run stops the lanes (their suites tear down on SIGTERM)
-  trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait' INT TERM
+  trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; exit 143' INT TERM
   wait "${pids[@]}"
   trap - INT TERM
   block=()
