@@ -1,7 +1,8 @@
 /* The gateway: what a front end (fcgi/) needs of core.  One HTTP request in, one answer
  * out: identity, body limit, Spark's servlets with sparkgate's tenant rules, the audit line.
  * The front end owns sockets, signals and its log; it builds a gateway from options
- * (gateway_init), hands it requests (gateway_handle), reloads it on SIGHUP and releases it. */
+ * (gateway_new), hands it requests (gateway_handle), reloads it on SIGHUP and frees it; it
+ * reads no member of struct gateway. */
 #ifndef SG_GATEWAY_H
 #define SG_GATEWAY_H
 
@@ -46,6 +47,25 @@ struct gateway_config {
 	const char *files_dir, *files_url;   /* --files-dir, --files-url, or NULL */
 	int64_t max_upload, files_quota;     /* --max-upload, --files-quota (bytes; <0 none) */
 };
+
+/* Every option's default (sparkgate(8)): what a front end starts from. */
+void gateway_config_defaults(struct gateway_config *c);
+/* Bounds a front end checks options and sizes its buffers by (limits.h names each). */
+extern const size_t gateway_max_body_limit;   /* --max-body's largest value */
+extern const size_t gateway_params_limit;     /* a request's parameters (names, values) together */
+extern const size_t gateway_response_limit;   /* an answer with its headers */
+/* Whether the gateway reads this request's body itself (request.read_body: an upload,
+ * streamed to disk), so the front end leaves it unread whatever --max-body says. */
+int gateway_streams_body(const char *method, const char *path);
+
+/* A gateway built from c, or NULL with the reason in why (which option, what is wrong). */
+struct gateway *gateway_new(const struct gateway_config *c, struct buf *why);
+void gateway_free(struct gateway *g);
+/* spark://h1:p1,h2:p2 as the gateway understood --master. */
+const char *gateway_master_url(const struct gateway *g);
+/* A line for the front end's log once the gateway is built (a store or a shared table that
+ * could not be set up, and what that costs), or "". */
+const char *gateway_warning(const struct gateway *g);
 
 /* 0, or an error (e says which option) after which the gateway needs only release. */
 int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e);
