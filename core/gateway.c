@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "files.h"
-#include "health.h"
-#include "rest.h"
-#include "restdoor.h"
-#include "route.h"
-#include "sqldb.h"
-#include "tenant.h"
-#include "versions.h"
+#include "servlets/files.h"
+#include "servlets/health.h"
+#include "spark/rest.h"
+#include "spark/restdoor.h"
+#include "servlets/route.h"
+#include "base/sqldb.h"
+#include "tenant/tenant.h"
+#include "spark/versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
 static const char *needs_store(const struct policy *p)

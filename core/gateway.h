@@ -8,16 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audit.h"
-#include "buf.h"
-#include "cluster.h"
-#include "http.h"
-#include "jws.h"
-#include "limits.h"
-#include "policy.h"
-#include "metrics.h"
-#include "statuscache.h"
-#include "store.h"
+#include "tenant/audit.h"
+#include "base/buf.h"
+#include "spark/cluster.h"
+#include "base/http.h"
+#include "tenant/jws.h"
+#include "base/limits.h"
+#include "tenant/policy.h"
+#include "ops/metrics.h"
+#include "ops/statuscache.h"
+#include "tenant/store.h"
 
 /* Cross-site request forgery guard for requests that change something (POST). */
 enum csrf_mode {

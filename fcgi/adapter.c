@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/err.h"
-#include "../core/files.h"
-#include "../core/limits.h"
+#include "base/err.h"
+#include "servlets/files.h"
+#include "base/limits.h"
 
 void adapted_init(struct adapted *a, size_t max_body)
 {

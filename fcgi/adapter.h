@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "../core/buf.h"
-#include "../core/http.h"
+#include "base/buf.h"
+#include "base/http.h"
 
 typedef body_read_fn read_fn;
 

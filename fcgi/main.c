@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/files.h"
-#include "../core/gateway.h"
+#include "servlets/files.h"
+#include "gateway.h"
 #include "adapter.h"
 
 #define SPARKGATE_VERSION "0.1.0"

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../core/jws.h"
+#include "tenant/jws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

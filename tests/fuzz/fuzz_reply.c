@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/cluster.h"
-#include "../../core/deploy.h"
+#include "spark/cluster.h"
+#include "spark/deploy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

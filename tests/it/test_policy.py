@@ -340,12 +340,12 @@ def platform_list_is_current():
                            capture_output=True, text=True).stdout.split()
     fresh = subprocess.run([os.path.join(E.ROOT, "tools", "policy", "platform-packages.sh")] + homes, check=True,
                            capture_output=True, text=True).stdout
-    with open(os.path.join(E.ROOT, "core", "versions", "platform_packages.inc")) as f:
-        assert f.read() == fresh, "core/versions/platform_packages.inc is stale: run tools/policy/platform-packages.sh"
+    with open(os.path.join(E.ROOT, "core", "spark", "versions", "platform_packages.inc")) as f:
+        assert f.read() == fresh, "core/spark/versions/platform_packages.inc is stale: run tools/policy/platform-packages.sh"
 
 
 def main():
-    SUITE.check("the platform's packages (core/versions/platform_packages.inc) match every supported build",
+    SUITE.check("the platform's packages (core/spark/versions/platform_packages.inc) match every supported build",
                 platform_list_is_current)
     for build in sys.argv[1:] or BUILDS:
         run_build(build)

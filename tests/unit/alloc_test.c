@@ -20,13 +20,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../../core/deploy.h"
-#include "../../core/frame.h"
-#include "../../core/policy.h"
-#include "../../core/rest.h"
-#include "../../core/route.h"
-#include "../../core/store.h"
-#include "../../core/submit.h"
+#include "spark/deploy.h"
+#include "wire/frame.h"
+#include "tenant/policy.h"
+#include "spark/rest.h"
+#include "servlets/route.h"
+#include "tenant/store.h"
+#include "spark/submit.h"
 #include "../../fcgi/adapter.h"
 #include "fakemaster.h"
 #include "t.h"

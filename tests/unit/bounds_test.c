@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/deploy.h"
-#include "../../core/frame.h"
-#include "../../core/javaser.h"
-#include "../../core/rest.h"
-#include "../../core/submit.h"
+#include "spark/deploy.h"
+#include "wire/frame.h"
+#include "wire/javaser.h"
+#include "spark/rest.h"
+#include "spark/submit.h"
 #include "bytes.h"
-#include "../../core/javalang.h"
+#include "spark/javalang.h"
 #include "t.h"
 
 #define MIB (1u << 20)

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/deploy.h"
-#include "../../core/route.h"
-#include "../../core/store.h"
+#include "spark/deploy.h"
+#include "servlets/route.h"
+#include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"
 

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../core/cluster.h"
-#include "../../core/deploy.h"
-#include "../../core/javaser.h"
-#include "../../core/sasl.h"
+#include "spark/cluster.h"
+#include "spark/deploy.h"
+#include "wire/javaser.h"
+#include "spark/sasl.h"
 #include "t.h"
 
 static void test_class_failures(void)

@@ -14,7 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../../core/frame.h"
+#include "wire/frame.h"
 
 struct blob {
 	char name[300];

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/deploy.h"
-#include "../../core/frame.h"
-#include "../../core/javaser.h"
-#include "../../core/rest.h"
-#include "../../core/submit.h"
+#include "spark/deploy.h"
+#include "wire/frame.h"
+#include "wire/javaser.h"
+#include "spark/rest.h"
+#include "spark/submit.h"
 #include "t.h"
 
 static const char *dir = "tests/golden/spark-3.5.9_2.12";

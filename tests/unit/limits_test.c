@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/frame.h"
-#include "../../core/javaser.h"
-#include "../../core/rest.h"
-#include "../../core/versions.h"
+#include "wire/frame.h"
+#include "wire/javaser.h"
+#include "spark/rest.h"
+#include "spark/versions.h"
 #include "bytes.h"
 #include "t.h"
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/deploy.h"
-#include "../../core/masterui.h"
+#include "spark/deploy.h"
+#include "spark/masterui.h"
 #include "t.h"
 
 static char *slurp(const char *path, size_t *len)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/route.h"
-#include "../../core/store.h"
+#include "servlets/route.h"
+#include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"
 

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/rest.h"
-#include "../../core/route.h"
-#include "../../core/submit.h"
-#include "../../core/logs.h"
+#include "spark/rest.h"
+#include "servlets/route.h"
+#include "spark/submit.h"
+#include "servlets/logs.h"
 #include "../../fcgi/adapter.h"
 #include "t.h"
 

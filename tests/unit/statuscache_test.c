@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/statuscache.h"
+#include "ops/statuscache.h"
 #include "t.h"
 
 static char key[64];

@@ -6,11 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../core/health.h"
-#include "../../core/rest.h"
-#include "../../core/route.h"
-#include "../../core/sqldb.h"
-#include "../../core/tenant.h"
+#include "servlets/health.h"
+#include "spark/rest.h"
+#include "servlets/route.h"
+#include "base/sqldb.h"
+#include "tenant/tenant.h"
 #include "t.h"
 
 static void test_host_matcher(void)

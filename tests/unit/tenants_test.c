@@ -7,14 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/driver.h"
-#include "../../core/files.h"
-#include "../../core/jws.h"
-#include "../../core/policy.h"
-#include "../../core/rest.h"
-#include "../../core/store.h"
-#include "../../core/submit.h"
-#include "../../core/versions.h"
+#include "spark/driver.h"
+#include "servlets/files.h"
+#include "tenant/jws.h"
+#include "tenant/policy.h"
+#include "spark/rest.h"
+#include "tenant/store.h"
+#include "spark/submit.h"
+#include "spark/versions.h"
 #include "t.h"
 
 static void test_store(void)

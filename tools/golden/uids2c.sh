@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Turns tests/golden/spark-*/uids.tsv, java-module-options.txt and rest-rules.txt (written by
-# GoldenGen from each build's real jars) into the C table core/versions/builds.inc: for every
+# GoldenGen from each build's real jars) into the C table core/spark/versions/builds.inc: for every
 # build, the descriptor (serialVersionUID, flags, fields) of every class sparkgate writes or
 # probes, the build's JavaModuleOptions (which sparkgate gives every driver, and Spark's own
 # REST server only from 4.0), and how its REST server reads a create.  Builds are listed newest first: build detection
 # probes a build whose classes are a superset of another's before that one.
-# Usage: tools/golden/uids2c.sh > core/versions/builds.inc
+# Usage: tools/golden/uids2c.sh > core/spark/versions/builds.inc
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 # enum spark_class constant <TAB> Java class name

@@ -1,10 +1,10 @@
 /* Prints a Java serialization stream as an indented tree, using sparkgate's own bounded
- * reader (core/javaser_read.c).  A development aid for reading golden vectors and master
+ * reader (core/wire/javaser_read.c).  A development aid for reading golden vectors and master
  * replies: build with `make build/jdump`, run `build/jdump FILE`. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../core/javaser.h"
+#include "wire/javaser.h"
 
 static void indent(int depth)
 {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Writes core/versions/platform_packages.inc: every Java package that a supported Spark build
+# Writes core/spark/versions/platform_packages.inc: every Java package that a supported Spark build
 # puts on a driver's class path (each build's jars/, i.e. what DriverWrapper's class loader
 # has as its parent) or that the JDK running this script ships (its lib/modules).  The policy
 # never takes a main class from one of these packages: a location alone approves every
 # `main` the platform ships (design.md, "Approved applications name their main class").
-# Usage: tools/policy/platform-packages.sh SPARK_HOME... > core/versions/platform_packages.inc
+# Usage: tools/policy/platform-packages.sh SPARK_HOME... > core/spark/versions/platform_packages.inc
 #        (tools/setup.sh all prints the SPARK_HOME of every supported build)
 set -euo pipefail
 (($#)) || { echo "usage: $0 SPARK_HOME..." >&2; exit 2; }

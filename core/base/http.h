@@ -1,0 +1,60 @@
+/* One HTTP request as the web server handed it over (fcgi/ fills it from FastCGI or CGI
+ * parameters) and the answer for it: what the front end and core share. */
+#ifndef SG_HTTP_H
+#define SG_HTTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+
+/* Reads up to n bytes of a request body: the count, 0 at its end, <0 on an error. */
+typedef ssize_t (*body_read_fn)(void *ctx, void *p, size_t n);
+
+struct request {
+	const char *method;        /* REQUEST_METHOD */
+	const char *path;          /* decoded path, without query */
+	const char *query;         /* QUERY_STRING (still encoded), may be NULL */
+	const char *protocol;      /* SERVER_PROTOCOL, may be NULL */
+	const char *body;
+	size_t body_len;
+	size_t body_declared;      /* CONTENT_LENGTH as sent */
+	int body_too_large;        /* body_declared exceeded the limit; body not read */
+	body_read_fn read_body;    /* set when the body was left unread for core to stream */
+	void *body_ctx;            /* (files_streams_body): body_declared bytes to read */
+	const char *remote_user;   /* may be NULL */
+	const char *remote_addr;   /* may be NULL */
+	const char *idempotency_key;   /* Idempotency-Key header, may be NULL */
+	const char *origin;        /* Origin header, may be NULL */
+	const char *host;          /* Host header, may be NULL */
+	const char *requested_by;  /* X-Requested-By header, may be NULL */
+	const char *fetch_site;    /* Sec-Fetch-Site header, may be NULL */
+	const char *authorization; /* Authorization header, if the web server passes it */
+};
+
+struct response {
+	int status;
+	const char *allow;         /* Allow header for 405, else NULL */
+	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 ... */
+	const char *content_type;  /* ... unless this says otherwise (a driver's log: text) */
+	char header[160];          /* one more header line ("Name: value"), or "" */
+	char submission_id[128];   /* for the log line */
+	int hidden;                /* someone else's driver, answered as unknown */
+	int replayed;              /* a create answered from its idempotency key */
+	const char *cache;         /* a status: "hit" (from the status cache), "ask", or NULL */
+	unsigned master_asks;      /* requests this answer sent to the master */
+	int store_failed;          /* the master took a create, its owner was not recorded */
+	char rule[400];            /* the policy rule that refused the request, or "" */
+	char user[256];            /* who asked (REMOTE_USER or a token's subject), or "" */
+	char note[600];            /* a line for the front end's log, or "" */
+	int note_error;            /* ... logged as an error */
+};
+
+void response_init(struct response *rs);
+void response_release(struct response *rs);
+void response_reset(struct response *rs);
+
+/* The reason phrase for a status code ("Bad Request"). */
+const char *http_reason(int status);
+
+#endif

@@ -1,0 +1,632 @@
+#include "servlets/files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/crypto.h"
+#include "servlets/servlet.h"
+#include "tenant/tenant.h"
+
+#define FILES_LIST_MAX 500
+#define COPY_CHUNK (64u << 10)
+/* Who may read what (files.h): the owner and the folder's group (the web server's, for an
+ * external sparkgate), nobody else; set-group-ID so new folders and files keep the group. */
+#define DIR_MODE 02750
+#define FILE_MODE 0640
+/* An incoming file not written to for this long belongs to an upload that is over: the web
+ * servers hand sparkgate a body they have already received (lighttpd and mod_fcgid buffer it),
+ * so a live upload writes every second or so. */
+#define STALE_S 3600
+
+static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	servlet_error(g, rs, status, msg);
+}
+
+int files_streams_body(const char *method, const char *path)
+{
+	return method && path && strcmp(method, "PUT") == 0 && strncmp(path, "/v1/files/", 10) == 0;
+}
+
+int files_check_name(const char *name, char *why, size_t size)
+{
+	static const char *const kinds[] = { ".jar", ".py", ".zip", ".egg" };
+	size_t n = strlen(name);
+	int kind = 0;
+
+	if (n == 0 || n > FILES_NAME_MAX)
+		return snprintf(why, size, "A file name has 1 to %d characters.", FILES_NAME_MAX), -1;
+	if (name[0] == '.' || name[0] == '-')
+		return snprintf(why, size, "A file name may not start with '.' or '-'."), -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+		      || c == '-' || c == '+'))
+			return snprintf(why, size, "A file name may hold only letters, digits and . _ - +."), -1;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t k = strlen(kinds[i]);
+
+		if (n > k && strcmp(name + n - k, kinds[i]) == 0)
+			kind = 1;
+	}
+	if (!kind)
+		return snprintf(why, size, "Only applications can be uploaded: a name ending in .jar, .py, .zip or .egg."), -1;
+	return 0;
+}
+
+/* Makes path a folder with mode (a folder of sparkgate's user made by an older version, with
+ * other bits, gets the mode). */
+static int make_dir(const char *path, mode_t mode, struct sg_err *e)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return chmod(path, mode) ? sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path) : 0;
+	if (errno != EEXIST || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
+	if (st.st_uid == geteuid() && (st.st_mode & 07777) != mode && chmod(path, mode))
+		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path);
+	return 0;
+}
+
+/* Uploads stored by a version that made pub/ID 0755 and files 0644: folders and files get the
+ * modes of today (once: pub/ gets its own mode last, and only a pub/ with other bits is walked). */
+static void fix_pub(const char *pub)
+{
+	char path[4400];
+	DIR *d = opendir(pub);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		DIR *f;
+		struct dirent *fe;
+
+		if (de->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path), "%s/%s", pub, de->d_name) >= sizeof(path)
+		    || !(f = opendir(path)))
+			continue;
+		fchmod(dirfd(f), DIR_MODE);
+		while ((fe = readdir(f)) != NULL) {
+			int fd = fe->d_name[0] == '.' ? -1
+				: openat(dirfd(f), fe->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+			if (fd >= 0) {
+				fchmod(fd, FILE_MODE);
+				close(fd);
+			}
+		}
+		closedir(f);
+	}
+	closedir(d);
+}
+
+/* The key that names folders: read, or made once for every process (written aside, then
+ * linked into place, so no process reads half a key). */
+static int load_key(const char *dir, uint8_t key[32], struct sg_err *e)
+{
+	char path[4200], tmp[4200];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/key", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 && errno == ENOENT) {
+		uint8_t fresh[32];
+
+		snprintf(tmp, sizeof(tmp), "%s/incoming/key.XXXXXX", dir);
+		if (crypto_random(fresh, sizeof(fresh)))
+			return sg_err_set(e, ERR_IO, errno, "--files-dir: no random bytes for its key");
+		if ((fd = mkstemp(tmp)) < 0)
+			return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot write %s", tmp);
+		int ok = write(fd, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(fd) == 0;
+
+		close(fd);
+		if (ok && link(tmp, path) != 0 && errno != EEXIST)
+			ok = 0;
+		unlink(tmp);
+		if (!ok)
+			return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot read %s", path);
+	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return sg_err_set(e, ERR_INVALID, 0, "--files-dir: %s must belong to sparkgate's user and be readable "
+				  "by it alone (mode 0600)", path);
+	}
+	int got = read(fd, key, 32) == 32;
+
+	close(fd);
+	return got ? 0 : sg_err_set(e, ERR_INVALID, 0, "--files-dir: %s is not a 32-byte key", path);
+}
+
+/* incoming/ holds one file per upload in flight, named up-HOST-PID-SIZE-WHO-XXXXXX: HOST a hash
+ * of the host name (the folder may be shared by hosts), PID the process writing it, SIZE the
+ * Content-Length it holds against WHO's quota (16 hex digits of HMAC(key, "quota" NUL user)). */
+struct incoming {
+	unsigned host;
+	long pid;
+	unsigned long long size;
+	char who[17];
+};
+
+static unsigned host_hash(void)
+{
+	char name[256] = "";
+	unsigned h = 2166136261u;   /* FNV-1a: a name, not a secret */
+
+	gethostname(name, sizeof(name) - 1);
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static int incoming_parse(const char *name, struct incoming *in)
+{
+	int end = 0;
+
+	return sscanf(name, "up-%8x-%ld-%llu-%16[0-9a-f]-%n", &in->host, &in->pid, &in->size, in->who, &end) == 4
+		&& end > 0 && in->pid > 0 && strlen(in->who) == 16 ? 0 : -1;
+}
+
+/* Removes what uploads that are over left in incoming/ (a process killed mid-upload): files
+ * whose process is gone from this host, or untouched for STALE_S; and answers what live
+ * uploads of who (NULL: nobody) hold. */
+static unsigned long long incoming_sweep(const char *incoming, const char *who)
+{
+	unsigned host = host_hash();
+	unsigned long long held = 0;
+	time_t now = time(NULL);
+	DIR *d = opendir(incoming);
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct incoming in;
+		struct stat st;
+		int up = strncmp(de->d_name, "up-", 3) == 0, key = strncmp(de->d_name, "key.", 4) == 0;
+
+		if ((!up && !key) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (up && incoming_parse(de->d_name, &in) == 0) {
+			/* this process handles one request at a time: a file of its own is a leftover */
+			int gone = in.host == host && (in.pid == (long)getpid() || (kill((pid_t)in.pid, 0) != 0 && errno == ESRCH));
+
+			if (!gone && now - st.st_mtime <= STALE_S) {
+				if (who && strcmp(in.who, who) == 0)
+					held = held + in.size < held ? ~0ULL : held + in.size;
+				continue;
+			}
+		} else if (now - st.st_mtime <= STALE_S) {
+			continue;
+		}
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	return held;
+}
+
+static void over_quota(struct gateway *g, struct response *rs, size_t size, int64_t used)
+{
+	json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
+		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
+}
+
+/* incoming/lock, held (exclusive): the fd (closing it releases the lock), or -1. */
+static int incoming_lock(struct gateway *g)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.4000s/incoming/lock", g->files.dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Makes the incoming file of user's upload of size bytes, which holds that much of the quota
+ * until it is gone: under incoming/lock, what user's files hold, plus the uploads in flight,
+ * plus this one must fit (so N uploads at once cannot put N quotas on disk). 0 with *fd and
+ * tmp, or an answered error. */
+static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, size_t tmp_size, int *fd,
+		   struct response *rs)
+{
+	char incoming[4200], who[17];
+	uint8_t mac[CRYPTO_SHA256_LEN];
+	struct buf named = BUF_INIT(1024);
+	struct sg_err e = { 0 };
+	int64_t used = 0;
+	unsigned long long held;
+	int lock, rc;
+
+	snprintf(incoming, sizeof(incoming), "%.4000s/incoming", g->files.dir);
+	rc = buf_add(&named, "quota", 6) || buf_add(&named, user, strlen(user) + 1)
+		|| crypto_hmac_sha256(g->files.key, sizeof(g->files.key), named.data, named.len, mac);
+	buf_release(&named);
+	if (rc) {
+		servlet_error(g, rs, 500, "sparkgate could not name the upload.");
+		return -1;
+	}
+	crypto_hex(mac, 8, who);
+	if ((lock = incoming_lock(g)) < 0) {
+		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+		return -1;
+	}
+	held = incoming_sweep(incoming, who);
+	if (g->files.quota >= 0 && store_file_total(g->store, user, &used, &e)) {
+		servlet_error(g, rs, 503, e.msg);
+		rc = -1;
+	} else if (g->files.quota >= 0 && (used > g->files.quota || held > (unsigned long long)(g->files.quota - used)
+					   || size > (unsigned long long)(g->files.quota - used) - held)) {
+		/* (compared as what is left, so no sum can wrap) */
+		over_quota(g, rs, size, held > (unsigned long long)(INT64_MAX - used) ? INT64_MAX : used + (int64_t)held);
+		rc = -1;
+	} else {
+		snprintf(tmp, tmp_size, "%.4100s/up-%08x-%ld-%zu-%s-XXXXXX", incoming, host_hash(), (long)getpid(), size, who);
+		if ((*fd = mkstemp(tmp)) < 0) {
+			json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+			rc = -1;
+		}
+	}
+	close(lock);   /* releases the lock */
+	return rc;
+}
+
+int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_upload, int64_t quota,
+	       struct sg_err *e)
+{
+	char path[4200];
+	struct stat st;
+	int rc;
+
+	if (!url || strncmp(url, "http", 4) != 0 || strlen(url) > 1000)
+		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --files-url: the http(s) URL at which the web "
+				  "server serves DIR/pub to the workers");
+	if (strlen(dir) > 4000)
+		return sg_err_set(e, ERR_INVALID, 0, "--files-dir: path too long");
+	/* DIR_MODE: no other user lists pub/ (its names are the files' URLs) or reads a file */
+	rc = make_dir(dir, DIR_MODE, e);
+	snprintf(path, sizeof(path), "%s/incoming", dir);
+	rc = rc ? rc : make_dir(path, 02700, e);
+	rc = rc ? rc : (incoming_sweep(path, NULL), 0);
+	snprintf(path, sizeof(path), "%s/pub", dir);
+	if (!rc && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0007) && st.st_uid == geteuid())
+		fix_pub(path);   /* before pub/ itself: an interrupted fix is done again */
+	rc = rc ? rc : make_dir(path, DIR_MODE, e);
+	rc = rc ? rc : crypto_available() ? sg_err_set(e, ERR_IO, 0, "--files-dir: cannot load %s", CRYPTO_LIBRARY) : 0;
+	rc = rc ? rc : load_key(dir, g->files.key, e);
+	if (rc)
+		return rc;
+	if (!(g->files.dir = strdup(dir)) || !(g->files.url = strdup(url)))
+		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	{   /* no trailing slash: URLs are url + "/" + ID + "/" + NAME */
+		size_t n = strlen(g->files.url);
+
+		while (n > 1 && g->files.url[n - 1] == '/')
+			g->files.url[--n] = '\0';
+	}
+	g->files.max_upload = max_upload;
+	g->files.quota = quota;
+	return 0;
+}
+
+/* One file as JSON, with the URL workers fetch it from. */
+static int print_file(struct gateway *g, struct buf *out, const struct store_file *f, const char *indent)
+{
+	char when[TENANT_TIME_SIZE], size[32], url[1300];
+	const struct { const char *name; const char *value; int raw; } fields[] = {
+		{ "id", f->id, 0 },
+		{ "name", f->name, 0 },
+		{ "sha256", f->sha256, 0 },
+		{ "size", size, 1 },
+		{ "uploaded", when, 0 },
+		{ "url", url, 0 },
+	};
+	int rc = buf_addstr(out, "{");
+
+	tenant_iso_time(f->created_ms, when);
+	snprintf(size, sizeof(size), "%lld", (long long)f->size);
+	snprintf(url, sizeof(url), "%s/%s/%s", g->files.url, f->id, f->name);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !rc; i++) {
+		rc = buf_printf(out, "%s\n%s  \"%s\" : ", i ? "," : "", indent, fields[i].name);
+		rc = rc ? rc : fields[i].raw ? buf_addstr(out, fields[i].value)
+			: rest_json_string(out, fields[i].value, strlen(fields[i].value));
+	}
+	return rc ? rc : buf_printf(out, "\n%s}", indent);
+}
+
+static void answer_file(struct gateway *g, struct response *rs, const char *action, const struct store_file *f,
+			int64_t used)
+{
+	struct buf file = BUF_INIT(8192);
+	char used_s[32], quota_s[32];
+
+	snprintf(used_s, sizeof(used_s), "%lld", (long long)used);
+	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)g->files.quota);
+	if (print_file(g, &file, f, "  ")) {
+		servlet_error(g, rs, 500, "out of memory");
+	} else {
+		const struct rest_field fields[] = {
+			{ "action", RF_STRING, action, 0, NULL },
+			{ "file", RF_RAW, buf_str(&file), 0, NULL },
+			{ "quotaBytes", RF_RAW, g->files.quota >= 0 ? quota_s : NULL, 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+			{ "usedBytes", RF_RAW, used >= 0 ? used_s : NULL, 0, NULL },
+		};
+
+		servlet_answer(g, rs, fields, sizeof(fields) / sizeof(fields[0]));
+	}
+	buf_release(&file);
+}
+
+/* Reads the body into fd, hashing it: 0, or an answered error. */
+static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t digest[CRYPTO_SHA256_LEN],
+		   struct response *rs)
+{
+	static uint8_t chunk[COPY_CHUNK];
+	struct sha256 h;
+	size_t got = 0;
+
+	if (sha256_begin(&h)) {
+		json_error(g, rs, 500, "sparkgate cannot load %s to hash the upload.", CRYPTO_LIBRARY);
+		return -1;
+	}
+	while (got < rq->body_declared) {
+		size_t want = rq->body_declared - got < sizeof(chunk) ? rq->body_declared - got : sizeof(chunk);
+		ssize_t n = rq->read_body(rq->body_ctx, chunk, want);
+
+		if (n <= 0) {
+			sha256_abandon(&h);
+			json_error(g, rs, 400, "The upload ended after %zu of the %zu bytes its Content-Length announced.",
+				   got, rq->body_declared);
+			return -1;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, chunk + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				sha256_abandon(&h);
+				json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+				return -1;
+			}
+			off += w;
+		}
+		if (sha256_add(&h, chunk, (size_t)n)) {
+			sha256_abandon(&h);
+			json_error(g, rs, 500, "sparkgate could not hash the upload.");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	if (sha256_end(&h, digest) || fsync(fd) || fchmod(fd, FILE_MODE)) {
+		json_error(g, rs, 507, "sparkgate could not store the upload.");
+		return -1;
+	}
+	return 0;
+}
+
+static void upload(struct gateway *g, const struct request *rq, const char *name, const char *user,
+		   struct response *rs)
+{
+	char why[200], tmp[4400], folder[4200], final[4400];
+	uint8_t digest[CRYPTO_SHA256_LEN], mac[CRYPTO_SHA256_LEN];
+	struct buf named = BUF_INIT(1024);
+	struct store_file f = { 0 };
+	struct sg_err e = { 0 };
+	int64_t used = 0;
+	int fd, rc, fresh_folder, lock;
+
+	if (files_check_name(name, why, sizeof(why))) {
+		servlet_error(g, rs, 400, why);
+		return;
+	}
+	if (!rq->read_body || !rq->body_declared) {
+		json_error(g, rs, rq->read_body ? 400 : 411, "An upload needs its bytes as the body, with a Content-Length.");
+		return;
+	}
+	/* compared unsigned: a Content-Length of 2^63 or more is no negative size */
+	if ((uint64_t)rq->body_declared > (uint64_t)INT64_MAX
+	    || (g->files.max_upload >= 0 && (uint64_t)rq->body_declared > (uint64_t)g->files.max_upload)) {
+		json_error(g, rs, 413, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes per file.",
+			   rq->body_declared, (long long)(g->files.max_upload >= 0 ? g->files.max_upload : INT64_MAX));
+		return;
+	}
+	if (reserve(g, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
+		return;
+	rc = receive(g, rq, fd, digest, rs);
+	close(fd);
+	if (rc) {
+		unlink(tmp);
+		return;
+	}
+	/* owner NUL name NUL digest: names and users hold no NUL, so no two inputs collide */
+	if (buf_add(&named, user, strlen(user) + 1) || buf_add(&named, name, strlen(name) + 1)
+	    || buf_add(&named, digest, sizeof(digest))
+	    || crypto_hmac_sha256(g->files.key, sizeof(g->files.key), named.data, named.len, mac)) {
+		buf_release(&named);
+		unlink(tmp);
+		servlet_error(g, rs, 500, "sparkgate could not name the upload.");
+		return;
+	}
+	buf_release(&named);
+	crypto_hex(mac, sizeof(mac), f.id);
+	crypto_hex(digest, sizeof(digest), f.sha256);
+	snprintf(f.owner, sizeof(f.owner), "%s", user);
+	snprintf(f.name, sizeof(f.name), "%s", name);
+	f.size = (int64_t)rq->body_declared;
+	f.created_ms = tenant_wall_ms();
+	snprintf(folder, sizeof(folder), "%s/pub/%s", g->files.dir, f.id);
+	snprintf(final, sizeof(final), "%s/%s", folder, name);
+	/* linked, not renamed: the incoming file holds its quota until the row counts the bytes
+	 * (an existing final file has these very bytes: its id is their hash) */
+	fresh_folder = mkdir(folder, DIR_MODE) == 0;
+	if ((!fresh_folder && errno != EEXIST) || (link(tmp, final) != 0 && errno != EEXIST)) {
+		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+		unlink(tmp);
+		if (fresh_folder)
+			rmdir(folder);
+		return;
+	}
+	/* under the lock, so that a reservation sees these bytes once: as the incoming file, or
+	 * as the row (a lock that cannot be had only risks a reservation counting them twice) */
+	lock = incoming_lock(g);
+	rc = store_file_add(g->store, &f, g->files.quota, &used, &e);
+	unlink(tmp);
+	if (lock >= 0)
+		close(lock);
+	if (rc) {
+		/* only a file no row names goes: an earlier upload of the same bytes stays */
+		if (fresh_folder) {
+			unlink(final);
+			rmdir(folder);
+		}
+		if (rc > 0)
+			over_quota(g, rs, rq->body_declared, used);
+		else
+			servlet_error(g, rs, 503, e.msg);
+		return;
+	}
+	store_file_get(g->store, f.id, &f, &e);   /* the first upload's time, if it was there */
+	answer_file(g, rs, "UploadFileResponse", &f, used);
+	if (rs->status == 200 && fresh_folder)
+		rs->status = 201;
+	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
+}
+
+static void list(struct gateway *g, const char *user, struct response *rs)
+{
+	struct store_file *rows = calloc(FILES_LIST_MAX, sizeof(*rows));
+	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
+	struct sg_err e = { 0 };
+	char used_s[32], quota_s[32];
+	int64_t used = 0;
+	size_t n = 0;
+	int rc;
+
+	if (!rows) {
+		servlet_error(g, rs, 500, "out of memory");
+		return;
+	}
+	if (store_file_list(g->store, user, FILES_LIST_MAX, rows, &n, &e) || store_file_total(g->store, user, &used, &e)) {
+		servlet_error(g, rs, 503, e.msg);
+		free(rows);
+		return;
+	}
+	rc = buf_addstr(&items, "[ ");
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = i ? buf_addstr(&items, ", ") : 0;
+		rc = rc ? rc : print_file(g, &items, &rows[i], "  ");
+	}
+	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
+	snprintf(used_s, sizeof(used_s), "%lld", (long long)used);
+	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)g->files.quota);
+	if (rc) {
+		servlet_error(g, rs, 500, "out of memory");
+	} else {
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "FileListResponse", 0, NULL },
+			{ "files", RF_RAW, buf_str(&items), 0, NULL },
+			{ "quotaBytes", RF_RAW, g->files.quota >= 0 ? quota_s : NULL, 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+			{ "usedBytes", RF_RAW, used_s, 0, NULL },
+			{ "user", RF_STRING, user, 0, NULL },
+		};
+
+		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+	}
+	buf_release(&items);
+	free(rows);
+}
+
+/* GET or DELETE /v1/files/ID: the owner's (or an admin's) file; anyone else's is unknown. */
+static void one(struct gateway *g, const char *id, const char *user, int admin, int del, struct response *rs)
+{
+	struct store_file f;
+	struct sg_err e = { 0 };
+	int rc = strlen(id) == 2 * CRYPTO_SHA256_LEN && strspn(id, "0123456789abcdef") == strlen(id)
+		? store_file_get(g->store, id, &f, &e) : 1;
+
+	if (rc < 0) {
+		servlet_error(g, rs, 503, e.msg);
+		return;
+	}
+	if (rc || (!admin && strcmp(f.owner, user) != 0)) {
+		json_error(g, rs, 404, "No uploaded file %.80s.", id);
+		rs->hidden = rc == 0;
+		return;
+	}
+	if (del) {
+		char path[4400];
+
+		if (store_file_delete(g->store, id, &e)) {
+			servlet_error(g, rs, 503, e.msg);
+			return;
+		}
+		snprintf(path, sizeof(path), "%s/pub/%s/%s", g->files.dir, f.id, f.name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/pub/%s", g->files.dir, f.id);
+		rmdir(path);
+	}
+	answer_file(g, rs, del ? "DeleteFileResponse" : "FileResponse", &f, -1);
+	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
+}
+
+void files_handle(struct gateway *g, const struct request *rq, const char *user, int admin, struct response *rs)
+{
+	const char *rest = rq->path + strlen("/v1/files");
+	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+
+	if (*rest == '/')
+		rest++;
+	if (!*rest) {
+		if (get) {
+			list(g, user, rs);
+		} else {
+			servlet_error(g, rs, 405, "Use GET /v1/files to list your files, PUT /v1/files/NAME to upload one.");
+			rs->allow = "GET, HEAD";
+		}
+	} else if (strchr(rest, '/')) {
+		servlet_error(g, rs, 400, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
+	} else if (strcmp(rq->method, "PUT") == 0) {
+		upload(g, rq, rest, user, rs);
+	} else if (get || strcmp(rq->method, "DELETE") == 0) {
+		one(g, rest, user, admin, !get, rs);
+	} else {
+		servlet_error(g, rs, 405, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
+		rs->allow = "GET, HEAD, PUT, DELETE";
+	}
+}

@@ -1,0 +1,155 @@
+#include "servlets/logs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spark/deploy.h"
+#include "spark/httpget.h"
+#include "spark/masterui.h"
+#include "servlets/servlet.h"
+#include "tenant/tenant.h"
+
+/* A decimal number of at most 18 digits (no sign, no spaces). */
+static int number(const char *s, size_t n, long long *out)
+{
+	long long v = 0;
+
+	if (!n || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int logs_parse_query(const char *query, int *stderr_stream, long long *offset, long long *length, char *why,
+		     size_t why_size)
+{
+	*stderr_stream = 0;
+	*offset = -1;
+	*length = LOGS_DEFAULT_LENGTH;
+	for (const char *p = query ? query : ""; *p;) {
+		size_t n = strcspn(p, "&"), k = strcspn(p, "=");
+		const char *v = p + k + 1;
+		size_t vn = k < n ? n - k - 1 : 0;
+
+		if (k >= n) {
+			k = n;
+			v = p + n;
+		}
+		if (k == 6 && strncmp(p, "stream", 6) == 0) {
+			if (vn == 6 && strncmp(v, "stdout", 6) == 0)
+				*stderr_stream = 0;
+			else if (vn == 6 && strncmp(v, "stderr", 6) == 0)
+				*stderr_stream = 1;
+			else
+				return snprintf(why, why_size, "stream must be stdout or stderr."), -1;
+		} else if (k == 6 && strncmp(p, "offset", 6) == 0) {
+			if (number(v, vn, offset))
+				return snprintf(why, why_size, "offset must be a byte offset (0 or more)."), -1;
+		} else if (k == 6 && strncmp(p, "length", 6) == 0) {
+			if (number(v, vn, length) || *length < 1 || *length > LOGS_MAX_LENGTH)
+				return snprintf(why, why_size, "length must be 1 to %u bytes.", LOGS_MAX_LENGTH), -1;
+		} else if (n) {
+			return snprintf(why, why_size, "Unknown parameter %.*s: use stream, offset and length.",
+					(int)(k > 40 ? 40 : k), p), -1;
+		}
+		p += n + (p[n] == '&');
+	}
+	return 0;
+}
+
+/* Spark's log page starts its text with "==== Bytes START-END of TOTAL of DIR ====\n" (and
+ * answers errors as text too: "Error: ..."). */
+static int split_header(const char *text, size_t len, long long range[3], size_t *body_at)
+{
+	const char *nl = memchr(text, '\n', len);
+
+	if (!nl || sscanf(text, "==== Bytes %lld-%lld of %lld of ", &range[0], &range[1], &range[2]) != 3)
+		return -1;
+	*body_at = (size_t)(nl + 1 - text);
+	return 0;
+}
+
+void logs_handle(struct gateway *g, const struct request *rq, const char *id, const char *user, int admin,
+		 struct response *rs)
+{
+	struct master_ui ui;
+	const struct master_ui_driver *d;
+	char why[400], url[700], web[300];
+	struct buf text = BUF_INIT(LOGS_MAX_LENGTH + 4096);
+	struct sg_err e = { 0 };
+	long long offset, length, range[3];
+	long status = 0;
+	size_t body_at;
+	int err_stream, rc;
+
+	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+	if (logs_parse_query(rq->query, &err_stream, &offset, &length, why, sizeof(why))) {
+		servlet_error(g, rs, 400, why);
+		return;
+	}
+	if (!tenant_may_touch(g, id, user, admin, rs)) {
+		if (rs->hidden)
+			servlet_error(g, rs, 404, "No driver with this submission ID is known to the master.");
+		return;
+	}
+	if (tenant_master_ui(g, &ui, rs)) {
+		servlet_error(g, rs, 502, "Driver logs come from the worker's web UI, whose address is in the master's "
+			      "web UI (--master-ui), which is not usable now; see sparkgate's log.");
+		return;
+	}
+	if (!(d = master_ui_find(&ui, id))) {
+		servlet_error(g, rs, 404, "No driver with this submission ID is known to the master.");
+	} else if (!d->worker_id[0]) {
+		snprintf(why, sizeof(why), "The driver has not started on a worker yet (it is %s): no logs.",
+			 driver_state_name(d->state));
+		servlet_error(g, rs, 409, why);
+	} else if ((rc = master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e)) != 0) {
+		/* a worker that advertises another host, a path or a user is not read at all */
+		snprintf(why, sizeof(why), rc > 0 ? "The driver's worker %.100s is gone from the master: its logs cannot "
+			 "be read." : "The driver's worker %.100s cannot be read: %.160s.", d->worker_id, e.msg);
+		servlet_error(g, rs, 502, why);
+	} else {
+		/* Built from parts: the checked base, "/log/", the id the master listed for a driver
+		 * this user may see (driver-yyyyMMddHHmmss-NNNN: nothing to escape) and numbers.
+		 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and redirects
+		 * are not followed (httpget.h). */
+		int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&byteLength=%lld", web, id,
+					      err_stream ? "stderr" : "stdout", length)
+				   : snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
+					      web, id, err_stream ? "stderr" : "stdout", offset, length);
+
+		/* The error texts never hold what the worker answered (a rogue worker's address could
+		 * be anybody's page): a status, or libcurl's reason. */
+		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, g->deadline, &text, &status, &e) || status != 200) {
+			char what[160];
+
+			snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
+			snprintf(why, sizeof(why), "The driver's worker %.100s did not give its log: %.200s", d->worker_id,
+				 e.msg[0] ? e.msg : what);
+			servlet_error(g, rs, e.code == ERR_TIMEOUT ? 504 : 502, why);
+		} else if (split_header((const char *)text.data, text.len, range, &body_at)) {
+			/* Spark's log page answers "Error: ..." as text for a log it does not have */
+			snprintf(why, sizeof(why), "The worker %.100s has no %s for this driver.", d->worker_id,
+				 err_stream ? "stderr" : "stdout");
+			servlet_error(g, rs, 404, why);
+		} else {
+			buf_reset(&rs->body);
+			if (buf_add(&rs->body, text.data + body_at, text.len - body_at)) {
+				servlet_error(g, rs, 500, "out of memory");
+			} else {
+				rs->status = 200;
+				rs->content_type = "text/plain;charset=utf-8";
+				snprintf(rs->header, sizeof(rs->header), "X-Log-Range: bytes %lld-%lld/%lld", range[0],
+					 range[1], range[2]);
+			}
+		}
+	}
+	master_ui_release(&ui);
+	buf_release(&text);
+}

@@ -1,0 +1,466 @@
+#include "spark/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wire/frame.h"
+#include "spark/sasl.h"
+
+int64_t master_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline)
+{
+	int64_t l = deadline - master_now_ms();
+
+	return l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
+}
+
+int master_init(struct master *m, const char *url, struct sg_err *e)
+{
+	const char *p = url;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->connect_timeout_ms = 3000;
+	m->timeout_ms = 8000;
+	m->next_id = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+	buf_init(&m->in, LIMIT_FRAME);
+	buf_init(&m->out, LIMIT_FRAME);
+	if (strncmp(p, "spark://", 8) == 0)
+		p += 8;
+	while (*p) {
+		const char *end = strchr(p, ','), *colon;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		struct master_addr *a;
+		char *stop;
+		long port;
+
+		if (m->naddrs == MASTER_MAX_ADDRS)
+			return sg_err_set(e, ERR_INVALID, 0, "more than %d masters in %s", MASTER_MAX_ADDRS, url);
+		a = &m->addrs[m->naddrs];
+		colon = memrchr(p, ':', n);
+		if (!colon || colon == p || (size_t)(colon - p) >= sizeof(a->host))
+			return sg_err_set(e, ERR_INVALID, 0, "master address '%.*s' is not host:port", (int)n, p);
+		memcpy(a->host, p, (size_t)(colon - p));
+		a->host[colon - p] = '\0';
+		if (a->host[0] == '[') {   /* [::1]:7077 */
+			size_t hl = strlen(a->host);
+
+			if (a->host[hl - 1] != ']')
+				return sg_err_set(e, ERR_INVALID, 0, "bad IPv6 address in '%.*s'", (int)n, p);
+			memmove(a->host, a->host + 1, hl - 2);
+			a->host[hl - 2] = '\0';
+		}
+		errno = 0;
+		port = strtol(colon + 1, &stop, 10);
+		if (errno || stop != p + n || port <= 0 || port > 65535)
+			return sg_err_set(e, ERR_INVALID, 0, "bad port in master address '%.*s'", (int)n, p);
+		a->port = (int)port;
+		m->naddrs++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!m->naddrs)
+		return sg_err_set(e, ERR_INVALID, 0, "no master address in '%s'", url);
+	return 0;
+}
+
+void master_close(struct master *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	buf_reset(&m->in);
+}
+
+void master_release(struct master *m)
+{
+	master_close(m);
+	master_set_secret(m, NULL);
+	buf_release(&m->in);
+	buf_release(&m->out);
+}
+
+int master_set_secret(struct master *m, const char *secret)
+{
+	if (m->secret) {
+		explicit_bzero(m->secret, strlen(m->secret));
+		free(m->secret);
+		m->secret = NULL;
+	}
+	if (secret && !(m->secret = strdup(secret)))
+		return ERR_NOMEM;
+	return 0;
+}
+
+int master_url(const struct master *m, struct buf *out)
+{
+	int rc = buf_addstr(out, "spark://");
+
+	for (size_t i = 0; i < m->naddrs && !rc; i++) {
+		int v6 = strchr(m->addrs[i].host, ':') != NULL;
+
+		rc = buf_printf(out, "%s%s%s%s:%d", i ? "," : "", v6 ? "[" : "", m->addrs[i].host,
+				v6 ? "]" : "", m->addrs[i].port);
+	}
+	return rc;
+}
+
+void master_answer_init(struct master_answer *a)
+{
+	a->failed = 0;
+	a->maybe_delivered = 0;
+	buf_init(&a->body, LIMIT_FRAME);
+}
+
+void master_answer_release(struct master_answer *a)
+{
+	buf_release(&a->body);
+}
+
+static int connect_one(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	char port[16];
+	int rc, fd = -1, last_errno = 0;
+
+	snprintf(port, sizeof(port), "%d", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &res);
+	if (rc)
+		return sg_err_set(e, ERR_IO, 0, "cannot resolve master host %s: %s", a->host, gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int one = 1, soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			last_errno = errno;
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			rc = poll(&pfd, 1, left_ms(deadline));
+			if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				break;
+			last_errno = rc == 0 ? ETIMEDOUT : soerr ? soerr : errno;
+		} else {
+			last_errno = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return sg_err_set(e, last_errno == ETIMEDOUT ? ERR_TIMEOUT : ERR_IO, 0,
+				  "cannot connect to master %s:%d: %s", a->host, a->port, strerror(last_errno));
+	m->fd = fd;
+	buf_reset(&m->in);
+	return 0;
+}
+
+/* Connects to the first reachable master, starting with the last one that worked. */
+static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err first = { 0 };
+	int rc = ERR_IO;
+
+	for (size_t k = 0; k < m->naddrs; k++) {
+		size_t i = (m->current + k) % m->naddrs;
+		int64_t d = master_now_ms() + m->connect_timeout_ms;
+
+		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
+		if (rc == 0) {
+			m->current = i;
+			m->generation++;
+			return 0;
+		}
+	}
+	return sg_err_set(e, rc, 0, "%s", first.msg);
+}
+
+/* A pooled connection the master closed (restart, idle reaper) shows up as readable with
+ * EOF; find that out before sending so the request goes out on a fresh connection. */
+static int connection_alive(struct master *m)
+{
+	struct pollfd pfd = { .fd = m->fd, .events = POLLIN | POLLRDHUP };
+	char c;
+
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	if (pfd.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL))
+		return 0;
+	return recv(m->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t deadline, size_t *sent)
+{
+	*sent = 0;
+	while (*sent < len) {
+		ssize_t n = send(m->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			*sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = m->fd, .events = POLLOUT };
+			int rc = poll(&pfd, 1, left_ms(deadline));
+
+			if (rc == 0)
+				return ERR_TIMEOUT;
+			if (rc < 0 && errno != EINTR)
+				return ERR_IO;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return ERR_IO;
+	}
+	return 0;
+}
+
+/* Reads frames until the one answering id arrives. */
+static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
+		       struct sg_err *e)
+{
+	/* Just sent: the reply cannot be there yet, so wait for it before the first read (a
+	 * read that finds nothing would cost a system call); later reads come first. */
+	int wait_first = 1;
+
+	for (;;) {
+		struct frame f;
+		struct sg_err fe = { 0 };
+		ssize_t used = frame_parse(m->in.data, m->in.len, LIMIT_FRAME, &f, &fe);
+		uint8_t *room;
+		size_t nroom;
+		int rc;
+
+		if (used < 0) {
+			master_close(m);
+			return sg_err_set(e, (int)used, 0, "bad frame from master: %s", fe.msg);
+		}
+		if (used > 0) {
+			int mine = (f.type == FRAME_RPC_RESPONSE || f.type == FRAME_RPC_FAILURE) && f.request_id == id;
+
+			rc = 0;
+			if (mine) {
+				a->failed = f.type == FRAME_RPC_FAILURE;
+				rc = buf_add(&a->body, f.body, f.body_len);
+			}
+			/* Anything else (a late reply to a request that timed out, a message the
+			 * master pushes) is dropped. */
+			buf_consume(&m->in, (size_t)used);
+			if (mine)
+				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
+			continue;
+		}
+		/* frame_parse checked the announced length against LIMIT_FRAME, and m->in's max is
+		 * LIMIT_FRAME: an incomplete frame always fits. */
+		room = buf_spare(&m->in, m->in.len < m->in.max ? 1 : 0, &nroom, &rc);
+		if (!room || !nroom) {
+			master_close(m);
+			return sg_err_set(e, rc ? rc : ERR_PROTOCOL, 0, "reply from master: %s",
+					  rc ? sg_err_name(rc) : "no frame in LIMIT_FRAME bytes");
+		}
+		if (nroom > 65536)
+			nroom = 65536;
+		/* Then read first: the rest of a reply is often there already, and poll would cost
+		 * a system call. */
+		ssize_t n = wait_first ? -1 : recv(m->fd, room, nroom, MSG_DONTWAIT);
+
+		if (wait_first)
+			errno = EAGAIN;
+		wait_first = 0;
+		if (n > 0) {
+			buf_commit(&m->in, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+
+			rc = poll(&pfd, 1, left_ms(deadline));
+			if (rc == 0)
+				return sg_err_set(e, ERR_TIMEOUT, 0, "master %s:%d did not answer within --timeout (%d s)",
+						  m->addrs[m->current].host, m->addrs[m->current].port, m->timeout_ms / 1000);
+			if (rc < 0 && errno != EINTR) {
+				master_close(m);
+				return sg_err_set(e, ERR_IO, 0, "poll: %s", strerror(errno));
+			}
+			continue;
+		}
+		int err = n == 0 ? 0 : errno;
+
+		master_close(m);
+		return sg_err_set(e, ERR_IO, 0, "master %s:%d closed the connection%s%s",
+				  m->addrs[m->current].host, m->addrs[m->current].port,
+				  err ? ": " : "", err ? strerror(err) : "");
+	}
+}
+
+void master_next(struct master *m)
+{
+	master_close(m);
+	m->current = (m->current + 1) % m->naddrs;
+}
+
+int master_ask(struct master *m, const void *stream, size_t len, int64_t deadline, struct master_answer *a,
+	       struct sg_err *e)
+{
+	return master_ask_endpoint(m, "Master", stream, len, deadline, a, e);
+}
+
+int64_t master_deadline(const struct master *m)
+{
+	return master_now_ms() + m->timeout_ms;
+}
+
+/* spark.authenticate: the SASL exchange, first thing on a new connection; the master
+ * refuses every other message until it is complete (AbstractAuthRpcHandler). */
+static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct buf token = BUF_INIT(1u << 17), body = BUF_INIT(1u << 18), frame = BUF_INIT(1u << 18);
+	struct master_answer a;
+	struct sasl_digest *s = sasl_digest_start(m->secret, &token, e);
+	int rc = s ? 0 : e && e->code ? e->code : ERR_UNSUPPORTED, done = 0;
+
+	master_answer_init(&a);
+	for (int round = 0; !rc && !done; round++) {
+		uint64_t id = (m->next_id++) & INT64_MAX;
+		size_t sent;
+
+		buf_reset(&body);
+		buf_reset(&frame);
+		buf_reset(&a.body);
+		if (round == 8) {
+			rc = sg_err_set(e, ERR_PROTOCOL, 0, "SASL exchange with the master did not finish");
+			break;
+		}
+		rc = sasl_message(&body, token.data, token.len);
+		rc = rc ? rc : frame_write_rpc_request(&frame, id, body.data, body.len);
+		if (rc) {
+			sg_err_set(e, rc, 0, "cannot build SASL message: %s", sg_err_name(rc));
+			break;
+		}
+		rc = send_all(m, frame.data, frame.len, deadline, &sent);
+		if (rc) {
+			rc = sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s",
+					m->addrs[m->current].host, m->addrs[m->current].port, sg_err_name(rc));
+			break;
+		}
+		rc = await_reply(m, id, deadline, &a, e);
+		if (rc)
+			break;
+		if (a.failed) {
+			const char *t = buf_str(&a.body), *nl = strchr(t, '\n');
+
+			rc = sg_err_set(e, ERR_REMOTE, 0, "the Spark master at %s:%d refused sparkgate's "
+					"authentication (spark.authenticate; check --secret-file): %.*s",
+					m->addrs[m->current].host, m->addrs[m->current].port,
+					(int)(nl ? nl - t : (long)strlen(t)), t);
+			break;
+		}
+		rc = sasl_digest_step(s, a.body.data, a.body.len, &token, e);
+		if (rc == 1) {
+			done = 1;
+			rc = 0;
+		}
+	}
+	sasl_digest_free(s);
+	master_answer_release(&a);
+	buf_release(&token);
+	buf_release(&body);
+	buf_release(&frame);
+	if (rc)
+		master_close(m);
+	return rc;
+}
+
+int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
+			int64_t deadline, struct master_answer *a, struct sg_err *e)
+{
+	uint64_t id;
+	size_t sent, at;
+	int rc;
+
+	a->failed = 0;
+	a->maybe_delivered = 0;
+	buf_reset(&a->body);
+	for (int attempt = 0;; attempt++) {
+		/* Nothing is sent once the request's time is up: an ask made after the deadline
+		 * (the next driver of a listing, the create after quota accounting) fails
+		 * without reaching the master. */
+		if (left_ms(deadline) == 0)
+			return sg_err_set(e, ERR_TIMEOUT, 0, "no time left for the master within --timeout (%d s)",
+					  m->timeout_ms / 1000);
+		if (m->fd >= 0 && !connection_alive(m))
+			master_close(m);
+		if (m->fd < 0) {
+			rc = connect_any(m, deadline, e);
+			if (!rc && m->secret)
+				rc = authenticate(m, deadline, e);
+			if (rc) {
+				if (m->on_ask)
+					m->on_ask(m->on_ask_ctx, -1, 0);   /* not sent: the master is not reachable */
+				return rc;
+			}
+		}
+		/* Request ids are positive, like Spark's (Math.abs of a random long). */
+		id = (m->next_id++) & INT64_MAX;
+		buf_reset(&m->out);
+		const struct master_addr *addr = &m->addrs[m->current];
+		rc = buf_grow(&m->out, LIMIT_RPC_HEADER + LIMIT_ENVELOPE + len);
+		rc = rc ? rc : frame_begin_rpc_request(&m->out, id, &at);
+		rc = rc ? rc : frame_write_envelope(&m->out, addr->host, addr->port, endpoint);
+		rc = rc ? rc : buf_add(&m->out, stream, len);
+		rc = rc ? rc : frame_end_rpc_request(&m->out, at);
+		if (rc)
+			return sg_err_set(e, rc, 0, "cannot build the request for the master: %s", sg_err_name(rc));
+		rc = send_all(m, m->out.data, m->out.len, deadline, &sent);
+		if (rc == 0)
+			break;
+		master_close(m);
+		if (rc == ERR_TIMEOUT || sent == m->out.len) {
+			a->maybe_delivered = sent == m->out.len;
+			return sg_err_set(e, rc, 0, "sending to master failed: %s", sg_err_name(rc));
+		}
+		/* An incomplete frame is discarded by the master: safe to send again once. */
+		if (attempt == 1)
+			return sg_err_set(e, ERR_IO, 0, "sending to master failed twice");
+	}
+	a->maybe_delivered = 1;
+	m->asks++;
+	if (!m->on_ask)
+		return await_reply(m, id, deadline, a, e);
+	{
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = await_reply(m, id, deadline, a, e);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		m->on_ask(m->on_ask_ctx, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000, rc == 0);
+		return rc;
+	}
+}

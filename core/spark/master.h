@@ -1,0 +1,87 @@
+/* Client of the Spark master's RPC endpoint ("Master" on port 7077).
+ *
+ * One persistent connection, request ids, connect and request deadlines, reconnect on the
+ * next ask after the master went away.  Each ask carries one Java-serialized DeployMessage
+ * and returns the reply frame.  A request is resent on a fresh connection only when it
+ * cannot have reached the master (the connection was found closed before sending, or the
+ * frame was never completely written); otherwise an I/O failure is reported with
+ * maybe_delivered set, so callers never turn an unknown outcome into a duplicate. */
+#ifndef SG_MASTER_H
+#define SG_MASTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+#define MASTER_MAX_ADDRS 8
+
+struct master_addr {
+	char host[256];
+	int port;
+};
+
+struct master {
+	struct master_addr addrs[MASTER_MAX_ADDRS];
+	size_t naddrs;
+	size_t current;             /* index of the address fd is connected to */
+	int fd;                     /* -1 when not connected */
+	int connect_timeout_ms;
+	int timeout_ms;             /* one HTTP request's time with the master (master_deadline) */
+	uint64_t next_id;
+	uint64_t generation;        /* counts connections made; a new one may be another master */
+	uint64_t asks;              /* requests sent (each costs the master's JVM a round trip) */
+	struct buf in;              /* received bytes not yet parsed */
+	struct buf out;             /* frame being sent */
+	char *secret;               /* spark.authenticate.secret, or NULL */
+	/* told about every ask: how long from sending until its reply (or failure), and whether
+	 * one came; micros -1: not sent, no master could be reached */
+	void (*on_ask)(void *ctx, int64_t micros, int replied);
+	void *on_ask_ctx;
+};
+
+struct master_answer {
+	int failed;                 /* 1: RpcFailure frame (text in body); 0: RpcResponse */
+	int maybe_delivered;        /* on error: the request may have reached the master */
+	struct buf body;
+};
+
+/* Parses "spark://h1:7077[,h2:7077]" (the scheme is optional). */
+int master_init(struct master *m, const char *url, struct sg_err *e);
+void master_release(struct master *m);
+void master_close(struct master *m);
+
+/* The deadline of an HTTP request that starts now: every ask it makes (detection, the ask
+ * itself, a resend, the status asks of a listing or of quota accounting) shares it, so the
+ * request is answered within --timeout however many asks it takes.  On master_now_ms(). */
+int64_t master_deadline(const struct master *m);
+
+/* Sends stream (a Java serialization stream of at most LIMIT_REQUEST_STREAM bytes) to
+ * endpoint "Master" and waits for the reply until deadline.  Nothing is sent once the
+ * deadline has passed (ERR_TIMEOUT, maybe_delivered 0). */
+int master_ask(struct master *m, const void *stream, size_t len, int64_t deadline, struct master_answer *a,
+	       struct sg_err *e);
+
+void master_answer_init(struct master_answer *a);
+void master_answer_release(struct master_answer *a);
+
+/* The same to another endpoint of the master's RpcEnv. */
+int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
+			int64_t deadline, struct master_answer *a, struct sg_err *e);
+
+/* Authenticate every new connection with SASL DIGEST-MD5 (spark.authenticate=true) using
+ * this secret; NULL turns it off.  The copy is wiped on release. */
+int master_set_secret(struct master *m, const char *secret);
+
+/* Drops the connection; the next ask starts with the next address (HA: this one is not
+ * the leader). */
+void master_next(struct master *m);
+
+/* The monotonic clock every deadline here is measured on, in milliseconds. */
+int64_t master_now_ms(void);
+
+/* "spark://h1:7077,h2:7077" form of the address list. */
+int master_url(const struct master *m, struct buf *out);
+
+#endif
