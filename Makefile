@@ -19,7 +19,7 @@ LAYERS    = base wire spark ops tenant servlets
 CORE_SRC  = $(foreach l,$(LAYERS),$(wildcard core/$(l)/*.c)) core/gateway.c
 CODECS    = $(wildcard core/base/*.c core/wire/*.c) core/spark/javalang.c
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
-FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
 UNIT_SRC  = $(wildcard tests/unit/*_test.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/bounds_O0_test
 
@@ -44,6 +44,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(LDLIBS)
 
+# The option table against the values it takes and the man page and README that describe it.
+$(BUILD)/tests/options_test: tests/unit/options_test.c $(BUILD)/libcore.a $(BUILD)/fcgi/options.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/options.o $(BUILD)/libcore.a $(LDLIBS)
+
 # The allocation-failure loop: core's calls to malloc and friends go through the test's
 # failing allocator (ld --wrap binds only calls from the objects linked here, so libc,
 # SQLite and the sanitizers keep the real ones; jansson is routed by json_set_alloc_funcs).
@@ -66,6 +71,7 @@ $(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a
 
 # Unit tests only: no network, no Spark.
 unit: $(UNIT_BIN)
+	@tools/check-layering.sh
 	@tests/run-unit.sh $(UNIT_BIN)
 
 # The same sources built with clang's AddressSanitizer + UndefinedBehaviorSanitizer.
