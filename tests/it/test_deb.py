@@ -228,6 +228,9 @@ def lighttpd_snippet_enabled_with_lighty_enable_mod():
     # served: a server on a test port that includes conf-enabled/ as Debian's does; the
     # drivers' lives (a JVM each) are awaited beside Apache's (serve_* below)
     port = web.start_lighttpd(E.C.s, "lighttpd-deb", ["/etc/lighttpd/conf-enabled/*.conf"])
+    # enabled only until lighttpd has read it: other suites load Debian's lighttpd.conf
+    run(["lighty-disable-mod", PKG])
+    assert not os.path.lexists(LIGHTTPD_LINK)
     background("lighttpd", port)
 
 
@@ -236,7 +239,8 @@ def apache_snippet_enabled_with_a2enconf():
     p = run(["a2enconf", "-q", PKG])
     assert p.returncode == 0 and run(["a2query", "-c", PKG]).returncode == 0, p.stdout
     settings = "/etc/sparkgate/apache.conf"
-    edit(settings, r'^\s*Define SPARKGATE_MASTER .*$', "    Define SPARKGATE_MASTER spark://127.0.0.1:%d" % E.C.s.master_port)
+    edit(settings, r'^\s*Define SPARKGATE_MASTER .*$',
+         "    Define SPARKGATE_MASTER spark://127.0.0.1:%d" % E.C.s.master_port)
     edit(settings, r'^\s*Define SPARKGATE_ARGS .*$', '    Define SPARKGATE_ARGS "%s"' % web.sparkgate_options(E.C.s))
     edit(settings, r'^\s*Define SPARKGATE_HTPASSWD .*$', "    Define SPARKGATE_HTPASSWD %s" % web.htpasswd(E.C.work))
     port, run_dir = free_port(), os.path.join(E.C.work, "apache-deb-run")
@@ -333,9 +337,6 @@ def lighttpd_snippet_serves_with_a_login():
     ps = run(["ps", "-eo", "user:20,args"]).stdout
     assert re.search(r"^www-data\s+/usr/bin/sparkgate --master", ps, re.M), ps
     E.C.s._kill("lighttpd-deb")
-    # enabled only while tested: other suites load Debian's lighttpd.conf, which includes it
-    run(["lighty-disable-mod", PKG])
-    assert not os.path.lexists(LIGHTTPD_LINK)
 
 
 @test
