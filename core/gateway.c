@@ -1,5 +1,5 @@
 /* The gateway's life (see gateway.h): built from options, one request at a time, SIGHUP. */
-#include "gateway.h"
+#include "gateway_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

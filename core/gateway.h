@@ -10,23 +10,10 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "base/err.h"
 #include "base/http.h"
-#include "ops/ask.h"
-#include "servlets/servlets.h"
-#include "tenant/audit.h"
-#include "tenant/tenant.h"
 
-/* The layers, each lent to the one above: the master asks (ops), the multi-user rules
- * (tenant), the endpoints (servlets); and what only the whole needs. */
-struct gateway {
-	struct spark_ctx spark;
-	struct tenant tenant;
-	struct servlets servlets;
-	struct audit audit;        /* --audit-log */
-	uint64_t door_generation;  /* master connection last checked for Spark's REST door */
-	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
-};
+/* Opaque to the front end: gateway_internal.h holds its parts. */
+struct gateway;
 
 /* Everything a gateway is made from (sparkgate(8) names each option). */
 struct gateway_config {
@@ -67,8 +54,6 @@ const char *gateway_master_url(const struct gateway *g);
  * could not be set up, and what that costs), or "". */
 const char *gateway_warning(const struct gateway *g);
 
-/* 0, or an error (e says which option) after which the gateway needs only release. */
-int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e);
 /* SIGHUP: reopens the audit log, re-reads the policy (keeping the old one if the new one
  * does not load or needs a store there is not), takes the secret (NULL: keeps it), drops
  * the master connection.  What could not be done is appended to report, one line each. */
@@ -82,7 +67,6 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 void gateway_after_answer(struct gateway *g, struct buf *warnings);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
-void gateway_release(struct gateway *g);
 
 /* Text as it may stand in a log line: C0 control bytes, DEL, backslash and bytes that are not
  * UTF-8 as \xNN, C1 controls and U+2028/U+2029 as \uXXXX (see rest_escape_text), so no

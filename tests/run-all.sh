@@ -5,6 +5,7 @@
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (lighttpd.conf, apache.conf, deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
 # faults (a scriptable fake master, the real master stopped and restarted) and the soak;
+# the Debian package (built, installed, served through its snippets, purged);
 # several users on one sparkgate (ownership, listing, idempotency keys); the portal in
 # headless Chromium.
 #
@@ -62,7 +63,8 @@ suites+=("versions|1800|1|SPARKGATE_LANES=1 python3 tests/it/test_versions.py"
          "postgres|600|0|python3 tests/it/test_postgres.py"
          "policy|900|0|python3 tests/it/test_policy.py"
          "portal|900|0|python3 tests/it/test_portal.py"
-         "faults|900|0|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
+         "faults|900|0|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py"
+         "deb|900|0|python3 tests/it/test_deb.py")
 side_by_side=$(( ${SPARKGATE_SUITE_LANES:-2} > 1 ))
 # SPARKGATE_SUITES="e2e diff": only those (for trying the runner itself)
 only=" ${SPARKGATE_SUITES:-} "

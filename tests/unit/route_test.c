@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "spark/rest.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "spark/submit.h"
 #include "servlets/logs.h"
 #include "../../fcgi/adapter.h"
