@@ -129,7 +129,10 @@ def wait_state(sid, states, timeout=90, port=None):
         seen.append(js.get("driverState"))
         C.last_status = js
         return js.get("driverState") in states
-    wait_for("driver %s in %s (seen %s)" % (sid, states, seen[-3:]), done, timeout, 0.5)
+    try:
+        wait_for("driver %s in %s" % (sid, states), done, timeout, 0.5)
+    except RuntimeError as e:   # the states seen are known only now
+        raise RuntimeError("%s; last states seen %s" % (e, seen[-3:])) from None
     return C.last_status
 
 
