@@ -41,7 +41,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 32
 POLLED_DRIVERS = 6        # 2 run, 4 wait (more cores than the worker has)
 LISTED_DRIVERS = 100
-PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # application processes per path, as deploy/lighttpd.conf
+PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # application processes per path, as lighttpd.conf
 PATHS = ("lighttpd", "apache-fcgid", "nginx", "apache-proxy")
 LABEL = {"lighttpd": "lighttpd mod_fastcgi (new connection per request)",
          "apache-fcgid": "Apache mod_fcgid (new connection per request)",
@@ -520,8 +520,8 @@ def main():
     s = Stack(workdir=tempfile.mkdtemp(prefix="sparkgate-bench-"), rest_reference=True)
     t = time.time()
     try:
-        import test_e2e
-        jar = test_e2e.build_app(s.work)
+        import harness
+        jar = harness.build_app(s.work)
         s.start_master()
         wait_for("Spark REST", lambda: s.rest("GET", "/v1/submissions/status/" + UNKNOWN)[0] == 200, 60, 0.1)
         spark_cold = time.time() - t
