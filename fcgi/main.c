@@ -208,9 +208,10 @@ static void handle_signals(void)
  * enablereuse); while it sits idle in the web server's pool, a process that only waited on
  * it would leave every other connection in the listen queue.  So a process polls the
  * listening socket and every connection it holds, and serves whichever has a request: any
- * number of kept connections fits any number of processes.  Past CONN_MAX, the connection
- * idle longest is closed (the web server opens another when it needs one). */
-enum { CONN_MAX = 64 };
+ * number of kept connections fits any number of processes.  Past CONN_MAX (more than Apache's
+ * default MaxRequestWorkers, 150), the connection idle longest is closed (the web server opens
+ * another when it needs one). */
+enum { CONN_MAX = 256 };
 
 struct conns {
 	FCGX_Request req[CONN_MAX];     /* ipcFd < 0: a free slot */

@@ -13,7 +13,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
-enum { CONN_MAX = 64 };
+enum { CONN_MAX = 256 };
 
 static const char body[] =
 	"{\n  \"action\" : \"SubmissionStatusResponse\",\n  \"serverSparkVersion\" : \"3.5.9\",\n"
@@ -21,6 +21,7 @@ static const char body[] =
 static char head[128];
 static int head_len;
 static FCGX_Request conns[CONN_MAX];
+static unsigned long last[CONN_MAX], served;   /* when each connection last served */
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -38,19 +39,26 @@ static void serve(FCGX_Request *req)
 	FCGX_PutStr(head, head_len, req->out);
 	FCGX_PutStr(body, (int)sizeof(body) - 1, req->out);
 	FCGX_Finish_r(req);
+	last[req - conns] = ++served;
 }
 
 static void accept_one(int sock)
 {
-	int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC), i;
+	int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC), i, k;
 
 	if (fd < 0)
 		return;
-	for (i = 0; i < CONN_MAX && conns[i].ipcFd >= 0; i++)
-		;
-	if (i == CONN_MAX || fd >= FD_SETSIZE) {
+	if (fd >= FD_SETSIZE) {   /* libfcgi's close select()s on it */
 		close(fd);
 		return;
+	}
+	for (i = 0; i < CONN_MAX && conns[i].ipcFd >= 0; i++)
+		;
+	if (i == CONN_MAX) {   /* full: the connection idle longest goes, as in sparkgate */
+		for (i = 0, k = 1; k < CONN_MAX; k++)
+			if (last[k] < last[i])
+				i = k;
+		FCGX_Free(&conns[i], 1);
 	}
 	conns[i].ipcFd = fd;
 	conns[i].keepConnection = 1;
