@@ -233,6 +233,21 @@ static int conns_slot(struct conns *c)
 	return idlest;
 }
 
+/* The request's end: what is left of its stdin is read first (the empty FCGI_STDIN record
+ * that ends it may still be on its way: mod_proxy_fcgi sends it apart).  libfcgi's finish
+ * does not: left in a kept connection, it is what the next accept reads instead of a
+ * FCGI_BEGIN_REQUEST, a protocol error that closes the connection (the web server, which
+ * kept it, then answers 502) after waiting up to 2 s for the peer.  Then libfcgi closes the
+ * connection unless the web server keeps it. */
+static void finish_kept(FCGX_Request *req)
+{
+	char drain[4096];
+
+	while (FCGX_GetStr(drain, sizeof(drain), req->in) > 0)
+		;
+	FCGX_Finish_r(req);
+}
+
 /* One request on connection i (known readable): 0, or -1 when the connection ended (the web
  * server closed it, or the request was unreadable: libfcgi closed it). */
 static int serve_conn(struct gateway *g, const struct options *o, struct conns *c, int i, struct adapted *ad,
@@ -251,7 +266,7 @@ static int serve_conn(struct gateway *g, const struct options *o, struct conns *
 		reload(g, o);
 	serve_one(g, ad, rs, out, (const char *const *)req->envp, fcgi_read, &ctx, ++*seq);
 	FCGX_PutStr((const char *)out->data, (int)out->len, req->out);
-	FCGX_Finish_r(req);   /* closes the connection unless the web server keeps it */
+	finish_kept(req);
 	c->last[i] = *seq;
 	after_answer(g, *seq);
 	return req->ipcFd < 0 ? -1 : 0;

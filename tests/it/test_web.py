@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -278,6 +279,54 @@ def kept_connection_server(name, make_server):
     print("     %s: 96 concurrent requests in %.1fs through %d kept connections to one sparkgate; %d held before" % (
         name, time.time() - t0, kept_connections(sock), held))
     assert time.time() - t0 < 20
+
+
+def fcgi_record(kind, content):
+    return struct.pack(">BBHHBx", 1, kind, 1, len(content), 0) + content
+
+
+def fcgi_answer(c):
+    """The FCGI_STDOUT of one answer, read up to its FCGI_END_REQUEST."""
+    data, out = b"", b""
+    while True:
+        while len(data) < 8:
+            chunk = c.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+        _, kind, _, n, pad = struct.unpack(">BBHHBx", data[:8])
+        while len(data) < 8 + n + pad:
+            chunk = c.recv(65536)
+            assert chunk, "connection closed mid-record"
+            data += chunk
+        if kind == 6:
+            out += data[8:8 + n]
+        data = data[8 + n + pad:]
+        if kind == 3:
+            return out
+
+
+@test
+def kept_connection_survives_a_late_end_of_stdin():
+    """mod_proxy_fcgi sends the empty FCGI_STDIN record that ends a request apart from the
+    rest: sparkgate reads it before finishing, so the kept connection carries the next
+    request (left unread, libfcgi took it for the next request's start, closed the
+    connection, and Apache answered 502)."""
+    sock = os.path.join(H.C.work, "late.sock")
+    sparkgate_listening("sparkgate-late", sock, ["--listen", sock])
+    params = b""
+    for k, v in (("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", "/healthz"), ("REMOTE_ADDR", "127.0.0.1"),
+                 ("SERVER_PROTOCOL", "HTTP/1.1"), ("GATEWAY_INTERFACE", "CGI/1.1")):
+        params += struct.pack(">BB", len(k), len(v)) + k.encode() + v.encode()
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(sock)
+        for i in range(3):
+            c.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 1)) + fcgi_record(4, params) + fcgi_record(4, b""))
+            time.sleep(0.2)   # sparkgate has answered by now; the end of stdin comes late
+            c.sendall(fcgi_record(5, b""))
+            out = fcgi_answer(c)
+            assert out.startswith(b"Status: 200") and b"HealthzResponse" in out, (i, out[:300])
+    assert "stopping" not in log_of("sparkgate-late")
 
 
 @test

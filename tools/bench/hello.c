@@ -32,10 +32,14 @@ static void on_term(int sig)
 
 static void serve(FCGX_Request *req)
 {
+	char drain[4096];
+
 	if (FCGX_Accept_r(req) < 0) {   /* the web server closed it */
 		req->ipcFd = -1;
 		return;
 	}
+	while (FCGX_GetStr(drain, sizeof(drain), req->in) > 0)   /* see fcgi/main.c: finish_kept() */
+		;
 	FCGX_PutStr(head, head_len, req->out);
 	FCGX_PutStr(body, (int)sizeof(body) - 1, req->out);
 	FCGX_Finish_r(req);
