@@ -140,7 +140,7 @@ def children(pid):
 
 
 def resolve(pids):
-    return pids() if callable(pids) else pids
+    return [p for p in (pids() if callable(pids) else pids) if rss_kib([p])]   # (launchers that have exec'd away)
 
 
 def sg_argv(s, sparkgate, extra=()):
@@ -425,6 +425,7 @@ def status_polling(s, ids, servers, master_pids):
     print("Spark's server warm-up, %ds runs at %d connections, until two agree within 5 %% after 50 000 requests: "
           "%s req/s" % (SECONDS, CONNS, ", ".join("%.0f" % r["rps"] for r in warm)), flush=True)
     res = {"spark-rest": warm[-1]}
+    time.sleep(10)   # the master's JIT and GC settle after the warm-up (charged to the next path otherwise)
     for name in PATHS:
         port, sg_pids, hello_pids, web_pids = servers[name]
         url = "http://127.0.0.1:%d/" % port
