@@ -72,7 +72,7 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		snprintf(g->warning, sizeof(g->warning), "%s", store_warning(t->store));
 	if (c->files_dir && !c->state_db)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --state-db (each file's owner is recorded there)");
-	if (c->files_dir && (rc = files_open(&sv->files, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)
+	if (c->files_dir && (rc = files_open(&sv->files, c->files_dir, c->files_url, c->max_upload, c->files_quota, t->store, e)) != 0)
 		return rc;
 	if (master_url(&sc->cluster.master, &url)) {
 		buf_release(&url);
@@ -238,6 +238,7 @@ void gateway_config_defaults(struct gateway_config *c)
 const size_t gateway_max_body_limit = LIMIT_BODY_MAX;
 const size_t gateway_params_limit = LIMIT_PARAMS;
 const size_t gateway_response_limit = LIMIT_RESPONSE;
+const size_t gateway_stream_piece = LIMIT_STREAM_PIECE;
 
 int gateway_streams_body(const char *method, const char *path)
 {

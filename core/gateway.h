@@ -41,6 +41,7 @@ void gateway_config_defaults(struct gateway_config *c);
 extern const size_t gateway_max_body_limit;   /* --max-body's largest value */
 extern const size_t gateway_params_limit;     /* a request's parameters (names, values) together */
 extern const size_t gateway_response_limit;   /* an answer with its headers */
+extern const size_t gateway_stream_piece;     /* a streamed answer's piece (response.stream) */
 /* Whether the gateway reads this request's body itself (request.read_body: an upload,
  * streamed to disk), so the front end leaves it unread whatever --max-body says. */
 int gateway_streams_body(const char *method, const char *path);

@@ -533,6 +533,7 @@ enum {
 	S_FILES = 1 << 5,      /* exists only with uploads (--files-dir) */
 	S_NO_LOGIN = 1 << 6,   /* answered before anyone is identified (health: the web server
 	                        * decides who may reach it; --hosts still applies) */
+	S_SHARED_FILES = 1 << 7,   /* exists only with uploads kept in a shared store (PostgreSQL) */
 };
 
 struct servlet {
@@ -561,6 +562,8 @@ static const struct servlet servlet_table[] = {
 	{ "/healthz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_HEALTHZ, NULL, health_handle },
 	{ "/readyz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_READYZ, NULL, health_handle },
 	{ "/metrics", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_METRICS, NULL, health_handle },
+	/* a worker fetching an upload: it cannot log in, the address (256 bits) is the secret */
+	{ "/files", 0, NULL, S_NO_LOGIN | S_SHARED_FILES, ROUTE_DOWNLOAD, NULL, files_download },
 };
 
 /* The servlet whose prefix claims path (the path info below it in *info), or NULL. */
@@ -583,6 +586,7 @@ static const struct servlet *servlet_find(const char *path, const char **info)
 static int servlet_exists(struct servlets *sv, const struct servlet *s)
 {
 	return !((s->flags & S_STORE && !sv->tenant->store) || (s->flags & S_FILES && !sv->files.dir)
+		 || (s->flags & S_SHARED_FILES && !(sv->files.dir && sv->files.shared))
 		 || (s->flags & S_SPARK4 && !spark_build_is_spark4(answer_build(sv->spark))));
 }
 
@@ -614,7 +618,7 @@ void servlets_handle(struct servlets *sv, const struct request *rq, struct respo
 			     "(--hosts); use one of the names it is configured for.");
 		return;
 	}
-	if (s && s->flags & S_NO_LOGIN) {
+	if (s && s->flags & S_NO_LOGIN && servlet_exists(sv, s)) {
 		s->handle(sv, &c, rs);
 		return;
 	}

@@ -53,6 +53,7 @@ int servlet_may_touch(struct servlets *sv, const struct call *c, struct response
 void list_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void logs_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void files_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void files_download(struct servlets *sv, const struct call *c, struct response *rs);
 void health_handle(struct servlets *sv, const struct call *c, struct response *rs);
 
 #endif
