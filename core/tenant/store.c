@@ -498,7 +498,11 @@ int store_chunk_read(struct store *s, const char *id, int64_t n, int64_t off, si
 	if (rc == 0 && out->len - before != len)
 		rc = sg_err_set(e, ERR_TRUNCATED, 0, "state database: piece %lld of file %.72s holds %zu bytes where %zu "
 				"were expected", (long long)n, id, out->len - before, len);
-	return rc < 0 ? failed(s, rc, e, "chunk") : rc;
+	if (rc == ERR_TRUNCATED || rc == ERR_TOO_LARGE)   /* what is stored is not what its row says */
+		s->errors++;
+	else if (rc < 0)
+		rc = failed(s, rc, e, "chunk");
+	return rc;
 }
 
 int store_chunks_drop(struct store *s, const char *id, struct sg_err *e)
