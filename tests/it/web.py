@@ -139,11 +139,12 @@ def lighttpd_to_socket(stack, name, sock):
 
 
 def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None,
-                     binary=None):
+                     binary=None, files_shared=False):
     """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
     portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
-    (sparkgate's --files-dir etc. come in extra_args); binary: another sparkgate (a test
-    build) than the stack's."""
+    (sparkgate's --files-dir etc. come in extra_args); files_shared: the uploads are in a
+    PostgreSQL store, deploy/lighttpd-files-shared.conf instead; binary: another sparkgate
+    (a test build) than the stack's."""
     binary = binary or private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
         "sparkgate_portal": private_portal(stack),
@@ -152,7 +153,9 @@ def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_a
         "sparkgate_procs": procs,
         "sparkgate_htpasswd": htpasswd(stack.work), "sparkgate_prefix": prefix})
     includes = [conf]
-    if files_dir:
+    if files_shared:
+        includes.append(settings("lighttpd-files-shared.conf", os.path.join(stack.work, name + "-files.conf"), {}))
+    elif files_dir:
         includes.append(settings("lighttpd-files.conf", os.path.join(stack.work, name + "-files.conf"), {
             "sparkgate_files_dir": files_dir}))
     return start_lighttpd(stack, name, includes, port=port)
