@@ -957,7 +957,13 @@ void files_download(struct servlets *sv, const struct call *c, struct response *
 	}
 	memcpy(id, at, sizeof(id) - 1);
 	id[sizeof(id) - 1] = '\0';
+	/* a read, so tried twice: a connection the database dropped since this process last used
+	 * it (a restart) fails the first statement and is made again by the next */
 	if ((rc = store_file_get(sv->tenant->store, id, &f, &e)) < 0) {
+		sg_err_clear(&e);
+		rc = store_file_get(sv->tenant->store, id, &f, &e);
+	}
+	if (rc < 0) {
 		reply_err(sv->spark, rs, &e);
 		return;
 	}
@@ -975,7 +981,7 @@ void files_download(struct servlets *sv, const struct call *c, struct response *
 			download_reset(dl);
 			reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "This file was stored on the disk of another gateway "
 				      "host by an earlier version of sparkgate; its owner may upload it again (it is then "
-				      "kept in the shared store, at the same address).");
+				      "kept in the shared store, for every host).");
 			return;
 		}
 	}

@@ -292,8 +292,8 @@ def ranges_and_etags_from_either_host():
     assert st == 206 and body == data[:10], st
     st, hdr, body = get(url, {"Range": "bytes=0-9", "If-Range": '"stale"'})
     assert st == 200 and body == data, st   # changed since: the whole file
-    st, hdr, body = get(url, {"Range": "bytes=0-1,5-6"})
-    assert st == 200 and len(body) == size, st   # several ranges: the whole file
+    # (several ranges: sparkgate answers the whole file, files_range in tenants_test; lighttpd
+    # then cuts a multipart answer from it by itself)
     base = url.rsplit("/", 2)[0]
     for bad in ("/" + "0" * 64 + "/ranges.jar", "/%s/other.jar" % js_id(url), "/nothex/ranges.jar", "/"):
         st, hdr, body = get(base + bad)
