@@ -305,6 +305,36 @@ def ranges_and_etags_from_either_host():
     c.close()
 
 
+@test
+def apache_conf_serves_the_store_s_uploads_too():
+    """apache.conf with Define SPARKGATE_FILES_SHARED, a third host on the same database:
+    what A took, Apache's sparkgate serves (with ranges), what Apache took, A serves, and a
+    deletion through Apache is seen on A."""
+    c = free_port()
+    d = web.server_dir(H.C.s, "files-c")
+    web.apache(H.C.s, name="host-c", port=c, files_shared=True, extra_args=(
+        "--state-db-file %s --files-dir %s --files-url http://127.0.0.1:%d/files" % (T.db_file, d, c)))
+    data = open(H.C.jar, "rb").read()
+    st, js = curl_put(T.a, "dave", H.C.jar, "via-a.jar")
+    assert st == 201, js
+    fid = js["file"]["id"]
+    st, hdr, body = get("http://127.0.0.1:%d/files/%s/via-a.jar" % (c, fid))
+    assert st == 200 and body == data and hdr["etag"] == '"%s"' % hashlib.sha256(data).hexdigest(), (st, hdr)
+    st, hdr, body = get("http://127.0.0.1:%d/files/%s/via-a.jar" % (c, fid), {"Range": "bytes=10-19"})
+    assert st == 206 and body == data[10:20] and hdr["content-range"] == "bytes 10-19/%d" % len(data), (st, hdr)
+    path = os.path.join(H.C.work, "via-c.py")
+    with open(path, "w") as fh:
+        fh.write("print('via c')\n")
+    st, js = curl_put(c, "dave", path, "via-c.py")
+    assert st == 201 and js["file"]["url"].startswith("http://127.0.0.1:%d/files/" % c), js
+    st, hdr, body = get("http://127.0.0.1:%d/files/%s/via-c.py" % (T.a, js["file"]["id"]))
+    assert st == 200 and body == b"print('via c')\n", (st, body)
+    st, js, _ = http(c, "dave", "DELETE", "/v1/files/" + fid)
+    assert st == 200, (st, js)
+    st, hdr, body = get("http://127.0.0.1:%d/files/%s/via-a.jar" % (T.a, fid))
+    assert st == 404, st
+
+
 def js_id(url):
     return url.rsplit("/", 2)[1]
 

@@ -205,11 +205,13 @@ def self_signed(work):
     return pem, crt
 
 
-def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args=""):
+def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args="",
+           files_shared=False):
     """Apache 2.4 + mod_fcgid with the top-level apache.conf included unchanged; its settings come
     from Define lines before it, as the file documents.  anonymous: a later <Location>
     drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
-    in, such as spark-submit, on a trusted network)."""
+    in, such as spark-submit, on a trusted network).  files_shared: Define
+    SPARKGATE_FILES_SHARED (the uploads are in a PostgreSQL store, sparkgate serves /files/)."""
     binary = private_binary(stack)
     port = port or free_port()
     run = os.path.join(stack.work, name + "-run")
@@ -239,6 +241,8 @@ FcgidProcessTableFile %(run)s/fcgid_shm
             stack, ("--anonymous allow " if anonymous else "") + extra_args))
         if files_dir:
             f.write('Define SPARKGATE_FILES "%s"\n' % files_dir)
+        if files_shared:
+            f.write('Define SPARKGATE_FILES_SHARED\n')
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
         f.write("Include %s\n" % shipped("apache.conf"))
