@@ -127,6 +127,9 @@ static void usage(FILE *f)
 	fprintf(f, ")\n"
 "      --secret-file PATH    the master's spark.authenticate.secret, alone in a file:\n"
 "                            authenticate with SASL DIGEST-MD5 (spark.authenticate=true)\n"
+"      --spark-conf FILE     the cluster's spark-defaults.conf: spark.authenticate, its\n"
+"                            secret (--secret-file wins), spark.network.crypto.* (AES-CTR\n"
+"                            or AES-GCM after Spark's AuthEngine handshake)\n"
 "  -t, --timeout SECONDS     limit for one request to the master, connect included (8)\n"
 "      --connect-timeout S   limit for connecting to the master (3)\n"
 "  -b, --max-body BYTES      largest request body accepted; larger gets 413 (1048576)\n"
@@ -470,12 +473,12 @@ int main(int argc, char **argv)
 		{ "master-ui", required_argument, NULL, 'M' }, { "files-dir", required_argument, NULL, 'O' },
 		{ "files-url", required_argument, NULL, 'X' }, { "max-upload", required_argument, NULL, 'Y' },
 		{ "files-quota", required_argument, NULL, 'Q' }, { "hosts", required_argument, NULL, 'H' },
-		{ "state-db-file", required_argument, NULL, 'G' },
+		{ "state-db-file", required_argument, NULL, 'G' }, { "spark-conf", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	const char *master_arg = NULL, *listen_addr = NULL, *version = NULL, *secret_file = NULL;
 	const char *placeholders = NULL, *state_db = NULL, *state_db_file = NULL, *hosts = NULL, *policy_file = NULL;
-	const char *jws_file = NULL, *web_servers = NULL;
+	const char *jws_file = NULL, *web_servers = NULL, *spark_conf = NULL;
 	const char *audit_path = NULL, *master_ui = NULL, *files_dir = NULL, *files_url = NULL;
 	long long max_upload = FILES_DEFAULT_MAX_UPLOAD, files_quota = FILES_DEFAULT_QUOTA;
 	struct gateway_config cfg;
@@ -493,6 +496,7 @@ int main(int argc, char **argv)
 		case 'l': listen_addr = optarg; break;
 		case 's': version = optarg; break;
 		case 'S': secret_file = optarg; break;
+		case 'K': spark_conf = optarg; break;
 		case 'F': log_file = optarg; break;
 		case 'D': state_db = optarg; break;
 		case 'G': state_db_file = optarg; break;
@@ -601,6 +605,7 @@ int main(int argc, char **argv)
 			state_db = db;
 		cfg = (struct gateway_config){
 			.master = master_arg, .spark_version = version, .secret = secret_file ? secret : NULL,
+			.spark_conf = spark_conf,
 			.jws_secret = jws_file ? jws : NULL, .timeout_s = (int)timeout_s, .connect_timeout_s = (int)connect_s,
 			.max_body = max_body, .allow_anonymous = allow_anonymous, .csrf = csrf,
 			.placeholder_names = placeholders, .hosts = hosts, .state_db = state_db, .policy_file = policy_file,

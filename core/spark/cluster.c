@@ -213,7 +213,7 @@ int cluster_build(struct cluster *c, int64_t deadline, const struct spark_build 
 		*b = c->pinned;
 		return 0;
 	}
-	if (!c->build || c->master.fd < 0 || c->build_generation != c->master.generation)
+	if (!c->build || (c->master.fd < 0 && !c->master.parked) || c->build_generation != c->master.generation)
 		rc = detect(c, deadline, e);
 	*b = rc ? NULL : c->build;
 	return rc;
