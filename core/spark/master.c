@@ -336,7 +336,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		int mismatch = m->wire.kind != RPC_PLAIN && m->wire.opened == 0;
 
 		master_close(m);
-		return sg_err_set(e, ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
+		return sg_err_set(e, mismatch ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
 				  err ? ": " : "", err ? strerror(err) : "",
 				  mismatch ? " at the first encrypted message: check that spark.network.crypto."
