@@ -5,14 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "servlets/files.h"
-#include "servlets/health.h"
-#include "spark/rest.h"
-#include "spark/restdoor.h"
-#include "spark/sparkconf.h"
-#include "servlets/route.h"
 #include "base/sqldb.h"
-#include "tenant/tenant.h"
+#include "servlets/health.h"
+#include "ops/reply.h"
+#include "spark/rest.h"
+#include "spark/sparkconf.h"
 #include "spark/versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
@@ -21,8 +18,18 @@ static const char *needs_store(const struct policy *p)
 	return p->nquotas ? "quotas" : p->admin_group ? "an admin group" : NULL;
 }
 
+/* Each layer is lent the ones below it (again on every request: a struct gateway may
+ * have been copied). */
+static void gateway_link(struct gateway *g)
+{
+	g->tenant.spark = &g->spark;
+	g->servlets.spark = &g->spark;
+	g->servlets.tenant = &g->tenant;
+	g->spark.tokens = g->tenant.store != NULL;
+}
+
 /* --spark-conf: the cluster's security settings; --secret-file wins over its secret. */
-static int gateway_spark_conf(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
+static int gateway_spark_conf(struct master *m, const struct gateway_config *c, struct sg_err *e)
 {
 	struct sparkconf sc;
 	int rc = sparkconf_load(&sc, c->spark_conf, e);
@@ -34,76 +41,81 @@ static int gateway_spark_conf(struct gateway *g, const struct gateway_config *c,
 		rc = sg_err_set(e, ERR_INVALID, 0, "--spark-conf %s sets spark.authenticate=true but no "
 				"spark.authenticate.secret(.file): give sparkgate the secret with --secret-file",
 				c->spark_conf);
-	if (!rc && sc.authenticate && !c->secret && master_set_secret(&g->cluster.master, sc.secret))
+	if (!rc && sc.authenticate && !c->secret && master_set_secret(m, sc.secret))
 		rc = sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	/* Spark uses the AuthEngine only with spark.authenticate (SecurityManager.isEncryptionEnabled) */
 	if (!rc && sc.authenticate && sc.crypto.enabled)
-		master_set_crypto(&g->cluster.master, &sc.crypto);
+		master_set_crypto(m, &sc.crypto);
 	sparkconf_release(&sc);
 	return rc;
 }
 
 int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
 {
-	struct buf url = BUF_INIT(sizeof(g->master_url) - 1);
+	struct spark_ctx *sc = &g->spark;
+	struct tenant *t = &g->tenant;
+	struct servlets *sv = &g->servlets;
+	struct buf url = BUF_INIT(sizeof(sc->master_url) - 1);
 	int rc;
 
 	memset(g, 0, sizeof(*g));
-	g->cluster.master.fd = -1;   /* released safely whatever fails below */
-	policy_init(&g->policy);
+	sc->cluster.master.fd = -1;   /* released safely whatever fails below */
+	policy_init(&t->policy);
 	audit_init(&g->audit);
-	if ((rc = cluster_init(&g->cluster, c->master, c->spark_version, e)) != 0)
+	gateway_link(g);
+	if ((rc = cluster_init(&sc->cluster, c->master, c->spark_version, e)) != 0)
 		return rc;
-	if (c->secret && master_set_secret(&g->cluster.master, c->secret))
+	if (c->secret && master_set_secret(&sc->cluster.master, c->secret))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
-	if (c->spark_conf && (rc = gateway_spark_conf(g, c, e)) != 0)
+	if (c->spark_conf && (rc = gateway_spark_conf(&sc->cluster.master, c, e)) != 0)
 		return rc;
-	g->cluster.master.timeout_ms = c->timeout_s * 1000;
-	g->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
-	g->max_body = c->max_body;
-	g->allow_anonymous = c->allow_anonymous;
-	g->csrf = c->csrf;
+	sc->cluster.master.timeout_ms = c->timeout_s * 1000;
+	sc->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
+	sv->max_body = c->max_body;
+	sv->allow_anonymous = c->allow_anonymous;
+	t->csrf = c->csrf;
 	if (c->hosts && !tenant_hosts_valid(c->hosts))
 		return sg_err_set(e, ERR_INVALID, 0, "--hosts must list host names, NAME or NAME:PORT (or [IPv6]), "
 				  "separated by commas: %.200s", c->hosts);
-	if (c->hosts && !(g->hosts = strdup(c->hosts)))
+	if (c->hosts && !(t->hosts = strdup(c->hosts)))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
-	g->placeholder_names = c->placeholder_names;
-	g->master_rest_port = c->master_rest_port;
-	if (c->jws_secret && (g->jws_keylen = jws_decode_key(c->jws_secret, g->jws_key, sizeof(g->jws_key))) < 0)
+	sv->placeholder_names = c->placeholder_names;
+	sc->master_rest_port = c->master_rest_port;
+	if (c->jws_secret && (t->jws_keylen = jws_decode_key(c->jws_secret, t->jws_key, sizeof(t->jws_key))) < 0)
 		return sg_err_set(e, ERR_INVALID, 0, "--jws-secret-file must hold a base64url key of at least 256 bits");
-	if (c->policy_file && (rc = policy_load(&g->policy, c->policy_file, e)) != 0)
+	if (c->policy_file && (rc = policy_load(&t->policy, c->policy_file, e)) != 0)
 		return rc;
-	if (needs_store(&g->policy) && !c->state_db)
+	if (needs_store(&t->policy) && !c->state_db)
 		return sg_err_set(e, ERR_INVALID, 0, "the policy %s has %s, which need --state-db (owners are counted "
-				  "and checked there); refusing to start without it", c->policy_file, needs_store(&g->policy));
+				  "and checked there); refusing to start without it", c->policy_file, needs_store(&t->policy));
 	if ((rc = audit_open(&g->audit, c->audit_log, e)) != 0)
 		return rc;
-	if (c->state_db && !(g->store = store_open(c->state_db, e)))
+	if (c->state_db && !(t->store = store_open(c->state_db, e)))
 		return e && e->code ? e->code : ERR_IO;
-	if (store_warning(g->store))
-		snprintf(g->warning, sizeof(g->warning), "%s", store_warning(g->store));
+	gateway_link(g);
+	if (store_warning(t->store))
+		snprintf(g->warning, sizeof(g->warning), "%s", store_warning(t->store));
 	if (c->files_dir && !c->state_db)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --state-db (each file's owner is recorded there)");
-	if (c->files_dir && (rc = files_open(g, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)
+	if (c->files_dir && (rc = files_open(&sv->files, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)
 		return rc;
-	if (master_url(&g->cluster.master, &url)) {
+	if (master_url(&sc->cluster.master, &url)) {
 		buf_release(&url);
 		return sg_err_set(e, ERR_TOO_LARGE, 0, "master list too long");
 	}
-	memcpy(g->master_url, url.data, url.len + 1);
+	memcpy(sc->master_url, url.data, url.len + 1);
 	buf_release(&url);
-	if (c->master_ui && strlen(c->master_ui) >= sizeof(g->master_ui))
+	if (c->master_ui && strlen(c->master_ui) >= sizeof(t->master_ui))
 		return sg_err_set(e, ERR_INVALID, 0, "--master-ui too long");
 	if (c->master_ui)
-		memcpy(g->master_ui, c->master_ui, strlen(c->master_ui) + 1);
+		memcpy(t->master_ui, c->master_ui, strlen(c->master_ui) + 1);
 	{
 		char key[1200];
 		struct sg_err ce = { 0 }, me = { 0 };
 
 		/* one table per master list and pinned release: the answers name both */
-		snprintf(key, sizeof(key), "%s|%s", g->master_url, c->spark_version ? c->spark_version : "");
-		if (c->status_max_age_ms > 0 && !(g->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
+		snprintf(key, sizeof(key), "%s|%s", sc->master_url, c->spark_version ? c->spark_version : "");
+		if (c->status_max_age_ms > 0 && !(sc->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
 		/* /readyz's result, shared for at most a second whatever --status-max-age says, by
 		 * the processes that would find the same: same masters, store and door ports (an
@@ -113,13 +125,13 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 
 			snprintf(ready_key, sizeof(ready_key), "%s|readyz|%.300s|%d", key, c->state_db ? c->state_db : "",
 				 c->master_rest_port);
-			g->readyz_cache = status_cache_open(ready_key, HEALTH_READYZ_MAX_AGE_MS, &ce);
+			sv->readyz_cache = status_cache_open(ready_key, HEALTH_READYZ_MAX_AGE_MS, &ce);
 		}
-		if (!(g->metrics = metrics_open(key, &me)) && !g->warning[0])
+		if (!(sv->metrics = metrics_open(key, &me)) && !g->warning[0])
 			snprintf(g->warning, sizeof(g->warning), "%s: /metrics answers 503", me.msg);
-		if (g->metrics) {
-			g->cluster.master.on_ask = metrics_ask;
-			g->cluster.master.on_ask_ctx = g->metrics;
+		if (sv->metrics) {
+			sc->cluster.master.on_ask = metrics_ask;
+			sc->cluster.master.on_ask_ctx = sv->metrics;
 		}
 	}
 	return 0;
@@ -137,54 +149,34 @@ void gateway_reload(struct gateway *g, const struct gateway_config *c, const cha
 
 		sg_err_clear(&e);
 		policy_init(&fresh);
-		needs = policy_load(&fresh, c->policy_file, &e) == 0 && !g->store ? needs_store(&fresh) : NULL;
+		needs = policy_load(&fresh, c->policy_file, &e) == 0 && !g->tenant.store ? needs_store(&fresh) : NULL;
 		if (needs) {
 			buf_printf(report, "keeping the previous policy: the new one has %s, which need --state-db\n", needs);
 			policy_release(&fresh);
 		} else if (e.code == 0) {
-			policy_release(&g->policy);
-			g->policy = fresh;
+			policy_release(&g->tenant.policy);
+			g->tenant.policy = fresh;
 		} else {
 			policy_release(&fresh);
 			buf_printf(report, "keeping the previous policy: %s\n", e.msg);
 		}
 	}
-	if (secret && master_set_secret(&g->cluster.master, secret))
+	if (secret && master_set_secret(&g->spark.cluster.master, secret))
 		buf_printf(report, "keeping the previous secret: out of memory\n");
-	master_close(&g->cluster.master);
+	master_close(&g->spark.cluster.master);
 }
 
-/* Spark's own REST server on the master's host (6066, or --master-rest-port): checked once
- * per new master connection, by gateway_after_answer, so no answer waits for it.  A closed
- * port answers at once; Jetty's first answer in a busy master's JVM took more than 500 ms
- * (a door missed), so the check waits up to 2 s. */
-#define REST_DOOR_DEFAULT_PORT 6066
-#define REST_DOOR_CHECK_MS 2000
-
-int gateway_open_door(struct gateway *g, char *url, size_t size)
-{
-	const struct master *m = &g->cluster.master;
-	const char *host = m->naddrs ? m->addrs[m->current].host : NULL;
-	const int ports[2] = { REST_DOOR_DEFAULT_PORT, g->master_rest_port };
-
-	for (int i = 0; host && i < 2; i++) {
-		if (!ports[i] || (i && ports[i] == REST_DOOR_DEFAULT_PORT) || !restdoor_open(host, ports[i], REST_DOOR_CHECK_MS))
-			continue;
-		snprintf(url, size, "http://%s:%d/v1/submissions/", host, ports[i]);
-		return 1;
-	}
-	return 0;
-}
-
+/* Spark's own REST server on the master's host (ask_open_door): checked once per new master
+ * connection, by gateway_after_answer, so no answer waits for it. */
 void gateway_after_answer(struct gateway *g, struct buf *warnings)
 {
-	const struct master *m = &g->cluster.master;
+	const struct master *m = &g->spark.cluster.master;
 	char url[600];
 
 	if (m->fd < 0 || m->generation == g->door_generation)
 		return;
 	g->door_generation = m->generation;
-	if (gateway_open_door(g, url, sizeof(url)))
+	if (ask_open_door(&g->spark, url, sizeof(url)))
 		buf_printf(warnings, "the Spark master's own REST server answers without authentication at %s (an open "
 			   "door beside sparkgate, unless that is a sparkgate without a login): set "
 			   "spark.master.rest.enabled=false on the master\n", url);
@@ -192,56 +184,52 @@ void gateway_after_answer(struct gateway *g, struct buf *warnings)
 
 void gateway_handle(struct gateway *g, const struct request *rq, struct response *rs)
 {
-	uint64_t generation = g->cluster.build_generation;
-	const struct spark_build *before = g->cluster.build;
+	struct cluster *cl = &g->spark.cluster;
+	uint64_t generation = cl->build_generation;
+	const struct spark_build *before = cl->build;
 	struct sg_err e = { 0 };
+	uint64_t asks = cl->master.asks, store_failures = store_errors(g->tenant.store);
 
-	uint64_t asks = g->cluster.master.asks, store_failures = store_errors(g->store);
-
-	g->deadline = master_deadline(&g->cluster.master);   /* for every ask of this request */
-	servlets_handle(g, rq, rs);
-	rs->master_asks = (unsigned)(g->cluster.master.asks - asks);
-	metrics_record(g->metrics, rq, rs, g->cluster.build ? (int)(g->cluster.build - spark_builds) : -1);
-	metrics_store_errors(g->metrics, store_errors(g->store) - store_failures);
+	gateway_link(g);
+	g->spark.deadline = master_deadline(&cl->master);   /* for every ask of this request */
+	servlets_handle(&g->servlets, rq, rs);
+	rs->master_asks = (unsigned)(cl->master.asks - asks);
+	metrics_record(g->servlets.metrics, rq, rs, cl->build ? (int)(cl->build - spark_builds) : -1);
+	metrics_store_errors(g->servlets.metrics, store_errors(g->tenant.store) - store_failures);
 	if (audit_record(&g->audit, rq, rs, &e)) {
 		snprintf(rs->note, sizeof(rs->note), "%s", e.msg);
 		rs->note_error = 1;
-	} else if (g->cluster.build && (g->cluster.build != before || g->cluster.build_generation != generation)) {
-		const struct master_addr *a = &g->cluster.master.addrs[g->cluster.master.current];
+	} else if (cl->build && (cl->build != before || cl->build_generation != generation)) {
+		const struct master_addr *a = &cl->master.addrs[cl->master.current];
 
 		snprintf(rs->note, sizeof(rs->note), "master %s:%d has the classes of Spark %s (Scala %s); answers name "
-			 "Spark %s", a->host, a->port, g->cluster.build->minor,
-			 g->cluster.build->scala_version, g->cluster.build->spark_version);
+			 "Spark %s", a->host, a->port, cl->build->minor, cl->build->scala_version, cl->build->spark_version);
 	}
 }
 
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message)
 {
-	rs->status = status;
-	buf_reset(&rs->body);
-	rest_print_error(&rs->body, message, cluster_version(&g->cluster), 0);
+	reply_problem(&g->spark, rs, problem_of_status(status), "%s", message);
 }
 
 void gateway_release(struct gateway *g)
 {
-	status_cache_close(g->status_cache);
-	g->status_cache = NULL;
-	status_cache_close(g->readyz_cache);
-	g->readyz_cache = NULL;
-	metrics_close(g->metrics);
-	g->metrics = NULL;
-	g->cluster.master.on_ask = NULL;
-	g->cluster.master.on_ask_ctx = NULL;
-	store_close(g->store);
-	g->store = NULL;
-	policy_release(&g->policy);
+	status_cache_close(g->spark.status_cache);
+	g->spark.status_cache = NULL;
+	status_cache_close(g->servlets.readyz_cache);
+	g->servlets.readyz_cache = NULL;
+	metrics_close(g->servlets.metrics);
+	g->servlets.metrics = NULL;
+	g->spark.cluster.master.on_ask = NULL;
+	g->spark.cluster.master.on_ask_ctx = NULL;
+	store_close(g->tenant.store);
+	g->tenant.store = NULL;
+	policy_release(&g->tenant.policy);
 	audit_release(&g->audit);
-	free(g->hosts);
-	g->hosts = NULL;
-	free(g->files.dir);
-	free(g->files.url);
-	g->files.dir = g->files.url = NULL;
-	cluster_release(&g->cluster);
+	free(g->tenant.hosts);
+	g->tenant.hosts = NULL;
+	files_close(&g->servlets.files);
+	cluster_release(&g->spark.cluster);
 }
 
 int gateway_builds(struct buf *out)

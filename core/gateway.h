@@ -8,53 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tenant/audit.h"
 #include "base/buf.h"
-#include "spark/cluster.h"
+#include "base/err.h"
 #include "base/http.h"
-#include "tenant/jws.h"
-#include "base/limits.h"
-#include "tenant/policy.h"
-#include "ops/metrics.h"
-#include "ops/statuscache.h"
-#include "tenant/store.h"
+#include "ops/ask.h"
+#include "servlets/servlets.h"
+#include "tenant/audit.h"
+#include "tenant/tenant.h"
 
-/* Cross-site request forgery guard for requests that change something (POST). */
-enum csrf_mode {
-	CSRF_ORIGIN,   /* refuse browser requests from another site (Origin / Sec-Fetch-Site)
-	                * unless they carry X-Requested-By; other clients pass (default) */
-	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
-	CSRF_OFF,
-};
-
+/* The layers, each lent to the one above: the master asks (ops), the multi-user rules
+ * (tenant), the endpoints (servlets); and what only the whole needs. */
 struct gateway {
-	struct cluster cluster;
-	char master_url[1024];     /* spark://h1:p1,h2:p2 */
-	size_t max_body;
-	int allow_anonymous;       /* serve requests without REMOTE_USER (default: refuse) */
-	const char *placeholder_names;   /* Spark 4 {{NAME}} values: see submit_config */
-	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */
-	struct policy policy;      /* groups, admins */
-	enum csrf_mode csrf;
-	char *hosts;               /* --hosts: the Host names served (tenant_host_served), or NULL: any */
-	uint8_t jws_key[JWS_MAX_KEY];   /* --jws-secret-file: HS256 key for bearer tokens */
-	int jws_keylen;            /* 0: bearer tokens are not accepted */
-	int64_t deadline;          /* of the request being handled: every ask it makes shares it */
+	struct spark_ctx spark;
+	struct tenant tenant;
+	struct servlets servlets;
 	struct audit audit;        /* --audit-log */
-	int master_rest_port;      /* --master-rest-port: another port to check for Spark's REST door */
-	uint64_t door_generation;  /* master connection last checked for it */
-	struct status_cache *status_cache;   /* the host's shared status answers, or NULL */
-	struct status_cache *readyz_cache;   /* the same table, for /readyz's shared result (1 s), or NULL */
-	struct metrics *metrics;   /* the host's shared counters (/metrics), or NULL */
-	char master_ui[1024];      /* --master-ui: web UI base URLs, in --master order; "" derives
-				      http://HOST:8080 from the current master */
-	int64_t master_ui_retry_ms;   /* after a failed read, asked per driver until then */
-	int64_t claims_swept_ms;   /* this process last looked for claims nobody can finish */
-	struct files_conf {        /* --files-dir: uploads (files.h) */
-		char *dir, *url;       /* NULL: uploads are off */
-		int64_t max_upload, quota;
-		uint8_t key[32];
-	} files;
+	uint64_t door_generation;  /* master connection last checked for Spark's REST door */
 	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
 };
 
@@ -92,9 +61,6 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
  * whether the master's own REST server answers there (6066, --master-rest-port).  What it
  * finds is appended to warnings, one line each, for the front end's log. */
 void gateway_after_answer(struct gateway *g, struct buf *warnings);
-/* Whether Spark's own REST server answers on the current master's host (6066 and
- * --master-rest-port): 1 with its URL, else 0.  Bounded by a short timeout per port. */
-int gateway_open_door(struct gateway *g, char *url, size_t size);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
 void gateway_release(struct gateway *g);

@@ -682,7 +682,7 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		FCGX_InitRequest(&req, sock, 0);
-		logf_(1, "serving for %s (Spark build: %s)%s%s%s%s", g.master_url, version ? version : "detected",
+		logf_(1, "serving for %s (Spark build: %s)%s%s%s%s", g.spark.master_url, version ? version : "detected",
 		      listen_addr ? " on " : "", listen_addr ? listen_addr : "", from_systemd ? " on systemd's socket" : "",
 		      allow_anonymous ? "; anonymous requests allowed" : "");
 		while (!stop_requested && FCGX_Accept_r(&req) >= 0) {

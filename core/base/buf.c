@@ -73,24 +73,35 @@ int buf_addstr(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n, rc;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0) {
+		va_end(again);
+		return ERR_INVALID;
+	}
+	rc = buf_grow(b, (size_t)n);
+	if (!rc) {
+		vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return rc;
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n, rc;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return ERR_INVALID;
-	rc = buf_grow(b, (size_t)n);
-	if (rc)
-		return rc;
-	va_start(ap, fmt);
-	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
 }
 
 int buf_be16(struct buf *b, uint16_t v)

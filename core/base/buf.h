@@ -29,6 +29,7 @@ int buf_add(struct buf *b, const void *p, size_t n);
 int buf_addc(struct buf *b, uint8_t c);
 int buf_addstr(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int buf_be16(struct buf *b, uint16_t v);
 int buf_be32(struct buf *b, uint32_t v);
 int buf_be64(struct buf *b, uint64_t v);

@@ -32,8 +32,38 @@ struct request {
 	const char *authorization; /* Authorization header, if the web server passes it */
 };
 
+/* Every endpoint, in the order of the metrics' route label (ops/metrics.c keeps its table's
+ * layout by this order).  The servlet table (servlets/route.c) sets a request's route once. */
+enum route {
+	ROUTE_CREATE, ROUTE_KILL, ROUTE_STATUS, ROUTE_LIST, ROUTE_LOGS, ROUTE_FILES, ROUTE_KILLALL,
+	ROUTE_CLEAR, ROUTE_SPARK_READYZ, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS,
+	ROUTE_OTHER,   /* Spark's ErrorServlet: no servlet claimed the path */
+	ROUTE_COUNT
+};
+
+/* Why a request was refused: what metrics count and the audit line tells.  REFUSAL_NONE
+ * for a request no rule refused. */
+enum refusal {
+	REFUSAL_NONE = -1,
+	REFUSAL_POLICY,       /* the policy file's rules (the rule in response.rule) */
+	REFUSAL_QUOTA,        /* a quota line */
+	REFUSAL_CSRF,         /* a cross-site POST, PUT or DELETE */
+	REFUSAL_ADMINS_ONLY,  /* killall and clear with an owner store */
+	REFUSAL_NO_USER,      /* no usable user: none, or a name sparkgate cannot take */
+	REFUSAL_BAD_TOKEN,    /* a bearer token that does not verify */
+	REFUSAL_OTHER_USERS,  /* another user's driver or file: answered as unknown */
+	REFUSAL_HOSTS,        /* a Host header --hosts does not name */
+	REFUSAL_COUNT
+};
+
+/* The names metrics label them with ("create", "bad_token"). */
+const char *route_name(enum route r);
+const char *refusal_name(enum refusal r);
+
 struct response {
 	int status;
+	enum route route;          /* the endpoint that answered (ROUTE_OTHER until one claims it) */
+	enum refusal refusal;      /* the rule family that refused it, or REFUSAL_NONE */
 	const char *allow;         /* Allow header for 405, else NULL */
 	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 ... */
 	const char *content_type;  /* ... unless this says otherwise (a driver's log: text) */

@@ -5,27 +5,19 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "spark/deploy.h"
-#include "gateway.h"
-#include "spark/masterui.h"
-#include "servlets/servlet.h"
 #include "base/shm.h"
-#include "tenant/tenant.h"
+#include "ops/statuscache.h"
 #include "spark/versions.h"
 
 #define MT_MAGIC 0x53474d31u   /* "SGM1" */
-#define MT_VERSION 1u
+#define MT_VERSION 2u   /* 2: the hosts refusal */
 
-static const char *const routes[] = {
-	"create", "kill", "status", "list", "logs", "files", "killall", "clear", "spark_readyz", "healthz", "readyz",
-	"metrics", "other",
-};
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define NROUTES ROUTE_COUNT
 static const int codes[] = { 200, 201, 400, 401, 403, 404, 405, 409, 411, 413, 415, 468, 500, 502, 503, 504, 507 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]) + 1)   /* + "other" */
-/* Why a request was refused (403, or another user's driver answered as unknown). */
-static const char *const rules[] = { "policy", "quota", "csrf", "admins_only", "no_user", "bad_token", "other_users" };
-#define NRULES (sizeof(rules) / sizeof(rules[0]))
+/* Why a request was refused (enum refusal: 403, 400 for --hosts, or another user's driver
+ * answered as unknown). */
+#define NRULES REFUSAL_COUNT
 /* Seconds; the ask of a cached status is ~0.1 ms, a create a few ms. */
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]) + 1)   /* + "+Inf" */
@@ -99,29 +91,6 @@ static void add(uint64_t *counter, uint64_t n)
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
-static size_t route_of(const struct request *rq)
-{
-	static const struct { const char *prefix; size_t route; } prefixes[] = {
-		{ "/v1/submissions/create", 0 }, { "/v1/submissions/killall", 6 }, { "/v1/submissions/kill", 1 },
-		{ "/v1/submissions/status", 2 }, { "/v1/submissions/logs", 4 }, { "/v1/submissions/clear", 7 },
-		{ "/v1/submissions/readyz", 8 }, { "/v1/files", 5 },
-	};
-	const char *p = rq->path, *info;
-
-	if (strcmp(p, "/v1/submissions") == 0 || strcmp(p, "/v1/submissions/") == 0)
-		return 3;
-	if (strcmp(p, "/healthz") == 0)
-		return 9;
-	if (strcmp(p, "/readyz") == 0)
-		return 10;
-	if (strcmp(p, "/metrics") == 0)
-		return 11;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (servlet_path_match(p, prefixes[i].prefix, &info))
-			return prefixes[i].route;
-	return NROUTES - 1;
-}
-
 static size_t code_of(int status)
 {
 	for (size_t i = 0; i < NCODES - 1; i++)
@@ -130,33 +99,13 @@ static size_t code_of(int status)
 	return NCODES - 1;
 }
 
-/* The refusal's family, from the rule text the request path left (route.c, tenant.c). */
-static int rule_of(const struct response *rs)
-{
-	if (rs->hidden)
-		return 6;
-	if (rs->status != 403)
-		return -1;
-	if (strncmp(rs->rule, "quota", 5) == 0)
-		return 1;
-	if (strncmp(rs->rule, "csrf", 4) == 0)
-		return 2;
-	if (strcmp(rs->rule, "admins only") == 0)
-		return 3;
-	if (rs->rule[0])
-		return 0;
-	return rs->user[0] ? 5 : 4;
-}
-
 void metrics_record(struct metrics *m, const struct request *rq, const struct response *rs, int build_index)
 {
-	int rule;
-
 	if (!m)
 		return;
-	add(&m->t->requests[route_of(rq)][code_of(rs->status)], 1);
-	if ((rule = rule_of(rs)) >= 0)
-		add(&m->t->refusals[rule], 1);
+	add(&m->t->requests[rs->route >= 0 && rs->route < ROUTE_COUNT ? rs->route : ROUTE_OTHER][code_of(rs->status)], 1);
+	if (rs->refusal >= 0 && rs->refusal < REFUSAL_COUNT)
+		add(&m->t->refusals[rs->refusal], 1);
 	if (rs->status == 201)   /* a new file (the same one again is stored once) */
 		add(&m->t->upload_bytes, rq->body_declared);
 	if (build_index >= 0)
@@ -219,13 +168,13 @@ static int print_table(struct buf *out, const struct mt_table *t, const struct s
 			if (!n)
 				continue;
 			snprintf(code, sizeof(code), c < NCODES - 1 ? "%d" : "other", c < NCODES - 1 ? codes[c] : 0);
-			rc = buf_printf(out, "sparkgate_requests_total{route=\"%s\",code=\"%s\"} %llu\n", routes[r], code,
+			rc = buf_printf(out, "sparkgate_requests_total{route=\"%s\",code=\"%s\"} %llu\n", route_name((enum route)r), code,
 					(unsigned long long)n);
 		}
 	rc = rc ? rc : HEAD(out, "sparkgate_refusals_total", "counter",
 			    "Requests refused, by rule family (another user's driver: answered as unknown).");
 	for (size_t i = 0; i < NRULES && !rc; i++)
-		rc = buf_printf(out, "sparkgate_refusals_total{rule=\"%s\"} %llu\n", rules[i],
+		rc = buf_printf(out, "sparkgate_refusals_total{rule=\"%s\"} %llu\n", refusal_name((enum refusal)i),
 				(unsigned long long)get(&t->refusals[i]));
 	rc = rc ? rc : HEAD(out, "sparkgate_master_ask_duration_seconds", "histogram",
 			    "Time from sending a request to the Spark master until its reply (or the failure).");
@@ -269,44 +218,7 @@ static int print_table(struct buf *out, const struct mt_table *t, const struct s
 	return rc;
 }
 
-/* Every driver the master knows, by state, from its web UI JSON (one request). */
-static int print_drivers(struct gateway *g, struct buf *out, struct response *rs)
+int metrics_print(const struct metrics *m, struct buf *out, const struct status_cache_stats *cache)
 {
-	struct master_ui ui = { 0 };
-	uint64_t by_state[DRIVER_NSTATES] = { 0 };
-	int rc = 0;
-
-	if (tenant_master_ui(g, &ui, rs) == 0) {
-		for (size_t i = 0; i < ui.n; i++)
-			if (ui.drivers[i].state >= 0 && ui.drivers[i].state < DRIVER_NSTATES)
-				by_state[ui.drivers[i].state]++;
-		rc = HEAD(out, "sparkgate_master_drivers", "gauge",
-			  "Drivers the Spark master knows, by state (its web UI JSON, read at the scrape).");
-		for (int s = 0; s < DRIVER_NSTATES && !rc; s++)
-			rc = buf_printf(out, "sparkgate_master_drivers{state=\"%s\"} %llu\n", driver_state_name(s),
-					(unsigned long long)by_state[s]);
-	}
-	master_ui_release(&ui);
-	return rc;
-}
-
-void metrics_answer(struct gateway *g, struct response *rs)
-{
-	struct status_cache_stats cache = { 0 };
-	int rc;
-
-	if (!g->metrics) {
-		gateway_fail(g, rs, 503, "sparkgate has no metrics table (shared memory); see its log.");
-		return;
-	}
-	status_cache_stats(g->status_cache, &cache);
-	buf_reset(&rs->body);
-	rc = print_table(&rs->body, g->metrics->t, &cache);
-	rc = rc ? rc : print_drivers(g, &rs->body, rs);
-	if (rc) {
-		gateway_fail(g, rs, 500, "sparkgate could not print its metrics.");
-		return;
-	}
-	rs->status = 200;
-	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return print_table(out, m->t, cache);
 }

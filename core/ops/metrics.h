@@ -11,20 +11,20 @@
 #include "base/http.h"
 
 struct metrics;
-struct gateway;
+struct status_cache_stats;
 
 /* NULL with e when shared memory cannot be had (then /metrics answers 503). */
 struct metrics *metrics_open(const char *key, struct sg_err *e);
 void metrics_close(struct metrics *m);
 
-/* One answered request (its route from method and path, its status, a refusal's rule). */
+/* One answered request (its route, its status, a refusal's kind). */
 void metrics_record(struct metrics *m, const struct request *rq, const struct response *rs, int build_index);
 /* One ask of the master (struct master's on_ask; micros -1: none could be reached). */
 void metrics_ask(void *m, int64_t micros, int replied);
 void metrics_set_master_up(struct metrics *m, int up);
 void metrics_store_errors(struct metrics *m, uint64_t n);
 
-/* The exposition for /metrics into rs. */
-void metrics_answer(struct gateway *g, struct response *rs);
+/* The host's counters in the exposition format, appended to out. */
+int metrics_print(const struct metrics *m, struct buf *out, const struct status_cache_stats *cache);
 
 #endif

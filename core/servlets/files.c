@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "base/crypto.h"
-#include "servlets/servlet.h"
-#include "tenant/tenant.h"
+#include "ops/reply.h"
+#include "servlets/servlets.h"
 
 #define FILES_LIST_MAX 500
 #define COPY_CHUNK (64u << 10)
@@ -28,19 +28,6 @@
  * servers hand sparkgate a body they have already received (lighttpd and mod_fcgid buffer it),
  * so a live upload writes every second or so. */
 #define STALE_S 3600
-
-static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void json_error(struct gateway *g, struct response *rs, int status, const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	servlet_error(g, rs, status, msg);
-}
 
 int files_streams_body(const char *method, const char *path)
 {
@@ -229,19 +216,20 @@ static unsigned long long incoming_sweep(const char *incoming, const char *who)
 	return held;
 }
 
-static void over_quota(struct gateway *g, struct response *rs, size_t size, int64_t used)
+static void over_quota(struct servlets *sv, struct response *rs, size_t size, int64_t used)
 {
-	json_error(g, rs, 413, "Upload of %zu bytes exceeds your files quota: you hold %lld of %lld bytes; delete some "
-		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)g->files.quota);
+	reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds your files quota: you hold %lld of "
+		      "%lld bytes; delete some "
+		   "(DELETE /v1/files/ID).", size, (long long)used, (long long)sv->files.quota);
 }
 
 /* incoming/lock, held (exclusive): the fd (closing it releases the lock), or -1. */
-static int incoming_lock(struct gateway *g)
+static int incoming_lock(struct servlets *sv)
 {
 	char path[4200];
 	int fd;
 
-	snprintf(path, sizeof(path), "%.4000s/incoming/lock", g->files.dir);
+	snprintf(path, sizeof(path), "%.4000s/incoming/lock", sv->files.dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) != 0) {
@@ -260,7 +248,7 @@ static int incoming_lock(struct gateway *g)
  * until it is gone: under incoming/lock, what user's files hold, plus the uploads in flight,
  * plus this one must fit (so N uploads at once cannot put N quotas on disk). 0 with *fd and
  * tmp, or an answered error. */
-static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, size_t tmp_size, int *fd,
+static int reserve(struct servlets *sv, const char *user, size_t size, char *tmp, size_t tmp_size, int *fd,
 		   struct response *rs)
 {
 	char incoming[4200], who[17];
@@ -271,32 +259,32 @@ static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, 
 	unsigned long long held;
 	int lock, rc;
 
-	snprintf(incoming, sizeof(incoming), "%.4000s/incoming", g->files.dir);
+	snprintf(incoming, sizeof(incoming), "%.4000s/incoming", sv->files.dir);
 	rc = buf_add(&named, "quota", 6) || buf_add(&named, user, strlen(user) + 1)
-		|| crypto_hmac_sha256(g->files.key, sizeof(g->files.key), named.data, named.len, mac);
+		|| crypto_hmac_sha256(sv->files.key, sizeof(sv->files.key), named.data, named.len, mac);
 	buf_release(&named);
 	if (rc) {
-		servlet_error(g, rs, 500, "sparkgate could not name the upload.");
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not name the upload.");
 		return -1;
 	}
 	crypto_hex(mac, 8, who);
-	if ((lock = incoming_lock(g)) < 0) {
-		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+	if ((lock = incoming_lock(sv)) < 0) {
+		reply_problem(sv->spark, rs, PROBLEM_NO_SPACE, "sparkgate could not store the upload: %s.", strerror(errno));
 		return -1;
 	}
 	held = incoming_sweep(incoming, who);
-	if (g->files.quota >= 0 && store_file_total(g->store, user, &used, &e)) {
-		servlet_error(g, rs, 503, e.msg);
+	if (sv->files.quota >= 0 && store_file_total(sv->tenant->store, user, &used, &e)) {
+		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 		rc = -1;
-	} else if (g->files.quota >= 0 && (used > g->files.quota || held > (unsigned long long)(g->files.quota - used)
-					   || size > (unsigned long long)(g->files.quota - used) - held)) {
+	} else if (sv->files.quota >= 0 && (used > sv->files.quota || held > (unsigned long long)(sv->files.quota - used)
+					   || size > (unsigned long long)(sv->files.quota - used) - held)) {
 		/* (compared as what is left, so no sum can wrap) */
-		over_quota(g, rs, size, held > (unsigned long long)(INT64_MAX - used) ? INT64_MAX : used + (int64_t)held);
+		over_quota(sv, rs, size, held > (unsigned long long)(INT64_MAX - used) ? INT64_MAX : used + (int64_t)held);
 		rc = -1;
 	} else {
 		snprintf(tmp, tmp_size, "%.4100s/up-%08x-%ld-%zu-%s-XXXXXX", incoming, host_hash(), (long)getpid(), size, who);
 		if ((*fd = mkstemp(tmp)) < 0) {
-			json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+			reply_problem(sv->spark, rs, PROBLEM_NO_SPACE, "sparkgate could not store the upload: %s.", strerror(errno));
 			rc = -1;
 		}
 	}
@@ -304,7 +292,7 @@ static int reserve(struct gateway *g, const char *user, size_t size, char *tmp, 
 	return rc;
 }
 
-int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_upload, int64_t quota,
+int files_open(struct files_conf *f, const char *dir, const char *url, int64_t max_upload, int64_t quota,
 	       struct sg_err *e)
 {
 	char path[4200];
@@ -326,24 +314,31 @@ int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_
 		fix_pub(path);   /* before pub/ itself: an interrupted fix is done again */
 	rc = rc ? rc : make_dir(path, DIR_MODE, e);
 	rc = rc ? rc : crypto_available() ? sg_err_set(e, ERR_IO, 0, "--files-dir: cannot load %s", CRYPTO_LIBRARY) : 0;
-	rc = rc ? rc : load_key(dir, g->files.key, e);
+	rc = rc ? rc : load_key(dir, f->key, e);
 	if (rc)
 		return rc;
-	if (!(g->files.dir = strdup(dir)) || !(g->files.url = strdup(url)))
+	if (!(f->dir = strdup(dir)) || !(f->url = strdup(url)))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	{   /* no trailing slash: URLs are url + "/" + ID + "/" + NAME */
-		size_t n = strlen(g->files.url);
+		size_t n = strlen(f->url);
 
-		while (n > 1 && g->files.url[n - 1] == '/')
-			g->files.url[--n] = '\0';
+		while (n > 1 && f->url[n - 1] == '/')
+			f->url[--n] = '\0';
 	}
-	g->files.max_upload = max_upload;
-	g->files.quota = quota;
+	f->max_upload = max_upload;
+	f->quota = quota;
 	return 0;
 }
 
+void files_close(struct files_conf *f)
+{
+	free(f->dir);
+	free(f->url);
+	f->dir = f->url = NULL;
+}
+
 /* One file as JSON, with the URL workers fetch it from. */
-static int print_file(struct gateway *g, struct buf *out, const struct store_file *f, const char *indent)
+static int print_file(struct servlets *sv, struct buf *out, const struct store_file *f, const char *indent)
 {
 	char when[TENANT_TIME_SIZE], size[32], url[1300];
 	const struct { const char *name; const char *value; int raw; } fields[] = {
@@ -358,7 +353,7 @@ static int print_file(struct gateway *g, struct buf *out, const struct store_fil
 
 	tenant_iso_time(f->created_ms, when);
 	snprintf(size, sizeof(size), "%lld", (long long)f->size);
-	snprintf(url, sizeof(url), "%s/%s/%s", g->files.url, f->id, f->name);
+	snprintf(url, sizeof(url), "%s/%s/%s", sv->files.url, f->id, f->name);
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !rc; i++) {
 		rc = buf_printf(out, "%s\n%s  \"%s\" : ", i ? "," : "", indent, fields[i].name);
 		rc = rc ? rc : fields[i].raw ? buf_addstr(out, fields[i].value)
@@ -367,32 +362,32 @@ static int print_file(struct gateway *g, struct buf *out, const struct store_fil
 	return rc ? rc : buf_printf(out, "\n%s}", indent);
 }
 
-static void answer_file(struct gateway *g, struct response *rs, const char *action, const struct store_file *f,
+static void answer_file(struct servlets *sv, struct response *rs, const char *action, const struct store_file *f,
 			int64_t used)
 {
 	struct buf file = BUF_INIT(8192);
 	char used_s[32], quota_s[32];
 
 	snprintf(used_s, sizeof(used_s), "%lld", (long long)used);
-	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)g->files.quota);
-	if (print_file(g, &file, f, "  ")) {
-		servlet_error(g, rs, 500, "out of memory");
+	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)sv->files.quota);
+	if (print_file(sv, &file, f, "  ")) {
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 	} else {
 		const struct rest_field fields[] = {
 			{ "action", RF_STRING, action, 0, NULL },
 			{ "file", RF_RAW, buf_str(&file), 0, NULL },
-			{ "quotaBytes", RF_RAW, g->files.quota >= 0 ? quota_s : NULL, 0, NULL },
+			{ "quotaBytes", RF_RAW, sv->files.quota >= 0 ? quota_s : NULL, 0, NULL },
 			{ "success", RF_BOOL, NULL, 1, NULL },
 			{ "usedBytes", RF_RAW, used >= 0 ? used_s : NULL, 0, NULL },
 		};
 
-		servlet_answer(g, rs, fields, sizeof(fields) / sizeof(fields[0]));
+		reply_answer(sv->spark, rs, fields, sizeof(fields) / sizeof(fields[0]));
 	}
 	buf_release(&file);
 }
 
 /* Reads the body into fd, hashing it: 0, or an answered error. */
-static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t digest[CRYPTO_SHA256_LEN],
+static int receive(struct servlets *sv, const struct request *rq, int fd, uint8_t digest[CRYPTO_SHA256_LEN],
 		   struct response *rs)
 {
 	static uint8_t chunk[COPY_CHUNK];
@@ -400,7 +395,7 @@ static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t 
 	size_t got = 0;
 
 	if (sha256_begin(&h)) {
-		json_error(g, rs, 500, "sparkgate cannot load %s to hash the upload.", CRYPTO_LIBRARY);
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate cannot load %s to hash the upload.", CRYPTO_LIBRARY);
 		return -1;
 	}
 	while (got < rq->body_declared) {
@@ -409,7 +404,8 @@ static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t 
 
 		if (n <= 0) {
 			sha256_abandon(&h);
-			json_error(g, rs, 400, "The upload ended after %zu of the %zu bytes its Content-Length announced.",
+			reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The upload ended after %zu of the %zu bytes its "
+				      "Content-Length announced.",
 				   got, rq->body_declared);
 			return -1;
 		}
@@ -420,26 +416,26 @@ static int receive(struct gateway *g, const struct request *rq, int fd, uint8_t 
 				continue;
 			if (w <= 0) {
 				sha256_abandon(&h);
-				json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+				reply_problem(sv->spark, rs, PROBLEM_NO_SPACE, "sparkgate could not store the upload: %s.", strerror(errno));
 				return -1;
 			}
 			off += w;
 		}
 		if (sha256_add(&h, chunk, (size_t)n)) {
 			sha256_abandon(&h);
-			json_error(g, rs, 500, "sparkgate could not hash the upload.");
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not hash the upload.");
 			return -1;
 		}
 		got += (size_t)n;
 	}
 	if (sha256_end(&h, digest) || fsync(fd) || fchmod(fd, FILE_MODE)) {
-		json_error(g, rs, 507, "sparkgate could not store the upload.");
+		reply_problem(sv->spark, rs, PROBLEM_NO_SPACE, "sparkgate could not store the upload.");
 		return -1;
 	}
 	return 0;
 }
 
-static void upload(struct gateway *g, const struct request *rq, const char *name, const char *user,
+static void upload(struct servlets *sv, const struct request *rq, const char *name, const char *user,
 		   struct response *rs)
 {
 	char why[200], tmp[4400], folder[4200], final[4400];
@@ -451,23 +447,25 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	int fd, rc, fresh_folder, lock;
 
 	if (files_check_name(name, why, sizeof(why))) {
-		servlet_error(g, rs, 400, why);
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
 		return;
 	}
 	if (!rq->read_body || !rq->body_declared) {
-		json_error(g, rs, rq->read_body ? 400 : 411, "An upload needs its bytes as the body, with a Content-Length.");
+		reply_problem(sv->spark, rs, rq->read_body ? PROBLEM_BAD_REQUEST : PROBLEM_LENGTH_REQUIRED,
+			      "An upload needs its bytes as the body, with a Content-Length.");
 		return;
 	}
 	/* compared unsigned: a Content-Length of 2^63 or more is no negative size */
 	if ((uint64_t)rq->body_declared > (uint64_t)INT64_MAX
-	    || (g->files.max_upload >= 0 && (uint64_t)rq->body_declared > (uint64_t)g->files.max_upload)) {
-		json_error(g, rs, 413, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes per file.",
-			   rq->body_declared, (long long)(g->files.max_upload >= 0 ? g->files.max_upload : INT64_MAX));
+	    || (sv->files.max_upload >= 0 && (uint64_t)rq->body_declared > (uint64_t)sv->files.max_upload)) {
+		reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Upload of %zu bytes exceeds sparkgate's limit of %lld bytes "
+			      "per file.",
+			   rq->body_declared, (long long)(sv->files.max_upload >= 0 ? sv->files.max_upload : INT64_MAX));
 		return;
 	}
-	if (reserve(g, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
+	if (reserve(sv, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
 		return;
-	rc = receive(g, rq, fd, digest, rs);
+	rc = receive(sv, rq, fd, digest, rs);
 	close(fd);
 	if (rc) {
 		unlink(tmp);
@@ -476,10 +474,10 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	/* owner NUL name NUL digest: names and users hold no NUL, so no two inputs collide */
 	if (buf_add(&named, user, strlen(user) + 1) || buf_add(&named, name, strlen(name) + 1)
 	    || buf_add(&named, digest, sizeof(digest))
-	    || crypto_hmac_sha256(g->files.key, sizeof(g->files.key), named.data, named.len, mac)) {
+	    || crypto_hmac_sha256(sv->files.key, sizeof(sv->files.key), named.data, named.len, mac)) {
 		buf_release(&named);
 		unlink(tmp);
-		servlet_error(g, rs, 500, "sparkgate could not name the upload.");
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not name the upload.");
 		return;
 	}
 	buf_release(&named);
@@ -489,13 +487,13 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	snprintf(f.name, sizeof(f.name), "%s", name);
 	f.size = (int64_t)rq->body_declared;
 	f.created_ms = tenant_wall_ms();
-	snprintf(folder, sizeof(folder), "%s/pub/%s", g->files.dir, f.id);
+	snprintf(folder, sizeof(folder), "%s/pub/%s", sv->files.dir, f.id);
 	snprintf(final, sizeof(final), "%s/%s", folder, name);
 	/* linked, not renamed: the incoming file holds its quota until the row counts the bytes
 	 * (an existing final file has these very bytes: its id is their hash) */
 	fresh_folder = mkdir(folder, DIR_MODE) == 0;
 	if ((!fresh_folder && errno != EEXIST) || (link(tmp, final) != 0 && errno != EEXIST)) {
-		json_error(g, rs, 507, "sparkgate could not store the upload: %s.", strerror(errno));
+		reply_problem(sv->spark, rs, PROBLEM_NO_SPACE, "sparkgate could not store the upload: %s.", strerror(errno));
 		unlink(tmp);
 		if (fresh_folder)
 			rmdir(folder);
@@ -503,8 +501,8 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 	}
 	/* under the lock, so that a reservation sees these bytes once: as the incoming file, or
 	 * as the row (a lock that cannot be had only risks a reservation counting them twice) */
-	lock = incoming_lock(g);
-	rc = store_file_add(g->store, &f, g->files.quota, &used, &e);
+	lock = incoming_lock(sv);
+	rc = store_file_add(sv->tenant->store, &f, sv->files.quota, &used, &e);
 	unlink(tmp);
 	if (lock >= 0)
 		close(lock);
@@ -515,19 +513,19 @@ static void upload(struct gateway *g, const struct request *rq, const char *name
 			rmdir(folder);
 		}
 		if (rc > 0)
-			over_quota(g, rs, rq->body_declared, used);
+			over_quota(sv, rs, rq->body_declared, used);
 		else
-			servlet_error(g, rs, 503, e.msg);
+			reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 		return;
 	}
-	store_file_get(g->store, f.id, &f, &e);   /* the first upload's time, if it was there */
-	answer_file(g, rs, "UploadFileResponse", &f, used);
+	store_file_get(sv->tenant->store, f.id, &f, &e);   /* the first upload's time, if it was there */
+	answer_file(sv, rs, "UploadFileResponse", &f, used);
 	if (rs->status == 200 && fresh_folder)
 		rs->status = 201;
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
 }
 
-static void list(struct gateway *g, const char *user, struct response *rs)
+static void list(struct servlets *sv, const char *user, struct response *rs)
 {
 	struct store_file *rows = calloc(FILES_LIST_MAX, sizeof(*rows));
 	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
@@ -538,95 +536,101 @@ static void list(struct gateway *g, const char *user, struct response *rs)
 	int rc;
 
 	if (!rows) {
-		servlet_error(g, rs, 500, "out of memory");
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 		return;
 	}
-	if (store_file_list(g->store, user, FILES_LIST_MAX, rows, &n, &e) || store_file_total(g->store, user, &used, &e)) {
-		servlet_error(g, rs, 503, e.msg);
+	if (store_file_list(sv->tenant->store, user, FILES_LIST_MAX, rows, &n, &e)
+	    || store_file_total(sv->tenant->store, user, &used, &e)) {
+		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 		free(rows);
 		return;
 	}
 	rc = buf_addstr(&items, "[ ");
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = i ? buf_addstr(&items, ", ") : 0;
-		rc = rc ? rc : print_file(g, &items, &rows[i], "  ");
+		rc = rc ? rc : print_file(sv, &items, &rows[i], "  ");
 	}
 	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
 	snprintf(used_s, sizeof(used_s), "%lld", (long long)used);
-	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)g->files.quota);
+	snprintf(quota_s, sizeof(quota_s), "%lld", (long long)sv->files.quota);
 	if (rc) {
-		servlet_error(g, rs, 500, "out of memory");
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 	} else {
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "FileListResponse", 0, NULL },
 			{ "files", RF_RAW, buf_str(&items), 0, NULL },
-			{ "quotaBytes", RF_RAW, g->files.quota >= 0 ? quota_s : NULL, 0, NULL },
+			{ "quotaBytes", RF_RAW, sv->files.quota >= 0 ? quota_s : NULL, 0, NULL },
 			{ "success", RF_BOOL, NULL, 1, NULL },
 			{ "usedBytes", RF_RAW, used_s, 0, NULL },
 			{ "user", RF_STRING, user, 0, NULL },
 		};
 
-		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	buf_release(&items);
 	free(rows);
 }
 
 /* GET or DELETE /v1/files/ID: the owner's (or an admin's) file; anyone else's is unknown. */
-static void one(struct gateway *g, const char *id, const char *user, int admin, int del, struct response *rs)
+static void one(struct servlets *sv, const char *id, const char *user, int admin, int del, struct response *rs)
 {
 	struct store_file f;
 	struct sg_err e = { 0 };
 	int rc = strlen(id) == 2 * CRYPTO_SHA256_LEN && strspn(id, "0123456789abcdef") == strlen(id)
-		? store_file_get(g->store, id, &f, &e) : 1;
+		? store_file_get(sv->tenant->store, id, &f, &e) : 1;
 
 	if (rc < 0) {
-		servlet_error(g, rs, 503, e.msg);
+		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 		return;
 	}
 	if (rc || (!admin && strcmp(f.owner, user) != 0)) {
-		json_error(g, rs, 404, "No uploaded file %.80s.", id);
-		rs->hidden = rc == 0;
+		reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No uploaded file %.80s.", id);
+		if (rc == 0)
+			reply_hide(rs);
 		return;
 	}
 	if (del) {
 		char path[4400];
 
-		if (store_file_delete(g->store, id, &e)) {
-			servlet_error(g, rs, 503, e.msg);
+		if (store_file_delete(sv->tenant->store, id, &e)) {
+			reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
 			return;
 		}
-		snprintf(path, sizeof(path), "%s/pub/%s/%s", g->files.dir, f.id, f.name);
+		snprintf(path, sizeof(path), "%s/pub/%s/%s", sv->files.dir, f.id, f.name);
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/pub/%s", g->files.dir, f.id);
+		snprintf(path, sizeof(path), "%s/pub/%s", sv->files.dir, f.id);
 		rmdir(path);
 	}
-	answer_file(g, rs, del ? "DeleteFileResponse" : "FileResponse", &f, -1);
+	answer_file(sv, rs, del ? "DeleteFileResponse" : "FileResponse", &f, -1);
 	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
 }
 
-void files_handle(struct gateway *g, const struct request *rq, const char *user, int admin, struct response *rs)
+/* PUT /v1/files/NAME, GET /v1/files, GET and DELETE /v1/files/ID (see files.h). */
+void files_handle(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	const char *rest = rq->path + strlen("/v1/files");
+	const struct request *rq = c->rq;
+	const char *user = c->user, *rest = rq->path + strlen("/v1/files");
+	int admin = c->admin;
 	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
 
 	if (*rest == '/')
 		rest++;
 	if (!*rest) {
 		if (get) {
-			list(g, user, rs);
+			list(sv, user, rs);
 		} else {
-			servlet_error(g, rs, 405, "Use GET /v1/files to list your files, PUT /v1/files/NAME to upload one.");
+			reply_problem(sv->spark, rs, PROBLEM_WRONG_METHOD, "Use GET /v1/files to list your files, PUT "
+				      "/v1/files/NAME to upload one.");
 			rs->allow = "GET, HEAD";
 		}
 	} else if (strchr(rest, '/')) {
-		servlet_error(g, rs, 400, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
 	} else if (strcmp(rq->method, "PUT") == 0) {
-		upload(g, rq, rest, user, rs);
+		upload(sv, rq, rest, user, rs);
 	} else if (get || strcmp(rq->method, "DELETE") == 0) {
-		one(g, rest, user, admin, !get, rs);
+		one(sv, rest, user, admin, !get, rs);
 	} else {
-		servlet_error(g, rs, 405, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
+		reply_problem(sv->spark, rs, PROBLEM_WRONG_METHOD, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
 		rs->allow = "GET, HEAD, PUT, DELETE";
 	}
 }

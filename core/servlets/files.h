@@ -15,9 +15,10 @@
 #ifndef SG_FILES_H
 #define SG_FILES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "gateway.h"
+#include "base/err.h"
 
 #define FILES_NAME_MAX 100
 #define FILES_DEFAULT_MAX_UPLOAD (256ll << 20)
@@ -27,15 +28,21 @@
  * stream (an upload is far larger than --max-body). */
 int files_streams_body(const char *method, const char *path);
 
-/* Opens --files-dir (creating its folders and key): 0, or an error in e. */
-int files_open(struct gateway *g, const char *dir, const char *url, int64_t max_upload, int64_t quota,
+/* --files-dir and what goes with it. */
+struct files_conf {
+	char *dir, *url;           /* NULL: uploads are off */
+	int64_t max_upload, quota;
+	uint8_t key[32];
+};
+
+/* Opens --files-dir (creating its folders and key) into f: 0, or an error in e. */
+int files_open(struct files_conf *f, const char *dir, const char *url, int64_t max_upload, int64_t quota,
 	       struct sg_err *e);
+void files_close(struct files_conf *f);
 
 /* Whether NAME may be stored: 1..FILES_NAME_MAX bytes of [A-Za-z0-9._+-], not starting with
  * '.' or '-', ending in .jar, .py, .zip or .egg.  0 yes, else -1 with why. */
 int files_check_name(const char *name, char *why, size_t size);
 
-/* rq->path is /v1/files or below it, and uploads are on (files_open). */
-void files_handle(struct gateway *g, const struct request *rq, const char *user, int admin, struct response *rs);
 
 #endif

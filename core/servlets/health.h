@@ -11,14 +11,10 @@
 #ifndef SG_HEALTH_H
 #define SG_HEALTH_H
 
-#include "gateway.h"
 
 #define HEALTH_READYZ_MAX_AGE_MS 1000
 #define HEALTH_READYZ_ID "/readyz"   /* its slot: no driver id holds a '/' (a path separator) */
 #define HEALTH_READYZ_BODY 1700      /* the detailed answer's largest size (a slot holds it) */
 
-/* Whether path is one of them. */
-int health_path(const char *path);
-void health_handle(struct gateway *g, const struct request *rq, struct response *rs);
 
 #endif

@@ -7,8 +7,8 @@
 #include "spark/deploy.h"
 #include "spark/httpget.h"
 #include "spark/masterui.h"
-#include "servlets/servlet.h"
-#include "tenant/tenant.h"
+#include "ops/reply.h"
+#include "servlets/servlets.h"
 
 /* A decimal number of at most 18 digits (no sign, no spaces). */
 static int number(const char *s, size_t n, long long *out)
@@ -75,9 +75,11 @@ static int split_header(const char *text, size_t len, long long range[3], size_t
 	return 0;
 }
 
-void logs_handle(struct gateway *g, const struct request *rq, const char *id, const char *user, int admin,
-		 struct response *rs)
+/* GET /v1/submissions/logs/ID (see logs.h). */
+void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 {
+	const struct request *rq = c->rq;
+	const char *id = c->id;
 	struct master_ui ui;
 	const struct master_ui_driver *d;
 	char why[400], url[700], web[300];
@@ -88,32 +90,32 @@ void logs_handle(struct gateway *g, const struct request *rq, const char *id, co
 	size_t body_at;
 	int err_stream, rc;
 
-	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
 	if (logs_parse_query(rq->query, &err_stream, &offset, &length, why, sizeof(why))) {
-		servlet_error(g, rs, 400, why);
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
 		return;
 	}
-	if (!tenant_may_touch(g, id, user, admin, rs)) {
-		if (rs->hidden)
-			servlet_error(g, rs, 404, "No driver with this submission ID is known to the master.");
+	if ((rc = servlet_may_touch(sv, c, rs)) != 1) {
+		if (rc == 0)
+			reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No driver with this submission ID is known to the master.");
 		return;
 	}
-	if (tenant_master_ui(g, &ui, rs)) {
-		servlet_error(g, rs, 502, "Driver logs come from the worker's web UI, whose address is in the master's "
+	if (tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note))) {
+		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "Driver logs come from the worker's web UI, whose address "
+			      "is in the master's "
 			      "web UI (--master-ui), which is not usable now; see sparkgate's log.");
 		return;
 	}
 	if (!(d = master_ui_find(&ui, id))) {
-		servlet_error(g, rs, 404, "No driver with this submission ID is known to the master.");
+		reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No driver with this submission ID is known to the master.");
 	} else if (!d->worker_id[0]) {
 		snprintf(why, sizeof(why), "The driver has not started on a worker yet (it is %s): no logs.",
 			 driver_state_name(d->state));
-		servlet_error(g, rs, 409, why);
+		reply_problem(sv->spark, rs, PROBLEM_CONFLICT, "%s", why);
 	} else if ((rc = master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e)) != 0) {
 		/* a worker that advertises another host, a path or a user is not read at all */
 		snprintf(why, sizeof(why), rc > 0 ? "The driver's worker %.100s is gone from the master: its logs cannot "
 			 "be read." : "The driver's worker %.100s cannot be read: %.160s.", d->worker_id, e.msg);
-		servlet_error(g, rs, 502, why);
+		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "%s", why);
 	} else {
 		/* Built from parts: the checked base, "/log/", the id the master listed for a driver
 		 * this user may see (driver-yyyyMMddHHmmss-NNNN: nothing to escape) and numbers.
@@ -126,22 +128,22 @@ void logs_handle(struct gateway *g, const struct request *rq, const char *id, co
 
 		/* The error texts never hold what the worker answered (a rogue worker's address could
 		 * be anybody's page): a status, or libcurl's reason. */
-		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, g->deadline, &text, &status, &e) || status != 200) {
+		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, sv->spark->deadline, &text, &status, &e) || status != 200) {
 			char what[160];
 
 			snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
 			snprintf(why, sizeof(why), "The driver's worker %.100s did not give its log: %.200s", d->worker_id,
 				 e.msg[0] ? e.msg : what);
-			servlet_error(g, rs, e.code == ERR_TIMEOUT ? 504 : 502, why);
+			reply_problem(sv->spark, rs, e.code == ERR_TIMEOUT ? PROBLEM_TIMEOUT : PROBLEM_BAD_GATEWAY, "%s", why);
 		} else if (split_header((const char *)text.data, text.len, range, &body_at)) {
 			/* Spark's log page answers "Error: ..." as text for a log it does not have */
 			snprintf(why, sizeof(why), "The worker %.100s has no %s for this driver.", d->worker_id,
 				 err_stream ? "stderr" : "stdout");
-			servlet_error(g, rs, 404, why);
+			reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "%s", why);
 		} else {
 			buf_reset(&rs->body);
 			if (buf_add(&rs->body, text.data + body_at, text.len - body_at)) {
-				servlet_error(g, rs, 500, "out of memory");
+				reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 			} else {
 				rs->status = 200;
 				rs->content_type = "text/plain;charset=utf-8";

@@ -5,13 +5,10 @@
 #ifndef SG_LOGS_H
 #define SG_LOGS_H
 
-#include "gateway.h"
+#include <stddef.h>
 
 #define LOGS_DEFAULT_LENGTH (64u << 10)
 #define LOGS_MAX_LENGTH (1u << 20)
-
-void logs_handle(struct gateway *g, const struct request *rq, const char *id, const char *user, int admin,
-		 struct response *rs);
 
 /* The query's stream, offset (-1: the last length bytes, as Spark's log page) and length;
  * 0, or -1 with why (for a 400). */

@@ -1,128 +1,39 @@
-#include "servlets/route.h"
-
-#include <jansson.h>
+/* Spark's RestSubmissionServer as one table (contextToServlet in RestSubmissionServer.scala
+ * and StandaloneRestServer.scala), sparkgate's own endpoints beside it, and the dispatcher
+ * that runs every check in one fixed order: Host, the endpoints that need no login, who
+ * asks, a login, CSRF, the body's size, the servlet, its method, its submission id, admins
+ * only; then the servlet.  Spark's servlets read against StandaloneRestServer.scala. */
+#include "servlets/servlets.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "spark/cluster.h"
-#include "spark/deploy.h"
-#include "tenant/jws.h"
 #include "base/limits.h"
-#include "servlets/files.h"
-#include "servlets/health.h"
-#include "servlets/logs.h"
+#include "ops/reply.h"
+#include "spark/deploy.h"
 #include "spark/rest.h"
-#include "servlets/servlet.h"
 #include "spark/submit.h"
-#include "tenant/tenant.h"
 
 #define SUBMIT_HINT " Please submit requests through http://[host]:[port]/v1/submissions/..."
 #define ACTIONS_35 "Missing an action: please specify one of /create, /kill, or /status."
 #define ACTIONS_40 "Missing an action: please specify one of /create, /kill, /killall, /clear, /status, or /readyz."
 
-void response_init(struct response *rs)
-{
-	rs->status = 200;
-	rs->allow = NULL;
-	rs->cache = NULL;
-	rs->content_type = NULL;
-	rs->header[0] = '\0';
-	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
-	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
-	buf_init(&rs->body, LIMIT_RESPONSE_BODY);
-}
-
-void response_reset(struct response *rs)
-{
-	rs->status = 200;
-	rs->allow = NULL;
-	rs->cache = NULL;
-	rs->content_type = NULL;
-	rs->header[0] = '\0';
-	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
-	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
-	buf_reset(&rs->body);
-}
-
-void response_release(struct response *rs)
-{
-	buf_release(&rs->body);
-}
-
-const char *http_reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 468: return "Unknown Protocol Version";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 507: return "Insufficient Storage";
-	}
-	return "Unknown";
-}
-
 /* The build whose texts and version an answer uses: the connected master's if it can be
  * had, else the last one seen (or the pinned one). */
-static const struct spark_build *answer_build(struct gateway *g)
+static const struct spark_build *answer_build(struct spark_ctx *sc)
 {
 	const struct spark_build *b;
 	struct sg_err e = { 0 };
 
-	return cluster_build(&g->cluster, g->deadline, &b, &e) == 0 ? b : cluster_known_build(&g->cluster);
-}
-
-/* The HTTP status for an error code: whose fault it is.  The master or the state database
- * is unreachable or slow (503, 504), sparkgate itself failed (500), or what came back could
- * not be used (502). */
-int servlet_error_status(int code)
-{
-	switch (code) {
-	case ERR_TIMEOUT: return 504;
-	case ERR_IO: return 503;
-	case ERR_NOMEM: return 500;
-	default: return 502;
-	}
-}
-
-void servlet_error(struct gateway *g, struct response *rs, int status, const char *message)
-{
-	rs->status = status;
-	buf_reset(&rs->body);
-	rest_print_error(&rs->body, message, cluster_version(&g->cluster), status == 468);
-}
-
-/* Prints an answer; if that fails (out of memory), a 500 that still names the submission
- * the request concerns (set rs->submission_id first), so an accepted create is not taken
- * for a refused one. */
-void servlet_answer(struct gateway *g, struct response *rs, const struct rest_field *f, size_t n)
-{
-	char msg[300];
-
-	if (rest_print(&rs->body, f, n) == 0)
-		return;
-	snprintf(msg, sizeof(msg), "sparkgate ran out of memory writing the answer%s%s.",
-		 rs->submission_id[0] ? " about " : "", rs->submission_id);
-	servlet_error(g, rs, 500, msg);
+	return cluster_build(&sc->cluster, sc->deadline, &b, &e) == 0 ? b : cluster_known_build(&sc->cluster);
 }
 
 /* ErrorServlet.service (RestSubmissionServer.scala): explains what is wrong with a path
  * no servlet claimed, whatever the method. */
-static void error_servlet(struct gateway *g, const char *path, struct response *rs)
+static void error_servlet(struct servlets *sv, const char *path, struct response *rs)
 {
 	char parts[3][256];
 	size_t n = 0;
@@ -149,12 +60,12 @@ static void error_servlet(struct gateway *g, const char *path, struct response *
 		snprintf(msg, sizeof(msg), "Missing the /submissions prefix." SUBMIT_HINT);
 	else if (strcmp(parts[0], "v1") == 0 && strcmp(parts[1], "submissions") == 0)
 		snprintf(msg, sizeof(msg), "%s" SUBMIT_HINT,
-			 spark_build_is_spark4(answer_build(g)) ? ACTIONS_40 : ACTIONS_35);
+			 spark_build_is_spark4(answer_build(sv->spark)) ? ACTIONS_40 : ACTIONS_35);
 	else {
 		snprintf(msg, sizeof(msg), "Unknown protocol version '%s'." SUBMIT_HINT, parts[0]);
 		mismatch = 1;
 	}
-	servlet_error(g, rs, mismatch ? 468 : 400, msg);
+	reply_problem(sv->spark, rs, mismatch ? PROBLEM_VERSION : PROBLEM_BAD_REQUEST, "%s", msg);
 }
 
 int servlet_path_match(const char *path, const char *prefix, const char **info)
@@ -186,67 +97,36 @@ static int submission_id(const char *info, char *out, size_t n)
 	return 1;
 }
 
-/* The master's answer could not be had or used: say so in Spark's shape, with a status a
- * client will not mistake for "the master refused".  A create that may have reached the
- * master is never reported as failed: its outcome is unknown, whatever went wrong after. */
-static void master_unavailable(struct gateway *g, struct response *rs, int maybe_delivered,
-			       const struct sg_err *e, int is_create)
+int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	char msg[1200];
+	struct sg_err e = { 0 };
+	int rc = tenant_may_touch(sv->tenant, c->id, c->user, c->admin, &e);
 
-	if (maybe_delivered && is_create && g->store)   /* its token settles it (tenant_claim) */
-		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
-			 "have accepted it; send it again with the same idempotency key (sparkgate finds it at the "
-			 "master and answers with its id, or sends it once) or see GET /v1/submissions.", e->msg);
-	else if (maybe_delivered && is_create)
-		snprintf(msg, sizeof(msg), "The outcome of this submission is unknown: %s. The master may "
-			 "have accepted it; do not resubmit before checking the master's drivers.", e->msg);
-	else if (e->code == ERR_IO || e->code == ERR_TIMEOUT)
-		snprintf(msg, sizeof(msg), "Unable to reach the Spark master: %s", e->msg);
-	else if (e->code == ERR_UNSUPPORTED || e->code == ERR_REMOTE)
-		snprintf(msg, sizeof(msg), "%s", e->msg);   /* unknown build; authentication refused */
-	else if (e->code == ERR_NOMEM)
-		snprintf(msg, sizeof(msg), "sparkgate ran out of memory: %s", e->msg);
-	else
-		snprintf(msg, sizeof(msg), "Unreadable reply from the Spark master: %s", e->msg);
-	servlet_error(g, rs, servlet_error_status(e->code), msg);
+	if (rc < 0)
+		reply_err(sv->spark, rs, &e);
+	else if (rc == 0)
+		reply_hide(rs);
+	return rc < 0 ? -1 : rc;
 }
 
-/* An RpcFailure: the master could not take the message at all. */
-static void master_refused(struct gateway *g, struct response *rs, const struct spark_build *b,
-			   const char *text, size_t len)
-{
-	char msg[1200];
-	int n = (int)(memchr(text, '\n', len) ? (const char *)memchr(text, '\n', len) - text : (long)len);
+/* ---- create ------------------------------------------------------------------------- */
 
-	if (memmem(text, len, "InvalidClassException", 21) || memmem(text, len, "ClassNotFoundException", 22))
-		snprintf(msg, sizeof(msg), "The Spark master runs a build sparkgate was not set up for "
-			 "(sparkgate spoke Spark %s, Scala %s): %.*s", b->minor, b->scala_version, n, text);
-	else if (memmem(text, len, "Expected SaslMessage", 20))
-		snprintf(msg, sizeof(msg), "The Spark master requires authentication "
-			 "(spark.authenticate=true): give sparkgate its secret with --secret-file.");
-	else
-		snprintf(msg, sizeof(msg), "The Spark master rejected the request: %.*s", n, text);
-	servlet_error(g, rs, 502, msg);
-}
-
-/* One request to the master: what to send, and where a create's own errors go. */
+/* A create on its way to the master: the request, what Spark's parsing made of it, and where
+ * its own errors go. */
 struct exchange {
-	struct gateway *g;
-	enum spark_class message;        /* CLS_REQUEST_* */
-	const char *driver_id;           /* kill, status */
-	const struct request *rq;        /* create */
+	struct servlets *sv;
+	const struct request *rq;
 	struct create_request cr;
 	struct rest_error err;
 	char rule[400];                  /* the policy rule that refused the create, or "" */
-	const char *token;               /* create: the claim's submission token, or NULL */
+	const char *token;               /* the claim's submission token, or NULL */
 };
 
-static void exchange_init(struct exchange *x, struct gateway *g, enum spark_class message)
+static void exchange_init(struct exchange *x, struct servlets *sv, const struct request *rq)
 {
 	memset(x, 0, sizeof(*x));
-	x->g = g;
-	x->message = message;
+	x->sv = sv;
+	x->rq = rq;
 	create_request_init(&x->cr);
 	rest_error_init(&x->err);
 }
@@ -264,8 +144,9 @@ static void exchange_release(struct exchange *x)
 static int prepare_driver(struct exchange *x, const struct spark_build *b, struct driver_desc *d,
 			  struct policy_usage *use)
 {
-	const struct policy *p = &x->g->policy;
-	struct submit_config cfg = { x->g->master_url, b, p->rules ? p->placeholders : x->g->placeholder_names,
+	const struct policy *p = &x->sv->tenant->policy;
+	const char *master_url = x->sv->spark->master_url;
+	struct submit_config cfg = { master_url, b, p->rules ? p->placeholders : x->sv->placeholder_names,
 				     p->rules ? policy_drops_env : NULL };
 	int rc;
 
@@ -278,7 +159,7 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	if (!rc && p->rules && policy_apply_defaults(p, &x->cr.spark_properties))
 		rc = rest_fail(&x->err, 500, "out of memory");
 	rc = rc || submit_build_driver(&x->cr, &cfg, d, &x->err) ? -1 : 0;
-	if (!rc && (rc = policy_check_driver(p, d, b, x->g->master_url, use, x->rule, sizeof(x->rule))) != 0) {
+	if (!rc && (rc = policy_check_driver(p, d, b, master_url, use, x->rule, sizeof(x->rule))) != 0) {
 		if (rc > 0)
 			rest_fail(&x->err, 403, "%s", x->rule);
 		else
@@ -299,33 +180,24 @@ static int prepare_driver(struct exchange *x, const struct spark_build *b, struc
 	return rc;
 }
 
-/* The answer for a create prepare_driver refused: Spark's error text, or the policy's
- * rule (kept for the audit line). */
+/* The answer for a create prepare_driver refused: Spark's error text, or the policy's rule. */
 static void answer_prepare_error(struct exchange *x, struct response *rs)
 {
-	if (x->rule[0])
-		snprintf(rs->rule, sizeof(rs->rule), "%s", x->rule);
-	servlet_error(x->g, rs, x->err.status, x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
+	if (x->err.status == 403 && x->rule[0])
+		reply_refuse(x->sv->spark, rs, REFUSAL_POLICY, x->rule, buf_str(&x->err.message));
+	else
+		reply_problem(x->sv->spark, rs, problem_of_status(x->err.status), "%s",
+			      x->err.status == 500 ? "out of memory" : buf_str(&x->err.message));
 }
 
-/* cluster_write_fn: the request for build b.  A create is prepared again if the master
- * turns out to be another build. */
-static int write_request(void *arg, const struct spark_build *b, struct buf *out)
+/* cluster_write_fn: RequestSubmitDriver for build b.  The create is prepared again if the
+ * master turns out to be another build. */
+static int write_create(void *arg, const struct spark_build *b, struct buf *out)
 {
 	struct exchange *x = arg;
 	struct driver_desc d;
 	int rc;
 
-	switch (x->message) {
-	case CLS_REQUEST_KILL_DRIVER:
-		return deploy_write_kill(out, b, x->driver_id);
-	case CLS_REQUEST_DRIVER_STATUS:
-		return deploy_write_status(out, b, x->driver_id);
-	case CLS_REQUEST_SUBMIT_DRIVER:
-		break;
-	default:
-		return deploy_write_object_message(out, b, x->message);
-	}
 	driver_desc_init(&d);
 	rc = prepare_driver(x, b, &d, NULL);
 	if (!rc && (rc = deploy_write_submit(out, b, &d)) != 0)
@@ -335,137 +207,19 @@ static int write_request(void *arg, const struct spark_build *b, struct buf *out
 	return rc;
 }
 
-/* Asks the master; returns 0 with the reply in a (of kind k), or -1 after writing the
- * error response. */
-static int ask(struct exchange *x, struct response *rs, int idempotent, enum deploy_reply_kind k,
-	       struct cluster_answer *a)
+/* Asks the master for a write that may fail on its own: 0 with the reply in a, or -1
+ * answered. */
+static int ask(struct servlets *sv, cluster_write_fn write, void *arg, const struct rest_error *write_err,
+	       struct exchange *x, int idempotent, enum deploy_reply_kind k, struct cluster_answer *a,
+	       struct response *rs)
 {
-	struct gateway *g = x->g;
-	struct sg_err e = { 0 };
-	int rc = cluster_ask(&g->cluster, g->deadline, write_request, x, idempotent, a, &e);
+	int rc = ask_master(sv->spark, write, arg, idempotent, k == REPLY_SUBMIT, k, a, rs);
 
-	if (rc == CLUSTER_WRITE_FAILED && x->err.status) {
+	if (rc == CLUSTER_WRITE_FAILED && x && write_err->status)
 		answer_prepare_error(x, rs);
-	} else if (rc == CLUSTER_WRITE_FAILED) {
-		servlet_error(g, rs, 500, "sparkgate could not write the request for the master.");
-	} else if (rc) {
-		if (!e.code)
-			sg_err_set(&e, rc, 0, "%s", sg_err_name(rc));
-		master_unavailable(g, rs, a->maybe_delivered, &e, x->message == CLS_REQUEST_SUBMIT_DRIVER);
-	} else if (a->failed) {
-		master_refused(g, rs, a->build, buf_str(&a->failure), a->failure.len);
-	} else if (a->reply.kind != k) {
-		servlet_error(g, rs, 502, "Unexpected reply from the Spark master.");
-	} else {
-		return 0;
-	}
-	return -1;
-}
-
-/* A status request whose failure is not the caller's answer: 0 with the reply in a (the
- * caller's, initialised and released by it), or the HTTP status it would have had. */
-/* The master's status answer for id into rs, and *rec from it. */
-static int ask_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec)
-{
-	struct exchange x;
-	struct cluster_answer a;
-	struct buf message = BUF_INIT(LIMIT_THROWABLE_TEXT + 64);
-	int rc, fits = 1;
-
-	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
-	x.driver_id = id;
-	cluster_answer_init(&a);
-	rc = ask(&x, rs, 1, REPLY_STATUS, &a);
-	if (rc == 0) {
-		const struct deploy_reply *r = &a.reply;
-
-		if (r->exception)
-			buf_printf(&message, "Exception from the cluster:\n%s", r->exception);
-		const struct rest_field f[] = {
-			{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
-			{ "driverState", RF_STRING, driver_state_name(r->state), 0, NULL },
-			{ "message", RF_STRING, r->exception ? buf_str(&message) : NULL, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
-			{ "submissionId", RF_STRING, id, 0, NULL },
-			{ "success", RF_BOOL, NULL, r->success, NULL },
-			{ "workerHostPort", RF_STRING, r->worker_host_port, 0, NULL },
-			{ "workerId", RF_STRING, r->worker_id, 0, NULL },
-		};
-
-		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
-		rec->known = r->success;
-		rec->state = r->state;
-		fits = (size_t)snprintf(rec->worker_id, sizeof(rec->worker_id), "%s", r->worker_id ? r->worker_id : "")
-			       < sizeof(rec->worker_id)
-		       && (size_t)snprintf(rec->worker_host_port, sizeof(rec->worker_host_port), "%s",
-					   r->worker_host_port ? r->worker_host_port : "") < sizeof(rec->worker_host_port);
-		rc = rs->status == 200 ? 0 : rs->status;   /* 500: the answer could not be printed */
-	} else {
-		rc = rs->status;
-	}
-	rec->http_status = rs->status;
-	cluster_answer_release(&a);
-	exchange_release(&x);
-	buf_release(&message);
-	return rc ? rc : fits ? 0 : -1;
-}
-
-int servlet_master_ready(struct gateway *g, char *why, size_t size)
-{
-	struct exchange x;
-	struct cluster_answer a;
-	struct response scratch;
-	int rc;
-
-	response_init(&scratch);
-	exchange_init(&x, g, CLS_REQUEST_DRIVER_STATUS);
-	x.driver_id = "driver-00000000000000-0000";   /* no master ever names a driver so */
-	cluster_answer_init(&a);
-	rc = ask(&x, &scratch, 1, REPLY_STATUS, &a);
-	if (rc) {
-		json_t *js = json_loadb((const char *)scratch.body.data, scratch.body.len, 0, NULL);
-		const char *msg = json_string_value(json_object_get(js, "message"));
-
-		snprintf(why, size, "%s", msg ? msg : "the Spark master did not answer");
-		rc = scratch.status ? scratch.status : 503;
-		json_decref(js);
-	} else if (a.reply.exception && strstr(a.reply.exception, "ALIVE state")) {
-		/* Master.scala, RequestDriverStatus: a standby or recovering master says so */
-		snprintf(why, size, "the Spark master is not ALIVE: %s", a.reply.exception);
-		rc = 503;
-	} else {
-		snprintf(why, size, "the Spark master at %s is ALIVE (Spark %s)", g->master_url,
-			 cluster_version_of(&g->cluster, a.build));
-	}
-	cluster_answer_release(&a);
-	exchange_release(&x);
-	response_release(&scratch);
-	return rc;
-}
-
-int servlet_status(struct gateway *g, const char *id, struct response *rs, struct status_record *rec)
-{
-	int rc;
-
-	memset(rec, 0, sizeof(*rec));
-	rec->state = -1;
-	switch (status_cache_get(g->status_cache, id, g->deadline, rec, &rs->body)) {
-	case STATUS_HIT:
-		rs->status = rec->http_status;
-		rs->cache = "hit";
-		return 0;
-	case STATUS_ASK:
-		rs->cache = "ask";
-		rc = ask_status(g, id, rs, rec);
-		if (rc > 0)
-			status_cache_abandon(g->status_cache, id);
-		else
-			status_cache_put(g->status_cache, id, rc ? NULL : rec, (const char *)rs->body.data, rs->body.len);
-		return rc > 0 ? rc : 0;
-	default:
-		rc = ask_status(g, id, rs, rec);
-		return rc > 0 ? rc : 0;
-	}
+	else if (rc == CLUSTER_WRITE_FAILED)
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not write the request for the master.");
+	return rc ? -1 : 0;
 }
 
 /* Before anything is claimed or sent: the driver this create becomes for the master's
@@ -473,7 +227,7 @@ int servlet_status(struct gateway *g, const char *id, struct response *rs, struc
  * policy, and its cores and memory for quotas.  A master that cannot be reached leaves
  * nothing to judge: the create is answered here and nothing is sent.  The same driver is
  * prepared and judged again when the bytes for the master are written.  1: answered. */
-static int refused_before_sending(struct gateway *g, struct exchange *x, struct response *rs, int *cores,
+static int refused_before_sending(struct servlets *sv, struct exchange *x, struct response *rs, int *cores,
 				  int *memory_mb)
 {
 	const struct spark_build *b;
@@ -483,10 +237,10 @@ static int refused_before_sending(struct gateway *g, struct exchange *x, struct 
 	int refused = 0;
 
 	*cores = *memory_mb = 0;
-	if (!g->policy.rules && !g->store)
+	if (!sv->tenant->policy.rules && !sv->tenant->store)
 		return 0;
-	if (cluster_build(&g->cluster, g->deadline, &b, &e)) {
-		master_unavailable(g, rs, 0, &e, 1);
+	if (cluster_build(&sv->spark->cluster, sv->spark->deadline, &b, &e)) {
+		ask_failed(sv->spark, rs, &e, 0, 1);
 		return 1;
 	}
 	driver_desc_init(&d);
@@ -515,8 +269,76 @@ static void fault_after_create(int asked)
 }
 #endif
 
-static void handle_create(struct gateway *g, const struct request *rq, const char *owner, struct response *rs)
+/* An earlier create with the same idempotency key (tenant_claim): its outcome, without
+ * sending it again. */
+static void answer_earlier(struct servlets *sv, struct response *rs, const struct store_claim *earlier)
 {
+	char msg[300];
+
+	if (earlier->state == CLAIM_DONE) {
+		snprintf(msg, sizeof(msg), "Driver successfully submitted as %s", earlier->id);
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
+			{ "message", RF_STRING, msg, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version(&sv->spark->cluster), 0, NULL },
+			{ "submissionId", RF_STRING, earlier->id, 0, NULL },
+			{ "success", RF_BOOL, NULL, 1, NULL },
+		};
+
+		snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", earlier->id);
+		rs->replayed = 1;
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
+	} else if (earlier->state == CLAIM_IN_FLIGHT) {
+		reply_problem(sv->spark, rs, PROBLEM_CONFLICT, "A create with this idempotency key is being submitted right "
+			      "now; ask again in a moment.");
+	} else {
+		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "The outcome of an earlier create with this idempotency "
+			      "key is unknown until the Spark master answers: sparkgate will not submit it again before the "
+			      "master says it has no such driver. Ask again later with the same key.");
+	}
+}
+
+/* Claims the create and checks the quotas (with an owner store): 0 go ahead, 1 answered. */
+static int claimed(struct servlets *sv, struct exchange *x, const char *owner, const char *key, int cores,
+		   int memory_mb, struct store_claim *claim, struct response *rs)
+{
+	struct tenant *t = sv->tenant;
+	struct store_claim earlier;
+	struct sg_err e = { 0 };
+	int rc;
+
+	/* Claimed before the master is asked, with the token the driver will carry: the owner
+	 * is on record even if this process dies right after the master accepted the driver,
+	 * and the master's drivers tell what became of it. */
+	if ((rc = tenant_claim(t, owner, key, cores, memory_mb, claim, &earlier, &e)) != 0) {
+		if (rc < 0)
+			reply_err(sv->spark, rs, &e);
+		else
+			answer_earlier(sv, rs, &earlier);
+		return 1;
+	}
+	x->token = claim->token;
+	if ((rc = tenant_quota(t, owner, rs->rule, sizeof(rs->rule), rs->note, sizeof(rs->note), &e)) != 0) {
+		char rule[sizeof(rs->rule)];
+
+		snprintf(rule, sizeof(rule), "%s", rs->rule);
+		if (rc < 0)
+			reply_err(sv->spark, rs, &e);
+		else
+			reply_refuse(sv->spark, rs, REFUSAL_QUOTA, rule, rule);
+		sg_err_clear(&e);
+		if (store_finish(t->store, claim->row, NULL, 0, NULL, NULL, &e))
+			rs->store_failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* StandaloneSubmitRequestServlet.handleSubmit: POST /v1/submissions/create. */
+static void create_servlet(struct servlets *sv, const struct call *c, struct response *rs)
+{
+	const struct request *rq = c->rq;
+	struct store *store = sv->tenant->store;
 	struct exchange x;
 	struct cluster_answer a;
 	struct sg_err e = { 0 };
@@ -524,44 +346,32 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 	char key_prop[IDEMPOTENCY_KEY_MAX + 2];
 	int prop_too_long = 0;
 	/* keys mean something only with a store; without one Spark's rules alone apply */
-	const char *key = !g->store ? NULL : rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
+	const char *key = !store ? NULL : rq->idempotency_key && *rq->idempotency_key ? rq->idempotency_key
 		: rest_peek_property(rq->body, rq->body_len, IDEMPOTENCY_PROPERTY, key_prop, sizeof(key_prop),
 				     &prop_too_long);
 	int cores, memory_mb;
 
 	/* a key cut short could match another request's: refuse rather than guess */
 	if ((key && strlen(key) > IDEMPOTENCY_KEY_MAX) || prop_too_long) {
-		servlet_error(g, rs, 400, "The idempotency key is longer than 1000 bytes.");
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The idempotency key is longer than 1000 bytes.");
 		return;
 	}
-	exchange_init(&x, g, CLS_REQUEST_SUBMIT_DRIVER);
-	x.rq = rq;
+	exchange_init(&x, sv, rq);
 	cluster_answer_init(&a);
-	if (refused_before_sending(g, &x, rs, &cores, &memory_mb))
+	if (refused_before_sending(sv, &x, rs, &cores, &memory_mb))
 		goto out;
-	if (g->store) {
-		/* Claimed before the master is asked, with the token the driver will carry: the
-		 * owner is on record even if this process dies right after the master accepted
-		 * the driver, and the master's drivers tell what became of it. */
-		if (tenant_claim(g, owner, key, cores, memory_mb, &claim, rs))
-			goto out;
-		x.token = claim.token;
-		if (tenant_refused_by_quota(g, owner, rs)) {
-			if (store_finish(g->store, claim.row, NULL, 0, NULL, NULL, &e))
-				rs->store_failed = 1;
-			goto out;
-		}
-	}
-	int asked = ask(&x, rs, 0, REPLY_SUBMIT, &a);
+	if (store && claimed(sv, &x, c->user, key, cores, memory_mb, &claim, rs))
+		goto out;
+	int asked = ask(sv, write_create, &x, &x.err, &x, 0, REPLY_SUBMIT, &a, rs);
 
 #ifdef SPARKGATE_FAULTS
 	fault_after_create(asked);
 #endif
-	if (g->store) {
+	if (store) {
 		const char *id = !asked && a.reply.success ? a.reply.driver_id : NULL;
 		int unknown = asked && a.maybe_delivered;
 
-		if (store_finish(g->store, claim.row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
+		if (store_finish(store, claim.row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
 				 x.cr.main_class, &e) && id)
 			rs->store_failed = 1;   /* logged; the driver runs, only its owner record is missing */
 	}
@@ -570,244 +380,284 @@ static void handle_create(struct gateway *g, const struct request *rq, const cha
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "CreateSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, r->message, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&sv->spark->cluster, a.build), 0, NULL },
 			{ "submissionId", RF_STRING, r->driver_id, 0, NULL },
 			{ "success", RF_BOOL, NULL, r->success, NULL },
 			{ "unknownFields", RF_STRINGS, NULL, 0, x.cr.unknown_fields.len ? &x.cr.unknown_fields : NULL },
 		};
 
 		if (r->driver_id) {
-			status_cache_forget(g->status_cache, r->driver_id);
+			status_cache_forget(sv->spark->status_cache, r->driver_id);
 			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", r->driver_id);
 		}
-		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 out:
 	cluster_answer_release(&a);
 	exchange_release(&x);
-	tenant_sweep(g, NULL, 0);   /* now and then: claims of processes that died */
+	tenant_sweep(sv->tenant, NULL, 0);   /* now and then: claims of processes that died */
 }
 
-static void kill_not_found(struct gateway *g, const char *id, struct response *rs)
+/* ---- kill, status, and Spark 4's killall, clear, readyz ----------------------------- */
+
+static int write_kill(void *arg, const struct spark_build *b, struct buf *out)
 {
-	char msg[300];
-
-	/* Master.scala's text for an id it does not know */
-	snprintf(msg, sizeof(msg), "Driver %s has already finished or does not exist", id);
-	const struct rest_field f[] = {
-		{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
-		{ "message", RF_STRING, msg, 0, NULL },
-		{ "serverSparkVersion", RF_STRING, cluster_version(&g->cluster), 0, NULL },
-		{ "submissionId", RF_STRING, id, 0, NULL },
-		{ "success", RF_BOOL, NULL, 0, NULL },
-	};
-
-	servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+	return deploy_write_kill(out, b, arg);
 }
 
-static void status_not_found(struct gateway *g, const char *id, struct response *rs)
+/* StandaloneKillRequestServlet.handleKill: POST /v1/submissions/kill/ID. */
+static void kill_servlet(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	const struct rest_field f[] = {
-		{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
-		{ "serverSparkVersion", RF_STRING, cluster_version(&g->cluster), 0, NULL },
-		{ "submissionId", RF_STRING, id, 0, NULL },
-		{ "success", RF_BOOL, NULL, 0, NULL },
-	};
-
-	servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
-}
-
-static void handle_kill(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
-{
-	struct exchange x;
 	struct cluster_answer a;
+	char msg[300];
+	int rc = servlet_may_touch(sv, c, rs);
 
-	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
-	if (!tenant_may_touch(g, id, user, admin, rs)) {
-		if (rs->hidden)
-			kill_not_found(g, id, rs);
-		return;
+	if (rc == 0) {   /* Master.scala's text for an id it does not know */
+		snprintf(msg, sizeof(msg), "Driver %s has already finished or does not exist", c->id);
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
+			{ "message", RF_STRING, msg, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version(&sv->spark->cluster), 0, NULL },
+			{ "submissionId", RF_STRING, c->id, 0, NULL },
+			{ "success", RF_BOOL, NULL, 0, NULL },
+		};
+
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 	}
-	exchange_init(&x, g, CLS_REQUEST_KILL_DRIVER);
-	x.driver_id = id;
+	if (rc != 1)
+		return;
 	cluster_answer_init(&a);
-	if (ask(&x, rs, 0, REPLY_KILL, &a) == 0) {
-		status_cache_forget(g->status_cache, id);
+	if (ask(sv, write_kill, (void *)c->id, NULL, NULL, 0, REPLY_KILL, &a, rs) == 0) {
+		status_cache_forget(sv->spark->status_cache, c->id);
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, a.reply.message, 0, NULL },
-			{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
-			{ "submissionId", RF_STRING, id, 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version_of(&sv->spark->cluster, a.build), 0, NULL },
+			{ "submissionId", RF_STRING, c->id, 0, NULL },
 			{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 		};
 
-		servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 	}
 	cluster_answer_release(&a);
-	exchange_release(&x);
 }
 
-static void handle_status(struct gateway *g, const char *id, const char *user, int admin, struct response *rs)
+/* StandaloneStatusRequestServlet.handleStatus: GET /v1/submissions/status/ID. */
+static void status_servlet(struct servlets *sv, const struct call *c, struct response *rs)
 {
 	struct status_record rec;
+	int rc = servlet_may_touch(sv, c, rs);
 
-	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
-	if (!tenant_may_touch(g, id, user, admin, rs)) {
-		if (rs->hidden)
-			status_not_found(g, id, rs);
-		return;
+	if (rc == 0) {
+		const struct rest_field f[] = {
+			{ "action", RF_STRING, "SubmissionStatusResponse", 0, NULL },
+			{ "serverSparkVersion", RF_STRING, cluster_version(&sv->spark->cluster), 0, NULL },
+			{ "submissionId", RF_STRING, c->id, 0, NULL },
+			{ "success", RF_BOOL, NULL, 0, NULL },
+		};
+
+		reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 	}
-	servlet_status(g, id, rs, &rec);
+	if (rc == 1)
+		ask_status(sv->spark, c->id, rs, &rec);
 }
 
-static void handle_object_message(struct gateway *g, enum spark_class message, struct response *rs)
+static int write_object_message(void *arg, const struct spark_build *b, struct buf *out)
 {
-	struct exchange x;
+	return deploy_write_object_message(out, b, *(const enum spark_class *)arg);
+}
+
+/* Spark 4's servlets that send one object message: killall, clear, readyz. */
+static void object_message(struct servlets *sv, enum spark_class message, struct response *rs)
+{
 	struct cluster_answer a;
 	int kill_all = message == CLS_REQUEST_KILL_ALL_DRIVERS;
 
-	exchange_init(&x, g, message);
 	cluster_answer_init(&a);
-	if (ask(&x, rs, message == CLS_REQUEST_READYZ, kill_all ? REPLY_KILL_ALL : REPLY_BOOLEAN, &a) == 0) {
+	if (ask(sv, write_object_message, &message, NULL, NULL, message == CLS_REQUEST_READYZ,
+		kill_all ? REPLY_KILL_ALL : REPLY_BOOLEAN, &a, rs) == 0) {
 		if (message != CLS_REQUEST_READYZ)
-			status_cache_forget_all(g->status_cache);
+			status_cache_forget_all(sv->spark->status_cache);
 		if (message == CLS_REQUEST_READYZ && !a.reply.success) {
-			servlet_error(g, rs, 503, "Master is not ready.");
+			reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "Master is not ready.");
 		} else {
 			const struct rest_field f[] = {
 				{ "action", RF_STRING, kill_all ? "KillAllSubmissionResponse"
 					: message == CLS_REQUEST_CLEAR ? "ClearResponse" : "ReadyzResponse", 0, NULL },
 				{ "message", RF_STRING, kill_all ? a.reply.message : "", 0, NULL },
-				{ "serverSparkVersion", RF_STRING, cluster_version_of(&g->cluster, a.build), 0, NULL },
+				{ "serverSparkVersion", RF_STRING, cluster_version_of(&sv->spark->cluster, a.build), 0, NULL },
 				{ "success", RF_BOOL, NULL, a.reply.success, NULL },
 			};
 
-			servlet_answer(g, rs, f, sizeof(f) / sizeof(f[0]));
+			reply_answer(sv->spark, rs, f, sizeof(f) / sizeof(f[0]));
 		}
 	}
 	cluster_answer_release(&a);
-	exchange_release(&x);
 }
 
-/* HttpServlet's answer to a method the servlet does not implement. */
-static void wrong_method(struct gateway *g, const struct request *rq, struct response *rs, const char *allow)
+/* StandaloneKillAllRequestServlet.handleKillAll: POST /v1/submissions/killall. */
+static void killall_servlet(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	char msg[128];
-	int http10 = rq->protocol && strcmp(rq->protocol, "HTTP/1.0") == 0;
-
-	snprintf(msg, sizeof(msg), "HTTP method %s is not supported by this URL", rq->method);
-	servlet_error(g, rs, http10 ? 400 : 405, msg);
-	rs->allow = allow;
+	(void)c;
+	object_message(sv, CLS_REQUEST_KILL_ALL_DRIVERS, rs);
 }
 
-/* Spark 4's extra servlets exist only when the master is a Spark 4. */
-static int spark4_path(struct gateway *g, const char *path, const char **info, enum spark_class *message)
+/* StandaloneClearRequestServlet.handleClear: POST /v1/submissions/clear. */
+static void clear_servlet(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	static const struct { const char *prefix; enum spark_class message; } paths[] = {
-		{ "/v1/submissions/killall", CLS_REQUEST_KILL_ALL_DRIVERS },
-		{ "/v1/submissions/clear", CLS_REQUEST_CLEAR },
-		{ "/v1/submissions/readyz", CLS_REQUEST_READYZ },
-	};
+	(void)c;
+	object_message(sv, CLS_REQUEST_CLEAR, rs);
+}
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (servlet_path_match(path, paths[i].prefix, info)) {
-			*message = paths[i].message;
-			return spark_build_is_spark4(answer_build(g));
+/* StandaloneReadyzRequestServlet.handleReadyz: GET /v1/submissions/readyz. */
+static void readyz_servlet(struct servlets *sv, const struct call *c, struct response *rs)
+{
+	(void)c;
+	object_message(sv, CLS_REQUEST_READYZ, rs);
+}
+
+/* ---- the table and the dispatcher ---------------------------------------------------- */
+
+typedef void (*servlet_fn)(struct servlets *sv, const struct call *c, struct response *rs);
+
+enum {
+	M_GET = 1 << 0,        /* GET and HEAD */
+	M_POST = 1 << 1,
+};
+
+enum {
+	S_EXACT = 1 << 0,      /* the path is the prefix itself, nothing below it */
+	S_ID = 1 << 1,         /* takes a submission id: the first segment below the prefix */
+	S_SPARK4 = 1 << 2,     /* exists only when the master is a Spark 4 */
+	S_ADMINS = 1 << 3,     /* with an owner store, only the admin group */
+	S_STORE = 1 << 4,      /* exists only with an owner store (--state-db) */
+	S_FILES = 1 << 5,      /* exists only with uploads (--files-dir) */
+	S_NO_LOGIN = 1 << 6,   /* answered before anyone is identified (health: the web server
+	                        * decides who may reach it; --hosts still applies) */
+};
+
+struct servlet {
+	const char *prefix;
+	unsigned methods;      /* M_*, or 0: the servlet checks its own */
+	const char *allow;     /* the Allow header of a wrong method, as HttpServlet lists them */
+	unsigned flags;        /* S_* */
+	enum route route;
+	const char *name;      /* in "Submission ID is missing in NAME request." */
+	servlet_fn handle;
+};
+
+static const struct servlet servlet_table[] = {
+	/* RestSubmissionServer.contextToServlet (StandaloneRestServer.scala's servlets) */
+	{ "/v1/submissions/create", M_POST, "POST, OPTIONS", 0, ROUTE_CREATE, NULL, create_servlet },
+	{ "/v1/submissions/kill", M_POST, "POST, OPTIONS", S_ID, ROUTE_KILL, "kill", kill_servlet },
+	{ "/v1/submissions/killall", M_POST, "POST, OPTIONS", S_SPARK4 | S_ADMINS, ROUTE_KILLALL, NULL, killall_servlet },
+	{ "/v1/submissions/status", M_GET, "GET, HEAD, OPTIONS", S_ID, ROUTE_STATUS, "status", status_servlet },
+	{ "/v1/submissions/clear", M_POST, "POST, OPTIONS", S_SPARK4 | S_ADMINS, ROUTE_CLEAR, NULL, clear_servlet },
+	{ "/v1/submissions/readyz", M_GET, "GET, HEAD, OPTIONS", S_SPARK4, ROUTE_SPARK_READYZ, NULL, readyz_servlet },
+	/* sparkgate's own */
+	{ "/v1/submissions/logs", M_GET, "GET, HEAD, OPTIONS", S_ID, ROUTE_LOGS, "logs", logs_handle },
+	{ "/v1/submissions", M_GET, "GET, HEAD, OPTIONS", S_EXACT | S_STORE, ROUTE_LIST, NULL, list_handle },
+	{ "/v1/submissions/", M_GET, "GET, HEAD, OPTIONS", S_EXACT | S_STORE, ROUTE_LIST, NULL, list_handle },
+	{ "/v1/files", 0, NULL, S_FILES, ROUTE_FILES, NULL, files_handle },
+	{ "/healthz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_HEALTHZ, NULL, health_handle },
+	{ "/readyz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_READYZ, NULL, health_handle },
+	{ "/metrics", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_METRICS, NULL, health_handle },
+};
+
+/* The servlet whose prefix claims path (the path info below it in *info), or NULL. */
+static const struct servlet *servlet_find(const char *path, const char **info)
+{
+	for (size_t i = 0; i < sizeof(servlet_table) / sizeof(servlet_table[0]); i++) {
+		const struct servlet *s = &servlet_table[i];
+
+		if (s->flags & S_EXACT ? strcmp(path, s->prefix) == 0 : servlet_path_match(path, s->prefix, info)) {
+			if (s->flags & S_EXACT)
+				*info = NULL;
+			return s;
 		}
 	}
-	return 0;
+	return NULL;
 }
 
-void servlets_handle(struct gateway *g, const struct request *rq, struct response *rs)
+/* Whether a servlet exists in this configuration (Spark 4 only, a store, uploads): one that
+ * does not is the ErrorServlet's, as in Spark. */
+static int servlet_exists(struct servlets *sv, const struct servlet *s)
 {
-	const char *info;
-	enum spark_class message;
-	char id[128];
-	int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	int post = strcmp(rq->method, "POST") == 0;
-	const char *who;
+	return !((s->flags & S_STORE && !sv->tenant->store) || (s->flags & S_FILES && !sv->files.dir)
+		 || (s->flags & S_SPARK4 && !spark_build_is_spark4(answer_build(sv->spark))));
+}
 
-	if (g->hosts && !tenant_host_served(g->hosts, rq->host)) {
+static int method_allowed(const struct servlet *s, const char *method)
+{
+	return !s->methods || (s->methods & M_GET && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+	       || (s->methods & M_POST && strcmp(method, "POST") == 0);
+}
+
+static int changes_something(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+void servlets_handle(struct servlets *sv, const struct request *rq, struct response *rs)
+{
+	struct tenant *t = sv->tenant;
+	const char *info = NULL;
+	const struct servlet *s = servlet_find(rq->path, &info);
+	struct identity who;
+	struct call c = { .rq = rq, .info = info };
+	char id[128];
+
+	rs->route = s ? s->route : ROUTE_OTHER;
+	if (t->hosts && !tenant_host_served(t->hosts, rq->host)) {
 		/* before anything else, health paths included: a page whose name rebinds to this
 		 * machine must not reach even them (--hosts) */
-		snprintf(rs->rule, sizeof(rs->rule), "hosts");
-		servlet_error(g, rs, 400, "The Host header names a host sparkgate does not serve (--hosts); use one "
-			      "of the names it is configured for.");
+		reply_refuse(sv->spark, rs, REFUSAL_HOSTS, "hosts", "The Host header names a host sparkgate does not serve "
+			     "(--hosts); use one of the names it is configured for.");
 		return;
 	}
-	if (health_path(rq->path)) {   /* for load balancers and monitoring: no login */
-		health_handle(g, rq, rs);
+	if (s && s->flags & S_NO_LOGIN) {
+		s->handle(sv, &c, rs);
 		return;
 	}
-	who = tenant_identify(g, rq, rs);
-	/* Anonymous requests (--anonymous allow) share one owner. */
-	const char *user = who ? who : "-";
-	int admin = who && policy_is_admin(&g->policy, who);
-
-	if (rs->status == 403) {
-		/* a bearer token that did not verify: answered by tenant_identify() */
-	} else if (!who && !g->allow_anonymous) {
+	if (tenant_identify(t, rq, &who)) {
+		reply_refuse(sv->spark, rs, who.refused, who.refused == REFUSAL_BAD_TOKEN ? "bearer token" : NULL, who.why);
+		return;
+	}
+	snprintf(rs->user, sizeof(rs->user), "%s", who.user);
+	c.user = who.user[0] ? who.user : "-";   /* anonymous requests (--anonymous allow) share one owner */
+	c.admin = who.admin;
+	if (!who.user[0] && !sv->allow_anonymous) {
 		/* The web server should have refused this already (its config requires a login);
 		 * a server that lets it through is misconfigured, and must not open the API. */
-		servlet_error(g, rs, 403, "No authenticated user: the web server in front of sparkgate must "
-			      "authenticate every request (REMOTE_USER), or sparkgate must run with --anonymous allow.");
-	} else if ((post || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "DELETE") == 0) && tenant_forged(g, rq)) {
-		snprintf(rs->rule, sizeof(rs->rule), "csrf %s", g->csrf == CSRF_HEADER ? "header" : "origin");
-		servlet_error(g, rs, 403, g->csrf == CSRF_HEADER
-			      ? "Requests that change something must carry an X-Requested-By header (cross-site request "
-				"forgery protection)."
-			      : "A browser request from another site must carry an X-Requested-By header (cross-site "
-				"request forgery protection).");
+		reply_refuse(sv->spark, rs, REFUSAL_NO_USER, NULL, "No authenticated user: the web server in front of "
+			     "sparkgate must authenticate every request (REMOTE_USER), or sparkgate must run with "
+			     "--anonymous allow.");
+	} else if (changes_something(rq->method) && tenant_forged(t, rq)) {
+		reply_refuse(sv->spark, rs, REFUSAL_CSRF, t->csrf == CSRF_HEADER ? "csrf header" : "csrf origin",
+			     t->csrf == CSRF_HEADER
+			     ? "Requests that change something must carry an X-Requested-By header (cross-site request "
+			       "forgery protection)."
+			     : "A browser request from another site must carry an X-Requested-By header (cross-site "
+			       "request forgery protection).");
 	} else if (rq->body_too_large) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "Request body of %zu bytes exceeds sparkgate's limit of %zu bytes.",
-			 rq->body_declared, g->max_body);
-		servlet_error(g, rs, 413, msg);
-	} else if (servlet_path_match(rq->path, "/v1/submissions/create", &info)) {
-		if (!post)
-			wrong_method(g, rq, rs, "POST, OPTIONS");
-		else
-			handle_create(g, rq, user, rs);
-	} else if (servlet_path_match(rq->path, "/v1/submissions/kill", &info)) {
-		if (!post)
-			wrong_method(g, rq, rs, "POST, OPTIONS");
-		else if (!submission_id(info, id, sizeof(id)))
-			servlet_error(g, rs, 400, "Submission ID is missing in kill request.");
-		else
-			handle_kill(g, id, user, admin, rs);
-	} else if (servlet_path_match(rq->path, "/v1/submissions/status", &info)) {
-		if (!get)
-			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
-		else if (!submission_id(info, id, sizeof(id)))
-			servlet_error(g, rs, 400, "Submission ID is missing in status request.");
-		else
-			handle_status(g, id, user, admin, rs);
-	} else if (servlet_path_match(rq->path, "/v1/submissions/logs", &info)) {
-		if (!get)
-			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
-		else if (!submission_id(info, id, sizeof(id)))
-			servlet_error(g, rs, 400, "Submission ID is missing in logs request.");
-		else
-			logs_handle(g, rq, id, user, admin, rs);
-	} else if (g->files.dir && servlet_path_match(rq->path, "/v1/files", &info)) {   /* off: Spark's own answer */
-		files_handle(g, rq, user, admin, rs);
-	} else if (spark4_path(g, rq->path, &info, &message)) {
-		if (message == CLS_REQUEST_READYZ ? !get : !post) {
-			wrong_method(g, rq, rs, message == CLS_REQUEST_READYZ ? "GET, HEAD, OPTIONS" : "POST, OPTIONS");
-		} else if (g->store && message != CLS_REQUEST_READYZ && !admin) {
-			/* killall and clear act on every user's drivers */
-			snprintf(rs->rule, sizeof(rs->rule), "admins only");
-			servlet_error(g, rs, 403, "Only members of the admin group may kill or clear every driver.");
-		} else {
-			handle_object_message(g, message, rs);
-		}
-	} else if (g->store && (strcmp(rq->path, "/v1/submissions") == 0 || strcmp(rq->path, "/v1/submissions/") == 0)) {
-		if (!get)
-			wrong_method(g, rq, rs, "GET, HEAD, OPTIONS");
-		else
-			tenant_list(g, user, admin, rs);
+		reply_problem(sv->spark, rs, PROBLEM_TOO_LARGE, "Request body of %zu bytes exceeds sparkgate's limit of %zu "
+			      "bytes.", rq->body_declared, sv->max_body);
+	} else if (!s || !servlet_exists(sv, s)) {
+		rs->route = ROUTE_OTHER;
+		error_servlet(sv, rq->path, rs);
+	} else if (!method_allowed(s, rq->method)) {
+		reply_wrong_method(sv->spark, rq, rs, s->allow);
+	} else if (s->flags & S_ID && !submission_id(info, id, sizeof(id))) {
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "Submission ID is missing in %s request.", s->name);
+	} else if (s->flags & S_ADMINS && t->store && !c.admin) {
+		/* killall and clear act on every user's drivers */
+		reply_refuse(sv->spark, rs, REFUSAL_ADMINS_ONLY, "admins only", "Only members of the admin group may "
+			     "kill or clear every driver.");
 	} else {
-		error_servlet(g, rq->path, rs);
+		if (s->flags & S_ID) {
+			c.id = id;
+			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", id);
+		}
+		s->handle(sv, &c, rs);
 	}
 }

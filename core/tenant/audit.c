@@ -51,27 +51,29 @@ void audit_release(struct audit *a)
 	audit_init(a);
 }
 
-/* What a request did: a create, kill, killall or clear (whatever the outcome), or any
- * refusal; NULL for requests that change nothing. */
+/* What a request did: a create, kill, killall or clear (whatever the outcome), an upload
+ * or a file's deletion, or any refusal; NULL for requests that change nothing.  The route
+ * is the servlet table's (servlets/route.c). */
 static const char *action_of(const struct request *rq, const struct response *rs)
 {
-	static const struct { const char *prefix, *action; } changes[] = {
-		{ "/v1/submissions/create", "create" }, { "/v1/submissions/killall", "killall" },
-		{ "/v1/submissions/kill", "kill" }, { "/v1/submissions/clear", "clear" },
-	};
+	int post = strcmp(rq->method, "POST") == 0;
 
-	if (strcmp(rq->method, "POST") == 0)
-		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
-			if (strncmp(rq->path, changes[i].prefix, strlen(changes[i].prefix)) == 0)
-				return changes[i].action;
-	if (strncmp(rq->path, "/v1/files/", 10) == 0) {   /* the file's id is the answer's submission_id */
-		if (strcmp(rq->method, "PUT") == 0)
+	switch (rs->route) {
+	case ROUTE_CREATE: if (post) return "create"; break;
+	case ROUTE_KILL: if (post) return "kill"; break;
+	case ROUTE_KILLALL: if (post) return "killall"; break;
+	case ROUTE_CLEAR: if (post) return "clear"; break;
+	case ROUTE_FILES:   /* /v1/files/ID: the file's id is the answer's submission_id */
+		if (strncmp(rq->path, "/v1/files/", 10) == 0 && strcmp(rq->method, "PUT") == 0)
 			return "upload";
-		if (strcmp(rq->method, "DELETE") == 0)
+		if (strncmp(rq->path, "/v1/files/", 10) == 0 && strcmp(rq->method, "DELETE") == 0)
 			return "delete-file";
+		break;
+	default:
+		break;
 	}
-	if (rs->status == 403 || rs->hidden)
-		return strncmp(rq->path, "/v1/submissions/status", 22) == 0 ? "status" : "request";
+	if (rs->refusal != REFUSAL_NONE)
+		return rs->route == ROUTE_STATUS ? "status" : "request";
 	return NULL;
 }
 
@@ -102,7 +104,8 @@ int audit_record(struct audit *a, const struct request *rq, const struct respons
 	o = json_pack("{s:s, s:s*, s:s*, s:s, s:s*, s:i, s:s, s:s*}", "time", when, "user", field(&user, rs->user),
 		      "addr", field(&addr, rq->remote_addr), "action", action,
 		      "submissionId", field(&id, rs->submission_id), "status", rs->status,
-		      "outcome", rs->hidden ? "refused: another user's driver" : rs->status == 403 ? "refused"
+		      "outcome", rs->refusal == REFUSAL_OTHER_USERS ? "refused: another user's driver"
+		      : rs->refusal != REFUSAL_NONE ? "refused"
 		      : rs->replayed ? "replayed" : rs->status == 200 || rs->status == 201 ? "done" : "failed",
 		      "rule", field(&rule, rs->rule));
 	buf_release(&user);

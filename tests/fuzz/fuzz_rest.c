@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct rest_error err;
 		struct driver_desc d;
 		struct buf out = BUF_INIT(16u << 20);
-		struct submit_config cfg = { "spark://127.0.0.1:7077", b, "*" };
+		struct submit_config cfg = { .master_url = "spark://127.0.0.1:7077", .build = b, .placeholder_names = "*" };
 
 		create_request_init(&cr);
 		rest_error_init(&err);

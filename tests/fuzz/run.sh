@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 build="$1"; shift
 targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws masterui gcm)
 secs="${FUZZ_SECONDS:-30}"
-flags=(-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
+flags=(-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
 libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
 seed() {
   local dir="$build/corpus-$1"; mkdir -p "$dir"

@@ -24,7 +24,7 @@
 #include "wire/frame.h"
 #include "tenant/policy.h"
 #include "spark/rest.h"
-#include "servlets/route.h"
+#include "gateway.h"
 #include "tenant/store.h"
 #include "spark/submit.h"
 #include "../../fcgi/adapter.h"
@@ -356,16 +356,16 @@ static void op_requests(const void *arg, struct trail *t)
 
 	(void)arg;
 	memset(&g, 0, sizeof(g));
-	rc = cluster_init(&g.cluster, master.url, "3.5.9", &e);
-	policy_init(&g.policy);
-	rc = rc ? rc : policy_parse(&g.policy, policy_text, sizeof(policy_text) - 1, &e);
-	if (!rc && !(g.store = store_open(":memory:", &e)))
+	rc = cluster_init(&g.spark.cluster, master.url, "3.5.9", &e);
+	policy_init(&g.tenant.policy);
+	rc = rc ? rc : policy_parse(&g.tenant.policy, policy_text, sizeof(policy_text) - 1, &e);
+	if (!rc && !(g.tenant.store = store_open(":memory:", &e)))
 		rc = e.code;
 	step(t, rc ? e.code : 0, 0);
-	g.cluster.master.timeout_ms = 5000;
-	g.max_body = 1 << 20;
-	snprintf(g.master_url, sizeof(g.master_url), "%s", master.url);
-	adapted_init(&ad, g.max_body);
+	g.spark.cluster.master.timeout_ms = 5000;
+	g.servlets.max_body = 1 << 20;
+	snprintf(g.spark.master_url, sizeof(g.spark.master_url), "%s", master.url);
+	adapted_init(&ad, g.servlets.max_body);
 	response_init(&rs);
 	for (size_t i = 0; !rc && i < sizeof(seq) / sizeof(seq[0]); i++) {
 		struct http h = { seq[i], seq[i][0].value[0] == 'P' ? create_body : "", 0 };
@@ -383,9 +383,9 @@ static void op_requests(const void *arg, struct trail *t)
 	}
 	response_release(&rs);
 	adapted_release(&ad);
-	store_close(g.store);
-	policy_release(&g.policy);
-	cluster_release(&g.cluster);
+	store_close(g.tenant.store);
+	policy_release(&g.tenant.policy);
+	cluster_release(&g.spark.cluster);
 }
 
 int main(void)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "spark/deploy.h"
-#include "servlets/route.h"
+#include "gateway.h"
 #include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"
@@ -110,20 +110,20 @@ int main(void)
 	      "golden replies");
 	CHECK(fake_master_start(&m, reply, NULL) == 0, "fake master");
 	memset(&g, 0, sizeof(g));
-	CHECK(cluster_init(&g.cluster, m.url, "3.5.9", &e) == 0, "%s", e.msg);
-	policy_init(&g.policy);
-	CHECK((g.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
-	g.cluster.master.timeout_ms = 5000;
-	g.max_body = 1 << 20;
-	snprintf(g.master_ui, sizeof(g.master_ui), "off");
-	g.claims_swept_ms = now_ms();   /* no sweep at the end of a create: each case asks by itself */
-	snprintf(g.master_url, sizeof(g.master_url), "%s", m.url);
+	CHECK(cluster_init(&g.spark.cluster, m.url, "3.5.9", &e) == 0, "%s", e.msg);
+	policy_init(&g.tenant.policy);
+	CHECK((g.tenant.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
+	g.spark.cluster.master.timeout_ms = 5000;
+	g.servlets.max_body = 1 << 20;
+	snprintf(g.tenant.master_ui, sizeof(g.tenant.master_ui), "off");
+	g.tenant.claims_swept_ms = now_ms();   /* no sweep at the end of a create: each case asks by itself */
+	snprintf(g.spark.master_url, sizeof(g.spark.master_url), "%s", m.url);
 	response_init(&rs);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(dead, sizeof(dead), "%s 2147483000 12345", host);   /* no such process */
 
 	/* the holder died after the master accepted it: found by its token, nothing sent */
-	left(g.store, "k-dead", "tok-active", dead, now_ms() + 60000, 0);
+	left(g.tenant.store, "k-dead", "tok-active", dead, now_ms() + 60000, 0);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-dead", &rs) == 200
 	      && strstr(buf_str(&rs.body), "\"submissionId\" : \"driver-20240101000000-0001\"") && rs.replayed,
 	      "found: %d %s", rs.status, buf_str(&rs.body));
@@ -134,27 +134,27 @@ int main(void)
 	/* a pid that now names another process (this one, started at another time): gone, so
 	 * the master is asked; this very process as holder: alive, the master not asked */
 	snprintf(reused, sizeof(reused), "%s %ld 1", host, (long)getpid());
-	left(g.store, "k-reused", "tok-r", reused, now_ms() + 60000, 0);
+	left(g.tenant.store, "k-reused", "tok-r", reused, now_ms() + 60000, 0);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-reused", &rs) == 409 && atomic_load(&state_asks) == asks + 1,
 	      "pid reused: %d %s", rs.status, buf_str(&rs.body));
 	snprintf(reused, sizeof(reused), "%s %ld %llu", host, (long)getpid(), self_start());
-	left(g.store, "k-self", "tok-s", reused, now_ms() + 60000, 0);
+	left(g.tenant.store, "k-self", "tok-s", reused, now_ms() + 60000, 0);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-self", &rs) == 409 && atomic_load(&state_asks) == asks + 1,
 	      "a live holder of this host: %d %s", rs.status, buf_str(&rs.body));
 	asks = atomic_load(&state_asks);
 
 	/* a live holder (another host, lease not past): in flight, the master not asked */
-	left(g.store, "k-live", "tok-x", "elsewhere 1 1", now_ms() + 60000, 0);
+	left(g.tenant.store, "k-live", "tok-x", "elsewhere 1 1", now_ms() + 60000, 0);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-live", &rs) == 409 && atomic_load(&state_asks) == asks,
 	      "in flight: %d %s", rs.status, buf_str(&rs.body));
 	/* a dead holder whose create the master does not have yet: in flight until the lease */
-	left(g.store, "k-young", "tok-y", dead, now_ms() + 60000, 0);
+	left(g.tenant.store, "k-young", "tok-y", dead, now_ms() + 60000, 0);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-young", &rs) == 409 && atomic_load(&state_asks) == asks + 1,
 	      "not at the master, lease not past: %d %s", rs.status, buf_str(&rs.body));
 
 	/* a standby's state settles nothing */
 	state = &state_standby;
-	left(g.store, "k-standby", "tok-z", "elsewhere 1 1", now_ms() - 1, 1);
+	left(g.tenant.store, "k-standby", "tok-z", "elsewhere 1 1", now_ms() - 1, 1);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "k-standby", &rs) == 503
 	      && strstr(buf_str(&rs.body), "unknown until the Spark master answers"), "standby: %d %s", rs.status,
 	      buf_str(&rs.body));
@@ -172,27 +172,27 @@ int main(void)
 	{
 		struct store_claim mine = { .token = "t" }, c;
 
-		CHECK(store_claim(g.store, "alice", "k-standby", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE,
+		CHECK(store_claim(g.tenant.store, "alice", "k-standby", &mine, 1, 512, &c, &e) == 0 && c.state == CLAIM_DONE,
 		      "done");
 		snprintf(reused, sizeof(reused), "%s %ld %llu", host, (long)getpid(), self_start());
 		CHECK(self_start() > 0, "starttime read");
 		CHECK_STR(c.holder, reused);
 		CHECK_STR(c.token, sent_token);
 	}
-	store_close(g.store);
+	store_close(g.tenant.store);
 
 	/* the listing: a create whose outcome was unknown shows its driver's id */
-	CHECK((g.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
-	left(g.store, NULL, "tok-done", "elsewhere 1 1", now_ms() + 60000, 1);
-	left(g.store, NULL, "tok-gone", "elsewhere 1 1", now_ms() - 1, 1);
+	CHECK((g.tenant.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
+	left(g.tenant.store, NULL, "tok-done", "elsewhere 1 1", now_ms() + 60000, 1);
+	left(g.tenant.store, NULL, "tok-gone", "elsewhere 1 1", now_ms() - 1, 1);
 	CHECK(request(&g, "GET", "/v1/submissions", NULL, &rs) == 200
 	      && strstr(buf_str(&rs.body), "\"submissionId\" : \"driver-20240101000000-0000\"")
 	      && !strstr(buf_str(&rs.body), "outcome"), "listed with its id, the lapsed one gone: %s", buf_str(&rs.body));
 
 	response_release(&rs);
-	store_close(g.store);
-	policy_release(&g.policy);
-	cluster_release(&g.cluster);
+	store_close(g.tenant.store);
+	policy_release(&g.tenant.policy);
+	cluster_release(&g.spark.cluster);
 	fake_master_stop(&m);
 	free(submit_ok.p);
 	free(state_alive.p);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "servlets/route.h"
+#include "gateway.h"
 #include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"
@@ -77,18 +77,18 @@ int main(void)
 	      && blob_read("tests/golden/spark-3.5.9_2.12/reply-kill-ok.bin", &kill_ok, malloc) == 0, "golden replies");
 	CHECK(fake_master_start(&m, reply, NULL) == 0, "fake master");
 	memset(&g, 0, sizeof(g));
-	CHECK(cluster_init(&g.cluster, m.url, "3.5.9", &e) == 0, "%s", e.msg);
-	policy_init(&g.policy);
-	CHECK(policy_parse(&g.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
-	CHECK((g.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
-	g.cluster.master.timeout_ms = 5000;
-	g.max_body = 1 << 20;
-	snprintf(g.master_url, sizeof(g.master_url), "%s", m.url);
+	CHECK(cluster_init(&g.spark.cluster, m.url, "3.5.9", &e) == 0, "%s", e.msg);
+	policy_init(&g.tenant.policy);
+	CHECK(policy_parse(&g.tenant.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
+	CHECK((g.tenant.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
+	g.spark.cluster.master.timeout_ms = 5000;
+	g.servlets.max_body = 1 << 20;
+	snprintf(g.spark.master_url, sizeof(g.spark.master_url), "%s", m.url);
 	response_init(&rs);
 
 	/* owners: alice's running driver, bob's finished one */
-	owned(g.store, "alice", "driver-20000101000000-0002", 1);
-	owned(g.store, "bob", "driver-20000101000000-0003", 1);
+	owned(g.tenant.store, "alice", "driver-20000101000000-0002", 1);
+	owned(g.tenant.store, "bob", "driver-20000101000000-0003", 1);
 	CHECK(request(&g, "GET", "/v1/submissions/status/driver-20000101000000-0002", "alice", &rs) == 200
 	      && strstr(buf_str(&rs.body), "\"driverState\" : \"RUNNING\""), "owner sees: %s", buf_str(&rs.body));
 	CHECK(request(&g, "GET", "/v1/submissions/status/driver-20000101000000-0002", "bob", &rs) == 200
@@ -101,15 +101,15 @@ int main(void)
 	CHECK(request(&g, "POST", "/v1/submissions/killall", "alice", &rs) != 200, "killall is not for alice");
 
 	/* alice's own quota: 2 drivers, one running already */
-	owned(g.store, "alice", "driver-20000101000000-0004", 1);
+	owned(g.tenant.store, "alice", "driver-20000101000000-0004", 1);
 	before = atomic_load(&creates);
 	CHECK(request(&g, "POST", "/v1/submissions/create", "alice", &rs) == 403
 	      && strstr(buf_str(&rs.body), "quota user alice: at most 2 drivers at once (3 with this driver)"),
 	      "alice's quota: %d %s", rs.status, buf_str(&rs.body));
 	CHECK(atomic_load(&creates) == before, "a refused create is not sent");
 	/* a driver the master reports finished no longer counts */
-	owned(g.store, "carol", "driver-20000101000000-0006", 4);
-	owned(g.store, "carol", "driver-20000101000000-0007", 2);   /* finished */
+	owned(g.tenant.store, "carol", "driver-20000101000000-0006", 4);
+	owned(g.tenant.store, "carol", "driver-20000101000000-0007", 2);   /* finished */
 	CHECK(request(&g, "POST", "/v1/submissions/create", "carol", &rs) == 403
 	      && strstr(buf_str(&rs.body), "quota group team: at most 4 cores at once (6 with this driver)"),
 	      "the group's cores hold bob's and carol's drivers together: %d %s", rs.status, buf_str(&rs.body));
@@ -121,9 +121,9 @@ int main(void)
 	CHECK(atomic_load(&creates) == before + 1, "dave's create was sent once");
 
 	response_release(&rs);
-	store_close(g.store);
-	policy_release(&g.policy);
-	cluster_release(&g.cluster);
+	store_close(g.tenant.store);
+	policy_release(&g.tenant.policy);
+	cluster_release(&g.spark.cluster);
 	fake_master_stop(&m);
 	free(submit_ok.p);
 	free(running.p);

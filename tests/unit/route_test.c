@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "spark/rest.h"
-#include "servlets/route.h"
+#include "gateway.h"
 #include "spark/submit.h"
 #include "servlets/logs.h"
 #include "../../fcgi/adapter.h"
@@ -17,11 +17,11 @@ static void gateway_without_master(struct gateway *g)
 	struct sg_err e = { 0 };
 
 	memset(g, 0, sizeof(*g));
-	CHECK(cluster_init(&g->cluster, "spark://127.0.0.1:1", "3.5.9", &e) == 0, "%s", e.msg);
-	g->cluster.master.timeout_ms = 500;
-	g->cluster.master.connect_timeout_ms = 500;
-	g->max_body = 1 << 20;
-	strcpy(g->master_url, "spark://127.0.0.1:1");
+	CHECK(cluster_init(&g->spark.cluster, "spark://127.0.0.1:1", "3.5.9", &e) == 0, "%s", e.msg);
+	g->spark.cluster.master.timeout_ms = 500;
+	g->spark.cluster.master.connect_timeout_ms = 500;
+	g->servlets.max_body = 1 << 20;
+	strcpy(g->spark.master_url, "spark://127.0.0.1:1");
 }
 
 static void test_anonymous(void)
@@ -53,13 +53,13 @@ static void test_anonymous(void)
 
 	/* --anonymous allow: the same without a user. */
 	rq.remote_user = NULL;
-	g.allow_anonymous = 1;
+	g.servlets.allow_anonymous = 1;
 	response_reset(&rs);
 	gateway_handle(&g, &rq, &rs);
 	CHECK(rs.status == 503, "anonymous allowed: status %d", rs.status);
 
 	response_release(&rs);
-	cluster_release(&g.cluster);
+	cluster_release(&g.spark.cluster);
 }
 
 /* Cross-site request forgery: what reaches the master (503 here) and what is refused (403). */
@@ -91,7 +91,7 @@ static void test_csrf(void)
 				      .remote_addr = "127.0.0.1", .remote_user = "alice", .origin = cases[i].origin,
 				      .host = cases[i].host, .requested_by = cases[i].by, .fetch_site = cases[i].site };
 
-		g.csrf = cases[i].mode;
+		g.tenant.csrf = cases[i].mode;
 		response_reset(&rs);
 		gateway_handle(&g, &rq, &rs);
 		CHECK(rs.status == cases[i].status, "case %zu: %d, want %d", i, rs.status, cases[i].status);
@@ -101,13 +101,13 @@ static void test_csrf(void)
 		struct request rq = { .method = "GET", .path = "/v1/submissions/status/driver-1", .body = "",
 				      .remote_addr = "", .remote_user = "alice", .origin = "https://evil.example" };
 
-		g.csrf = CSRF_HEADER;
+		g.tenant.csrf = CSRF_HEADER;
 		response_reset(&rs);
 		gateway_handle(&g, &rq, &rs);
 		CHECK(rs.status == 503, "GET: %d", rs.status);
 	}
 	response_release(&rs);
-	cluster_release(&g.cluster);
+	cluster_release(&g.spark.cluster);
 }
 
 /* With owners, Spark 4's killall and clear (every user's drivers) are for admins only. */
@@ -124,12 +124,12 @@ static void test_killall_admins_only(void)
 
 	close(fd);
 	gateway_without_master(&g);
-	cluster_release(&g.cluster);
-	CHECK(cluster_init(&g.cluster, "spark://127.0.0.1:1", "4.3.0", &e) == 0, "%s", e.msg);
-	g.cluster.master.timeout_ms = g.cluster.master.connect_timeout_ms = 500;
-	g.store = store_open(path, &e);
-	CHECK(g.store != NULL, "%s", e.msg);
-	CHECK(policy_parse(&g.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
+	cluster_release(&g.spark.cluster);
+	CHECK(cluster_init(&g.spark.cluster, "spark://127.0.0.1:1", "4.3.0", &e) == 0, "%s", e.msg);
+	g.spark.cluster.master.timeout_ms = g.spark.cluster.master.connect_timeout_ms = 500;
+	g.tenant.store = store_open(path, &e);
+	CHECK(g.tenant.store != NULL, "%s", e.msg);
+	CHECK(policy_parse(&g.tenant.policy, policy, sizeof(policy) - 1, &e) == 0, "%s", e.msg);
 	response_init(&rs);
 	for (int i = 0; i < 2; i++) {
 		for (int k = 0; k < 2; k++) {
@@ -142,9 +142,9 @@ static void test_killall_admins_only(void)
 		}
 	}
 	response_release(&rs);
-	store_close(g.store);
-	policy_release(&g.policy);
-	cluster_release(&g.cluster);
+	store_close(g.tenant.store);
+	policy_release(&g.tenant.policy);
+	cluster_release(&g.spark.cluster);
 	unlink(path);
 }
 
@@ -164,7 +164,7 @@ static void test_long_idempotency_key(void)
 	response_init(&rs);
 	for (int with_store = 0; with_store < 2; with_store++) {
 		if (with_store)
-			CHECK((g.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
+			CHECK((g.tenant.store = store_open(":memory:", &e)) != NULL, "%s", e.msg);
 		for (int header = 0; header < 2; header++) {
 			struct request rq = { .method = "POST", .path = "/v1/submissions/create", .remote_addr = "",
 					      .remote_user = "alice", .body = header ? "{}" : body,
@@ -178,9 +178,9 @@ static void test_long_idempotency_key(void)
 			      header ? "header" : "property", with_store ? "a" : "no", rs.status, buf_str(&rs.body));
 		}
 	}
-	store_close(g.store);
+	store_close(g.tenant.store);
 	response_release(&rs);
-	cluster_release(&g.cluster);
+	cluster_release(&g.spark.cluster);
 }
 
 static void test_placeholder_values(void)
@@ -325,7 +325,7 @@ static void test_content_length(void)
 
 	gateway_without_master(&g);
 	response_init(&rs);
-	adapted_init(&a, g.max_body);
+	adapted_init(&a, g.servlets.max_body);
 	for (size_t p = 0; p < 2; p++) {
 		for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
 			const char *env[] = { p ? "REQUEST_METHOD=POST" : "REQUEST_METHOD=PUT", paths[p], length,

@@ -1,0 +1,58 @@
+/* The endpoints: Spark's RestSubmissionServer (create, kill, status and Spark 4's killall,
+ * clear, readyz; the ErrorServlet for everything else) and sparkgate's own (listing, logs,
+ * uploads, health, metrics), dispatched from one table (route.c) that runs every check in
+ * one fixed order and sets the request's route once.  The servlets ask the tenant layer
+ * for decisions and answer through the reply door (ops/reply.h). */
+#ifndef SG_SERVLETS_H
+#define SG_SERVLETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/http.h"
+#include "ops/ask.h"
+#include "ops/metrics.h"
+#include "servlets/files.h"
+#include "tenant/tenant.h"
+
+/* What the servlets are lent: the layers below, and what only endpoints need. */
+struct servlets {
+	struct spark_ctx *spark;            /* the master and the request's deadline */
+	struct tenant *tenant;              /* identity, owners, policy, quotas, claims */
+	struct metrics *metrics;            /* the host's counters (/metrics), or NULL */
+	struct status_cache *readyz_cache;  /* /readyz's shared result, or NULL */
+	struct files_conf files;            /* --files-dir: uploads (files.h) */
+	size_t max_body;
+	int allow_anonymous;                /* serve requests without REMOTE_USER (default: refuse) */
+	const char *placeholder_names;      /* Spark 4 {{NAME}} values: see submit_config */
+};
+
+/* One request as the dispatcher hands it to a servlet. */
+struct call {
+	const struct request *rq;
+	const char *user;          /* who asks ("-": anonymous, --anonymous allow) */
+	int admin;                 /* a member of the policy's admin group */
+	const char *info;          /* the path below the servlet's prefix, or NULL */
+	const char *id;            /* the submission id, for servlets that take one */
+};
+
+/* One request, under the deadline the gateway set in sv->spark. */
+void servlets_handle(struct servlets *sv, const struct request *rq, struct response *rs);
+
+/* Servlet prefix mapping "/v1/submissions/NAME/ *" (sic): whether path is the prefix itself or
+ * below it; *info gets the rest (NULL for an exact match). */
+int servlet_path_match(const char *path, const char *prefix, const char **info);
+
+/* With an owner store, only the owner and admins may see or kill driver c->id; anyone
+ * else gets the answer an unknown id gets, so other users' ids are not confirmed to exist.
+ * 1 yes; 0 no (reply_hide done: the caller answers as for an unknown id); -1 answered (the
+ * store failed). */
+int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs);
+
+/* The endpoints beyond route.c (each file's header says what it serves). */
+void list_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void logs_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void files_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void health_handle(struct servlets *sv, const struct call *c, struct response *rs);
+
+#endif
