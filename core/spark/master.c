@@ -400,9 +400,14 @@ static int authenticate_sasl(struct master *m, int64_t deadline, struct sg_err *
 		if (a.failed) {
 			const char *t = buf_str(&a.body), *nl = strchr(t, '\n');
 
+			/* AuthRpcHandler without saslFallback answers SASL so */
+			int aes = strstr(t, "Unknown challenge message") != NULL;
+
 			rc = sg_err_set(e, ERR_REMOTE, 0, "the Spark master at %s:%d refused sparkgate's "
-					"authentication (spark.authenticate; check --secret-file): %.*s",
+					"authentication (spark.authenticate; check --secret-file%s): %.*s",
 					m->addrs[m->current].host, m->addrs[m->current].port,
+					aes ? "; the master wants spark.network.crypto.enabled=true: give sparkgate the "
+					"cluster's spark-defaults.conf with --spark-conf" : "",
 					(int)(nl ? nl - t : (long)strlen(t)), t);
 			break;
 		}
