@@ -26,13 +26,14 @@ SECRET = "sg-test-secret-\u00e9-42"
 
 CTR, GCM = "AES/CTR/NoPadding", "AES/GCM/NoPadding"
 # One master per build: engine version, cipher, saslFallback.  GCM needs 3.4.4+/3.5.2+/4.0+;
-# 3.4.4's GCM receiver drops every message after a connection's first (SPARK-56227), 3.5.9
-# and 4.x have the fix; 3.3 has engine v1 only.
+# 3.4.4's GCM receiver drops every message after a connection's first (SPARK-56227; 3.5.9 and
+# 4.x have the fix), so its own worker cannot register over AES-GCM: gcm_receiver_344 checks
+# sparkgate against that master alone.  3.3 has engine v1 only.
 CONFIGS = {
     "3.3.4_2.12": (1, CTR, True),
-    "3.4.4_2.12": (1, GCM, False),
+    "3.4.4_2.12": (1, CTR, False),
     "3.5.9_2.12": (2, GCM, False),
-    "4.0.5_2.13": (1, CTR, False),
+    "4.0.5_2.13": (1, GCM, False),
     "4.3.0_2.13": (2, CTR, True),
 }
 
@@ -239,9 +240,53 @@ def run_build(build):
         s.stop()
 
 
+def gcm_receiver_344():
+    """3.4.4's AES-GCM receiver drops every message after a connection's first: sparkgate asks
+    once per AES-GCM connection, so asks in a row through one FastCGI process are answered.
+    No worker: Spark 3.4.4's own worker cannot register over AES-GCM."""
+    build = "3.4.4_2.12"
+    t0 = time.time()
+    work = tempfile.mkdtemp(prefix="sparkgate-auth-gcm-")
+    good = write_secret(work, "secret", SECRET)
+    conf = spark_conf(work, "spark-defaults.conf", 1, GCM, False, good)
+    s = Stack(workdir=work, rest_reference=False, sparkgate_args="--spark-conf %s --status-max-age 0" % conf,
+              build=build)
+    crypto = {"spark.authenticate": "true", "spark.network.crypto.enabled": "true",
+              "spark.network.crypto.cipher": GCM, "spark.network.crypto.saslFallback": "false",
+              "spark.network.crypto.authEngineVersion": "1"}
+    s.extra_env = {"SPARK_MASTER_OPTS": "-Dspark.authenticate.secret=" + SECRET +
+                   "".join(" -D%s=%s" % kv for kv in crypto.items())}
+    E.C.s, E.C.work = s, work
+    try:
+        E.C.jar = E.build_app(work)
+        s.start_master()
+        s.start_web()
+        print("[%s] AES-GCM master up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
+
+        def asks_in_a_row():
+            for _ in range(4):
+                st, js, _ = s.http("GET", "/v1/submissions/status/driver-none")
+                assert st == 200 and js["success"] is False and js["submissionId"] == "driver-none", (st, js)
+            sid = E.submit(E.create_body(os.path.join(work, "ok.txt"), 0, 0, props=crypto))
+            st, js, _ = s.http("GET", "/v1/submissions/status/" + sid)
+            assert st == 200 and js["driverState"] == "SUBMITTED", (st, js)   # no worker to run it
+            st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")
+            assert st == 200 and js["success"] is True, (st, js)
+            st, js, _ = s.http("GET", "/v1/submissions/status/" + sid)
+            assert st == 200 and js["driverState"] == "KILLED", (st, js)
+        SUITE.check("[%s v1 GCM, master alone] asks_in_a_row_on_the_dropping_receiver" % build, asks_in_a_row)
+    except Exception:
+        SUITE.setup_failed("[%s] AES-GCM master setup" % build)
+    finally:
+        s.stop()
+
+
 def main():
-    for build in sys.argv[1:] or list(CONFIGS):
-        run_build(build)
+    for build in sys.argv[1:] or list(CONFIGS) + ["gcm-3.4.4"]:
+        if build == "gcm-3.4.4":
+            gcm_receiver_344()
+        else:
+            run_build(build)
     return SUITE.finish()
 
 
