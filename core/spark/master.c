@@ -91,6 +91,7 @@ void master_close(struct master *m)
 		close(m->fd);
 	m->fd = -1;
 	m->parked = 0;
+	m->frames = 0;
 	buf_reset(&m->in);
 	rpc_cipher_stop(&m->wire);
 }
@@ -256,6 +257,11 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 	return 0;
 }
 
+/* What an encrypted connection that fails before its first frame back means: the master
+ * could not read sparkgate's first encrypted frame (nothing is negotiated). */
+#define MISMATCH " at the first encrypted message: check that spark.network.crypto.authEngineVersion and " \
+	"spark.network.crypto.cipher match the master's"
+
 /* Reads frames until the one answering id arrives. */
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
 		       struct sg_err *e)
@@ -273,9 +279,13 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		int rc;
 
 		if (used < 0) {
+			int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
+
 			master_close(m);
-			return sg_err_set(e, (int)used, 0, "bad frame from master: %s", fe.msg);
+			return sg_err_set(e, (int)used, 0, "bad frame from master: %s%s", fe.msg, mismatch ? MISMATCH : "");
 		}
+		if (used > 0)
+			m->frames++;
 		if (used > 0) {
 			int mine = (f.type == FRAME_RPC_RESPONSE || f.type == FRAME_RPC_FAILURE) && f.request_id == id;
 
@@ -333,14 +343,12 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		int err = n == 0 ? 0 : errno;
 		/* an encrypted connection closed before anything came back: the master could not
 		 * read the first frame (another engine version or cipher) */
-		int mismatch = m->wire.kind != RPC_PLAIN && m->wire.opened == 0;
+		int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
 
 		master_close(m);
 		return sg_err_set(e, mismatch ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
-				  err ? ": " : "", err ? strerror(err) : "",
-				  mismatch ? " at the first encrypted message: check that spark.network.crypto."
-				  "authEngineVersion and spark.network.crypto.cipher match the master's" : "");
+				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : "");
 	}
 }
 
@@ -456,6 +464,7 @@ static int authenticate_aes(struct master *m, int64_t deadline, struct sg_err *e
 	}
 	rc = rc ? rc : authengine_derive(&ae, a.body.data, a.body.len, e);
 	rc = rc ? rc : rpc_cipher_start(&m->wire, m->crypto.cipher, &ae, e);
+	m->frames = 0;   /* counts encrypted frames from here */
 	authengine_release(&ae);
 	master_answer_release(&a);
 	buf_release(&body);

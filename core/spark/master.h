@@ -43,6 +43,7 @@ struct master {
 		int sasl_fallback;  /* saslFallback: SASL when the master refuses the handshake */
 	} crypto;
 	struct rpc_cipher wire;     /* the transport below the frames (plain until a handshake) */
+	uint64_t frames;            /* frames received on this connection */
 	int parked;                 /* closed by sparkgate after an AES-GCM ask: the next connection
 				     * to the same address continues this one's generation */
 	/* told about every ask: how long from sending until its reply (or failure), and whether

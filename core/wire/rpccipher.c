@@ -21,7 +21,6 @@ void rpc_cipher_stop(struct rpc_cipher *c)
 	explicit_bzero(c->key, sizeof(c->key));
 	c->key_len = 0;
 	c->kind = RPC_PLAIN;
-	c->opened = 0;
 	buf_reset(&c->raw);
 	buf_reset(&c->sealed);
 }
@@ -219,10 +218,8 @@ ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *r
 			errno = EBADMSG;
 			return -1;
 		}
-		if (n > 0) {
+		if (n > 0)
 			buf_commit(in, (size_t)n);
-			c->opened++;
-		}
 		return n;
 	}
 	{
@@ -251,7 +248,6 @@ ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *r
 		if (used == 0)
 			break;
 		buf_consume(&c->raw, (size_t)used);
-		c->opened++;
 	}
 	if (in->len == before) {
 		errno = EAGAIN;

@@ -48,7 +48,6 @@ struct rpc_cipher {
 	size_t key_len;
 	struct buf raw;                 /* AES-GCM: received bytes of envelopes not yet complete */
 	struct buf sealed;              /* the frame being sent, as it goes on the wire */
-	uint64_t opened;                /* messages decrypted on this connection */
 	struct sg_err err;              /* why the last rpc_cipher_recv failed with EBADMSG */
 };
 
