@@ -44,6 +44,9 @@ struct master {
 	} crypto;
 	struct rpc_cipher wire;     /* the transport below the frames (plain until a handshake) */
 	uint64_t frames;            /* frames received on this connection */
+	/* per address, AES-GCM: 1 the master reads a second message on a connection, -1 it
+	 * drops it (3.4.4, SPARK-56227: one ask per connection), 0 not known yet */
+	signed char gcm_reuse[MASTER_MAX_ADDRS];
 	int parked;                 /* closed by sparkgate after an AES-GCM ask: the next connection
 				     * to the same address continues this one's generation */
 	/* told about every ask: how long from sending until its reply (or failure), and whether
@@ -87,7 +90,8 @@ int master_set_secret(struct master *m, const char *secret);
 
 /* spark.network.crypto.*: every new connection runs Spark's AuthEngine handshake with the
  * secret and then encrypts (AES-CTR: one stream per direction; AES-GCM: an envelope per
- * frame, one ask per connection since 3.4.4's receiver drops later messages). */
+ * frame; a master whose receiver drops a connection's later messages, as 3.4.4's does, gets
+ * one ask per connection, found out once per address with a harmless second message). */
 void master_set_crypto(struct master *m, const struct master_crypto *c);
 
 /* Drops the connection; the next ask starts with the next address (HA: this one is not

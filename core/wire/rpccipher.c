@@ -225,7 +225,8 @@ ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *r
 	{
 		size_t spare;
 		int rc;
-		uint8_t *r = buf_spare(&c->raw, 1, &spare, &rc);
+		size_t want = c->raw.max - c->raw.len < 65536 ? c->raw.max - c->raw.len : 65536;
+		uint8_t *r = buf_spare(&c->raw, want ? want : 1, &spare, &rc);
 
 		if (!r) {
 			sg_err_set(&c->err, rc, 0, "AES-GCM envelope larger than the frame limit");

@@ -15,7 +15,8 @@
  *   expectedCiphertextSize, which counts the header inside the first segment and so is
  *   wrong when the plaintext ends just below a segment boundary: receivers follow the field).
  *   3.4.4's receiver also drops every message after the first on a connection (SPARK-56227,
- *   fixed in the 3.5.9 and 4.x builds): the master client asks once per AES-GCM connection.
+ *   fixed in the 3.5.9 and 4.x builds): the master client finds out and then asks once per
+ *   AES-GCM connection (master.c).
  */
 #ifndef SG_RPCCIPHER_H
 #define SG_RPCCIPHER_H

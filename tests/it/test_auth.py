@@ -241,9 +241,11 @@ def run_build(build):
 
 
 def gcm_receiver_344():
-    """3.4.4's AES-GCM receiver drops every message after a connection's first: sparkgate asks
-    once per AES-GCM connection, so asks in a row through one FastCGI process are answered.
-    No worker: Spark 3.4.4's own worker cannot register over AES-GCM."""
+    """3.4.4's AES-GCM receiver drops every message after a connection's first: sparkgate finds
+    that out (a second, harmless message goes unanswered) and asks once per AES-GCM connection,
+    so asks in a row through one FastCGI process are answered (reusing the connection, they
+    time out: checked by hand with that line disabled).  No worker: Spark 3.4.4's own worker
+    cannot register over AES-GCM."""
     build = "3.4.4_2.12"
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="sparkgate-auth-gcm-")
