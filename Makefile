@@ -1,4 +1,4 @@
-# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz faults bench install clean
+# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz faults bench install deb clean
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -19,7 +19,7 @@ LAYERS    = base wire spark ops tenant servlets
 CORE_SRC  = $(foreach l,$(LAYERS),$(wildcard core/$(l)/*.c)) core/gateway.c
 CODECS    = $(wildcard core/base/*.c core/wire/*.c) core/spark/javalang.c
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
-FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
 UNIT_SRC  = $(wildcard tests/unit/*_test.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/bounds_O0_test
 
@@ -38,11 +38,16 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 $(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(LDLIBS)
+
+# The option table against the values it takes and the man page and README that describe it.
+$(BUILD)/tests/options_test: tests/unit/options_test.c $(BUILD)/libcore.a $(BUILD)/fcgi/options.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/options.o $(BUILD)/libcore.a $(LDLIBS)
 
 # The allocation-failure loop: core's calls to malloc and friends go through the test's
 # failing allocator (ld --wrap binds only calls from the objects linked here, so libc,
@@ -66,6 +71,7 @@ $(BUILD)/jdump: tools/jdump/jdump.c $(BUILD)/libcore.a
 
 # Unit tests only: no network, no Spark.
 unit: $(UNIT_BIN)
+	@tools/check-layering.sh
 	@tests/run-unit.sh $(UNIT_BIN)
 
 # The same sources built with clang's AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -124,6 +130,18 @@ install: all
 	install -m 644 deploy/portal/index.html deploy/portal/portal.css deploy/portal/portal.js \
 	  $(DESTDIR)$(PREFIX)/share/sparkgate/portal/
 
-.PHONY: all bins unit check asan valgrind fuzz faults bench clean install
+# The Debian package (debian/), built with dpkg-buildpackage from a copy of the tracked files
+# (a clean tree, the working copy's contents) in $(BUILD)/deb/, then checked by lintian:
+# $(BUILD)/deb/sparkgate_VERSION_ARCH.deb.  DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+DEB_DIR = $(BUILD)/deb
+deb:
+	@tools/setup.sh none >/dev/null
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	{ git ls-files 2>/dev/null || find . \( -name '.git' -o -path './build*' \) -prune -o -type f -print; } \
+	  | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+
+.PHONY: all bins unit check asan valgrind fuzz faults bench clean install deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 /* The gateway's life (see gateway.h): built from options, one request at a time, SIGHUP. */
-#include "gateway.h"
+#include "gateway_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,4 +249,58 @@ int gateway_escape_text(struct buf *out, const char *text, size_t len)
 int gateway_state_db_has_password(const char *state_db)
 {
 	return sqldb_target_is_postgres(state_db) && sqldb_target_has_password(state_db);
+}
+
+void gateway_config_defaults(struct gateway_config *c)
+{
+	*c = (struct gateway_config){
+		.timeout_s = 8, .connect_timeout_s = 3, .max_body = LIMIT_BODY_DEFAULT, .csrf = CSRF_ORIGIN,
+		.status_max_age_ms = STATUS_CACHE_DEFAULT_MAX_AGE_MS,
+		.max_upload = FILES_DEFAULT_MAX_UPLOAD, .files_quota = FILES_DEFAULT_QUOTA,
+	};
+}
+
+const size_t gateway_max_body_limit = LIMIT_BODY_MAX;
+const size_t gateway_params_limit = LIMIT_PARAMS;
+const size_t gateway_response_limit = LIMIT_RESPONSE;
+
+int gateway_streams_body(const char *method, const char *path)
+{
+	return files_streams_body(method, path);
+}
+
+struct gateway *gateway_new(const struct gateway_config *c, struct buf *why)
+{
+	struct gateway *g = malloc(sizeof(*g));
+	struct sg_err e = { 0 };
+
+	if (!g) {
+		buf_addstr(why, "out of memory");
+		return NULL;
+	}
+	if (gateway_init(g, c, &e)) {
+		buf_addstr(why, e.msg);
+		gateway_release(g);   /* only a gateway that gateway_init began */
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void gateway_free(struct gateway *g)
+{
+	if (!g)
+		return;
+	gateway_release(g);
+	free(g);
+}
+
+const char *gateway_master_url(const struct gateway *g)
+{
+	return g->spark.master_url;
+}
+
+const char *gateway_warning(const struct gateway *g)
+{
+	return g->warning;
 }

@@ -1,7 +1,8 @@
 /* The gateway: what a front end (fcgi/) needs of core.  One HTTP request in, one answer
  * out: identity, body limit, Spark's servlets with sparkgate's tenant rules, the audit line.
  * The front end owns sockets, signals and its log; it builds a gateway from options
- * (gateway_init), hands it requests (gateway_handle), reloads it on SIGHUP and releases it. */
+ * (gateway_new), hands it requests (gateway_handle), reloads it on SIGHUP and frees it; it
+ * reads no member of struct gateway. */
 #ifndef SG_GATEWAY_H
 #define SG_GATEWAY_H
 
@@ -9,23 +10,10 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "base/err.h"
 #include "base/http.h"
-#include "ops/ask.h"
-#include "servlets/servlets.h"
-#include "tenant/audit.h"
-#include "tenant/tenant.h"
 
-/* The layers, each lent to the one above: the master asks (ops), the multi-user rules
- * (tenant), the endpoints (servlets); and what only the whole needs. */
-struct gateway {
-	struct spark_ctx spark;
-	struct tenant tenant;
-	struct servlets servlets;
-	struct audit audit;        /* --audit-log */
-	uint64_t door_generation;  /* master connection last checked for Spark's REST door */
-	char warning[sizeof(((struct sg_err *)0)->msg) + 64];   /* for the front end's log after gateway_init, or "" */
-};
+/* Opaque to the front end: gateway_internal.h holds its parts. */
+struct gateway;
 
 /* Everything a gateway is made from (sparkgate(8) names each option). */
 struct gateway_config {
@@ -48,8 +36,25 @@ struct gateway_config {
 	int64_t max_upload, files_quota;     /* --max-upload, --files-quota (bytes; <0 none) */
 };
 
-/* 0, or an error (e says which option) after which the gateway needs only release. */
-int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e);
+/* Every option's default (sparkgate(8)): what a front end starts from. */
+void gateway_config_defaults(struct gateway_config *c);
+/* Bounds a front end checks options and sizes its buffers by (limits.h names each). */
+extern const size_t gateway_max_body_limit;   /* --max-body's largest value */
+extern const size_t gateway_params_limit;     /* a request's parameters (names, values) together */
+extern const size_t gateway_response_limit;   /* an answer with its headers */
+/* Whether the gateway reads this request's body itself (request.read_body: an upload,
+ * streamed to disk), so the front end leaves it unread whatever --max-body says. */
+int gateway_streams_body(const char *method, const char *path);
+
+/* A gateway built from c, or NULL with the reason in why (which option, what is wrong). */
+struct gateway *gateway_new(const struct gateway_config *c, struct buf *why);
+void gateway_free(struct gateway *g);
+/* spark://h1:p1,h2:p2 as the gateway understood --master. */
+const char *gateway_master_url(const struct gateway *g);
+/* A line for the front end's log once the gateway is built (a store or a shared table that
+ * could not be set up, and what that costs), or "". */
+const char *gateway_warning(const struct gateway *g);
+
 /* SIGHUP: reopens the audit log, re-reads the policy (keeping the old one if the new one
  * does not load or needs a store there is not), takes the secret (NULL: keeps it), drops
  * the master connection.  What could not be done is appended to report, one line each. */
@@ -63,7 +68,6 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 void gateway_after_answer(struct gateway *g, struct buf *warnings);
 /* An ErrorResponse for a request the front end could not even read. */
 void gateway_fail(struct gateway *g, struct response *rs, int status, const char *message);
-void gateway_release(struct gateway *g);
 
 /* Text as it may stand in a log line: C0 control bytes, DEL, backslash and bytes that are not
  * UTF-8 as \xNN, C1 controls and U+2028/U+2029 as \uXXXX (see rest_escape_text), so no

@@ -4,14 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
-#include "servlets/files.h"
-#include "base/limits.h"
+#include "gateway.h"
 
 void adapted_init(struct adapted *a, size_t max_body)
 {
 	memset(&a->rq, 0, sizeof(a->rq));
-	buf_init(&a->strings, LIMIT_PARAMS);
+	buf_init(&a->strings, gateway_params_limit);
 	buf_init(&a->body, max_body);
 }
 
@@ -157,7 +155,7 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rq->body_declared = declared;
 	if (declared == SIZE_MAX) {
 		rq->body_too_large = 1;   /* answered 413 before any route reads a byte */
-	} else if (files_streams_body(rq->method, rq->path)) {
+	} else if (gateway_streams_body(rq->method, rq->path)) {
 		rq->read_body = readbody;   /* core streams it to disk */
 		rq->body_ctx = ctx;
 	} else if (declared > a->body.max) {
@@ -179,4 +177,20 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rq->body = a->body.data ? (const char *)a->body.data : "";
 	rq->body_len = a->body.len;
 	return 0;
+}
+
+int adapter_format_response(const struct request *rq, const struct response *rs, struct buf *out)
+{
+	int rc = buf_printf(out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n",
+			    rs->status, http_reason(rs->status),
+			    rs->content_type ? rs->content_type : "application/json;charset=utf-8", rs->body.len);
+
+	if (!rc && rs->allow)
+		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
+	if (!rc && rs->header[0])
+		rc = buf_printf(out, "%s\r\n", rs->header);
+	rc = rc ? rc : buf_addstr(out, "\r\n");
+	if (!rc && strcmp(rq->method, "HEAD") != 0)
+		rc = buf_add(out, rs->body.data, rs->body.len);
+	return rc;
 }

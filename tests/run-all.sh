@@ -5,6 +5,7 @@
 # ZooKeeper; spark.authenticate; the shipped web-server configurations (deploy/) on real
 # Apache/lighttpd; the differential corpus against Spark's own REST server (3.5 and 4);
 # faults (a scriptable fake master, the real master stopped and restarted) and the soak;
+# the Debian package (built, installed, served through its snippets, purged);
 # several users on one sparkgate (ownership, listing, idempotency keys); the portal in
 # headless Chromium.
 #
@@ -43,7 +44,8 @@ suites+=("e2e|900|python3 tests/it/test_e2e.py"
          "policy|900|python3 tests/it/test_policy.py"
          "portal|900|python3 tests/it/test_portal.py"
          "diff|1800|python3 tests/it/test_diff.py"
-         "faults|900|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py")
+         "faults|900|SPARKGATE_BIN=$plain_bin python3 tests/it/test_faults.py"
+         "deb|900|python3 tests/it/test_deb.py")
 n=0
 for s in "${suites[@]}"; do
   IFS='|' read -r name limit cmd <<<"$s"

@@ -32,6 +32,15 @@ struct request {
 	const char *authorization; /* Authorization header, if the web server passes it */
 };
 
+/* The cross-site request forgery guard for requests that change something (--csrf: the
+ * front end's option, the tenant layer's rule). */
+enum csrf_mode {
+	CSRF_ORIGIN,   /* refuse browser requests from another site (Origin / Sec-Fetch-Site)
+	                * unless they carry X-Requested-By; other clients pass (default) */
+	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
+	CSRF_OFF,
+};
+
 /* Every endpoint, in the order of the metrics' route label (ops/metrics.c keeps its table's
  * layout by this order).  The servlet table (servlets/route.c) sets a request's route once. */
 enum route {

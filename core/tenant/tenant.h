@@ -20,14 +20,6 @@
 #define IDEMPOTENCY_PROPERTY "spark.sparkgate.idempotencyKey"
 #define IDEMPOTENCY_KEY_MAX 1000
 
-/* Cross-site request forgery guard for requests that change something (POST). */
-enum csrf_mode {
-	CSRF_ORIGIN,   /* refuse browser requests from another site (Origin / Sec-Fetch-Site)
-	                * unless they carry X-Requested-By; other clients pass (default) */
-	CSRF_HEADER,   /* every POST needs an X-Requested-By header (as Livy) */
-	CSRF_OFF,
-};
-
 struct tenant {
 	struct spark_ctx *spark;   /* the master its decisions ask (claims, quotas) */
 	struct store *store;       /* owners of submissions, or NULL: no ownership (Spark's rules) */

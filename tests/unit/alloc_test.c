@@ -24,7 +24,7 @@
 #include "wire/frame.h"
 #include "tenant/policy.h"
 #include "spark/rest.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "tenant/store.h"
 #include "spark/submit.h"
 #include "../../fcgi/adapter.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "spark/deploy.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "tenant/store.h"
 #include "fakemaster.h"
 #include "t.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "base/shm.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "t.h"
 
 static const char policy[] =

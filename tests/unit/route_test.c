@@ -1,11 +1,12 @@
 /* The gateway's own decisions, with no master to reach: who may use it at all (REMOTE_USER
- * and --anonymous), and Spark 4's "{{NAME}}" placeholders in a create request. */
+ * and --anonymous), and Spark 4's "{{NAME}}" placeholders in a create request; the CGI answer the front
+ * end writes. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "spark/rest.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "spark/submit.h"
 #include "servlets/logs.h"
 #include "../../fcgi/adapter.h"
@@ -352,8 +353,53 @@ static void test_content_length(void)
 	response_release(&rs);
 }
 
+/* The bytes the web server gets (fcgi/adapter.c): the Status line, the fixed headers, Allow
+ * and the one extra header when set, the body except for HEAD; an answer larger than the
+ * buffer's limit is an error, never a cut answer. */
+static void test_cgi_answer(void)
+{
+	static const struct {
+		const char *method, *allow, *header, *content_type, *body;
+		int status;
+		const char *want;
+	} cases[] = {
+		{ "GET", NULL, "", NULL, "{}", 200,
+		  "Status: 200 OK\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: 2\r\n"
+		  "Cache-Control: no-store\r\n\r\n{}" },
+		{ "HEAD", NULL, "", NULL, "{}", 200,
+		  "Status: 200 OK\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: 2\r\n"
+		  "Cache-Control: no-store\r\n\r\n" },
+		{ "PUT", "GET, POST", "Retry-After: 1", "text/plain; charset=utf-8", "no", 405,
+		  "Status: 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
+		  "Cache-Control: no-store\r\nAllow: GET, POST\r\nRetry-After: 1\r\n\r\nno" },
+	};
+	struct response rs;
+	struct buf out = BUF_INIT(1024), tiny = BUF_INIT(64);
+
+	response_init(&rs);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct request rq = { .method = cases[i].method, .path = "/" };
+
+		response_reset(&rs);
+		rs.status = cases[i].status;
+		rs.allow = cases[i].allow;
+		rs.content_type = cases[i].content_type;
+		snprintf(rs.header, sizeof(rs.header), "%s", cases[i].header);
+		buf_addstr(&rs.body, cases[i].body);
+		buf_reset(&out);
+		CHECK(adapter_format_response(&rq, &rs, &out) == 0, "case %zu", i);
+		CHECK_STR(buf_str(&out), cases[i].want);
+		if (i == 0)
+			CHECK(adapter_format_response(&rq, &rs, &tiny) < 0, "an answer over the limit");
+	}
+	buf_release(&out);
+	buf_release(&tiny);
+	response_release(&rs);
+}
+
 int main(void)
 {
+	test_cgi_answer();
 	test_content_length();
 	test_logs_query();
 	test_malformed_utf8();

@@ -8,7 +8,7 @@
 
 #include "servlets/health.h"
 #include "spark/rest.h"
-#include "gateway.h"
+#include "gateway_internal.h"
 #include "base/sqldb.h"
 #include "tenant/tenant.h"
 #include "t.h"
