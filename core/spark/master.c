@@ -284,8 +284,6 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			master_close(m);
 			return sg_err_set(e, (int)used, 0, "bad frame from master: %s%s", fe.msg, mismatch ? MISMATCH : "");
 		}
-		if (used > 0)
-			m->frames++;
 		if (used > 0) {
 			int mine = (f.type == FRAME_RPC_RESPONSE || f.type == FRAME_RPC_FAILURE) && f.request_id == id;
 
@@ -297,6 +295,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			/* Anything else (a late reply to a request that timed out, a message the
 			 * master pushes) is dropped. */
 			buf_consume(&m->in, (size_t)used);
+			m->frames++;
 			if (mine)
 				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
 			continue;
