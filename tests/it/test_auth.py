@@ -16,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 from runner import Suite  # noqa: E402
 from stack import Stack  # noqa: E402
 
@@ -137,7 +137,7 @@ def run_build(build):
         crypto["spark.network.crypto.authEngineVersion"] = str(version)
     opts = "-Dspark.authenticate.secret=" + SECRET + "".join(" -D%s=%s" % kv for kv in crypto.items())
     s.extra_env = {"SPARK_MASTER_OPTS": opts, "SPARK_WORKER_OPTS": opts}
-    E.C.s, E.C.work = s, work
+    H.C.s, H.C.work = s, work
     tap = None
     row = "v%d %s%s" % (version, cipher.split("/")[1], ", SASL fallback" if fallback else "")
 
@@ -145,20 +145,20 @@ def run_build(build):
         SUITE.check("[%s %s] %s" % (build, row, name), fn)
 
     try:
-        E.C.jar = E.build_app(work)
+        H.C.jar = H.build_app(work)
         s.start()
         tap = Tap(s.master_port)
         print("[%s] auth stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
         props = dict(crypto)   # the driver authenticates to its worker the same way
 
         def with_secret():
-            sid = E.submit(E.create_body(os.path.join(work, "ok.txt"), 0, 0, props=props))
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
-            sid = E.submit(E.create_body(os.path.join(work, "long.txt"), 120, 0, props=props))
-            E.wait_state(sid, ("RUNNING",))
+            sid = H.submit(H.create_body(os.path.join(work, "ok.txt"), 0, 0, props=props))
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "FINISHED", H.C.last_status
+            sid = H.submit(H.create_body(os.path.join(work, "long.txt"), 120, 0, props=props))
+            H.wait_state(sid, ("RUNNING",))
             st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")
             assert st == 200 and js["success"] is True, (st, js)
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "KILLED", E.C.last_status
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "KILLED", H.C.last_status
             st, js, _ = s.http("GET", "/v1/submissions/status/" + sid)
             assert st == 200 and js["driverState"] == "KILLED", (st, js)
             log = open(os.path.join(work, "lighttpd.log"), errors="replace").read()
@@ -258,9 +258,9 @@ def gcm_receiver_344():
               "spark.network.crypto.authEngineVersion": "1"}
     s.extra_env = {"SPARK_MASTER_OPTS": "-Dspark.authenticate.secret=" + SECRET +
                    "".join(" -D%s=%s" % kv for kv in crypto.items())}
-    E.C.s, E.C.work = s, work
+    H.C.s, H.C.work = s, work
     try:
-        E.C.jar = E.build_app(work)
+        H.C.jar = H.build_app(work)
         s.start_master()
         s.start_web()
         print("[%s] AES-GCM master up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
@@ -269,7 +269,7 @@ def gcm_receiver_344():
             for _ in range(4):
                 st, js, _ = s.http("GET", "/v1/submissions/status/driver-none")
                 assert st == 200 and js["success"] is False and js["submissionId"] == "driver-none", (st, js)
-            sid = E.submit(E.create_body(os.path.join(work, "ok.txt"), 0, 0, props=crypto))
+            sid = H.submit(H.create_body(os.path.join(work, "ok.txt"), 0, 0, props=crypto))
             st, js, _ = s.http("GET", "/v1/submissions/status/" + sid)
             assert st == 200 and js["driverState"] == "SUBMITTED", (st, js)   # no worker to run it
             st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")

@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import ROOT, Stack, free_port, wait_for  # noqa: E402
@@ -105,19 +105,19 @@ def edit(path, pattern, replacement):
 def login_cycle(port):
     """401 without a login and with a wrong password; with one: a create that runs to
     FINISHED (its status), and a create that is killed (KILLED)."""
-    s = E.C.s
+    s = H.C.s
     path = "/v1/submissions/status/driver-20000101000000-0000"
     st, body, hdrs = s.http("GET", path, port=port)
     assert st == 401 and "Basic" in (hdrs.get("WWW-Authenticate") or ""), (st, body)
-    st, body, _ = s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port)
+    st, body, _ = s.http("POST", "/v1/submissions/create", H.create_body("/dev/null"), port=port)
     assert st == 401, (st, body)
     st, body, _ = s.http("GET", path, port=port, auth=(ALICE[0], "wrong"))
     assert st == 401, (st, body)
-    out = os.path.join(E.C.work, "done-%d.txt" % port)
-    st, js, _ = s.http("POST", "/v1/submissions/create", E.create_body(out, 0, 0), port=port, auth=ALICE)
+    out = os.path.join(H.C.work, "done-%d.txt" % port)
+    st, js, _ = s.http("POST", "/v1/submissions/create", H.create_body(out, 0, 0), port=port, auth=ALICE)
     assert st == 200 and js["success"] is True, (st, js)
     done = js["submissionId"]
-    st, js, _ = s.http("POST", "/v1/submissions/create", E.create_body("/dev/null", 120, 0), port=port, auth=ALICE)
+    st, js, _ = s.http("POST", "/v1/submissions/create", H.create_body("/dev/null", 120, 0), port=port, auth=ALICE)
     assert st == 200 and js["success"] is True, (st, js)
     running = js["submissionId"]
 
@@ -127,7 +127,7 @@ def login_cycle(port):
         return js["driverState"]
     # a driver's JVM took 93 s to start and end on a 2-core machine at load 20
     wait_for("driver %s FINISHED" % done, lambda: state(done) == "FINISHED", 240, 0.5)
-    assert E.read_out(out)["arg"]["0"] == out   # the driver ran, with its arguments
+    assert H.read_out(out)["arg"]["0"] == out   # the driver ran, with its arguments
     wait_for("driver %s RUNNING" % running, lambda: state(running) == "RUNNING", 240, 0.5)
     st, js, _ = s.http("POST", "/v1/submissions/kill/" + running, b"", port=port, auth=ALICE)
     assert st == 200 and js["success"] is True, (st, js)
@@ -218,16 +218,16 @@ def lighttpd_snippet_enabled_with_lighty_enable_mod():
     assert os.path.islink(LIGHTTPD_LINK), p.stdout
     # the operator's edits, in the one settings file
     settings = "/etc/sparkgate/lighttpd.conf"
-    sock_dir = web.server_dir(E.C.s, "lighttpd-deb-run")
-    edit(settings, r'^var\.sparkgate_args\s*=.*$', 'var.sparkgate_args = "%s"' % web.sparkgate_args(E.C.s))
+    sock_dir = web.server_dir(H.C.s, "lighttpd-deb-run")
+    edit(settings, r'^var\.sparkgate_args\s*=.*$', 'var.sparkgate_args = "%s"' % web.sparkgate_args(H.C.s))
     edit(settings, r'^var\.sparkgate_socket\s*=.*$', 'var.sparkgate_socket = "%s/sparkgate.sock"' % sock_dir)
-    edit(settings, r'^var\.sparkgate_htpasswd\s*=.*$', 'var.sparkgate_htpasswd = "%s"' % web.htpasswd(E.C.work))
+    edit(settings, r'^var\.sparkgate_htpasswd\s*=.*$', 'var.sparkgate_htpasswd = "%s"' % web.htpasswd(H.C.work))
     # Debian's own lighttpd.conf loads it (config test: it listens on :80)
     p = run(["lighttpd", "-tt", "-f", "/etc/lighttpd/lighttpd.conf"])
     assert p.returncode == 0 and "rror" not in p.stdout, p.stdout
     # served: a server on a test port that includes conf-enabled/ as Debian's does; the
     # drivers' lives (a JVM each) are awaited beside Apache's (serve_* below)
-    port = web.start_lighttpd(E.C.s, "lighttpd-deb", ["/etc/lighttpd/conf-enabled/*.conf"])
+    port = web.start_lighttpd(H.C.s, "lighttpd-deb", ["/etc/lighttpd/conf-enabled/*.conf"])
     # enabled only until lighttpd has read it: other suites load Debian's lighttpd.conf
     run(["lighty-disable-mod", PKG])
     assert not os.path.lexists(LIGHTTPD_LINK)
@@ -240,12 +240,12 @@ def apache_snippet_enabled_with_a2enconf():
     assert p.returncode == 0 and run(["a2query", "-c", PKG]).returncode == 0, p.stdout
     settings = "/etc/sparkgate/apache.conf"
     edit(settings, r'^\s*Define SPARKGATE_MASTER .*$',
-         "    Define SPARKGATE_MASTER spark://127.0.0.1:%d" % E.C.s.master_port)
-    edit(settings, r'^\s*Define SPARKGATE_ARGS .*$', '    Define SPARKGATE_ARGS "%s"' % web.sparkgate_options(E.C.s))
-    edit(settings, r'^\s*Define SPARKGATE_HTPASSWD .*$', "    Define SPARKGATE_HTPASSWD %s" % web.htpasswd(E.C.work))
-    port, run_dir = free_port(), os.path.join(E.C.work, "apache-deb-run")
+         "    Define SPARKGATE_MASTER spark://127.0.0.1:%d" % H.C.s.master_port)
+    edit(settings, r'^\s*Define SPARKGATE_ARGS .*$', '    Define SPARKGATE_ARGS "%s"' % web.sparkgate_options(H.C.s))
+    edit(settings, r'^\s*Define SPARKGATE_HTPASSWD .*$', "    Define SPARKGATE_HTPASSWD %s" % web.htpasswd(H.C.work))
+    port, run_dir = free_port(), os.path.join(H.C.work, "apache-deb-run")
     os.makedirs(run_dir, exist_ok=True)
-    conf = os.path.join(E.C.work, "apache-deb.conf")
+    conf = os.path.join(H.C.work, "apache-deb.conf")
     mods = "/usr/lib/apache2/modules"
     with open(conf, "w") as f:   # a server on a test port; the enabled snippet included as is
         f.write("ServerRoot /etc/apache2\nServerName 127.0.0.1\nListen 127.0.0.1:%d\nPidFile %s/httpd.pid\n"
@@ -253,11 +253,11 @@ def apache_snippet_enabled_with_a2enconf():
                 "LoadModule mpm_event_module %s/mod_mpm_event.so\nLoadModule authz_core_module %s/mod_authz_core.so\n"
                 "DocumentRoot %s\nFcgidIPCDir %s/fcgid\nFcgidProcessTableFile %s/fcgid_shm\nUser www-data\n"
                 "Group www-data\nInclude /etc/apache2/conf-enabled/sparkgate.conf\n"
-                % (port, run_dir, run_dir, mods, mods, E.C.work, run_dir, run_dir))
+                % (port, run_dir, run_dir, mods, mods, H.C.work, run_dir, run_dir))
     p = run(["apache2", "-f", conf, "-t"])
     assert p.returncode == 0, p.stdout
-    E.C.s._start("apache-deb", ["apache2", "-f", conf, "-DFOREGROUND"])
-    wait_for("apache-deb", lambda: E.C.s.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 401, 30)
+    H.C.s._start("apache-deb", ["apache2", "-f", conf, "-DFOREGROUND"])
+    wait_for("apache-deb", lambda: H.C.s.http("GET", "/v1/submissions/status/x", port=port, timeout=5)[0] == 401, 30)
     background("apache", port)
 
 
@@ -271,13 +271,13 @@ def service_as_the_sparkgate_user_with_state_and_uploads():
     and a driver from its URL runs FINISHED."""
     lport = free_port()
     args = ("--master spark://127.0.0.1:%d --state-db /var/lib/sparkgate/state.db --files-dir /var/lib/sparkgate/files "
-            "--files-url http://127.0.0.1:%d/files %s" % (E.C.s.master_port, lport, web.sparkgate_options(E.C.s)))
+            "--files-url http://127.0.0.1:%d/files %s" % (H.C.s.master_port, lport, web.sparkgate_options(H.C.s)))
     edit("/etc/default/sparkgate", r'^SPARKGATE_ARGS=.*$', 'SPARKGATE_ARGS="%s"' % args)
     got = run(["sh", "-c", '. /etc/default/sparkgate && printf %s "$SPARKGATE_ARGS"']).stdout
     assert got == args, got
     unit = open("/lib/systemd/system/sparkgate.service").read()
     assert re.search(r"^EnvironmentFile=-/etc/default/sparkgate$", unit, re.M), unit
-    sock_dir = os.path.join(E.C.work, "unit-run")
+    sock_dir = os.path.join(H.C.work, "unit-run")
     os.makedirs(sock_dir)
     shutil.chown(sock_dir, PKG, PKG)
     sock = os.path.join(sock_dir, "sparkgate.sock")
@@ -285,24 +285,24 @@ def service_as_the_sparkgate_user_with_state_and_uploads():
         service_checks(sock, got.split(), lport)
     finally:
         for name in ("lighttpd-unit", "sparkgate-unit"):
-            E.C.s._kill(name)
+            H.C.s._kill(name)
 
 
 def service_checks(sock, argv, lport):
     """(service_as_the_sparkgate_user_with_state_and_uploads)"""
-    E.C.s._start("sparkgate-unit", ["setpriv", "--reuid", PKG, "--regid", PKG, "--init-groups", "--",
+    H.C.s._start("sparkgate-unit", ["setpriv", "--reuid", PKG, "--regid", PKG, "--init-groups", "--",
                                     "systemd-socket-activate", "-l", sock, "/usr/bin/sparkgate"] + argv)
     wait_for("sparkgate-unit socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)   # systemd: SocketUser=www-data, SocketMode=0660
     examples = "/usr/share/doc/sparkgate/examples/"
-    ext = os.path.join(E.C.work, "unit-external.conf")
+    ext = os.path.join(H.C.work, "unit-external.conf")
     shutil.copy(examples + "lighttpd-external.conf", ext)
     edit(ext, r'^var\.sparkgate_socket\s*=.*$', 'var.sparkgate_socket = "%s"' % sock)
-    edit(ext, r'^var\.sparkgate_htpasswd\s*=.*$', 'var.sparkgate_htpasswd = "%s"' % web.htpasswd(E.C.work))
+    edit(ext, r'^var\.sparkgate_htpasswd\s*=.*$', 'var.sparkgate_htpasswd = "%s"' % web.htpasswd(H.C.work))
     files_conf = examples + "lighttpd-files.conf"   # as installed: it serves /var/lib/sparkgate/files/pub
     assert 'var.sparkgate_files_dir  = "/var/lib/sparkgate/files"' in open(files_conf).read()
-    port = web.start_lighttpd(E.C.s, "lighttpd-unit", [ext, files_conf], port=lport)
-    p = subprocess.run(["curl", "-sS", "-u", "%s:%s" % ALICE, "-T", E.C.jar, "-w", "\n%{http_code}",
+    port = web.start_lighttpd(H.C.s, "lighttpd-unit", [ext, files_conf], port=lport)
+    p = subprocess.run(["curl", "-sS", "-u", "%s:%s" % ALICE, "-T", H.C.jar, "-w", "\n%{http_code}",
                         "http://127.0.0.1:%d/v1/files/app.jar" % port], stdout=subprocess.PIPE, text=True, timeout=60)
     body, _, code = p.stdout.rpartition("\n")
     assert code == "201", p.stdout
@@ -313,22 +313,22 @@ def service_checks(sock, argv, lport):
         st = os.stat(path)
         assert st.st_uid == uid and gid in (None, st.st_gid) and stat.S_IMODE(st.st_mode) == mode, (path, st)
     with urllib.request.urlopen(url, timeout=20) as r:   # as a worker fetches it: no login
-        assert r.read() == open(E.C.jar, "rb").read()
-    out = os.path.join(E.C.work, "unit-out.txt")
-    create = dict(E.create_body(out), appResource=url)
-    st, js, _ = E.C.s.http("POST", "/v1/submissions/create", create, port=port, auth=ALICE)
+        assert r.read() == open(H.C.jar, "rb").read()
+    out = os.path.join(H.C.work, "unit-out.txt")
+    create = dict(H.create_body(out), appResource=url)
+    st, js, _ = H.C.s.http("POST", "/v1/submissions/create", create, port=port, auth=ALICE)
     assert st == 200 and js["success"] is True, (st, js)
     sid = js["submissionId"]
 
     def state():
-        st, js, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=port, auth=ALICE)
+        st, js, _ = H.C.s.http("GET", "/v1/submissions/status/" + sid, port=port, auth=ALICE)
         assert st == 200 and js["success"] is True, (st, js)
         return js["driverState"]
     wait_for("driver %s FINISHED" % sid, lambda: state() == "FINISHED", 240, 0.5)
-    st, js, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=port, auth=("bob", web.USERS["bob"]))
+    st, js, _ = H.C.s.http("GET", "/v1/submissions/status/" + sid, port=port, auth=("bob", web.USERS["bob"]))
     # the owner store, in /var/lib/sparkgate: bob gets the answer of an unknown id
     assert st == 200 and js["success"] is False and "driverState" not in js, (st, js)
-    assert "on systemd's socket" in open(os.path.join(E.C.work, "sparkgate-unit.log")).read()
+    assert "on systemd's socket" in open(os.path.join(H.C.work, "sparkgate-unit.log")).read()
 
 
 @test
@@ -336,24 +336,24 @@ def lighttpd_snippet_serves_with_a_login():
     awaited("lighttpd")
     ps = run(["ps", "-eo", "user:20,args"]).stdout
     assert re.search(r"^www-data\s+/usr/bin/sparkgate --master", ps, re.M), ps
-    E.C.s._kill("lighttpd-deb")
+    H.C.s._kill("lighttpd-deb")
 
 
 @test
 def apache_snippet_serves_with_a_login():
     awaited("apache")
-    E.C.s._kill("apache-deb")
+    H.C.s._kill("apache-deb")
 
 
 @test
 def upgrade_keeps_edited_conffiles():
     edited = {f: open(f).read() for f in ("/etc/sparkgate/lighttpd.conf", "/etc/sparkgate/apache.conf")}
-    assert all("127.0.0.1:%d" % E.C.s.master_port in t for t in edited.values())
+    assert all("127.0.0.1:%d" % H.C.s.master_port in t for t in edited.values())
     # the same package with a higher version, its conffiles unchanged: an upgrade
-    tree = os.path.join(E.C.work, "deb-next")
+    tree = os.path.join(H.C.work, "deb-next")
     assert run(["dpkg-deb", "-R", D.deb, tree]).returncode == 0
     edit(os.path.join(tree, "DEBIAN", "control"), r"^Version: .*$", "Version: 0.1.0+test1")
-    nxt = os.path.join(E.C.work, "sparkgate-next.deb")
+    nxt = os.path.join(H.C.work, "sparkgate-next.deb")
     p = run(["dpkg-deb", "--root-owner-group", "-b", tree, nxt])
     assert p.returncode == 0, p.stdout
     p = run(["dpkg", "-i", nxt])
@@ -397,7 +397,7 @@ def purge_leaves_the_machine_as_it_was():
 
 
 def teardown():
-    E.C.s.stop()
+    H.C.s.stop()
     if os.path.lexists(LIGHTTPD_LINK) and os.readlink(LIGHTTPD_LINK) == "../conf-available/05-sparkgate.conf":
         os.unlink(LIGHTTPD_LINK)
     if installed():
@@ -425,9 +425,9 @@ def teardown():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-deb-")
-    os.chmod(E.C.work, 0o755)   # the web servers run as www-data and read their files here
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-deb-")
+    os.chmod(H.C.work, 0o755)   # the web servers run as www-data and read their files here
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         assert os.getuid() == 0, "the deb suite installs a package: run it as root"
@@ -441,19 +441,19 @@ def main():
 
         def cluster():
             try:
-                E.start_cluster()
+                H.start_cluster()
             except Exception as e:   # reported after the build
                 failed.append(e)
         th = threading.Thread(target=cluster)
         th.start()
         try:
-            build_package(E.C.work)
+            build_package(H.C.work)
         finally:
             th.join()
         if failed:
             raise failed[0]
         print("package and stack ready in %.1fs (master %d, logs %s)" % (
-            time.time() - t0, E.C.s.master_port, E.C.work), flush=True)
+            time.time() - t0, H.C.s.master_port, H.C.work), flush=True)
     return SUITE.main(setup, teardown)
 
 

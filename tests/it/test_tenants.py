@@ -1,4 +1,4 @@
-"""Many users on one sparkgate: the shipped deploy/lighttpd.conf (Basic auth, 2 sparkgate
+"""Many users on one sparkgate: the shipped lighttpd.conf (Basic auth, 2 sparkgate
 processes) with --state-db and the shipped deploy/policy.conf (alice and bob analysts,
 carol in the admin group), against a real master and worker.  Each user sees and kills only
 their own drivers (someone else's id is answered exactly like an unknown id), the admin sees
@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, wait_for  # noqa: E402
@@ -46,20 +46,20 @@ quota group ops drivers 1 memory 8g
 
 
 def start_web():
-    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
-    policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), TEST_RULES)
-    T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
-    T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
+    db = os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db")
+    policy = web.shipped_policy(os.path.join(H.C.work, "policy.conf"), os.path.dirname(H.C.jar), TEST_RULES)
+    T.audit = os.path.join(web.server_dir(H.C.s, "state"), "audit.log")
+    T.port = web.lighttpd_fastcgi(H.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s --audit-log %s --master-ui http://127.0.0.1:%d"
-                                  % (db, policy, T.audit, E.C.s.master_ui))
+                                  % (db, policy, T.audit, H.C.s.master_ui))
 
 
 def http(user, method, path, body=None, headers=None):
-    return E.C.s.http(method, path, body, port=T.port, auth=USER[user], headers=headers)
+    return H.C.s.http(method, path, body, port=T.port, auth=USER[user], headers=headers)
 
 
 def create(user, tag, sleep=120, headers=None, props=None):
-    body = E.create_body(os.path.join(E.C.work, "%s-%s.txt" % (user, tag)), sleep, 0,
+    body = H.create_body(os.path.join(H.C.work, "%s-%s.txt" % (user, tag)), sleep, 0,
                          props=dict({"spark.app.name": "tenants-%s-%s" % (user, tag)}, **(props or {})))
     return http(user, "POST", "/v1/submissions/create", body, headers)
 
@@ -88,7 +88,7 @@ def each_user_sees_and_kills_only_their_own():
     # carol (admin) sees it
     st, js, _ = http("carol", "GET", "/v1/submissions/status/" + sid)
     assert st == 200 and js["success"] is True, js
-    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    log = open(os.path.join(H.C.work, "lighttpd-tenants.log"), errors="replace").read()
     assert "user=bob" in log and "another user's: answered as unknown" in log
 
 
@@ -109,11 +109,11 @@ def listing_shows_own_drivers_and_admin_sees_all():
     owners = {d["submissionId"]: d["owner"] for d in carol["submissions"]}
     assert owners == {T.ids["alice"]: "alice", T.ids["bob"]: "bob"}, carol
     # every state from one read of the master's web UI JSON: no status ask per driver
-    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    log = open(os.path.join(H.C.work, "lighttpd-tenants.log"), errors="replace").read()
     lines = re.findall(r"GET /v1/submissions -> 200 [\d.]+ms asks=(\d+) user=carol", log)
     assert lines and lines[-1] == "0", lines
     for d in carol["submissions"]:
-        theirs = E.C.s.http("GET", "/v1/submissions/status/" + d["submissionId"], port=T.port, auth=USER["carol"])[1]
+        theirs = H.C.s.http("GET", "/v1/submissions/status/" + d["submissionId"], port=T.port, auth=USER["carol"])[1]
         assert d.get("driverState") == theirs["driverState"] and d.get("workerId") == theirs.get("workerId") \
             and d.get("workerHostPort") == theirs.get("workerHostPort"), (d, theirs)
     st, js, _ = http("alice", "POST", "/v1/submissions", b"")
@@ -136,7 +136,7 @@ def retried_create_with_the_same_key_starts_one_driver():
     assert p1[1]["submissionId"] == p2[1]["submissionId"], (p1, p2)
     # exactly one driver per key at the real master
     names = {}
-    state = E.C.s.master_state()
+    state = H.C.s.master_state()
     for d in state["activedrivers"] + state["completeddrivers"]:
         names[d["id"]] = d
     ids = {first[1]["submissionId"], other[1]["submissionId"], p1[1]["submissionId"]}
@@ -162,15 +162,15 @@ POLICY_CASES = [
 
 @test
 def each_policy_rule_refuses_and_nothing_reaches_the_master():
-    before = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    before = len(H.C.s.master_state()["activedrivers"]) + len(H.C.s.master_state()["completeddrivers"])
     for change, rule in POLICY_CASES:
-        body = E.create_body("/dev/null", 0, 0, props=dict({"spark.app.name": "refused"}, **change.get("props", {})),
+        body = H.create_body("/dev/null", 0, 0, props=dict({"spark.app.name": "refused"}, **change.get("props", {})),
                              env=change.get("env"))
         if "resource" in change:
             body["appResource"] = change["resource"]
         st, js, _ = http("alice", "POST", "/v1/submissions/create", body)
         assert st == 403 and js["action"] == "ErrorResponse" and rule in js["message"], (change, st, js)
-    after = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    after = len(H.C.s.master_state()["activedrivers"]) + len(H.C.s.master_state()["completeddrivers"])
     assert after == before, (before, after)
     # and within the rules, a create runs to FINISHED
     st, js, _ = create("alice", "allowed", sleep=0, props={"spark.driver.memory": "1g", "spark.driver.cores": "1"})
@@ -183,7 +183,7 @@ def each_policy_rule_refuses_and_nothing_reaches_the_master():
 
 @test
 def ownership_survives_a_restart_and_owner_kills():
-    E.C.s._kill("lighttpd-tenants")   # every sparkgate process goes with it
+    H.C.s._kill("lighttpd-tenants")   # every sparkgate process goes with it
     start_web()
     sid = T.ids["alice"]
     st, js, _ = http("bob", "GET", "/v1/submissions/status/" + sid)
@@ -201,7 +201,7 @@ def ownership_survives_a_restart_and_owner_kills():
 
 def wait_final(user, sid):
     wait_for("%s final" % sid, lambda: http(user, "GET", "/v1/submissions/status/" + sid)[1].get("driverState")
-             in E.FINAL, 90, 0.5)
+             in H.FINAL, 90, 0.5)
 
 
 @test
@@ -255,19 +255,19 @@ def jwt(claims, secret=JWS_SECRET, alg="HS256"):
 @test
 def bearer_tokens_as_spark_4s_jwsfilter_name_the_user():
     """A web server without a login that passes Authorization on; sparkgate checks the token."""
-    secret = os.path.join(E.C.work, "jws.secret")
+    secret = os.path.join(H.C.work, "jws.secret")
     with open(secret, "w") as f:
         f.write(JWS_SECRET + "\n")
-    sock = os.path.join(E.C.work, "jws.sock")
-    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
-    E.C.s._start("sparkgate-jws", [E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+    sock = os.path.join(H.C.work, "jws.sock")
+    db = os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db")
+    H.C.s._start("sparkgate-jws", [H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port,
                                    "--listen", sock, "--jws-secret-file", secret, "--state-db", db])
     wait_for("socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
-    port = web.lighttpd_to_socket(E.C.s, "lighttpd-jws", sock)
+    port = web.lighttpd_to_socket(H.C.s, "lighttpd-jws", sock)
 
     def as_token(token, path="/v1/submissions"):
-        return E.C.s.http("GET", path, port=port, headers={"Authorization": "Bearer " + token})
+        return H.C.s.http("GET", path, port=port, headers={"Authorization": "Bearer " + token})
     st, js, _ = as_token(jwt({"sub": "alice", "exp": int(time.time()) + 60}))
     assert st == 200 and js["action"] == "SubmissionListResponse", (st, js)
     assert T.ids["alice"] in [d["submissionId"] for d in js["submissions"]], js   # alice's own, from the store
@@ -277,9 +277,9 @@ def bearer_tokens_as_spark_4s_jwsfilter_name_the_user():
                        (jwt({"name": "alice"}), '"sub"')):
         st, js, _ = as_token(token)
         assert st == 403 and why in js["message"] and js["action"] == "ErrorResponse", (why, st, js)
-    st, js, _ = E.C.s.http("GET", "/v1/submissions", port=port)
+    st, js, _ = H.C.s.http("GET", "/v1/submissions", port=port)
     assert st == 403 and "No authenticated user" in js["message"], (st, js)
-    assert "user=alice" in open(os.path.join(E.C.work, "sparkgate-jws.log")).read()
+    assert "user=alice" in open(os.path.join(H.C.work, "sparkgate-jws.log")).read()
 
 
 def audit_lines():
@@ -319,13 +319,13 @@ def no_request_can_forge_a_log_line_or_lose_an_audit_line():
     with such a path and with an id whose bytes are not UTF-8: its log keeps one escaped
     line per request, and the audit log its line."""
     forged = b"2026-01-01T00:00:00Z sparkgate[1] info: req=1 GET /forged -> 200"
-    audit = os.path.join(E.C.work, "cgi-audit.log")
+    audit = os.path.join(H.C.work, "cgi-audit.log")
 
     def cgi(method, path_info):
         env = {b"GATEWAY_INTERFACE": b"CGI/1.1", b"REQUEST_METHOD": method, b"SCRIPT_NAME": b"",
                b"PATH_INFO": path_info, b"SERVER_PROTOCOL": b"HTTP/1.1", b"REMOTE_USER": b"alice",
                b"REMOTE_ADDR": b"127.0.0.1", b"CONTENT_LENGTH": b"0", b"PATH": os.environb[b"PATH"]}
-        p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+        p = subprocess.run([H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port,
                             "--audit-log", audit], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         return p.stdout, p.stderr
@@ -341,15 +341,15 @@ def no_request_can_forge_a_log_line_or_lose_an_audit_line():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        E.start_cluster()
+        H.start_cluster()
         start_web()
-        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

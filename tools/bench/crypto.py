@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "it"))
 sys.path.insert(0, os.path.dirname(__file__))
 from bench import SECONDS, UNKNOWN, wrk  # noqa: E402
 from stack import Stack  # noqa: E402
-import test_e2e as E  # noqa: E402
+import harness as E  # noqa: E402  (build_app, create_body, submit on E.C)
 
 SECRET = "bench-secret-42"
 
