@@ -590,12 +590,13 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 	}
 	/* AES-GCM: one ask per connection where the master drops every message after the
 	 * first (3.4.4, SPARK-56227); the next connection counts as the same master */
-	if (rc == 0 && m->wire.kind == RPC_AES_GCM) {
-		if (!m->gcm_reuse[m->current])
+	if (m->fd >= 0 && m->wire.kind == RPC_AES_GCM) {
+		if (rc == 0 && !m->gcm_reuse[m->current])
 			m->gcm_reuse[m->current] = (signed char)(second_message_read(m, deadline) ? 1 : -1);
-		if (m->gcm_reuse[m->current] < 0) {
+		/* also after a timeout (the connection may drop whatever comes next) */
+		if (m->gcm_reuse[m->current] < 0 || (rc && !m->gcm_reuse[m->current])) {
 			master_close(m);
-			m->parked = 1;
+			m->parked = rc == 0;
 		}
 	}
 	return rc;
