@@ -7,7 +7,8 @@
 #       X.Y.Z_2.13  Spark 4: the PyPI pyspark wheel; Spark 3: Spark's _2.13 jars from Maven
 #                   Central in a SPARK_HOME using the launch scripts of that minor's wheel
 #     "all" names every supported build.
-#   - with --browser, playwright-core from npm (the portal's browser test) and the
+#   - with --browser, playwright-core from npm (the portal's browser test), pylivy (the Livy
+#     tests' client) and the
 #     prometheus_client wheel (the metrics test's parser)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
 # on every `make check`.  "none" as the only build: packages only (make fuzz).
@@ -84,6 +85,21 @@ if ((browser)) && [[ ! -d "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSIO
       "prometheus_client==$PROMETHEUS_CLIENT_VERSION" >&2 2>/dev/null
   rm -rf "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
   mv "$tmp" "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
+fi
+
+# pylivy (the "livy" package), a Livy client the Livy tests drive unchanged, into
+# $CACHE/py-livy-VERSION, with the browser tests' tools.  --no-deps: its batch client needs
+# only requests; its interactive sessions' pandas is not installed (the test stands in an
+# empty module for it, which the batch path never uses).
+PYLIVY_VERSION=0.8.0
+if ((browser)) && [[ ! -d "$CACHE/py-livy-$PYLIVY_VERSION/livy" ]]; then
+  echo "setup: installing livy (pylivy) $PYLIVY_VERSION into $CACHE" >&2
+  mkdir -p "$CACHE"
+  tmp="$(mktemp -d "$CACHE/.py-livy.XXXXXX")"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$tmp" \
+      "livy==$PYLIVY_VERSION" >&2 2>/dev/null
+  rm -rf "$CACHE/py-livy-$PYLIVY_VERSION"
+  mv "$tmp" "$CACHE/py-livy-$PYLIVY_VERSION"
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

@@ -49,10 +49,25 @@ int servlet_path_match(const char *path, const char *prefix, const char **info);
  * store failed). */
 int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs);
 
+/* StandaloneSubmitRequestServlet.handleSubmit with c->rq's body (a CreateSubmissionRequest),
+ * answered into rs in Spark's shape; out says what became of it for a caller that answers
+ * in another shape (Livy's batches). */
+struct servlet_created {
+	int accepted;              /* the master took it: id set */
+	char id[128];
+	int64_t row;               /* its row in the owner store (0: none) */
+	char message[512];         /* the master's message */
+};
+void servlet_create(struct servlets *sv, const struct call *c, struct response *rs, struct servlet_created *out);
+/* RequestKillDriver for id: 0 with the master's reply in a, or -1 answered into rs. */
+int servlet_kill(struct servlets *sv, const char *id, struct cluster_answer *a, struct response *rs);
+
 /* The endpoints beyond route.c (each file's header says what it serves). */
 void list_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void logs_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void files_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void health_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void livy_batches_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void livy_version_handle(struct servlets *sv, const struct call *c, struct response *rs);
 
 #endif
