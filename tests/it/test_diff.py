@@ -8,7 +8,7 @@ running both drivers and comparing what each saw (arguments, environment, proper
 Two further differences are reported, not failed: Spark's messages carry the JVM stack
 trace after the first line (sparkgate sends the first line), and Jackson's parser error
 texts (sparkgate's parser words them its own way).  Cases marked "differs" in the corpus
-are listed in the README with their reason.  Ends with "diff: N passed, N failed".
+are listed in doc/testing.md with their reason.  Ends with "diff: N passed, N failed".
 Usage: test_diff.py [BUILD...]"""
 import os
 import re
