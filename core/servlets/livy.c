@@ -235,7 +235,7 @@ static json_t *tail(json_t *log, size_t n)
 /* BatchSessionView (BatchSessionServlet.scala) of x; log NULL: an empty list. */
 static json_t *view(const struct store_entry *x, const struct batch_now *now, json_t *log)
 {
-	return json_pack("{sI s? ss sn ss sn s{snsn} sn so}", "id", (json_int_t)x->row, "name",
+	return json_pack("{sI ss? ss sn ss sn s{snsn} sn so}", "id", (json_int_t)x->row, "name",
 			 x->app_name[0] ? x->app_name : NULL, "owner", x->owner, "proxyUser", "state",
 			 livy_state(x, now), "appId", "appInfo", "driverLogUrl", "sparkUiUrl", "queue", "log",
 			 log ? log : json_array());
@@ -455,6 +455,15 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 		}
 	}
 	file = json_object_get(in, "file");
+	/* no name: spark-submit's (SparkSubmitArguments: the main class, else the file's name);
+	 * Spark's REST validation wants spark.app.name */
+	if (!json_object_get(props, "spark.app.name")) {
+		const char *f = json_string_value(file), *slash = strrchr(f, '/');
+
+		if (json_object_set_new(props, "spark.app.name", json_string(json_is_string(cls) ? json_string_value(cls)
+									     : slash ? slash + 1 : f)))
+			goto nomem;
+	}
 	req = json_pack("{ss sO sO ss s{} sO}", "action", "CreateSubmissionRequest", "appArgs", argv, "appResource", file,
 			"clientSparkVersion", cluster_version(&sv->spark->cluster), "environmentVariables",
 			"sparkProperties", props);
