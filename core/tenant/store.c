@@ -317,22 +317,53 @@ int store_batch(struct store *s, int64_t row, const char *id, struct store_entry
 int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
 		  size_t *total, struct sg_err *e)
 {
-	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_INT(max), ARG_INT(from) };
-	struct sql_result res = { 0 };
-	int rc = owner ? exec(s, "batches", "SELECT count(*) FROM submissions WHERE state IN ('submitted', 'unknown') AND "
-			      "owner = ?", args, 1, &res, e)
-		: exec(s, "batches", "SELECT count(*) FROM submissions WHERE state IN ('submitted', 'unknown')", NULL, 0,
-		       &res, e);
+	const struct store_filter f = { owner, NULL, 0, 1 };
 
+	return store_search(s, &f, from, max, out, n, total, e);
+}
+
+static void append(char *to, size_t size, const char *what)
+{
+	size_t len = strlen(to);
+
+	snprintf(to + len, size - len, "%s", what);
+}
+
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e)
+{
+	/* the statement from fixed parts: only '?' carries what the caller gave */
+	char where[200] = "state IN ('submitted', 'unknown')", sql[600];
+	struct sql_arg args[5];
+	struct sql_result res = { 0 };
+	size_t na = 0;
+	int rc;
+
+	if (f->owner) {
+		append(where, sizeof(where), " AND owner = ?");
+		args[na++] = ARG_TEXT(f->owner);
+	}
+	if (f->name) {
+		append(where, sizeof(where), " AND app_name = ?");
+		args[na++] = ARG_TEXT(f->name);
+	}
+	if (f->since_ms > 0) {
+		append(where, sizeof(where), " AND created_ms >= ?");
+		args[na++] = ARG_INT(f->since_ms);
+	}
 	*n = *total = 0;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM submissions WHERE %s", where);
+	rc = exec(s, "search", sql, args, na, &res, e);
 	if (!rc)
 		*total = (size_t)sql_int(&res, 0, 0);
 	sql_result_release(&res);
-	if (!rc)
-		rc = owner ? exec(s, "batches", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE state IN ('submitted', "
-				  "'unknown') AND owner = ? ORDER BY row LIMIT ? OFFSET ?", args, 3, &res, e)
-			: exec(s, "batches", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE state IN ('submitted', "
-			       "'unknown') ORDER BY row LIMIT ? OFFSET ?", &args[1], 2, &res, e);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT " ENTRY_COLUMNS " FROM submissions WHERE %s ORDER BY %s LIMIT ? OFFSET ?",
+		 where, f->oldest_first ? "row" : "created_ms DESC, row DESC");
+	args[na++] = ARG_INT(max);
+	args[na++] = ARG_INT(from);
+	rc = exec(s, "search", sql, args, na, &res, e);
 	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
 		read_entry(&res, i, &out[(*n)++]);
 	sql_result_release(&res);

@@ -104,6 +104,18 @@ int store_batch(struct store *s, int64_t row, const char *id, struct store_entry
 int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
 		  size_t *total, struct sg_err *e);
 
+/* Which submitted drivers a listing shows: owner's (NULL: everyone's), of application
+ * name (NULL: any), created at since_ms or later (0: any time). */
+struct store_filter {
+	const char *owner;
+	const char *name;
+	int64_t since_ms;
+	int oldest_first;          /* else newest first, as store_list */
+};
+/* A page of the drivers f selects: from the from-th, at most max, *total all of them. */
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e);
+
 /* What an owner's drivers hold for quotas: submitted ones not yet seen finished, and
  * claims still in flight (id ""). */
 struct store_usage {
