@@ -25,17 +25,6 @@ static void record_of(const struct master_ui_driver *d, struct status_record *re
 
 #define LIST_MAX 100
 #define LIST_PAGE_MAX 1000    /* size= */
-#define LIST_SCAN_MAX 5000    /* the newest drivers a state filter looks through */
-
-/* What a listing's query asks (GET /v1/submissions?from=&size=&state=&name=&since=);
- * given 0: no parameter, the listing of old (100, newest first, no from/total). */
-struct list_query {
-	int given;
-	size_t from, size;
-	int state;                    /* DRIVER_*, or -1: any */
-	char name[256];               /* "" any */
-	int64_t since_ms;             /* 0 any */
-};
 
 static int hex(char c)
 {
@@ -102,7 +91,8 @@ static int parse_since(const char *v, int64_t *ms)
 	return 0;
 }
 
-static int list_parse_query(const char *query, struct list_query *q, char *why, size_t why_size)
+int list_parse_query(const char *query, const char *const *states, size_t nstates, struct list_query *q, char *why,
+		     size_t why_size)
 {
 	memset(q, 0, sizeof(*q));
 	q->size = LIST_MAX;
@@ -135,12 +125,18 @@ static int list_parse_query(const char *query, struct list_query *q, char *why, 
 				return snprintf(why, why_size, "size must be 1 to %d.", LIST_PAGE_MAX), -1;
 			q->size = (size_t)x;
 		} else if (k == 5 && strncmp(p, "state", 5) == 0) {
-			for (int st = 0; st < DRIVER_NSTATES; st++)
-				if (strcmp(v, driver_state_name(st)) == 0)
-					q->state = st;
-			if (q->state < 0)
-				return snprintf(why, why_size, "state must be a driver state: SUBMITTED, RUNNING, FINISHED, "
-						"RELAUNCHING, UNKNOWN, KILLED, FAILED or ERROR."), -1;
+			for (size_t st = 0; st < nstates; st++)
+				if (strcmp(v, states[st]) == 0)
+					q->state = (int)st;
+			if (q->state < 0) {
+				struct buf list = BUF_INIT(400);
+
+				for (size_t st = 0; st < nstates; st++)
+					buf_printf(&list, "%s%s", st ? ", " : "", states[st]);
+				snprintf(why, why_size, "state must be one of %s.", buf_str(&list));
+				buf_release(&list);
+				return -1;
+			}
 		} else if (k == 4 && strncmp(p, "name", 4) == 0) {
 			if (!*v)
 				return snprintf(why, why_size, "name must not be empty."), -1;
@@ -203,6 +199,7 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	int admin = c->admin;
 	struct list_query q;
 	struct store_entry *rows;
+
 	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
 	struct sg_err e = { 0 };
 	char problem[600] = "", why[300], from_text[32], total_text[32];
@@ -210,7 +207,11 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	int rc = 0, have_ui;
 	struct master_ui ui = { 0 };   /* released whether it was read or not */
 
-	if (list_parse_query(c->rq->query, &q, why, sizeof(why))) {
+	const char *states[DRIVER_NSTATES];
+
+	for (int st = 0; st < DRIVER_NSTATES; st++)
+		states[st] = driver_state_name(st);
+	if (list_parse_query(c->rq->query, states, DRIVER_NSTATES, &q, why, sizeof(why))) {
 		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
 		return;
 	}

@@ -34,7 +34,6 @@
 #include "spark/masterui.h"
 
 #define LIVY_VERSION "0.8.0-incubating"   /* the API these answers follow */
-#define LIVY_PAGE_MAX 1000                 /* sessions in one GET /batches */
 #define LIVY_VIEW_LOG_LINES 10             /* BatchSessionServlet.clientSessionView */
 #define LIVY_LOG_LINES_MAX 20000           /* lines a log answer is cut from */
 
@@ -99,6 +98,10 @@ struct batch_now {
 	int state;                 /* DRIVER_* when known */
 	char message[2048];        /* Spark's status message (a FAILED/ERROR driver's exception) */
 };
+
+/* SessionState's names (core/.../sessions/SessionState.scala) a batch can be in here. */
+static const char *const livy_states[] = { "not_started", "starting", "recovering", "running", "success", "killed",
+					   "dead" };
 
 /* SessionState's name for a driver state (core/.../sessions/SessionState.scala): a driver
  * waiting for a worker is "starting", one the master relaunches or recovers "recovering",
@@ -271,40 +274,50 @@ static int find_batch(struct servlets *sv, const struct call *c, const char *id,
 }
 
 /* SessionServlet get("/"): the caller's batches (admins: everyone's) in the order they were
- * created, from the from-th, at most size; total counts them all. */
+ * created, from the from-th, at most size; total counts them all.  Beyond Livy, as
+ * GET /v1/submissions: state= (a Livy state), name= (the batch's name), since=. */
 static void list_batches(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	char why[200];
-	long long from, size;
+	char why[300];
+	struct list_query q;
 	struct store_entry *rows;
 	struct sg_err e = { 0 };
-	size_t n, total;
+	size_t n, total, kept = 0, cap;
 	json_t *sessions;
 	struct master_ui ui = { 0 };
 	int have_ui;
 
-	if (query_int(c->rq->query, "from", &from, why, sizeof(why))
-	    || query_int(c->rq->query, "size", &size, why, sizeof(why))) {
+	if (list_parse_query(c->rq->query, livy_states, sizeof(livy_states) / sizeof(livy_states[0]), &q, why,
+			     sizeof(why))) {
 		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
 		return;
 	}
-	from = from < 0 ? 0 : from;
-	size = size < 0 ? 100 : size > LIVY_PAGE_MAX ? LIVY_PAGE_MAX : size;
-	if (!(rows = calloc((size_t)size + 1, sizeof(*rows)))) {
+	cap = q.state >= 0 ? LIST_SCAN_MAX : q.size;
+	if (!(rows = calloc(cap, sizeof(*rows)))) {
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 		return;
 	}
 	tenant_sweep(sv->tenant, c->admin ? NULL : c->user, 1);   /* outcomes nobody knows yet */
-	if (store_batches(sv->tenant->store, c->admin ? NULL : c->user, (size_t)from, (size_t)size, rows, &n, &total,
-			  &e)) {
-		reply_err(sv->spark, rs, &e);
-		free(rows);
-		return;
+	{
+		const struct store_filter f = { c->admin ? NULL : c->user, q.name[0] ? q.name : NULL, q.since_ms, 1 };
+
+		if (store_search(sv->tenant->store, &f, q.state >= 0 ? 0 : q.from, cap, rows, &n, &total, &e)) {
+			reply_err(sv->spark, rs, &e);
+			free(rows);
+			return;
+		}
 	}
 	sessions = json_array();
 	/* every state from one read of the master's web UI JSON when it can be had, as the
 	 * listing of /v1/submissions; else one status ask per batch (through the cache) */
 	have_ui = n && tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note)) == 0;
+	if (q.state >= 0 && n && !have_ui) {
+		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "Filtering by state needs the master's web UI "
+			      "(--master-ui), which is not usable now; see sparkgate's log.");
+		json_decref(sessions);
+		free(rows);
+		return;
+	}
 	for (size_t i = 0; sessions && i < n; i++) {
 		struct batch_now now = { 0 };
 		const struct master_ui_driver *d;
@@ -319,14 +332,19 @@ static void list_batches(struct servlets *sv, const struct call *c, struct respo
 			free(rows);
 			return;
 		}
+		if (q.state >= 0 && (strcmp(livy_state(&rows[i], &now), livy_states[q.state]) != 0 || kept++ < q.from
+				     || kept > q.from + q.size))
+			continue;
 		if (json_array_append_new(sessions, view(&rows[i], &now, NULL))) {
 			json_decref(sessions);
 			sessions = NULL;
 		}
 	}
+	if (q.state >= 0)
+		total = kept;
 	master_ui_release(&ui);
 	free(rows);
-	answer(sv, rs, 200, sessions ? json_pack("{sIsIso}", "from", (json_int_t)from, "total", (json_int_t)total,
+	answer(sv, rs, 200, sessions ? json_pack("{sIsIso}", "from", (json_int_t)q.from, "total", (json_int_t)total,
 						 "sessions", sessions) : NULL);
 }
 

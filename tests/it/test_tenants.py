@@ -505,6 +505,52 @@ def a_create_the_policy_refuses_is_refused_through_livy_with_nothing_at_the_mast
     assert lines == [("alice", "create", 403, "refused")] * 3, lines
 
 
+@test
+def listing_pages_and_filters_250_drivers():
+    """250 drivers of bob's in the store (rows as creates leave them; the master never knew
+    them, so they have no state and are Livy's "dead"), paged in 100s and filtered."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db"), timeout=30)
+    base = 1700000000000   # 2023-11-14T22:13:20Z
+    with db:
+        db.executemany("INSERT INTO submissions (id, owner, state, created_ms, app_name, main_class, finished) "
+                       "VALUES (?, 'bob', 'submitted', ?, ?, 'TestApp', 1)",
+                       [("driver-20231114221320-%04d" % i, base + i * 1000, "page-%s" % ("odd" if i % 2 else "even"))
+                        for i in range(250)])
+    db.close()
+    # no parameter: the listing of old, byte for byte (100, no from/total)
+    st, old, _ = http("bob", "GET", "/v1/submissions")
+    assert st == 200 and len(old["submissions"]) == 100 and "total" not in old and "from" not in old, old.keys()
+    pages = [http("bob", "GET", "/v1/submissions?from=%d&size=100" % f)[1] for f in (0, 100, 200)]
+    total = pages[0]["total"]
+    ids = [d["submissionId"] for p in pages for d in p["submissions"]]
+    assert all(p["total"] == total for p in pages) and [p["from"] for p in pages] == [0, 100, 200], pages
+    assert total >= 250 and len(ids) == len(set(ids)) == total, (total, len(ids))
+    assert [d["submissionId"] for d in pages[0]["submissions"]] == [d["submissionId"] for d in old["submissions"]]
+    assert ids[-250:] == ["driver-20231114221320-%04d" % i for i in reversed(range(250))], ids[-3:]   # newest first
+    st, odd, _ = http("bob", "GET", "/v1/submissions?name=page-odd&size=1000")
+    assert odd["total"] == 125 == len(odd["submissions"]) and all(d["appName"] == "page-odd" for d in odd["submissions"])
+    st, late, _ = http("bob", "GET", "/v1/submissions?name=page-even&since=2023-11-14T22:16:40Z")   # i >= 200
+    assert late["total"] == 25 and len(late["submissions"]) == 25 \
+        and min(int(d["submissionId"][-4:]) for d in late["submissions"]) == 200, late["total"]
+    # by state: what the master says now, as the unfiltered listing shows it
+    st, everything, _ = http("alice", "GET", "/v1/submissions?size=1000")
+    finished = [d["submissionId"] for d in everything["submissions"] if d.get("driverState") == "FINISHED"]
+    st, fin, _ = http("alice", "GET", "/v1/submissions?state=FINISHED&size=2")
+    assert st == 200 and fin["total"] == len(finished) >= 2 and [d["submissionId"] for d in fin["submissions"]] \
+        == finished[:2], (fin, finished)
+    for bad in ("state=DONE", "size=0", "from=-1", "since=yesterday", "owner=alice"):
+        st, js, _ = http("bob", "GET", "/v1/submissions?" + bad)
+        assert st == 400 and js["action"] == "ErrorResponse", (bad, st, js)
+    # the same through Livy's /batches: oldest first, Livy's states
+    st, b, _ = http("bob", "GET", "/batches?from=100&size=100")
+    assert st == 200 and b["total"] == total and len(b["sessions"]) == 100 and b["from"] == 100, b["total"]
+    st, b, _ = http("bob", "GET", "/batches?name=page-odd&state=dead&size=1000")
+    assert b["total"] == 125 and {x["state"] for x in b["sessions"]} == {"dead"}, b["total"]
+    st, js, _ = http("bob", "GET", "/batches?state=FINISHED")
+    assert st == 400 and "not_started" in js["msg"], js
+
+
 def main():
     E.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
     E.C.s = Stack(workdir=E.C.work, rest_reference=False)
