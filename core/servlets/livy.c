@@ -151,6 +151,42 @@ static int batch_now(struct servlets *sv, const struct store_entry *x, struct ba
 	return status ? -1 : 0;
 }
 
+/* A batch's application, as Livy's appId and appInfo: the application id and UI address
+ * its driver reports in its stderr (StandaloneSchedulerBackend: "Connected to Spark
+ * cluster with app ID app-...", SparkUI: "Bound SparkUI to ..., and started at URL"), and
+ * the driver's log page on its worker's web UI. */
+struct app_links {
+	char app_id[128];
+	char ui_url[300];
+	char log_url[500];
+};
+
+/* What a line tells of the application (the first of each wins). */
+static void scan_line(const char *p, size_t n, struct app_links *l)
+{
+	static const char app[] = "Connected to Spark cluster with app ID ", ui[] = ", and started at ";
+	const char *at;
+	char line[600];
+
+	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+	if (!l->app_id[0] && (at = strstr(line, app)) != NULL)
+		sscanf(at + sizeof(app) - 1, "%127[A-Za-z0-9_-]", l->app_id);
+	if (!l->ui_url[0] && strstr(line, "SparkUI") && (at = strstr(line, ui)) != NULL
+	    && strncmp(at + sizeof(ui) - 1, "http", 4) == 0)
+		sscanf(at + sizeof(ui) - 1, "%299[A-Za-z0-9:/._%-]", l->ui_url);
+}
+
+static void scan_links(const char *text, size_t len, struct app_links *l)
+{
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		scan_line(p, n, l);
+		p += n + 1;
+	}
+}
+
 /* Appends the lines of text (a tail that may start inside a line: from_middle drops the
  * part before the first newline) to a. */
 static int add_lines(json_t *a, const char *text, size_t len, int from_middle)
@@ -182,7 +218,7 @@ static int add_lines(json_t *a, const char *text, size_t len, int from_middle)
  * dead, the master's state and message.  The streams are the driver's files on its worker
  * (their last LOGS_DEFAULT_LENGTH bytes each), read as GET /v1/submissions/logs reads them. */
 static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const struct batch_now *now,
-			 struct response *rs)
+			 struct app_links *links, struct response *rs)
 {
 	json_t *a = json_array();
 	struct master_ui ui = { 0 };
@@ -190,8 +226,16 @@ static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const
 	int have_ui = x->id[0] && tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note)) == 0;
 	int rc = a ? 0 : -1;
 
+	memset(links, 0, sizeof(*links));
 	if (have_ui)
 		d = master_ui_find(&ui, x->id);
+	if (d && d->worker_id[0]) {   /* the worker's own page for this driver's stderr */
+		char web[300];
+		struct sg_err e = { 0 };
+
+		if (master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e) == 0)
+			snprintf(links->log_url, sizeof(links->log_url), "%s/logPage/?driverId=%s&logType=stderr", web, d->id);
+	}
 	for (int err = 0; err < 2 && !rc; err++) {
 		struct buf text = BUF_INIT(LOGS_DEFAULT_LENGTH + 4096);
 		long long range[3];
@@ -201,8 +245,16 @@ static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const
 
 		rc = json_array_append_new(a, json_string(err ? "\nstderr: " : "stdout: "));
 		if (!rc && d && logs_read(sv, &ui, d, err, -1, LOGS_DEFAULT_LENGTH, &text, &at, range, &p, why,
-					  sizeof(why)) == 0)
+					  sizeof(why)) == 0) {
 			rc = add_lines(a, (const char *)text.data + at, text.len - at, range[0] > 0);
+			if (err && range[0] == 0) {
+				scan_links((const char *)text.data + at, text.len - at, links);
+			} else if (err) {   /* the lines come early: the start of a long stderr */
+				buf_reset(&text);
+				if (logs_read(sv, &ui, d, 1, 0, LOGS_DEFAULT_LENGTH, &text, &at, range, &p, why, sizeof(why)) == 0)
+					scan_links((const char *)text.data + at, text.len - at, links);
+			}
+		}
 		buf_release(&text);
 	}
 	if (!rc && x->id[0] && !now->known)
@@ -235,12 +287,18 @@ static json_t *tail(json_t *log, size_t n)
 	return t;
 }
 
-/* BatchSessionView (BatchSessionServlet.scala) of x; log NULL: an empty list. */
-static json_t *view(const struct store_entry *x, const struct batch_now *now, json_t *log)
+/* BatchSessionView (BatchSessionServlet.scala) of x; log NULL: an empty list; links NULL:
+ * not read (appId and appInfo's fields null). */
+static json_t *view(const struct store_entry *x, const struct batch_now *now, json_t *log,
+		    const struct app_links *l)
 {
-	return json_pack("{sI ss? ss sn ss sn s{snsn} sn so}", "id", (json_int_t)x->row, "name",
+	const struct app_links none = { "", "", "" };
+
+	l = l ? l : &none;
+	return json_pack("{sI ss? ss sn ss ss? s{ss? ss?} sn so}", "id", (json_int_t)x->row, "name",
 			 x->app_name[0] ? x->app_name : NULL, "owner", x->owner, "proxyUser", "state",
-			 livy_state(x, now), "appId", "appInfo", "driverLogUrl", "sparkUiUrl", "queue", "log",
+			 livy_state(x, now), "appId", l->app_id[0] ? l->app_id : NULL, "appInfo", "driverLogUrl",
+			 l->log_url[0] ? l->log_url : NULL, "sparkUiUrl", l->ui_url[0] ? l->ui_url : NULL, "queue", "log",
 			 log ? log : json_array());
 }
 
@@ -335,7 +393,7 @@ static void list_batches(struct servlets *sv, const struct call *c, struct respo
 		if (q.state >= 0 && (strcmp(livy_state(&rows[i], &now), livy_states[q.state]) != 0 || kept++ < q.from
 				     || kept > q.from + q.size))
 			continue;
-		if (json_array_append_new(sessions, view(&rows[i], &now, NULL))) {
+		if (json_array_append_new(sessions, view(&rows[i], &now, NULL, NULL))) {
 			json_decref(sessions);
 			sessions = NULL;
 		}
@@ -575,7 +633,7 @@ static void create_batch(struct servlets *sv, const struct call *c, struct respo
 	now.known = 1;
 	now.state = DRIVER_SUBMITTED;
 	snprintf(rs->header, sizeof(rs->header), "Location: /batches/%lld", (long long)x.row);
-	answer(sv, rs, 201, view(&x, &now, NULL));
+	answer(sv, rs, 201, view(&x, &now, NULL, NULL));
 out:
 	free(text);
 	json_decref(done);
@@ -633,7 +691,9 @@ static void one_batch(struct servlets *sv, const struct call *c, const char *id,
 		}
 		if (!strstr(c->rq->query ? c->rq->query : "", "size="))
 			size = 100;
-		if (!(log = batch_log(sv, &x, &now, rs))) {
+		struct app_links links;
+
+		if (!(log = batch_log(sv, &x, &now, &links, rs))) {
 			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 			return;
 		}
@@ -649,9 +709,10 @@ static void one_batch(struct servlets *sv, const struct call *c, const char *id,
 		answer(sv, rs, 200, part ? json_pack("{sIsIsIso}", "id", (json_int_t)x.row, "from", (json_int_t)from,
 						     "total", (json_int_t)total, "log", part) : NULL);
 	} else {
-		json_t *log = batch_log(sv, &x, &now, rs);
+		struct app_links links;
+		json_t *log = batch_log(sv, &x, &now, &links, rs);
 
-		answer(sv, rs, 200, log ? view(&x, &now, tail(log, LIVY_VIEW_LOG_LINES)) : NULL);
+		answer(sv, rs, 200, log ? view(&x, &now, tail(log, LIVY_VIEW_LOG_LINES), &links) : NULL);
 	}
 }
 

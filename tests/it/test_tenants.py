@@ -397,6 +397,16 @@ def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
     assert whole[0] == "stdout: " and "\nstderr: " in whole \
         and any(x.startswith("TestApp stderr: spark.app.name=livy-jar") for x in whole), whole
     assert E.JOB_RESULT in open(py_out).read(), open(py_out).read()
+    # the application behind the batch: its id as the master lists it, its UI, the driver's log
+    st, v, _ = http("alice", "GET", "/batches/%d" % py.batch_id)
+    state = E.C.s.master_state()
+    apps = {a["id"]: a for a in state["activeapps"] + state["completedapps"]}
+    assert st == 200 and v["appId"] in apps and apps[v["appId"]]["name"] == "livy-py", (v, sorted(apps))
+    assert re.match(r"^http://[^/]+:\d+$", v["appInfo"]["sparkUiUrl"] or ""), v["appInfo"]
+    assert re.match(r"^http://127\.0\.0\.1:\d+/logPage/\?driverId=driver-\d{14}-\d{4}&logType=stderr$",
+                    v["appInfo"]["driverLogUrl"] or ""), v["appInfo"]
+    st, v, _ = http("alice", "GET", "/batches/%d" % jar.batch_id)
+    assert v["appId"] is None and v["appInfo"]["sparkUiUrl"] is None, v   # TestApp starts no SparkContext
     # the driver ran as Spark's API would have started it: the same name, memory, arguments
     args = [x.split("\t") for x in open(out).read().splitlines()]
     assert ["arg", "0", out] in args and ["prop", "spark.app.name", "livy-jar"] in args \
