@@ -1,4 +1,4 @@
-# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz faults bench install clean
+# sparkgate — plain GNU make.  Targets: all check unit asan valgrind fuzz faults bench install deb clean
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -38,7 +38,7 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 $(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o
 	@mkdir -p $(dir $@)
@@ -130,6 +130,18 @@ install: all
 	install -m 644 deploy/portal/index.html deploy/portal/portal.css deploy/portal/portal.js \
 	  $(DESTDIR)$(PREFIX)/share/sparkgate/portal/
 
-.PHONY: all bins unit check asan valgrind fuzz faults bench clean install
+# The Debian package (debian/), built with dpkg-buildpackage from a copy of the tracked files
+# (a clean tree, the working copy's contents) in $(BUILD)/deb/, then checked by lintian:
+# $(BUILD)/deb/sparkgate_VERSION_ARCH.deb.  DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+DEB_DIR = $(BUILD)/deb
+deb:
+	@tools/setup.sh none >/dev/null
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	{ git ls-files 2>/dev/null || find . \( -name '.git' -o -path './build*' \) -prune -o -type f -print; } \
+	  | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+
+.PHONY: all bins unit check asan valgrind fuzz faults bench clean install deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything sparkgate's build and tests need, idempotently:
-#   - Debian packages (compiler, libfcgi, jansson, lighttpd, spawn-fcgi)
+#   - Debian packages (compiler, libfcgi, jansson, lighttpd, spawn-fcgi; debhelper and lintian
+#     for make deb)
 #   - Spark builds, cached outside the checkout, keyed by version (SUPPORTED_BUILDS: the newest
 #     patch of every minor sparkgate has tables for):
 #       X.Y.Z_2.12  the PyPI pyspark wheel (Spark 3; 3.5.9_2.12 is the default build)
@@ -28,7 +29,7 @@ APT_PACKAGES=(build-essential pkg-config clang libclang-rt-14-dev libfcgi-dev li
               libsasl2-modules libsqlite3-dev libssl-dev libpq-dev postgresql lighttpd lighttpd-mod-openssl spawn-fcgi
               apache2 libapache2-mod-fcgid
               apache2-utils openssl systemd groff-base zookeeper maven valgrind curl procps psmisc
-              wrk strace chromium)
+              wrk strace chromium debhelper lintian)
 
 need_apt=()
 apt=1 browser=0

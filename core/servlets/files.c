@@ -63,14 +63,15 @@ int files_check_name(const char *name, char *why, size_t size)
 }
 
 /* Makes path a folder with mode (a folder of sparkgate's user made by an older version, with
- * other bits, gets the mode). */
+ * other bits, gets the mode).  chmod only when the bits differ: a folder made in a
+ * set-group-ID folder has the bit and the group already, and a chmod by a user outside that
+ * group (sparkgate's own user in a DIR of the web server's group) clears the bit, so the
+ * folders below would get sparkgate's group and the web server could not serve them. */
 static int make_dir(const char *path, mode_t mode, struct sg_err *e)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0)
-		return chmod(path, mode) ? sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path) : 0;
-	if (errno != EEXIST || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+	if ((mkdir(path, mode) != 0 && errno != EEXIST) || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot make %s", path);
 	if (st.st_uid == geteuid() && (st.st_mode & 07777) != mode && chmod(path, mode))
 		return sg_err_set(e, ERR_IO, errno, "--files-dir: cannot chmod %s", path);

@@ -207,15 +207,14 @@ static int write_create(void *arg, const struct spark_build *b, struct buf *out)
 	return rc;
 }
 
-/* Asks the master for a write that may fail on its own: 0 with the reply in a, or -1
- * answered. */
-static int ask(struct servlets *sv, cluster_write_fn write, void *arg, const struct rest_error *write_err,
-	       struct exchange *x, int idempotent, enum deploy_reply_kind k, struct cluster_answer *a,
-	       struct response *rs)
+/* Asks the master (x: the create being written, whose own errors answer a failed write, or
+ * NULL): 0 with the reply in a, or -1 answered. */
+static int ask(struct servlets *sv, cluster_write_fn write, void *arg, struct exchange *x, int idempotent,
+	       enum deploy_reply_kind k, struct cluster_answer *a, struct response *rs)
 {
 	int rc = ask_master(sv->spark, write, arg, idempotent, k == REPLY_SUBMIT, k, a, rs);
 
-	if (rc == CLUSTER_WRITE_FAILED && x && write_err->status)
+	if (rc == CLUSTER_WRITE_FAILED && x && x->err.status)
 		answer_prepare_error(x, rs);
 	else if (rc == CLUSTER_WRITE_FAILED)
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not write the request for the master.");
@@ -370,7 +369,7 @@ void servlet_create(struct servlets *sv, const struct call *c, struct response *
 		goto out;
 	if (store && claimed(sv, &x, c->user, key, cores, memory_mb, &claim, rs))
 		goto out;
-	int asked = ask(sv, write_create, &x, &x.err, &x, 0, REPLY_SUBMIT, &a, rs);
+	int asked = ask(sv, write_create, &x, &x, 0, REPLY_SUBMIT, &a, rs);
 
 #ifdef SPARKGATE_FAULTS
 	fault_after_create(asked);
@@ -420,7 +419,7 @@ static int write_kill(void *arg, const struct spark_build *b, struct buf *out)
 
 int servlet_kill(struct servlets *sv, const char *id, struct cluster_answer *a, struct response *rs)
 {
-	if (ask(sv, write_kill, (void *)id, NULL, NULL, 0, REPLY_KILL, a, rs))
+	if (ask(sv, write_kill, (void *)id, NULL, 0, REPLY_KILL, a, rs))
 		return -1;
 	status_cache_forget(sv->spark->status_cache, id);
 	return 0;
@@ -494,7 +493,7 @@ static void object_message(struct servlets *sv, enum spark_class message, struct
 	int kill_all = message == CLS_REQUEST_KILL_ALL_DRIVERS;
 
 	cluster_answer_init(&a);
-	if (ask(sv, write_object_message, &message, NULL, NULL, message == CLS_REQUEST_READYZ,
+	if (ask(sv, write_object_message, &message, NULL, message == CLS_REQUEST_READYZ,
 		kill_all ? REPLY_KILL_ALL : REPLY_BOOLEAN, &a, rs) == 0) {
 		if (message != CLS_REQUEST_READYZ)
 			status_cache_forget_all(sv->spark->status_cache);

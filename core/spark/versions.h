@@ -39,7 +39,8 @@ enum spark_class {
 	CLS_TUPLE2,
 	/* java.lang.Object[] (build detection's probe) */
 	CLS_OBJECT_ARRAY,
-	/* Probed only: a class that first appears in that minor (4.0 is told by RequestReadyz$) */
+	/* Probed only: a class that first appears in that minor (4.0 is told by RequestReadyz$);
+	 * the classes are tools/golden/markers.tsv's, in its order */
 	CLS_MARK_3_4,
 	CLS_MARK_3_5,
 	CLS_MARK_4_1,

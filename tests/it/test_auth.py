@@ -10,7 +10,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 from runner import Suite  # noqa: E402
 from stack import Stack  # noqa: E402
 
@@ -44,25 +44,25 @@ def run_build(build):
     s = Stack(workdir=work, rest_reference=False, sparkgate_args="--secret-file " + good, build=build)
     opts = "-Dspark.authenticate=true -Dspark.authenticate.secret=" + SECRET
     s.extra_env = {"SPARK_MASTER_OPTS": opts, "SPARK_WORKER_OPTS": opts}
-    E.C.s, E.C.work = s, work
+    H.C.s, H.C.work = s, work
 
     def check(name, fn):
         SUITE.check("[%s] %s" % (build, name), fn)
 
     try:
-        E.C.jar = E.build_app(work)
+        H.C.jar = H.build_app(work)
         s.start()
         print("[%s] auth stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
         props = {"spark.authenticate": "true"}   # the driver authenticates to its worker
 
         def with_secret():
-            sid = E.submit(E.create_body(os.path.join(work, "ok.txt"), 0, 0, props=props))
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
-            sid = E.submit(E.create_body(os.path.join(work, "long.txt"), 120, 0, props=props))
-            E.wait_state(sid, ("RUNNING",))
+            sid = H.submit(H.create_body(os.path.join(work, "ok.txt"), 0, 0, props=props))
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "FINISHED", H.C.last_status
+            sid = H.submit(H.create_body(os.path.join(work, "long.txt"), 120, 0, props=props))
+            H.wait_state(sid, ("RUNNING",))
             st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")
             assert st == 200 and js["success"] is True, (st, js)
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "KILLED", E.C.last_status
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "KILLED", H.C.last_status
             log = open(os.path.join(work, "lighttpd.log"), errors="replace").read()
             assert SECRET not in log, "the secret must never be logged"
         check("sasl_digest_md5_with_the_masters_secret", with_secret)

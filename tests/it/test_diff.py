@@ -1,5 +1,5 @@
 """Differential test: every request of tests/diff/corpus.py goes to sparkgate (behind the
-shipped deploy/lighttpd.conf, serving "/") and to Spark's own REST server, both on the
+shipped lighttpd.conf, serving "/") and to Spark's own REST server, both on the
 same real master, for every Spark minor 3.3-4.3.  Status codes and JSON bodies must match after
 normalising what must differ (submission ids, times).  Creates that succeed are compared
 further at the master (the twin drivers' cores, memory, main class) and, for some, by
@@ -9,7 +9,8 @@ Two further differences are reported, not failed: Spark's messages carry the JVM
 trace after the first line (sparkgate sends the first line), and Jackson's parser error
 texts (sparkgate's parser words them its own way).  Cases marked "differs" in the corpus
 are listed in doc/testing.md with their reason.  Ends with "diff: N passed, N failed".
-Usage: test_diff.py [BUILD...]"""
+Usage: test_diff.py [BUILD...]   (SPARKGATE_LANES builds at a time, default 2, each lane a
+process of its own: test_diff.py --lane BUILD...)"""
 import os
 import re
 import sys
@@ -19,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "diff"))
 import corpus  # noqa: E402
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack  # noqa: E402
@@ -42,8 +43,8 @@ ID = re.compile(r"driver-\d{14}-\d{4}")
 
 def create(variant, out, run):
     """A valid create request, changed as VARIANTS[variant] says."""
-    body = {"action": "CreateSubmissionRequest", "appArgs": [out, "0", "0"], "appResource": "file:" + E.C.jar,
-            "clientSparkVersion": E.C.s.spark_version, "environmentVariables": {"SG_ENV": "1"},
+    body = {"action": "CreateSubmissionRequest", "appArgs": [out, "0", "0"], "appResource": "file:" + H.C.jar,
+            "clientSparkVersion": H.C.s.spark_version, "environmentVariables": {"SG_ENV": "1"},
             "mainClass": "TestApp",
             "sparkProperties": {"spark.app.name": "sparkgate-diff", "spark.driver.memory": "512m"}}
     if not run:  # the master accepts it but never starts it (the worker has 16 cores)
@@ -59,8 +60,8 @@ def create(variant, out, run):
         body.pop(change[1:])
     elif change[0] == "job":
         body["mainClass"] = "SparkJob"
-        body["sparkProperties"].update(E.JOB_PROPS)
-        body["sparkProperties"]["spark.jars"] = "file:" + E.C.jar
+        body["sparkProperties"].update(H.JOB_PROPS)
+        body["sparkProperties"]["spark.jars"] = "file:" + H.C.jar
     elif change[0] == "exit":
         body["appArgs"][2] = change[1]
     elif change[0] == "+":
@@ -106,7 +107,7 @@ def compare(a, b):
 
 
 def driver_entry(sid):
-    for d in E.C.s.master_state().get("activedrivers", []) + E.C.s.master_state().get("completeddrivers", []):
+    for d in H.C.s.master_state().get("activedrivers", []) + H.C.s.master_state().get("completeddrivers", []):
         if d["id"] == sid:
             return {k: v for k, v in d.items() if k not in ("id", "starttime", "submitdate", "worker", "state")}
     return None
@@ -131,8 +132,8 @@ def twin_drivers(name, variant, sid_a, sid_b, run):
     if run:
         states, finals = {}, []
         want = ENDS.get(variant, "FINISHED")
-        for sid, port in ((sid_a, None), (sid_b, E.C.s.rest_port)):
-            states[sid] = E.wait_state(sid, E.FINAL, port=port, timeout=240)["driverState"]
+        for sid, port in ((sid_a, None), (sid_b, H.C.s.rest_port)):
+            states[sid] = H.wait_state(sid, H.FINAL, port=port, timeout=240)["driverState"]
         for path, rest in (("/v1/submissions/status/" + sid_a, False), ("/v1/submissions/status/" + sid_b, True)):
             st, js = send("GET", path, None, rest)[:2]
             finals.append((st, {k: WORKER_ID.sub("<worker>", v) if isinstance(v, str) else v for k, v in js.items()}
@@ -148,8 +149,8 @@ def twin_drivers(name, variant, sid_a, sid_b, run):
                 problems.append("drivers saw different things: %r" % sorted(set(oa) ^ set(ob)))
             C.outputs[variant] = oa
     else:
-        E.C.s.http("POST", "/v1/submissions/kill/" + sid_a, b"", auth=ALICE)
-        E.C.s.rest("POST", "/v1/submissions/kill/" + sid_b, b"")
+        H.C.s.http("POST", "/v1/submissions/kill/" + sid_a, b"", auth=ALICE)
+        H.C.s.rest("POST", "/v1/submissions/kill/" + sid_b, b"")
     return problems
 
 
@@ -160,8 +161,8 @@ class C:
 
 def send(method, path, body, rest):
     if rest:
-        return E.C.s.http(method, path, body, port=E.C.s.rest_port)
-    return E.C.s.http(method, path, body, auth=ALICE)
+        return H.C.s.http(method, path, body, port=H.C.s.rest_port)
+    return H.C.s.http(method, path, body, auth=ALICE)
 
 
 def run_case(case):
@@ -201,27 +202,27 @@ def short(answer):
 
 def run_build(build):
     os.environ.update(PLACEHOLDERS)   # the master's and sparkgate's environment alike
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-diff-")
-    C.out = os.path.join(E.C.work, "out-%s-%s.txt")
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-diff-")
+    C.out = os.path.join(H.C.work, "out-%s-%s.txt")
     C.outputs = {}
-    E.C.s = s = Stack(build=build, workdir=E.C.work, rest_reference=True)
+    H.C.s = s = Stack(build=build, workdir=H.C.work, rest_reference=True)
     t0 = time.time()
     try:
-        E.C.jar = E.build_app(E.C.work)
+        H.C.jar = H.build_app(H.C.work)
         s.start_master()
         s.start_worker()
         s.http_port = web.lighttpd_fastcgi(s, prefix="/", procs=1)
         s.auth = ALICE
         spark4 = s.spark_version.startswith("4")
         rules = dict(line.rstrip("\n").split("\t") for line in open(os.path.join(
-            E.ROOT, "tests", "golden", "spark-" + build, "rest-rules.txt")))
+            H.ROOT, "tests", "golden", "spark-" + build, "rest-rules.txt")))
         only_if = {"differs-strict-decoding: ": rules["body-decoding"] == "report",
                    "differs-no-depth-limit: ": rules["json-max-depth"] == "0",
                    "differs-no-module-options: ": rules["rest-adds-module-options"] == "false",
                    "differs-placeholders: ": spark4}
         # a finished driver, for status and kill of finished ids
-        sid = E.submit(create("plain", os.path.join(E.C.work, "finished.txt"), True))
-        E.wait_state(sid, ("FINISHED",))
+        sid = H.submit(create("plain", os.path.join(H.C.work, "finished.txt"), True))
+        H.wait_state(sid, ("FINISHED",))
         C.finished = sid
         cases = [c for c in corpus.CASES if "last" not in c[4]] + [
             ("status finished", "GET", "/v1/submissions/status/{finished}", None, ""),
@@ -267,13 +268,20 @@ def run_build(build):
         # every case ran and is identical, identical but for a stated reason, or listed
         assert sum(counts.values()) + len(failures) == total, (counts, len(failures), total)
         assert not failures, "\n".join(failures)
-        print("  (%.0fs, logs %s)" % (time.time() - t0, E.C.work))
+        print("  (%.0fs, logs %s)" % (time.time() - t0, H.C.work))
     finally:
         s.stop()
 
 
 def main():
-    for build in sys.argv[1:] or BUILDS:
+    args = sys.argv[1:]
+    lane = args[:1] == ["--lane"]
+    builds = args[1:] if lane else args or BUILDS
+    if not lane and len(builds) > 1 and H.lanes_wanted() > 1:
+        # builds side by side (SPARKGATE_LANES), each its own stack on ports of its own
+        H.run_lanes(SUITE, os.path.abspath(__file__), H.split_lanes(builds, H.lanes_wanted()))
+        return SUITE.finish()
+    for build in builds:
         SUITE.check("differential %s" % build, lambda: run_build(build))
     return SUITE.finish()
 

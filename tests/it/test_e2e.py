@@ -11,122 +11,12 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from runner import Suite  # noqa: E402
-from stack import ROOT, Stack, free_port, spark_home, wait_for  # noqa: E402
+from harness import (C, FINAL, JOB_RESULT, ROOT, build_app, check_job, create_body, job_body,  # noqa: E402,F401
+                     py_body, read_out, spark_submit, submit, wait_state)
+from stack import Stack, free_port  # noqa: E402
 
-FINAL = ("FINISHED", "FAILED", "ERROR", "KILLED")
 SUITE = Suite("e2e")
 test = SUITE.test
-
-
-def build_app(work):
-    """The test jar: TestApp (a driver that does nothing with Spark, for tests about something
-    else) and SparkJob (one that runs a job on an executor), compiled against the default
-    build's jars (its Java API is the same on every supported build and Scala version)."""
-    classes = os.path.join(work, "app-classes")
-    os.makedirs(classes, exist_ok=True)
-    app = os.path.join(ROOT, "tests", "app")
-    subprocess.run(["javac", "-nowarn", "-d", classes, "-cp", os.path.join(spark_home(), "jars", "*"),
-                    os.path.join(app, "TestApp.java"), os.path.join(app, "SparkJob.java")], check=True)
-    jar = os.path.join(work, "test-app.jar")
-    subprocess.run(["jar", "cf", jar, "-C", classes, "."], check=True)
-    return jar
-
-
-# what the tests' applications ask: one small executor with one core (the worker has room
-# for several at once), no web UI, few shuffle partitions (they start and run faster)
-JOB_PROPS = {"spark.executor.memory": "512m", "spark.cores.max": "1", "spark.ui.enabled": "false",
-             "spark.sql.shuffle.partitions": "2"}
-
-
-def job_body(out, *args, props=None, jars=True):
-    """A create of SparkJob, as curl sends it: the jar in spark.jars (as spark-submit puts
-    its primary resource there) unless jars is False."""
-    p = dict(JOB_PROPS)
-    if jars:
-        p["spark.jars"] = "file:" + C.jar
-    p.update(props or {})
-    b = create_body(out, props=p)
-    b["mainClass"] = "SparkJob"
-    b["appArgs"] = [out] + list(args)
-    return b
-
-
-def py_body(out, *args, props=None):
-    """A create of tests/app/pyapp.py as a Python user sends it (no mainClass)."""
-    b = create_body(out, props=dict(JOB_PROPS, **(props or {})))
-    b.pop("mainClass")
-    b["appResource"] = "file:" + os.path.join(ROOT, "tests", "app", "pyapp.py")
-    b["appArgs"] = [out] + list(args)
-    return b
-
-
-JOB_RESULT = "a=3 b=2 c=1"   # what SparkJob and pyapp.py count in "b a c a b a"
-
-
-def check_job(out, sid, stdout_line):
-    """A driver that ran a real job: its output file has the right result from tasks run on
-    an executor, and the worker kept its stdout line."""
-    rows = read_out(out)
-    assert rows["job"]["result"] == JOB_RESULT, rows["job"]
-    assert rows["job"]["executors"] and "driver" not in rows["job"]["executors"].split(","), rows["job"]
-    stdout = open(os.path.join(C.work, "worker", sid, "stdout"), errors="replace").read()
-    assert stdout_line + JOB_RESULT in stdout, stdout[-2000:]
-    return rows
-
-
-def start_cluster():
-    """The test app built into C.work, and C.s's master and worker started (the suites
-    that bring their own web server)."""
-    C.jar = build_app(C.work)
-    C.s.start_master()
-    C.s.start_worker()
-
-
-class Ctx:
-    failing = None
-
-
-C = Ctx()
-
-
-def create_body(out, sleep=0, code=0, extra_args=(), props=None, env=None):
-    """A create of TestApp, which does nothing with Spark: for the tests about the gateway
-    itself (what a driver is given, states, kill, logs, policy, ownership), whose drivers
-    need not run a job.  Tests about applications use job_body and py_body."""
-    p = {"spark.app.name": "sparkgate-it", "spark.driver.memory": "512m"}
-    p.update(props or {})
-    return {"action": "CreateSubmissionRequest",
-            "appArgs": [out, str(sleep), str(code)] + list(extra_args),
-            "appResource": "file:" + C.jar, "clientSparkVersion": "3.5.9",
-            "environmentVariables": env or {}, "mainClass": "TestApp", "sparkProperties": p}
-
-
-def submit(body, port=None):
-    st, js, _ = C.s.http("POST", "/v1/submissions/create", body, port=port)
-    assert st == 200 and js.get("success") is True, (st, js)
-    return js["submissionId"]
-
-
-def wait_state(sid, states, timeout=90, port=None):
-    seen = []
-
-    def done():
-        st, js, _ = C.s.http("GET", "/v1/submissions/status/" + sid, port=port)
-        assert st == 200, (st, js)
-        seen.append(js.get("driverState"))
-        C.last_status = js
-        return js.get("driverState") in states
-    wait_for("driver %s in %s (seen %s)" % (sid, states, seen[-3:]), done, timeout, 0.5)
-    return C.last_status
-
-
-def read_out(path):
-    rows = {}
-    with open(path) as f:
-        for line in f:
-            kind, key, val = line.rstrip("\n").split("\t", 2)
-            rows.setdefault(kind, {})[key] = val
-    return rows
 
 
 @test
@@ -236,27 +126,6 @@ def sparkgate_only_errors_are_clear_json():
         st, js, _ = C.s.http(method, path, body)
         assert st == status and isinstance(js, dict) and js["action"] == "ErrorResponse" \
             and text in js["message"] and js["serverSparkVersion"] == "3.5.9", (method, path, st, js)
-
-
-LOG4J = """rootLogger.level = info
-rootLogger.appenderRef.stdout.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %p %c{1}: %m%n
-"""
-
-
-def spark_submit(*args, timeout=120):
-    conf = os.path.join(C.work, "client-conf")
-    os.makedirs(conf, exist_ok=True)
-    with open(os.path.join(conf, "log4j2.properties"), "w") as f:
-        f.write(LOG4J)
-    env = dict(os.environ, SPARK_HOME=C.s.spark, SPARK_CONF_DIR=conf, SPARK_LOCAL_IP="127.0.0.1")
-    p = subprocess.run([os.path.join(C.s.spark, "bin", "spark-submit")] + list(args), env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    return p.returncode, p.stdout
 
 
 @test

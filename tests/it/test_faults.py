@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from fakemaster import FakeMaster  # noqa: E402
 from pg import Postgres  # noqa: E402
@@ -59,21 +59,21 @@ def idle_status(pid):
 def start_sparkgate(name, master_url, extra=()):
     """Every request asks the master (--status-max-age 0, --master-ui off): this suite is
     about what the master's faults do to an answer, not about the status cache."""
-    sock = os.path.join(E.C.work, name + ".sock")
-    p = E.C.s._start(name, [E.C.s.sparkgate, "--master", master_url, "--timeout", str(TIMEOUT),
+    sock = os.path.join(H.C.work, name + ".sock")
+    p = H.C.s._start(name, [H.C.s.sparkgate, "--master", master_url, "--timeout", str(TIMEOUT),
                             "--connect-timeout", "1", "--anonymous", "allow", "--listen", sock,
                             "--status-max-age", "0", "--master-ui", "off"] + list(extra))
     wait_for(name + " socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
-    return p, web.lighttpd_to_socket(E.C.s, "lighttpd-" + name, sock)
+    return p, web.lighttpd_to_socket(H.C.s, "lighttpd-" + name, sock)
 
 
 def request(port, kind):
     t = time.time()
     if kind == "create":
-        st, js, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, timeout=30)
+        st, js, _ = H.C.s.http("POST", "/v1/submissions/create", H.create_body("/dev/null"), port=port, timeout=30)
     else:
-        st, js, _ = E.C.s.http("GET", "/v1/submissions/status/driver-20000101000000-0000", port=port, timeout=30)
+        st, js, _ = H.C.s.http("GET", "/v1/submissions/status/driver-20000101000000-0000", port=port, timeout=30)
     return st, js, time.time() - t
 
 
@@ -164,12 +164,12 @@ def lost_reply_is_found_at_the_master_or_released():
     when the master has no such driver, the key is held (409) until the claim's lease
     (2 x --timeout) is past, then the retry submits once."""
     fake = FakeMaster()
-    db = os.path.join(E.C.work, "faults-state.db")
+    db = os.path.join(H.C.work, "faults-state.db")
     _, port = start_sparkgate("sg-state", "spark://127.0.0.1:%d" % fake.port,
                               ["--spark-version", "3.5.9", "--state-db", db])
 
     def create(key=None):
-        return E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port,
+        return H.C.s.http("POST", "/v1/submissions/create", H.create_body("/dev/null"), port=port,
                           headers={"Idempotency-Key": key} if key else None)
 
     def sent():
@@ -188,7 +188,7 @@ def lost_reply_is_found_at_the_master_or_released():
         st, js, _ = create()
         assert st == 503, (st, js)
         fake.set_mode("ok")
-        st, listed, _ = E.C.s.http("GET", "/v1/submissions", port=port)
+        st, listed, _ = H.C.s.http("GET", "/v1/submissions", port=port)
         ids = sorted(e.get("submissionId", "unknown") for e in listed["submissions"])
         assert ids == ["driver-20240101000000-9000", "driver-20240101000000-9001"], listed
         assert not any("outcome" in e for e in listed["submissions"]), listed
@@ -219,8 +219,8 @@ def one_deadline_for_a_create_under_a_quota_with_a_silent_master():
     silent master all those asks and the create share one --timeout, so the answer comes
     within it, and the create itself, with no time left, is never sent."""
     fake = FakeMaster()
-    db = os.path.join(E.C.work, "quota-state.db")
-    policy = os.path.join(E.C.work, "quota-policy.conf")
+    db = os.path.join(H.C.work, "quota-state.db")
+    policy = os.path.join(H.C.work, "quota-policy.conf")
     with open(policy, "w") as f:
         f.write("allow url file:/\nallow property spark.app.name spark.driver.memory\nquota user * drivers 20\n")
     _, port = start_sparkgate("sg-quota", "spark://127.0.0.1:%d" % fake.port,
@@ -251,7 +251,7 @@ def one_deadline_for_a_create_under_a_quota_with_a_silent_master():
 
 @test
 def real_master_stopped_with_requests_in_flight():
-    s = E.C.s
+    s = H.C.s
     p, port = start_sparkgate("sg-real", "spark://127.0.0.1:%d" % s.master_port)
     G.real_proc, G.real_port = p, port
     answers, stop = [], threading.Event()
@@ -294,7 +294,7 @@ def faults_binary():
     """The test build (make faults) in the world-readable work folder: lighttpd runs it."""
     root = os.path.join(os.path.dirname(__file__), "..", "..")
     subprocess.run(["make", "-s", "-C", root, "faults"], check=True, stdout=subprocess.DEVNULL)
-    dst = os.path.join(E.C.work, "bin-faults", "sparkgate")
+    dst = os.path.join(H.C.work, "bin-faults", "sparkgate")
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     shutil.copy2(os.path.join(root, "build-faults", "sparkgate"), dst)
     os.chmod(os.path.dirname(dst), 0o755)
@@ -313,7 +313,7 @@ def pids_of(binary):
 
 
 def master_driver_ids():
-    st = E.C.s.master_state()
+    st = H.C.s.master_state()
     return {d["id"] for d in st.get("activedrivers", []) + st.get("completeddrivers", [])}
 
 
@@ -324,7 +324,7 @@ def chaos(name, state_db, restart_master=False):
     SIGKILLed every CHAOS_KILL_EVERY s and each process kills itself after a quarter of
     the creates the master accepted, before recording them.  Every key must end with
     one id, the same on every retry, and the master must hold no driver without a key."""
-    s = E.C.s
+    s = H.C.s
     os.environ["SPARKGATE_FAULT_KILL_AFTER_CREATE"] = CHAOS_FAULT_PERCENT   # lighttpd passes it on
     binary = G.faults_binary = getattr(G, "faults_binary", None) or faults_binary()
     try:
@@ -340,7 +340,7 @@ def chaos(name, state_db, restart_master=False):
 
     def create(k):
         try:
-            st, js, _ = s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=port, auth=auth,
+            st, js, _ = s.http("POST", "/v1/submissions/create", H.create_body("/dev/null"), port=port, auth=auth,
                                headers={"Idempotency-Key": k}, timeout=30)
         except Exception:
             return 0, None
@@ -412,12 +412,12 @@ def chaos(name, state_db, restart_master=False):
 
 @test
 def chaos_sqlite_processes_killed():
-    chaos("chaos-sqlite", os.path.join(web.server_dir(E.C.s, "chaos-state"), "sparkgate.db"))
+    chaos("chaos-sqlite", os.path.join(web.server_dir(H.C.s, "chaos-state"), "sparkgate.db"))
 
 
 @test
 def chaos_postgres_processes_killed_master_restarted():
-    G.pg = Postgres(E.C.work)
+    G.pg = Postgres(H.C.work)
     G.pg.start()
     # the URI has no password (sparkgate refuses one on its command line): libpq finds it in
     # the password file, which lighttpd and its sparkgates inherit through the environment
@@ -452,15 +452,15 @@ def soak_status_requests_rss_and_descriptors_flat():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-faults-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
-    E.C.jar = "/nonexistent.jar"
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-faults-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
+    H.C.jar = "/nonexistent.jar"
 
     def setup():
         t0 = time.time()
-        E.C.s.start_master()
-        print("master up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        H.C.s.start_master()
+        print("master up in %.1fs (logs %s)" % (time.time() - t0, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

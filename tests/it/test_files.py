@@ -1,6 +1,6 @@
 """Uploads (PUT /v1/files/NAME) through the shipped web-server files, on a real master and
-worker: deploy/lighttpd.conf + deploy/lighttpd-files.conf (two sparkgate processes) and
-deploy/apache.conf with SPARKGATE_FILES.  A jar and a .py uploaded with curl run from the
+worker: lighttpd.conf + deploy/lighttpd-files.conf (two sparkgate processes) and
+apache.conf with SPARKGATE_FILES.  A jar and a .py uploaded with curl run from the
 URLs sparkgate answers (the worker downloads them from the web server without a login);
 the Python driver sees its arguments, a Spark property and an uploaded --py-files module;
 a failing .py ends FAILED; its logs come back through the API; limits answer JSON 413;
@@ -22,14 +22,14 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, free_port, wait_for  # noqa: E402
 
 SUITE = Suite("files")
 test = SUITE.test
-PYAPP = os.path.join(E.ROOT, "tests", "app", "pyapp.py")
+PYAPP = os.path.join(H.ROOT, "tests", "app", "pyapp.py")
 MAX_UPLOAD = 1 << 20
 QUOTA = 3 << 20
 
@@ -41,7 +41,7 @@ class T:
 
 
 def start_web():
-    s = E.C.s
+    s = H.C.s
     state = web.server_dir(s, "state")
     T.db = os.path.join(state, "sparkgate.db")
     common = "--state-db %s --master-ui http://127.0.0.1:%d --max-upload %d --files-quota %d" % (
@@ -66,7 +66,7 @@ def curl_put(user, path, name, port=None):
 
 
 def api(user, method, path, body=None, port=None):
-    return E.C.s.http(method, path, body, port=port or T.port, auth=(user, web.USERS[user]))
+    return H.C.s.http(method, path, body, port=port or T.port, auth=(user, web.USERS[user]))
 
 
 def fetch(url):
@@ -85,30 +85,30 @@ def create(user, body):
 
 
 def wait_final(sid):
-    return E.wait_state(sid, E.FINAL, timeout=120, port=T.port)
+    return H.wait_state(sid, H.FINAL, timeout=120, port=T.port)
 
 
 @test
 def an_uploaded_jar_runs_from_its_url():
-    st, js = curl_put("alice", E.C.jar, "test-app.jar")
+    st, js = curl_put("alice", H.C.jar, "test-app.jar")
     assert st == 201 and js["action"] == "UploadFileResponse" and js["success"] is True, (st, js)
     f = T.files["jar"] = js["file"]
-    data = open(E.C.jar, "rb").read()
+    data = open(H.C.jar, "rb").read()
     assert f["size"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest(), f
     assert f["url"] == "http://127.0.0.1:%d/files/%s/test-app.jar" % (T.port, f["id"]), f
     assert len(f["id"]) == 64 and js["usedBytes"] == len(data) and js["quotaBytes"] == QUOTA, js
     assert fetch(f["url"]) == (200, data)   # as the worker will, without a login
-    out = os.path.join(E.C.work, "jar-upload.txt")
-    body = E.create_body(out, 0, 0, ["from an upload"])
+    out = os.path.join(H.C.work, "jar-upload.txt")
+    body = H.create_body(out, 0, 0, ["from an upload"])
     body["appResource"] = f["url"]
     sid = create("alice", body)
-    assert wait_final(sid)["driverState"] == "FINISHED", E.C.last_status
-    assert E.read_out(out)["arg"]["3"] == "from an upload"
+    assert wait_final(sid)["driverState"] == "FINISHED", H.C.last_status
+    assert H.read_out(out)["arg"]["3"] == "from an upload"
 
 
 @test
 def an_uploaded_py_runs_with_an_uploaded_dependency():
-    dep = os.path.join(E.C.work, "sgdep.py")
+    dep = os.path.join(H.C.work, "sgdep.py")
     with open(dep, "w") as f:
         f.write('VALUE = "uploaded-dep"\n')
     st, app = curl_put("alice", PYAPP, "pyapp.py")
@@ -117,21 +117,21 @@ def an_uploaded_py_runs_with_an_uploaded_dependency():
     T.files["py"] = app["file"]
 
     def body(out, *args):
-        b = E.create_body(out, 0, 0, props={"spark.sg.py": "via-upload", "spark.submit.pyFiles": mod["file"]["url"],
+        b = H.create_body(out, 0, 0, props={"spark.sg.py": "via-upload", "spark.submit.pyFiles": mod["file"]["url"],
                                              "spark.app.name": "py-upload"})
         b.pop("mainClass")
         b["appResource"] = app["file"]["url"]
         b["appArgs"] = [out] + list(args)
         return b
-    out = os.path.join(E.C.work, "py-upload.txt")
+    out = os.path.join(H.C.work, "py-upload.txt")
     sid = T.py_sid = create("alice", body(out, "ok", "two words"))
-    failed = create("alice", body(os.path.join(E.C.work, "py-upload-fail.txt"), "fail"))
-    assert wait_final(sid)["driverState"] == "FINISHED", E.C.last_status
-    rows = E.read_out(out)
+    failed = create("alice", body(os.path.join(H.C.work, "py-upload-fail.txt"), "fail"))
+    assert wait_final(sid)["driverState"] == "FINISHED", H.C.last_status
+    rows = H.read_out(out)
     assert rows["arg"]["2"] == "ok" and rows["arg"]["3"] == "two words", rows["arg"]
     assert rows["prop"]["spark.sg.py"] == "via-upload" and rows["prop"]["spark.app.name"] == "py-upload", rows
     assert rows["dep"]["sgdep"] == "uploaded-dep", rows["dep"]
-    assert wait_final(failed)["driverState"] == "FAILED", E.C.last_status
+    assert wait_final(failed)["driverState"] == "FAILED", H.C.last_status
 
 
 @test
@@ -150,13 +150,13 @@ def the_python_drivers_logs_come_back_to_its_owner_only():
 
 @test
 def oversize_uploads_get_json_413():
-    big = os.path.join(E.C.work, "big.jar")
+    big = os.path.join(H.C.work, "big.jar")
     with open(big, "wb") as f:
         f.write(os.urandom(MAX_UPLOAD + 1))
     st, js = curl_put("alice", big, "big.jar")
     assert st == 413 and js["action"] == "ErrorResponse" and "limit of %d bytes per file" % MAX_UPLOAD in js["message"], js
     # the quota: what is left of carol's 3 MiB, in files of 1 MiB
-    part = os.path.join(E.C.work, "part.jar")
+    part = os.path.join(H.C.work, "part.jar")
     for i in range(3):
         with open(part, "wb") as f:
             f.write(os.urandom(MAX_UPLOAD))
@@ -179,7 +179,7 @@ def oversize_uploads_get_json_413():
 @test
 def names_that_are_not_applications_are_refused():
     for name in ("run.sh", ".hidden.jar", "-x.jar", "a%2Fb.jar", "a..b", "x.jar.txt"):
-        st, js, _ = E.C.s.http("PUT", "/v1/files/" + name, b"data", port=T.port, auth=("alice", web.USERS["alice"]),
+        st, js, _ = H.C.s.http("PUT", "/v1/files/" + name, b"data", port=T.port, auth=("alice", web.USERS["alice"]),
                                headers={"Content-Type": "application/octet-stream"})
         assert st == 400 and js["action"] == "ErrorResponse", (name, st, js)
     p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-T", PYAPP,
@@ -197,10 +197,10 @@ def one_uploads_url_reveals_nothing_of_another():
     st, _ = fetch(base + "0" * 64 + "/test-app.jar")
     assert st == 404, st
     # bob uploading the same bytes under the same name gets his own address
-    st, js = curl_put("bob", E.C.jar, "test-app.jar")
+    st, js = curl_put("bob", H.C.jar, "test-app.jar")
     assert st == 201 and js["file"]["id"] != jar["id"] and js["file"]["sha256"] == jar["sha256"], js
     # the same upload again by its owner: the same address (content-addressed), not a copy
-    st, again = curl_put("alice", E.C.jar, "test-app.jar")
+    st, again = curl_put("alice", H.C.jar, "test-app.jar")
     assert st == 200 and again["file"]["id"] == jar["id"] and again["file"]["uploaded"] == jar["uploaded"], again
     st, mine, _ = api("bob", "GET", "/v1/files")
     assert [f["id"] for f in mine["files"]] == [js["file"]["id"]], mine
@@ -216,18 +216,18 @@ def one_uploads_url_reveals_nothing_of_another():
 
 @test
 def apache_serves_uploads_too():
-    st, js = curl_put("alice", E.C.jar, "test-app.jar", port=T.apache)
+    st, js = curl_put("alice", H.C.jar, "test-app.jar", port=T.apache)
     assert st == 201, js
     f = js["file"]
     assert f["url"].startswith("http://127.0.0.1:%d/files/" % T.apache) and fetch(f["url"]) == (
-        200, open(E.C.jar, "rb").read()), f
+        200, open(H.C.jar, "rb").read()), f
     st, text = fetch("http://127.0.0.1:%d/files/%s/" % (T.apache, f["id"]))
     assert st in (403, 404) and b"test-app.jar" not in text, (st, text[:200])
-    out = os.path.join(E.C.work, "apache-upload.txt")
-    body = E.create_body(out, 0, 0, ["apache"])
+    out = os.path.join(H.C.work, "apache-upload.txt")
+    body = H.create_body(out, 0, 0, ["apache"])
     body["appResource"] = f["url"]
     sid = create_on(T.apache, body)
-    assert E.wait_state(sid, E.FINAL, timeout=120, port=T.apache)["driverState"] == "FINISHED", E.C.last_status
+    assert H.wait_state(sid, H.FINAL, timeout=120, port=T.apache)["driverState"] == "FINISHED", H.C.last_status
 
 
 def in_flight():
@@ -261,7 +261,7 @@ def cgi(env, args, body=b"", user="www-data"):
             "CONTENT_LENGTH": str(len(body))}
     full.update(env)
     p = subprocess.run(["setpriv", "--reuid=%s" % user, "--regid=%s" % user, "--init-groups",
-                        web.private_binary(E.C.s)] + web.sparkgate_args(E.C.s, args).split(),
+                        web.private_binary(H.C.s)] + web.sparkgate_args(H.C.s, args).split(),
                        input=body, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     head, _, text = p.stdout.decode("utf-8", "replace").partition("\r\n\r\n")
     assert head.startswith("Status: "), (p.stdout[:300], p.stderr[-500:])
@@ -276,10 +276,10 @@ def cgi(env, args, body=b"", user="www-data"):
 def uploads_and_the_store_are_private_to_other_users():
     """Files, the key and state.db (with -wal/-shm) as a second local user: no listing, no
     reading; the workers still get every upload through the web server."""
-    st, js = curl_put("alice", E.C.jar, "private.jar")
+    st, js = curl_put("alice", H.C.jar, "private.jar")
     assert st == 201, js
     f = js["file"]
-    work = E.C.s.work
+    work = H.C.s.work
     # the path down to the files is open to nobody: only sparkgate's own modes keep it out
     assert as_nobody("ls", work) == 0 and as_nobody("test", "-x", os.path.dirname(T.dir)) == 0
     for d in (T.dir, T.adir):
@@ -304,8 +304,8 @@ def uploads_and_the_store_are_private_to_other_users():
         assert stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0, (path, oct(os.stat(path).st_mode))
         assert as_nobody("cat", path) != 0, path
     # ... and the worker still fetches it, from lighttpd and from Apache
-    assert fetch(f["url"]) == (200, open(E.C.jar, "rb").read())
-    st, js = curl_put("alice", E.C.jar, "private.jar", port=T.apache)
+    assert fetch(f["url"]) == (200, open(H.C.jar, "rb").read())
+    st, js = curl_put("alice", H.C.jar, "private.jar", port=T.apache)
     assert st in (200, 201) and fetch(js["file"]["url"])[0] == 200, js
 
 
@@ -313,7 +313,7 @@ def uploads_and_the_store_are_private_to_other_users():
 def an_older_layout_is_made_private_on_start():
     """A --files-dir and state.db made by a version that left them 0755/0644: fixed by the
     first process that opens them."""
-    old = tempfile.mkdtemp(prefix="old-", dir=E.C.s.work)
+    old = tempfile.mkdtemp(prefix="old-", dir=H.C.s.work)
     os.chmod(old, 0o755)
     folder = os.path.join(old, "files", "pub", "ab" * 32)
     os.makedirs(folder)
@@ -363,7 +363,7 @@ def a_content_length_of_2_63_or_more_is_413():
 def concurrent_uploads_cannot_pass_the_quota():
     """Five curl -T at once, 1 MiB each, against dave's 3 MiB: three stored, two 413, and never
     more than the quota in flight."""
-    part = os.path.join(E.C.work, "dave.jar")
+    part = os.path.join(H.C.work, "dave.jar")
     with open(part, "wb") as f:
         f.write(os.urandom(MAX_UPLOAD))
     peak, done = [0], threading.Event()
@@ -407,12 +407,12 @@ def uploads_stopped_mid_body_cannot_pass_the_quota_on_disk():
     data = os.urandom(MAX_UPLOAD)
     env = dict(os.environ, REQUEST_METHOD="PUT", REMOTE_USER="erin", REMOTE_ADDR="127.0.0.1",
                CONTENT_LENGTH=str(len(data)))
-    args = web.sparkgate_args(E.C.s, "--state-db %s --files-dir %s --files-url http://127.0.0.1:1/files "
+    args = web.sparkgate_args(H.C.s, "--state-db %s --files-dir %s --files-url http://127.0.0.1:1/files "
                               "--max-upload %d --files-quota %d" % (T.db, T.dir, MAX_UPLOAD, QUOTA)).split()
     procs = []
     for i in range(5):
         procs.append(subprocess.Popen(
-            ["setpriv", "--reuid=www-data", "--regid=www-data", "--init-groups", web.private_binary(E.C.s)] + args,
+            ["setpriv", "--reuid=www-data", "--regid=www-data", "--init-groups", web.private_binary(H.C.s)] + args,
             env=dict(env, PATH_INFO="/v1/files/e%d.jar" % i), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL))
     live = []
@@ -452,7 +452,7 @@ def an_upload_in_flight_holds_its_quota():
     """An upload of dave's in flight (its incoming file, of a live process) holds 2 MiB: one
     more MiB fits, the next does not; when its process is gone, its file goes and the room
     comes back."""
-    part = os.path.join(E.C.work, "dave.jar")
+    part = os.path.join(H.C.work, "dave.jar")
     holder = subprocess.Popen(["sleep", "300"])
     flying = os.path.join(T.dir, "incoming", "up-%s-%d-%d-%s-ABCDEF" % (host_hash(), holder.pid, 2 * MAX_UPLOAD,
                                                                     quota_key("dave")))
@@ -502,7 +502,7 @@ class FakeUI(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         T.fake_paths.append(self.path)
         if self.path == "/json/":
-            body = json.dumps({"url": "spark://127.0.0.1:%d" % E.C.s.master_port, "status": "ALIVE",
+            body = json.dumps({"url": "spark://127.0.0.1:%d" % H.C.s.master_port, "status": "ALIVE",
                                "workers": [{"id": "worker-rogue", "host": T.worker_host, "port": 1,
                                             "webuiaddress": T.web_ui}],
                                "activedrivers": [{"id": T.py_sid, "state": "RUNNING", "worker": "worker-rogue"}],
@@ -573,16 +573,16 @@ def create_on(port, body):
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-files-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-files-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        E.start_cluster()
+        H.start_cluster()
         start_web()
-        E.C.s.auth = ("alice", web.USERS["alice"])   # E.wait_state asks as alice
-        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        H.C.s.auth = ("alice", web.USERS["alice"])   # H.wait_state asks as alice
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

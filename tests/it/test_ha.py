@@ -11,7 +11,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 from runner import Suite  # noqa: E402
 from stack import Stack, free_port, wait_for  # noqa: E402
 
@@ -49,11 +49,11 @@ def main():
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="sparkgate-ha-")
     s = Stack(workdir=work, rest_reference=False)
-    E.C.s, E.C.work = s, work
+    H.C.s, H.C.work = s, work
     check = SUITE.check
 
     try:
-        E.C.jar = E.build_app(work)
+        H.C.jar = H.build_app(work)
         zk = start_zookeeper(s)
         props = {"spark.deploy.recoveryMode": "ZOOKEEPER", "spark.deploy.zookeeper.url": "127.0.0.1:%d" % zk,
                  "spark.deploy.zookeeper.dir": "/spark-ha-test"}
@@ -73,10 +73,10 @@ def main():
         state = {}
 
         def before_failover():
-            state["long"] = E.submit(E.create_body(os.path.join(work, "long.txt"), 300, 0))
-            E.wait_state(state["long"], ("RUNNING",))
-            sid = E.submit(E.create_body(os.path.join(work, "short.txt"), 0, 0))
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
+            state["long"] = H.submit(H.create_body(os.path.join(work, "long.txt"), 300, 0))
+            H.wait_state(state["long"], ("RUNNING",))
+            sid = H.submit(H.create_body(os.path.join(work, "short.txt"), 0, 0))
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "FINISHED", H.C.last_status
         check("standby_refusal_moves_to_the_leader", before_failover)
 
         def failover():
@@ -86,7 +86,7 @@ def main():
             attempts = []
             while time.time() - t < 120 and not sid:
                 st, js, _ = s.http("POST", "/v1/submissions/create",
-                                   E.create_body(os.path.join(work, "after.txt"), 0, 0), timeout=30)
+                                   H.create_body(os.path.join(work, "after.txt"), 0, 0), timeout=30)
                 attempts.append((st, (js.get("message") or "")[:60] if isinstance(js, dict) else js))
                 if st == 200 and js.get("success"):
                     sid = js["submissionId"]
@@ -97,15 +97,15 @@ def main():
             print("     failover: first successful create %.1fs after the leader was killed (%d attempts: %s)"
                   % (took, len(attempts), sorted(set(a[0] for a in attempts))), flush=True)
             assert status_of(ui2, s) == "ALIVE"
-            assert E.wait_state(sid, E.FINAL)["driverState"] == "FINISHED", E.C.last_status
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "FINISHED", H.C.last_status
         check("leader_killed_standby_takes_over", failover)
 
         def survivors():
-            js = E.wait_state(state["long"], ("RUNNING",), timeout=60)
+            js = H.wait_state(state["long"], ("RUNNING",), timeout=60)
             assert js["success"] is True, js
             st, js, _ = s.http("POST", "/v1/submissions/kill/" + state["long"], b"")
             assert st == 200 and js["success"] is True, (st, js)
-            assert E.wait_state(state["long"], E.FINAL)["driverState"] == "KILLED", E.C.last_status
+            assert H.wait_state(state["long"], H.FINAL)["driverState"] == "KILLED", H.C.last_status
         check("driver_from_before_failover_found_and_killed", survivors)
     except Exception:
         SUITE.setup_failed("HA stack setup")

@@ -1,5 +1,5 @@
-"""/healthz, /readyz and /metrics through the shipped deploy/lighttpd.conf (two sparkgate
-processes for the API, one more for these paths) and deploy/apache.conf, on a real master
+"""/healthz, /readyz and /metrics through the shipped lighttpd.conf (two sparkgate
+processes for the API, one more for these paths) and apache.conf, on a real master
 and worker.  /metrics parses with the Prometheus project's own text parser and its
 counters equal the requests the test sent, though another process served them (the host's
 totals, from shared memory); /metrics is refused to another address; /readyz turns
@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, wait_for  # noqa: E402
@@ -35,7 +35,7 @@ class T:
 
 
 def start_web():
-    s = E.C.s
+    s = H.C.s
     db = os.path.join(web.server_dir(s, "state"), "state.db")
     T.port = web.lighttpd_fastcgi(s, name="lighttpd-health", extra_args="--state-db %s --master-ui http://127.0.0.1:%d"
                                   % (db, s.master_ui))
@@ -91,16 +91,16 @@ def readyz_is_ready_with_the_master_alive():
 
 @test
 def metrics_count_what_other_processes_served():
-    sid = E.submit(E.create_body("/dev/null", 30, 0), port=T.port)
+    sid = H.submit(H.create_body("/dev/null", 30, 0), port=T.port)
     before = metrics()
     statuses, bad = 7, 3
     for i in range(statuses):   # alice's own driver: asked through the status cache
-        st, _, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=T.port, auth=ALICE)
+        st, _, _ = H.C.s.http("GET", "/v1/submissions/status/" + sid, port=T.port, auth=ALICE)
         assert st == 200
     for i in range(bad):
-        st, _, _ = E.C.s.http("POST", "/v1/submissions/create", b"{not json", port=T.port, auth=ALICE)
+        st, _, _ = H.C.s.http("POST", "/v1/submissions/create", b"{not json", port=T.port, auth=ALICE)
         assert st == 400
-    st, _, _ = E.C.s.http("POST", "/v1/submissions/kill/driver-x", b"", port=T.port,
+    st, _, _ = H.C.s.http("POST", "/v1/submissions/kill/driver-x", b"", port=T.port,
                           auth=ALICE, headers={"Origin": "http://evil.example", "Content-Type": "text/plain"})
     assert st == 403
     after = metrics()
@@ -116,7 +116,7 @@ def metrics_count_what_other_processes_served():
     asks = delta("sparkgate_status_cache_asks_total")
     assert asks >= 1 and delta("sparkgate_status_cache_hits_total") + asks == statuses, (before, after)
     assert delta("sparkgate_master_ask_duration_seconds_count") >= asks
-    E.C.s.http("POST", "/v1/submissions/kill/" + sid, b"", port=T.port, auth=ALICE)
+    H.C.s.http("POST", "/v1/submissions/kill/" + sid, b"", port=T.port, auth=ALICE)
     assert value(after, "sparkgate_master_up") == 1
     assert value(after, "sparkgate_master_build_info", minor="3.5", scala="2.12", release="3.5.9") == 1
     assert ("sparkgate_master_drivers", (("state", "RUNNING"),)) in after, sorted(after)[:20]
@@ -129,8 +129,8 @@ def metrics_count_what_other_processes_served():
 
 @test
 def a_drivers_run_shows_in_the_driver_gauge():
-    sid = E.submit(E.create_body(os.path.join(E.C.work, "h.txt"), 0, 0), port=T.port)
-    E.wait_state(sid, E.FINAL, port=T.port)
+    sid = H.submit(H.create_body(os.path.join(H.C.work, "h.txt"), 0, 0), port=T.port)
+    H.wait_state(sid, H.FINAL, port=T.port)
     m = metrics()
     assert value(m, "sparkgate_master_drivers", state="FINISHED") >= 1, m
 
@@ -146,7 +146,7 @@ def metrics_are_refused_to_another_address():
 
 @test
 def apache_metrics_parse_too():
-    E.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)
+    H.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)
     m = metrics(T.apache)
     assert value(m, "sparkgate_requests_total", route="status", code="200") >= 1, m
 
@@ -188,13 +188,13 @@ def readyz_without_a_login_tells_only_ready_or_not():
 
 @test
 def apache_runs_the_health_paths_in_their_own_processes():
-    """deploy/apache.conf: /healthz, /readyz and /metrics have a wrapper command line of their
+    """apache.conf: /healthz, /readyz and /metrics have a wrapper command line of their
     own, which mod_fcgid keys its process classes on: the processes that answer them never
     answer the API, and the other way round (the pids in the error log's lines)."""
     for i in range(5):
         assert get("/readyz", T.apache)[0] == 200
-        assert E.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)[0] == 200
-    log = open(os.path.join(E.C.s.work, "apache-health.log"), errors="replace").read()
+        assert H.C.s.http("GET", "/v1/submissions/status/driver-x", port=T.apache, auth=ALICE)[0] == 200
+    log = open(os.path.join(H.C.s.work, "apache-health.log"), errors="replace").read()
     import re
     health = set(re.findall(r"sparkgate\[(\d+)\] \w+: req=\d+ GET /(?:readyz|healthz|metrics) ", log))
     api = set(re.findall(r"sparkgate\[(\d+)\] \w+: req=\d+ GET /v1/", log))
@@ -215,7 +215,7 @@ def a_foreign_host_is_refused_before_anything():
         env = {"REQUEST_METHOD": "GET", "REQUEST_URI": path, "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "evil.example",
                "REMOTE_ADDR": "127.0.0.1", "REMOTE_USER": "alice", "PATH": os.environ["PATH"]}
         t0 = time.time()
-        p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:1", "--hosts", "gw.example,127.0.0.1"],
+        p = subprocess.run([H.C.s.sparkgate, "--master", "spark://127.0.0.1:1", "--hosts", "gw.example,127.0.0.1"],
                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=30, text=True)
         assert p.stdout.startswith("Status: 400") and '"action" : "ErrorResponse"' in p.stdout \
@@ -226,9 +226,9 @@ def a_foreign_host_is_refused_before_anything():
 @test
 def readyz_names_an_open_rest_door():
     """A CGI run (one process) told the port of Spark's own REST server on this master."""
-    s = E.C.s
-    os.makedirs(os.path.join(E.C.work, "door"), exist_ok=True)
-    door = Stack(workdir=os.path.join(E.C.work, "door"), rest_reference=True)
+    s = H.C.s
+    os.makedirs(os.path.join(H.C.work, "door"), exist_ok=True)
+    door = Stack(workdir=os.path.join(H.C.work, "door"), rest_reference=True)
     door.start_master()
     try:
         # Spark's server answers its very first request slowly (a cold JVM); sparkgate's
@@ -247,11 +247,11 @@ def readyz_names_an_open_rest_door():
 
 @test
 def readyz_follows_the_master_down_and_back():
-    s = E.C.s
+    s = H.C.s
     s._kill("worker")
     s._kill("master")
     # a request that finds no master marks it down, /readyz or not
-    st, _, _ = E.C.s.http("POST", "/v1/submissions/create", E.create_body("/dev/null"), port=T.port, auth=ALICE)
+    st, _, _ = H.C.s.http("POST", "/v1/submissions/create", H.create_body("/dev/null"), port=T.port, auth=ALICE)
     assert st == 503 and value(metrics(), "sparkgate_master_up") == 0, st
     for port in (T.port, T.apache):
         st, text, _ = get("/readyz", port)
@@ -265,16 +265,16 @@ def readyz_follows_the_master_down_and_back():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-health-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-health-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        E.start_cluster()
+        H.start_cluster()
         start_web()
-        E.C.s.auth = ALICE
-        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        H.C.s.auth = ALICE
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import mainscan  # noqa: E402
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
@@ -199,7 +199,7 @@ def corpus(marks, jar, fake_java, pyapps, data):
 
 
 def body_for(change, out):
-    b = E.create_body(out, 0, 0, props=change.get("props"), env=change.get("env"))
+    b = H.create_body(out, 0, 0, props=change.get("props"), env=change.get("env"))
     if "resource" in change:
         b["appResource"] = change["resource"]
     if "main" in change:
@@ -226,16 +226,16 @@ def attack(s, port, cases, label):
 
 def run_build(build):
     work = tempfile.mkdtemp(prefix="sparkgate-policy-")
-    s = E.C.s = Stack(workdir=work, build=build, rest_reference=False)
-    E.C.work = work
+    s = H.C.s = Stack(workdir=work, build=build, rest_reference=False)
+    H.C.work = work
     os.environ["SG_EVIL_OPTS"] = "-javaagent:/nonexistent.jar"   # a placeholder must not reach it
     try:
-        E.start_cluster()
+        H.start_cluster()
         # the approved folder holds the application and nothing else
         apps = os.path.join(work, "apps")
         os.makedirs(apps)
-        shutil.copy(E.C.jar, apps)
-        E.C.jar = os.path.join(apps, os.path.basename(E.C.jar))
+        shutil.copy(H.C.jar, apps)
+        H.C.jar = os.path.join(apps, os.path.basename(H.C.jar))
         marks = os.path.join(work, "markers")
         os.makedirs(marks)
         os.chmod(marks, 0o777)
@@ -246,7 +246,7 @@ def run_build(build):
         os.chmod(os.path.join(fake, "bin", "java"), 0o755)
         pyapps = os.path.join(work, "pyapps")   # the approved Python applications
         os.makedirs(pyapps)
-        shutil.copy(os.path.join(E.ROOT, "tests", "app", "pyapp.py"), pyapps)
+        shutil.copy(os.path.join(H.ROOT, "tests", "app", "pyapp.py"), pyapps)
         # "allow python" approves the folder; the interpreter's properties stay never allowed
         # even when "allow property" names them
         data = os.path.join(work, "data")   # a data location: "allow url", never code
@@ -256,7 +256,7 @@ def run_build(build):
                                     "allow url file:%s/\nallow property spark.files spark.archives\n" % (pyapps, data))
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         s.sparkgate_args = "--policy %s --state-db %s" % (policy, db)
-        cases = corpus(marks, E.C.jar, fake, pyapps, data)
+        cases = corpus(marks, H.C.jar, fake, pyapps, data)
         # every class with a main in this build's jars (loaders, trampolines, script
         # runners, servers, file writers): never a main class, whatever the policy says
         platform_mains = mainscan.mains(s.spark)
@@ -266,10 +266,10 @@ def run_build(build):
         before = driver_count(s)
 
         def fastcgi():
-            port = E.C.port = web.lighttpd_fastcgi(s, name="lighttpd-policy")   # fresh processes
+            port = H.C.port = web.lighttpd_fastcgi(s, name="lighttpd-policy")   # fresh processes
             problems = attack(s, port, cases, "fastcgi")
             assert not problems, "\n".join(problems)
-        E.C.port = None
+        H.C.port = None
         SUITE.check("[%s] %d hostile creates refused through lighttpd (FastCGI)" % (build, len(cases)), fastcgi)
 
         def cgi():
@@ -293,12 +293,12 @@ def run_build(build):
             out = os.path.join(work, "benign.txt")
             body = body_for({"props": {"spark.driver.extraJavaOptions": "-XX:+UseG1GC",
                                        "spark.sql.shuffle.partitions": "4"}, "env": {"APP_MODE": "test"}}, out)
-            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=E.C.port, auth=ALICE)
+            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=H.C.port, auth=ALICE)
             assert st == 200 and js["success"] is True, (st, js)
-            assert E.wait_state(js["submissionId"], E.FINAL, port=E.C.port)["driverState"] == "FINISHED", \
-                E.C.last_status
+            assert H.wait_state(js["submissionId"], H.FINAL, port=H.C.port)["driverState"] == "FINISHED", \
+                H.C.last_status
             # the operator's defaults reached the driver (and are what quotas counted)
-            props = E.read_out(out)["prop"]
+            props = H.read_out(out)["prop"]
             assert props.get("spark.cores.max") == "2" and props.get("spark.executor.cores") == "1", props
         s.auth = ALICE
         SUITE.check("[%s] an approved create runs to FINISHED" % build, benign)
@@ -308,23 +308,23 @@ def run_build(build):
             body = body_for({"resource": "file:%s/pyapp.py" % pyapps,
                              "props": {"spark.python.worker.memory": "256m"}}, out)
             body["appArgs"] = [out, "approved"]
-            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=E.C.port, auth=ALICE)
+            st, js, _ = s.http("POST", "/v1/submissions/create", body, port=H.C.port, auth=ALICE)
             assert st == 200 and js["success"] is True, (st, js)
-            assert E.wait_state(js["submissionId"], E.FINAL, port=E.C.port, timeout=120)["driverState"] == "FINISHED", \
-                E.C.last_status
-            assert E.read_out(out)["arg"]["2"] == "approved"
+            assert H.wait_state(js["submissionId"], H.FINAL, port=H.C.port, timeout=120)["driverState"] == "FINISHED", \
+                H.C.last_status
+            assert H.read_out(out)["arg"]["2"] == "approved"
         SUITE.check("[%s] an approved Python application runs to FINISHED" % build, benign_python)
 
         def spark_submit():
             port = web.apache(s, name="apache-policy", anonymous=True)
             gw = "spark://127.0.0.1:%d" % port
             out = os.path.join(work, "submit-apache.txt")
-            rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf",
+            rc, log = H.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf",
                                      "spark.master.rest.enabled=true", "--driver-memory", "512m", "--class",
-                                     "TestApp", E.C.jar, out, "0", "0")
+                                     "TestApp", H.C.jar, out, "0", "0")
             m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
             assert rc == 0 and m, log[-3000:]
-            assert E.wait_state(m.group(1), E.FINAL, port=port)["driverState"] == "FINISHED", E.C.last_status
+            assert H.wait_state(m.group(1), H.FINAL, port=port)["driverState"] == "FINISHED", H.C.last_status
         SUITE.check("[%s] the real spark-submit through Apache runs an approved jar to FINISHED" % build,
                     spark_submit)
     except Exception:
@@ -336,11 +336,11 @@ def run_build(build):
 def platform_list_is_current():
     """The packages sparkgate never takes a main class from were generated from every
     supported build's jars: a changed build (or list of builds) changes them."""
-    homes = subprocess.run([os.path.join(E.ROOT, "tools", "setup.sh"), "--no-apt", "all"], check=True,
+    homes = subprocess.run([os.path.join(H.ROOT, "tools", "setup.sh"), "--no-apt", "all"], check=True,
                            capture_output=True, text=True).stdout.split()
-    fresh = subprocess.run([os.path.join(E.ROOT, "tools", "policy", "platform-packages.sh")] + homes, check=True,
+    fresh = subprocess.run([os.path.join(H.ROOT, "tools", "policy", "platform-packages.sh")] + homes, check=True,
                            capture_output=True, text=True).stdout
-    with open(os.path.join(E.ROOT, "core", "spark", "versions", "platform_packages.inc")) as f:
+    with open(os.path.join(H.ROOT, "core", "spark", "versions", "platform_packages.inc")) as f:
         assert f.read() == fresh, "core/spark/versions/platform_packages.inc is stale: run tools/policy/platform-packages.sh"
 
 

@@ -1,5 +1,5 @@
 """The submission portal (deploy/portal/) in headless Chromium against the real stack: the
-shipped deploy/lighttpd.conf serving the portal and the API behind Basic auth, sparkgate
+shipped lighttpd.conf serving the portal and the API behind Basic auth, sparkgate
 with --state-db and the shipped policy (plus the test app's local jar), a real master and
 worker.  tests/browser/portal.cjs drives the browser; each of its checks is a test here.
 Screenshots: WORK/screenshots/.  Ends with "portal: N passed, N failed"."""
@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import ROOT, Stack, free_port  # noqa: E402
@@ -26,16 +26,16 @@ PLAYWRIGHT = os.path.join(os.environ.get("SPARKGATE_CACHE", os.path.expanduser("
 
 
 def main():
-    work = E.C.work = tempfile.mkdtemp(prefix="sparkgate-portal-")
-    s = E.C.s = Stack(workdir=work, rest_reference=False)
+    work = H.C.work = tempfile.mkdtemp(prefix="sparkgate-portal-")
+    s = H.C.s = Stack(workdir=work, rest_reference=False)
     t0 = time.time()
     try:
-        E.start_cluster()
+        H.start_cluster()
         db = os.path.join(web.server_dir(s, "state"), "state.db")
         port = free_port()
         files = "http://127.0.0.1:%d/files/" % port
         # uploads approved, as an operator who lets every user run what they upload would
-        policy = web.shipped_policy(os.path.join(work, "policy.conf"), os.path.dirname(E.C.jar),
+        policy = web.shipped_policy(os.path.join(work, "policy.conf"), os.path.dirname(H.C.jar),
                                     "\nmax driver-memory 1g\nallow property spark.sgportal.*\n"
                                     "allow app %s TestApp\nallow python %s\n" % (files, files))
         files_dir = web.server_dir(s, "files")
@@ -43,12 +43,12 @@ def main():
             "--state-db %s --policy %s --master-ui http://127.0.0.1:%d --files-dir %s --files-url %s"
             % (db, policy, s.master_ui, files_dir, files.rstrip("/"))))
         # a driver of bob's, which alice must not see
-        body = E.create_body(os.path.join(work, "bob.txt"), 0, 0)
+        body = H.create_body(os.path.join(work, "bob.txt"), 0, 0)
         st, js, _ = s.http("POST", "/v1/submissions/create", body, port=port, auth=("bob", web.USERS["bob"]))
         assert st == 200, js
         print("stack up in %.1fs (logs %s)" % (time.time() - t0, work), flush=True)
         env = dict(os.environ, PORTAL_URL="http://127.0.0.1:%d/portal/" % port, USERS=json.dumps(web.USERS),
-                   JAR=E.C.jar, PYAPP=os.path.join(ROOT, "tests", "app", "pyapp.py"), WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
+                   JAR=H.C.jar, PYAPP=os.path.join(ROOT, "tests", "app", "pyapp.py"), WORK=work, OTHER_ID=js["submissionId"], PLAYWRIGHT_CORE=PLAYWRIGHT,
                    CHROMIUM=shutil.which("chromium") or "/usr/bin/chromium")
         p = subprocess.run(["node", SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=600)

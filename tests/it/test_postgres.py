@@ -1,6 +1,6 @@
 """Two gateway hosts sharing one PostgreSQL (--state-db postgresql://...): a real PostgreSQL
 (Debian's server, a cluster made with initdb in the test's folder, run as an unprivileged
-user on a loopback port), two complete stacks (the shipped deploy/lighttpd.conf with two
+user on a loopback port), two complete stacks (the shipped lighttpd.conf with two
 sparkgate processes each, the shipped policy with quotas) and one real master and worker.
 The same idempotency key sent to both hosts at once starts one driver; a driver created on
 host A is invisible to another user on host B and killable by its owner there; a quota
@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from pg import Postgres, bindir  # noqa: E402
 from runner import Suite  # noqa: E402
@@ -43,27 +43,27 @@ def user(name):
 
 
 def http(port, who, method, path, body=None, headers=None):
-    return E.C.s.http(method, path, body, port=port, auth=user(who), headers=headers)
+    return H.C.s.http(method, path, body, port=port, auth=user(who), headers=headers)
 
 
 def create(port, who, tag, sleep=0, headers=None):
-    body = E.create_body(os.path.join(E.C.work, "%s-%s.txt" % (who, tag)), sleep, 0,
+    body = H.create_body(os.path.join(H.C.work, "%s-%s.txt" % (who, tag)), sleep, 0,
                          props={"spark.app.name": "pg-%s" % tag})
     return http(port, who, "POST", "/v1/submissions/create", body, headers)
 
 
 def driver_ids():
-    st = E.C.s.master_state()
+    st = H.C.s.master_state()
     return sorted(d["id"] for d in st["activedrivers"] + st["completeddrivers"])
 
 
 def start_hosts():
-    s = E.C.s
-    policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), RULES)
+    s = H.C.s
+    policy = web.shipped_policy(os.path.join(H.C.work, "policy.conf"), os.path.dirname(H.C.jar), RULES)
     # host A: the URI without a password, libpq finds it in PGPASSFILE (set for the whole
     # test, so inherited by lighttpd and its sparkgates); host B: the URI with its password,
     # from a file only its user can read (--state-db-file)
-    T.db_file = os.path.join(E.C.work, "host-b-state-db")
+    T.db_file = os.path.join(H.C.work, "host-b-state-db")
     with open(os.open(T.db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
         f.write(T.pg.url.replace("sparkgate@", "sparkgate:%s@" % T.pg.password) + "\n")
     if os.getuid() == 0:   # the web server's user (lighttpd drops to www-data) reads both
@@ -116,8 +116,8 @@ def a_driver_made_on_a_is_its_owners_on_b():
     assert sid in [d["submissionId"] for d in listed["submissions"]], listed
     st, k, _ = http(T.b, "alice", "POST", "/v1/submissions/kill/" + sid, b"")
     assert st == 200 and k["success"] is True, k
-    E.C.s.auth = user("alice")
-    assert E.wait_state(sid, ("KILLED",), port=T.a)["driverState"] == "KILLED"
+    H.C.s.auth = user("alice")
+    assert H.wait_state(sid, ("KILLED",), port=T.a)["driverState"] == "KILLED"
 
 
 @test
@@ -127,8 +127,8 @@ def a_quota_counts_drivers_from_both_hosts():
     st, js2, _ = create(T.b, "carol", "q2", sleep=60)
     assert st == 403 and "quota" in js2["message"], js2
     http(T.a, "carol", "POST", "/v1/submissions/kill/" + js["submissionId"], b"")
-    E.C.s.auth = user("carol")
-    E.wait_state(js["submissionId"], ("KILLED",), port=T.b)
+    H.C.s.auth = user("carol")
+    H.wait_state(js["submissionId"], ("KILLED",), port=T.b)
 
 
 @test
@@ -144,7 +144,7 @@ def the_database_down_gives_json_503_then_recovers_with_nothing_lost():
             assert st == 503 and "state database" in js["message"], (st, js)
             st, js, _ = http(port, "alice", "GET", "/v1/submissions/status/" + listed_before["submissions"][0]["submissionId"])
             assert st == 503 and js["action"] == "ErrorResponse", (st, js)
-            st, text, _ = E.C.s.http("GET", "/readyz", port=port)
+            st, text, _ = H.C.s.http("GET", "/readyz", port=port)
             assert st == 503 and "PostgreSQL" in text["store"], text
         assert driver_ids() == before, "a create reached the master while its owner could not be recorded"
     finally:
@@ -152,7 +152,7 @@ def the_database_down_gives_json_503_then_recovers_with_nothing_lost():
     for port in (T.a, T.b):   # the same processes reconnect by themselves
         st, js, _ = create(port, "alice", "after")
         assert st == 200, (port, st, js)
-        wait_for("ready on %d" % port, lambda: E.C.s.http("GET", "/readyz", port=port)[0] == 200, 30)
+        wait_for("ready on %d" % port, lambda: H.C.s.http("GET", "/readyz", port=port)[0] == 200, 30)
     st, listed, _ = http(T.b, "alice", "GET", "/v1/submissions")
     ids = [d["submissionId"] for d in listed["submissions"]]
     assert all(d["submissionId"] in ids for d in listed_before["submissions"]), (listed_before, listed)
@@ -173,7 +173,7 @@ def an_earlier_schema_is_upgraded_on_first_use():
                     str(T.pg.port), "-U", "sparkgate", "-d", "old", "-c", old], check=True, env=T.pg.env())
     env = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/v1/submissions", "SERVER_PROTOCOL": "HTTP/1.1",
            "REMOTE_USER": "alice", "PATH": os.environ["PATH"], "PGPASSFILE": T.pg.passfile}
-    p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port, "--state-db", url,
+    p = subprocess.run([H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port, "--state-db", url,
                         "--master-ui", "off"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=30)
     assert p.stdout.startswith("Status: 200") and "from-before" in p.stdout, (p.stdout, p.stderr)
@@ -190,7 +190,7 @@ def cgi_list(*args, passfile=True):
            "REMOTE_USER": "alice", "PATH": os.environ["PATH"]}
     if passfile:
         env["PGPASSFILE"] = T.pg.passfile
-    return subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port, "--master-ui", "off"]
+    return subprocess.run([H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port, "--master-ui", "off"]
                           + list(args), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=30)
 
@@ -214,7 +214,7 @@ def the_password_stays_off_the_command_line():
     assert p.stdout.startswith("Status: 200"), (p.stdout, p.stderr)   # a connection string too
     p = cgi_list("--state-db-file", T.db_file, passfile=False)
     assert p.stdout.startswith("Status: 200"), (p.stdout, p.stderr)
-    loose = os.path.join(E.C.work, "loose-state-db")
+    loose = os.path.join(H.C.work, "loose-state-db")
     with open(loose, "w") as f:
         f.write(with_pw)
     os.chmod(loose, 0o640)
@@ -230,20 +230,20 @@ def the_password_stays_off_the_command_line():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-postgres-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-postgres-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        T.pg = Postgres(E.C.work)
+        T.pg = Postgres(H.C.work)
         os.environ["PGPASSFILE"] = T.pg.passfile   # lighttpd and its sparkgates inherit it
         T.pg.start()
-        E.start_cluster()
+        H.start_cluster()
         start_hosts()
-        print("stack up in %.1fs (logs %s, PostgreSQL %s)" % (time.time() - t0, E.C.work, T.pg.url), flush=True)
+        print("stack up in %.1fs (logs %s, PostgreSQL %s)" % (time.time() - t0, H.C.work, T.pg.url), flush=True)
 
     def teardown():
-        E.C.s.stop()
+        H.C.s.stop()
         if T.pg:
             try:
                 T.pg.stop("immediate")

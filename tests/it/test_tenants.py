@@ -1,4 +1,4 @@
-"""Many users on one sparkgate: the shipped deploy/lighttpd.conf (Basic auth, 2 sparkgate
+"""Many users on one sparkgate: the shipped lighttpd.conf (Basic auth, 2 sparkgate
 processes) with --state-db and the shipped deploy/policy.conf (alice and bob analysts,
 carol in the admin group), against a real master and worker.  Each user sees and kills only
 their own drivers (someone else's id is answered exactly like an unknown id), the admin sees
@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import Stack, wait_for  # noqa: E402
@@ -46,22 +46,22 @@ quota group ops drivers 1 memory 8g
 
 
 def start_web():
-    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
+    db = os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db")
     # Python applications from the checkout's tests/app (the Livy tests submit pyapp.py)
-    rules = TEST_RULES + "allow python file:%s/\n" % os.path.join(E.ROOT, "tests", "app")
-    policy = web.shipped_policy(os.path.join(E.C.work, "policy.conf"), os.path.dirname(E.C.jar), rules)
-    T.audit = os.path.join(web.server_dir(E.C.s, "state"), "audit.log")
-    T.port = web.lighttpd_fastcgi(E.C.s, name="lighttpd-tenants",
+    rules = TEST_RULES + "allow python file:%s/\n" % os.path.join(H.ROOT, "tests", "app")
+    policy = web.shipped_policy(os.path.join(H.C.work, "policy.conf"), os.path.dirname(H.C.jar), rules)
+    T.audit = os.path.join(web.server_dir(H.C.s, "state"), "audit.log")
+    T.port = web.lighttpd_fastcgi(H.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s --audit-log %s --master-ui http://127.0.0.1:%d"
-                                  % (db, policy, T.audit, E.C.s.master_ui))
+                                  % (db, policy, T.audit, H.C.s.master_ui))
 
 
 def http(user, method, path, body=None, headers=None):
-    return E.C.s.http(method, path, body, port=T.port, auth=USER[user], headers=headers)
+    return H.C.s.http(method, path, body, port=T.port, auth=USER[user], headers=headers)
 
 
 def create(user, tag, sleep=120, headers=None, props=None):
-    body = E.create_body(os.path.join(E.C.work, "%s-%s.txt" % (user, tag)), sleep, 0,
+    body = H.create_body(os.path.join(H.C.work, "%s-%s.txt" % (user, tag)), sleep, 0,
                          props=dict({"spark.app.name": "tenants-%s-%s" % (user, tag)}, **(props or {})))
     return http(user, "POST", "/v1/submissions/create", body, headers)
 
@@ -90,7 +90,7 @@ def each_user_sees_and_kills_only_their_own():
     # carol (admin) sees it
     st, js, _ = http("carol", "GET", "/v1/submissions/status/" + sid)
     assert st == 200 and js["success"] is True, js
-    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    log = open(os.path.join(H.C.work, "lighttpd-tenants.log"), errors="replace").read()
     assert "user=bob" in log and "another user's: answered as unknown" in log
 
 
@@ -111,11 +111,11 @@ def listing_shows_own_drivers_and_admin_sees_all():
     owners = {d["submissionId"]: d["owner"] for d in carol["submissions"]}
     assert owners == {T.ids["alice"]: "alice", T.ids["bob"]: "bob"}, carol
     # every state from one read of the master's web UI JSON: no status ask per driver
-    log = open(os.path.join(E.C.work, "lighttpd-tenants.log"), errors="replace").read()
+    log = open(os.path.join(H.C.work, "lighttpd-tenants.log"), errors="replace").read()
     lines = re.findall(r"GET /v1/submissions -> 200 [\d.]+ms asks=(\d+) user=carol", log)
     assert lines and lines[-1] == "0", lines
     for d in carol["submissions"]:
-        theirs = E.C.s.http("GET", "/v1/submissions/status/" + d["submissionId"], port=T.port, auth=USER["carol"])[1]
+        theirs = H.C.s.http("GET", "/v1/submissions/status/" + d["submissionId"], port=T.port, auth=USER["carol"])[1]
         assert d.get("driverState") == theirs["driverState"] and d.get("workerId") == theirs.get("workerId") \
             and d.get("workerHostPort") == theirs.get("workerHostPort"), (d, theirs)
     st, js, _ = http("alice", "POST", "/v1/submissions", b"")
@@ -138,7 +138,7 @@ def retried_create_with_the_same_key_starts_one_driver():
     assert p1[1]["submissionId"] == p2[1]["submissionId"], (p1, p2)
     # exactly one driver per key at the real master
     names = {}
-    state = E.C.s.master_state()
+    state = H.C.s.master_state()
     for d in state["activedrivers"] + state["completeddrivers"]:
         names[d["id"]] = d
     ids = {first[1]["submissionId"], other[1]["submissionId"], p1[1]["submissionId"]}
@@ -164,15 +164,15 @@ POLICY_CASES = [
 
 @test
 def each_policy_rule_refuses_and_nothing_reaches_the_master():
-    before = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    before = len(H.C.s.master_state()["activedrivers"]) + len(H.C.s.master_state()["completeddrivers"])
     for change, rule in POLICY_CASES:
-        body = E.create_body("/dev/null", 0, 0, props=dict({"spark.app.name": "refused"}, **change.get("props", {})),
+        body = H.create_body("/dev/null", 0, 0, props=dict({"spark.app.name": "refused"}, **change.get("props", {})),
                              env=change.get("env"))
         if "resource" in change:
             body["appResource"] = change["resource"]
         st, js, _ = http("alice", "POST", "/v1/submissions/create", body)
         assert st == 403 and js["action"] == "ErrorResponse" and rule in js["message"], (change, st, js)
-    after = len(E.C.s.master_state()["activedrivers"]) + len(E.C.s.master_state()["completeddrivers"])
+    after = len(H.C.s.master_state()["activedrivers"]) + len(H.C.s.master_state()["completeddrivers"])
     assert after == before, (before, after)
     # and within the rules, a create runs to FINISHED
     st, js, _ = create("alice", "allowed", sleep=0, props={"spark.driver.memory": "1g", "spark.driver.cores": "1"})
@@ -185,7 +185,7 @@ def each_policy_rule_refuses_and_nothing_reaches_the_master():
 
 @test
 def ownership_survives_a_restart_and_owner_kills():
-    E.C.s._kill("lighttpd-tenants")   # every sparkgate process goes with it
+    H.C.s._kill("lighttpd-tenants")   # every sparkgate process goes with it
     start_web()
     sid = T.ids["alice"]
     st, js, _ = http("bob", "GET", "/v1/submissions/status/" + sid)
@@ -203,7 +203,7 @@ def ownership_survives_a_restart_and_owner_kills():
 
 def wait_final(user, sid):
     wait_for("%s final" % sid, lambda: http(user, "GET", "/v1/submissions/status/" + sid)[1].get("driverState")
-             in E.FINAL, 90, 0.5)
+             in H.FINAL, 90, 0.5)
 
 
 @test
@@ -257,19 +257,19 @@ def jwt(claims, secret=JWS_SECRET, alg="HS256"):
 @test
 def bearer_tokens_as_spark_4s_jwsfilter_name_the_user():
     """A web server without a login that passes Authorization on; sparkgate checks the token."""
-    secret = os.path.join(E.C.work, "jws.secret")
+    secret = os.path.join(H.C.work, "jws.secret")
     with open(secret, "w") as f:
         f.write(JWS_SECRET + "\n")
-    sock = os.path.join(E.C.work, "jws.sock")
-    db = os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db")
-    E.C.s._start("sparkgate-jws", [E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+    sock = os.path.join(H.C.work, "jws.sock")
+    db = os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db")
+    H.C.s._start("sparkgate-jws", [H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port,
                                    "--listen", sock, "--jws-secret-file", secret, "--state-db", db])
     wait_for("socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
-    port = web.lighttpd_to_socket(E.C.s, "lighttpd-jws", sock)
+    port = web.lighttpd_to_socket(H.C.s, "lighttpd-jws", sock)
 
     def as_token(token, path="/v1/submissions"):
-        return E.C.s.http("GET", path, port=port, headers={"Authorization": "Bearer " + token})
+        return H.C.s.http("GET", path, port=port, headers={"Authorization": "Bearer " + token})
     st, js, _ = as_token(jwt({"sub": "alice", "exp": int(time.time()) + 60}))
     assert st == 200 and js["action"] == "SubmissionListResponse", (st, js)
     assert T.ids["alice"] in [d["submissionId"] for d in js["submissions"]], js   # alice's own, from the store
@@ -279,9 +279,9 @@ def bearer_tokens_as_spark_4s_jwsfilter_name_the_user():
                        (jwt({"name": "alice"}), '"sub"')):
         st, js, _ = as_token(token)
         assert st == 403 and why in js["message"] and js["action"] == "ErrorResponse", (why, st, js)
-    st, js, _ = E.C.s.http("GET", "/v1/submissions", port=port)
+    st, js, _ = H.C.s.http("GET", "/v1/submissions", port=port)
     assert st == 403 and "No authenticated user" in js["message"], (st, js)
-    assert "user=alice" in open(os.path.join(E.C.work, "sparkgate-jws.log")).read()
+    assert "user=alice" in open(os.path.join(H.C.work, "sparkgate-jws.log")).read()
 
 
 def audit_lines():
@@ -321,13 +321,13 @@ def no_request_can_forge_a_log_line_or_lose_an_audit_line():
     with such a path and with an id whose bytes are not UTF-8: its log keeps one escaped
     line per request, and the audit log its line."""
     forged = b"2026-01-01T00:00:00Z sparkgate[1] info: req=1 GET /forged -> 200"
-    audit = os.path.join(E.C.work, "cgi-audit.log")
+    audit = os.path.join(H.C.work, "cgi-audit.log")
 
     def cgi(method, path_info):
         env = {b"GATEWAY_INTERFACE": b"CGI/1.1", b"REQUEST_METHOD": method, b"SCRIPT_NAME": b"",
                b"PATH_INFO": path_info, b"SERVER_PROTOCOL": b"HTTP/1.1", b"REMOTE_USER": b"alice",
                b"REMOTE_ADDR": b"127.0.0.1", b"CONTENT_LENGTH": b"0", b"PATH": os.environb[b"PATH"]}
-        p = subprocess.run([E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % E.C.s.master_port,
+        p = subprocess.run([H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % H.C.s.master_port,
                             "--audit-log", audit], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30)
         return p.stdout, p.stderr
@@ -380,11 +380,11 @@ def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
     livy = pylivy()
     st, ver, _ = http("alice", "GET", "/version")
     assert st == 200 and ver["version"].startswith("0.8"), (st, ver)
-    out = os.path.join(E.C.work, "livy-jar.txt")
-    jar = livy.LivyBatch.create(livy_url(), "file:" + E.C.jar, auth=USER["alice"], class_name="TestApp",
+    out = os.path.join(H.C.work, "livy-jar.txt")
+    jar = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
                                 args=[out, "0", "0"], driver_memory="512m", name="livy-jar")
-    py_out = os.path.join(E.C.work, "livy-py.txt")
-    py = livy.LivyBatch.create(livy_url(), "file:" + os.path.join(E.ROOT, "tests", "app", "pyapp.py"),
+    py_out = os.path.join(H.C.work, "livy-py.txt")
+    py = livy.LivyBatch.create(livy_url(), "file:" + os.path.join(H.ROOT, "tests", "app", "pyapp.py"),
                                auth=USER["alice"], args=[py_out], driver_memory="512m", executor_memory="512m",
                                name="livy-py", spark_conf={"spark.cores.max": "1"})
     T.livy = {"jar": jar.batch_id, "py": py.batch_id}
@@ -396,10 +396,10 @@ def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
     whole = livy_lines("alice", jar.batch_id)
     assert whole[0] == "stdout: " and "\nstderr: " in whole \
         and any(x.startswith("TestApp stderr: spark.app.name=livy-jar") for x in whole), whole
-    assert E.JOB_RESULT in open(py_out).read(), open(py_out).read()
+    assert H.JOB_RESULT in open(py_out).read(), open(py_out).read()
     # the application behind the batch: its id as the master lists it, its UI, the driver's log
     st, v, _ = http("alice", "GET", "/batches/%d" % py.batch_id)
-    state = E.C.s.master_state()
+    state = H.C.s.master_state()
     apps = {a["id"]: a for a in state["activeapps"] + state["completedapps"]}
     assert st == 200 and v["appId"] in apps and apps[v["appId"]]["name"] == "livy-py", (v, sorted(apps))
     assert re.match(r"^http://[^/]+:\d+$", v["appInfo"]["sparkUiUrl"] or ""), v["appInfo"]
@@ -416,11 +416,11 @@ def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
 @test
 def livy_batches_are_killed_end_dead_and_stay_their_owners():
     livy = pylivy()
-    slow = livy.LivyBatch.create(livy_url(), "file:" + E.C.jar, auth=USER["alice"], class_name="TestApp",
-                                 args=[os.path.join(E.C.work, "livy-slow.txt"), "120", "0"], driver_memory="512m",
+    slow = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
+                                 args=[os.path.join(H.C.work, "livy-slow.txt"), "120", "0"], driver_memory="512m",
                                  name="livy-slow")
-    failing = livy.LivyBatch.create(livy_url(), "file:" + E.C.jar, auth=USER["alice"], class_name="TestApp",
-                                    args=[os.path.join(E.C.work, "livy-fail.txt"), "0", "3"], driver_memory="512m",
+    failing = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
+                                    args=[os.path.join(H.C.work, "livy-fail.txt"), "0", "3"], driver_memory="512m",
                                     name="livy-fail")
     wait_for("running", lambda: slow.state == livy.SessionState.RUNNING, 90, 0.5)
     # bob: neither sees nor kills alice's batches (answered as an id nobody has), nor lists them
@@ -453,7 +453,7 @@ def livy_batches_are_killed_end_dead_and_stay_their_owners():
 @test
 def livy_shapes_and_refusals_are_livys():
     # POST: 201, Location, BatchSessionView's fields (BatchSessionServlet.scala)
-    body = {"file": "file:" + E.C.jar, "className": "TestApp", "args": [os.path.join(E.C.work, "livy-raw.txt"), "0", "0"],
+    body = {"file": "file:" + H.C.jar, "className": "TestApp", "args": [os.path.join(H.C.work, "livy-raw.txt"), "0", "0"],
             "driverMemory": "512m", "name": "livy-raw", "conf": {"spark.driver.cores": "1"}}
     st, js, hdrs = http("alice", "POST", "/batches", body, headers={"X-Requested-By": "test"})
     assert st == 201 and set(js) == BATCH_VIEW and hdrs["Location"] == "/batches/%d" % js["id"], (st, js)
@@ -494,12 +494,12 @@ def livy_shapes_and_refusals_are_livys():
 @test
 def a_create_the_policy_refuses_is_refused_through_livy_with_nothing_at_the_master():
     livy = pylivy()
-    state = E.C.s.master_state()
+    state = H.C.s.master_state()
     before = len(state["activedrivers"]) + len(state["completeddrivers"])
     audited = len(audit_lines())
     for conf, rule in (({"spark.driver.extraClassPath": "/opt/x.jar"}, "property spark.driver.extraClassPath is never"),
                        ({"spark.driver.memory": "2g"}, "max driver-memory")):
-        st, js, _ = http("alice", "POST", "/batches", {"file": "file:" + E.C.jar, "className": "TestApp",
+        st, js, _ = http("alice", "POST", "/batches", {"file": "file:" + H.C.jar, "className": "TestApp",
                                                       "args": ["/dev/null", "0", "0"], "conf": conf})
         assert st == 403 and list(js) == ["msg"] and rule in js["msg"], (conf, st, js)
     # the same through pylivy's client (requests raises the 403)
@@ -508,7 +508,7 @@ def a_create_the_policy_refuses_is_refused_through_livy_with_nothing_at_the_mast
         raise AssertionError("the policy let an unapproved application through /batches")
     except Exception as e:   # requests.HTTPError
         assert getattr(getattr(e, "response", None), "status_code", None) == 403, e
-    state = E.C.s.master_state()
+    state = H.C.s.master_state()
     assert len(state["activedrivers"]) + len(state["completeddrivers"]) == before
     # and the refusals are audited as creates
     lines = [(x["user"], x["action"], x["status"], x["outcome"]) for x in audit_lines()[audited:]]
@@ -520,7 +520,7 @@ def listing_pages_and_filters_250_drivers():
     """250 drivers of bob's in the store (rows as creates leave them; the master never knew
     them, so they have no state and are Livy's "dead"), paged in 100s and filtered."""
     import sqlite3
-    db = sqlite3.connect(os.path.join(web.server_dir(E.C.s, "state"), "sparkgate.db"), timeout=30)
+    db = sqlite3.connect(os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db"), timeout=30)
     base = 1700000000000   # 2023-11-14T22:13:20Z
     with db:
         db.executemany("INSERT INTO submissions (id, owner, state, created_ms, app_name, main_class, finished) "
@@ -562,15 +562,15 @@ def listing_pages_and_filters_250_drivers():
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-tenants-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        E.start_cluster()
+        H.start_cluster()
         start_web()
-        print("stack up in %.1fs (logs %s)" % (time.time() - t0, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        print("stack up in %.1fs (logs %s)" % (time.time() - t0, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""sparkgate as users deploy it: the files under deploy/ run unchanged (only their settings
-blocks edited) on real Apache 2.4 + mod_fcgid, lighttpd spawning sparkgate, lighttpd with
-sparkgate on its own socket (--listen, spawn-fcgi, systemd socket activation), lighttpd
-with TLS, and plain CGI; each against a real Spark master and worker.  Each server does
+"""sparkgate as users deploy it: lighttpd.conf, apache.conf and the files under deploy/ run
+unchanged (only their settings blocks edited) on real Apache 2.4 + mod_fcgid, lighttpd
+spawning sparkgate, lighttpd with sparkgate on its own socket (--listen, spawn-fcgi, systemd
+socket activation), lighttpd with TLS, and plain CGI; each against a real Spark master and worker.  Each server does
 create -> status -> kill as an authenticated user and refuses an unauthenticated one.
 Also: sparkgate's own refusal when a server passes no user, SIGTERM with a request in
 flight, SIGHUP and --log-file, the man page and `make install`.
@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_e2e as E  # noqa: E402  (its helpers work on E.C: the stack, work dir, app jar)
+import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
 import web  # noqa: E402
 from runner import Suite  # noqa: E402
 from stack import ROOT, Stack, wait_for  # noqa: E402
@@ -29,20 +29,20 @@ ALICE = ("alice", web.USERS["alice"])
 
 
 def log_of(name):
-    return open(os.path.join(E.C.work, name + ".log"), errors="replace").read()
+    return open(os.path.join(H.C.work, name + ".log"), errors="replace").read()
 
 
 def cycle(port, user=ALICE, scheme="http", log=None):
     """create -> status -> kill -> KILLED as user; an anonymous and a wrong-password
     request are refused by the web server with 401 before sparkgate sees them."""
-    s = E.C.s
+    s = H.C.s
     path = "/v1/submissions/status/driver-20000101000000-0000"
     st, body, hdrs = s.http("GET", path, port=port, scheme=scheme)
     assert st == 401 and "Basic" in (hdrs.get("WWW-Authenticate") or ""), (st, body)
     st, body, _ = s.http("GET", path, port=port, scheme=scheme, auth=(user[0], "wrong"))
     assert st == 401, (st, body)
-    out = os.path.join(E.C.work, "cycle-%d.txt" % port)
-    st, js, hdrs = s.http("POST", "/v1/submissions/create", E.create_body(out, 60, 0), port=port, scheme=scheme,
+    out = os.path.join(H.C.work, "cycle-%d.txt" % port)
+    st, js, hdrs = s.http("POST", "/v1/submissions/create", H.create_body(out, 60, 0), port=port, scheme=scheme,
                           auth=user)
     assert st == 200 and js["success"] is True, (st, js)
     assert hdrs["Content-Type"] == "application/json;charset=utf-8", hdrs["Content-Type"]
@@ -64,7 +64,7 @@ def cycle(port, user=ALICE, scheme="http", log=None):
 
 def sparkgate_listening(name, sock, extra=(), launcher=()):
     """sparkgate on its own (not started by a web server), on unix socket sock."""
-    s = E.C.s
+    s = H.C.s
     argv = list(launcher) + [s.sparkgate] + web.sparkgate_args(s).split() + list(extra)
     p = s._start(name, argv)
     wait_for(name + " socket", lambda: os.path.exists(sock), 20)
@@ -74,14 +74,14 @@ def sparkgate_listening(name, sock, extra=(), launcher=()):
 
 @test
 def apache_mod_fcgid():
-    port = web.apache(E.C.s)
+    port = web.apache(H.C.s)
     cycle(port, log="apache")
     # the portal's files, behind the same login
-    st, _, _ = E.C.s.http("GET", "/portal/", port=port)
+    st, _, _ = H.C.s.http("GET", "/portal/", port=port)
     assert st == 401, st
-    st, page, hdrs = E.C.s.http("GET", "/portal/", port=port, auth=ALICE)
+    st, page, hdrs = H.C.s.http("GET", "/portal/", port=port, auth=ALICE)
     assert st == 200 and "text/html" in hdrs["Content-Type"] and "portal.js" in page, (st, hdrs)
-    st, _, hdrs = E.C.s.http("GET", "/portal/portal.js", port=port, auth=ALICE)
+    st, _, hdrs = H.C.s.http("GET", "/portal/portal.js", port=port, auth=ALICE)
     assert st == 200 and "javascript" in hdrs["Content-Type"], (st, hdrs)
     # Several sparkgate processes, each with its own master connection, serve concurrent
     # requests without getting in each other's way.
@@ -89,7 +89,7 @@ def apache_mod_fcgid():
 
     def worker(i):
         for j in range(6):
-            r = E.C.s.http("GET", "/v1/submissions/status/driver-x%d-%d" % (i, j), port=port, auth=ALICE)
+            r = H.C.s.http("GET", "/v1/submissions/status/driver-x%d-%d" % (i, j), port=port, auth=ALICE)
             with lock:
                 results.append((r[0], r[1].get("success") if isinstance(r[1], dict) else r[1]))
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
@@ -108,80 +108,80 @@ def spark_submit_through_apache():
     """Spark's own client cannot log in; on a trusted network Apache can let it through
     (sparkgate with --anonymous allow).  Unlike lighttpd, Apache accepts the client's kill
     request, a POST without Content-Length."""
-    port = web.apache(E.C.s, name="apache-open", anonymous=True)
+    port = web.apache(H.C.s, name="apache-open", anonymous=True)
     gw = "spark://127.0.0.1:%d" % port
-    out = os.path.join(E.C.work, "submit-apache.txt")
-    rc, log = E.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
-                             "--driver-memory", "512m", "--class", "TestApp", E.C.jar, out, "60", "0")
+    out = os.path.join(H.C.work, "submit-apache.txt")
+    rc, log = H.spark_submit("--master", gw, "--deploy-mode", "cluster", "--conf", "spark.master.rest.enabled=true",
+                             "--driver-memory", "512m", "--class", "TestApp", H.C.jar, out, "60", "0")
     m = re.search(r"Submission successfully created as (driver-\d{14}-\d{4})", log)
     assert rc == 0 and m, log[-3000:]
     sid = m.group(1)
-    rc, log = E.spark_submit("--master", gw, "--kill", sid)
+    rc, log = H.spark_submit("--master", gw, "--kill", sid)
     assert rc == 0 and "411" not in log, log[-3000:]
     assert re.search(r"POST /v1/submissions/kill/%s -> 200 .*user=- " % sid, log_of("apache-open")), \
         log_of("apache-open")[-2000:]
 
     def killed():
-        st, js, _ = E.C.s.http("GET", "/v1/submissions/status/" + sid, port=port)
+        st, js, _ = H.C.s.http("GET", "/v1/submissions/status/" + sid, port=port)
         return js["driverState"] == "KILLED"
     wait_for("driver KILLED", killed, 60, 0.5)
 
 
 @test
 def lighttpd_spawns_sparkgate():
-    port = web.lighttpd_fastcgi(E.C.s)
+    port = web.lighttpd_fastcgi(H.C.s)
     cycle(port, log="lighttpd-fcgi")
 
 
 @test
 def lighttpd_external_socket_with_listen():
-    sock = os.path.join(E.C.work, "listen.sock")
+    sock = os.path.join(H.C.work, "listen.sock")
     sparkgate_listening("sparkgate-listen", sock, ["--listen", sock])
-    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-ext")
+    port = web.lighttpd_external(H.C.s, sock, name="lighttpd-ext")
     cycle(port, log="sparkgate-listen")
     # the health paths, without a login, from the same sparkgate
-    st, js, _ = E.C.s.http("GET", "/healthz", port=port)
+    st, js, _ = H.C.s.http("GET", "/healthz", port=port)
     assert st == 200 and js["action"] == "HealthzResponse", (st, js)
-    st, js, _ = E.C.s.http("GET", "/readyz", port=port)
+    st, js, _ = H.C.s.http("GET", "/readyz", port=port)
     assert st == 200 and js["success"] is True, (st, js)
-    st, text, _ = E.C.s.http("GET", "/metrics", port=port)
+    st, text, _ = H.C.s.http("GET", "/metrics", port=port)
     assert st == 200 and "sparkgate_requests_total" in text, (st, text)
 
 
 @test
 def lighttpd_external_socket_with_spawn_fcgi():
-    sock = os.path.join(E.C.work, "spawn.sock")
+    sock = os.path.join(H.C.work, "spawn.sock")
     sparkgate_listening("sparkgate-spawn", sock, launcher=["spawn-fcgi", "-n", "-s", sock, "-M", "0666", "--"])
-    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-spawn")
+    port = web.lighttpd_external(H.C.s, sock, name="lighttpd-spawn")
     cycle(port, log="sparkgate-spawn")
 
 
 @test
 def systemd_socket_activation():
-    unit_dir = os.path.join(E.C.work, "systemd")
+    unit_dir = os.path.join(H.C.work, "systemd")
     os.makedirs(unit_dir, exist_ok=True)
     for f in glob.glob(os.path.join(web.DEPLOY, "systemd", "*")):
-        text = open(f).read().replace("/usr/local/bin/sparkgate", E.C.s.sparkgate)
+        text = open(f).read().replace("/usr/local/bin/sparkgate", H.C.s.sparkgate)
         open(os.path.join(unit_dir, os.path.basename(f)), "w").write(text)
     units = sorted(glob.glob(os.path.join(unit_dir, "*")))
     p = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0, p.stdout
     # The socket handed over as systemd does it (LISTEN_FDS, fd 3).
-    sock = os.path.join(E.C.work, "activated.sock")
+    sock = os.path.join(H.C.work, "activated.sock")
     sparkgate_listening("sparkgate-systemd", sock, launcher=["systemd-socket-activate", "-l", sock])
-    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-systemd")
+    port = web.lighttpd_external(H.C.s, sock, name="lighttpd-systemd")
     cycle(port, log="sparkgate-systemd")
     assert "on systemd's socket" in log_of("sparkgate-systemd")
 
 
 @test
 def lighttpd_tls():
-    pem, crt = web.self_signed(E.C.work)
-    E.C.s.ca_file = crt
-    sock = os.path.join(E.C.work, "tls.sock")
+    pem, crt = web.self_signed(H.C.work)
+    H.C.s.ca_file = crt
+    sock = os.path.join(H.C.work, "tls.sock")
     sparkgate_listening("sparkgate-tls", sock, ["--listen", sock])
-    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-tls", tls_pem=pem)
+    port = web.lighttpd_external(H.C.s, sock, name="lighttpd-tls", tls_pem=pem)
     cycle(port, scheme="https", log="sparkgate-tls")
     # the port speaks only TLS: plain HTTP there is accepted by a live lighttpd and gets no
     # answer from sparkgate (lighttpd closes, or answers 400 itself) ...
@@ -198,13 +198,13 @@ def lighttpd_tls():
             pass
     assert b'"action"' not in reply and (not reply or reply.startswith(b"HTTP/1.") and b" 400 " in reply[:20]), reply
     # ... and the same port still serves HTTPS afterwards
-    st, js, _ = E.C.s.http("GET", "/v1/submissions/status/x", port=port, auth=ALICE, scheme="https", timeout=10)
+    st, js, _ = H.C.s.http("GET", "/v1/submissions/status/x", port=port, auth=ALICE, scheme="https", timeout=10)
     assert st == 200 and js["action"] == "SubmissionStatusResponse", (st, js)
 
 
 @test
 def plain_cgi():
-    port = web.lighttpd_cgi(E.C.s)
+    port = web.lighttpd_cgi(H.C.s)
     cycle(port, log="lighttpd-cgi")
     # one process per request: the log shows each exit
     assert log_of("lighttpd-cgi").count("req=1 ") >= 4
@@ -213,12 +213,12 @@ def plain_cgi():
 @test
 def shipped_files_load_into_stock_debian_servers():
     """The drop-in files against Debian's own /etc/lighttpd/lighttpd.conf."""
-    pem, _ = web.self_signed(E.C.work)
-    tls = web.settings("lighttpd-tls.conf", os.path.join(E.C.work, "stock-tls.conf"), {"sparkgate_tls_pem": pem})
+    pem, _ = web.self_signed(H.C.work)
+    tls = web.settings("lighttpd-tls.conf", os.path.join(H.C.work, "stock-tls.conf"), {"sparkgate_tls_pem": pem})
     for name in ("lighttpd.conf", "lighttpd-external.conf", "lighttpd-cgi.conf"):
-        conf = web.settings(name, os.path.join(E.C.work, "stock-" + name),
-                            {"sparkgate_bin": E.C.s.sparkgate} if name == "lighttpd.conf" else {})
-        top = os.path.join(E.C.work, "stock-top-" + name)
+        conf = web.settings(name, os.path.join(H.C.work, "stock-" + name),
+                            {"sparkgate_bin": H.C.s.sparkgate} if name == "lighttpd.conf" else {})
+        top = os.path.join(H.C.work, "stock-top-" + name)
         with open(top, "w") as f:
             f.write('include "/etc/lighttpd/lighttpd.conf"\ninclude "%s"\n' % conf)
             f.write('include "%s"\n' % tls)
@@ -231,13 +231,13 @@ def shipped_files_load_into_stock_debian_servers():
 @test
 def server_without_login_is_refused_by_sparkgate():
     """A web server configured without authentication: sparkgate itself refuses (403)."""
-    sock = os.path.join(E.C.work, "nologin.sock")
+    sock = os.path.join(H.C.work, "nologin.sock")
     sparkgate_listening("sparkgate-nologin", sock, ["--listen", sock])
-    port = web.lighttpd_to_socket(E.C.s, "lighttpd-nologin", sock)
+    port = web.lighttpd_to_socket(H.C.s, "lighttpd-nologin", sock)
     for method, path, body in (("GET", "/v1/submissions/status/driver-x", None),
-                               ("POST", "/v1/submissions/create", E.create_body("/dev/null")),
+                               ("POST", "/v1/submissions/create", H.create_body("/dev/null")),
                                ("POST", "/v1/submissions/kill/driver-x", b"")):
-        st, js, _ = E.C.s.http(method, path, body, port=port)
+        st, js, _ = H.C.s.http(method, path, body, port=port)
         assert st == 403 and js["action"] == "ErrorResponse" and "No authenticated user" in js["message"], (st, js)
     assert "user=- " in log_of("sparkgate-nologin")
 
@@ -269,16 +269,16 @@ class SilentMaster:
 @test
 def sigterm_finishes_the_request_in_flight():
     m = SilentMaster()
-    sock = os.path.join(E.C.work, "term.sock")
-    p = E.C.s._start("sparkgate-term", [E.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % m.port,
+    sock = os.path.join(H.C.work, "term.sock")
+    p = H.C.s._start("sparkgate-term", [H.C.s.sparkgate, "--master", "spark://127.0.0.1:%d" % m.port,
                                         "--spark-version", "3.5.9", "--timeout", "3", "--anonymous", "allow",
                                         "--listen", sock])
     wait_for("socket", lambda: os.path.exists(sock), 20)
     os.chmod(sock, 0o666)
-    port = web.lighttpd_to_socket(E.C.s, "lighttpd-term", sock)
+    port = web.lighttpd_to_socket(H.C.s, "lighttpd-term", sock)
     answer = {}
     t0 = time.time()
-    th = threading.Thread(target=lambda: answer.update(r=E.C.s.http("GET", "/v1/submissions/status/driver-1",
+    th = threading.Thread(target=lambda: answer.update(r=H.C.s.http("GET", "/v1/submissions/status/driver-1",
                                                                      port=port, timeout=20)))
     th.start()
     wait_for("request in flight", lambda: len(m.conns) > 0, 10, 0.05)
@@ -295,15 +295,15 @@ def sigterm_finishes_the_request_in_flight():
 
 @test
 def sighup_reopens_the_log_file():
-    sock = os.path.join(E.C.work, "hup.sock")
-    logfile = os.path.join(E.C.work, "hup.log")
+    sock = os.path.join(H.C.work, "hup.sock")
+    logfile = os.path.join(H.C.work, "hup.log")
     p = sparkgate_listening("sparkgate-hup", sock, ["--listen", sock, "--log-file", logfile])
-    port = web.lighttpd_external(E.C.s, sock, name="lighttpd-hup")
-    st, _, _ = E.C.s.http("GET", "/v1/submissions/status/driver-before", port=port, auth=ALICE)
+    port = web.lighttpd_external(H.C.s, sock, name="lighttpd-hup")
+    st, _, _ = H.C.s.http("GET", "/v1/submissions/status/driver-before", port=port, auth=ALICE)
     assert st == 200
     os.rename(logfile, logfile + ".1")   # what logrotate does
     p.send_signal(signal.SIGHUP)
-    st, _, _ = E.C.s.http("GET", "/v1/submissions/status/driver-after", port=port, auth=ALICE)
+    st, _, _ = H.C.s.http("GET", "/v1/submissions/status/driver-after", port=port, auth=ALICE)
     assert st == 200
     old, new = open(logfile + ".1").read(), open(logfile).read()
     assert "driver-before" in old and "driver-after" not in old, old
@@ -313,7 +313,7 @@ def sighup_reopens_the_log_file():
 
 @test
 def man_page_and_make_install():
-    dest = os.path.join(E.C.work, "destdir")
+    dest = os.path.join(H.C.work, "destdir")
     p = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=/usr/local"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0, p.stdout
@@ -323,21 +323,21 @@ def man_page_and_make_install():
                        stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0 and not p.stdout.strip(), p.stdout
     text = open(man).read().replace("\\-", "-")
-    helptext = subprocess.run([E.C.s.sparkgate, "--help"], stdout=subprocess.PIPE, text=True).stdout
+    helptext = subprocess.run([H.C.s.sparkgate, "--help"], stdout=subprocess.PIPE, text=True).stdout
     options = set(re.findall(r"--[a-z][a-z-]+", helptext))
     missing = sorted(o for o in options if o not in text)
     assert len(options) >= 14 and not missing, missing
 
 
 def main():
-    E.C.work = tempfile.mkdtemp(prefix="sparkgate-web-")
-    E.C.s = Stack(workdir=E.C.work, rest_reference=False)
+    H.C.work = tempfile.mkdtemp(prefix="sparkgate-web-")
+    H.C.s = Stack(workdir=H.C.work, rest_reference=False)
 
     def setup():
         t0 = time.time()
-        E.start_cluster()
-        print("stack up in %.1fs (master %d, logs %s)" % (time.time() - t0, E.C.s.master_port, E.C.work), flush=True)
-    return SUITE.main(setup, E.C.s.stop)
+        H.start_cluster()
+        print("stack up in %.1fs (master %d, logs %s)" % (time.time() - t0, H.C.s.master_port, H.C.work), flush=True)
+    return SUITE.main(setup, H.C.s.stop)
 
 
 if __name__ == "__main__":

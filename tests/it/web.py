@@ -1,4 +1,5 @@
-"""The shipped web-server configurations (deploy/), run for real by the tests.
+"""The shipped web-server configurations (lighttpd.conf and apache.conf at the top of the
+repository, the variants in deploy/), run for real by the tests.
 
 Each shipped file has a "settings" block of `var.NAME = ...` lines (lighttpd), `Define`
 lines (Apache) or `NAME=...` lines (the CGI wrapper); an operator edits exactly those.
@@ -13,12 +14,19 @@ import subprocess
 from stack import ROOT, free_port, wait_for
 
 DEPLOY = os.path.join(ROOT, "deploy")
+TOP_LEVEL = ("lighttpd.conf", "apache.conf")   # the main shipped files, beside the Makefile
+
+
+def shipped(name):
+    """The path of a shipped file: the two main configurations at the top level, the
+    variants, the portal, the policy and the units in deploy/."""
+    return os.path.join(ROOT if name in TOP_LEVEL else DEPLOY, name)
 USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 
 
 def settings(src, dst, values, style="lighttpd"):
-    """Copies deploy file src to dst with the given settings changed."""
-    with open(os.path.join(DEPLOY, src)) as f:
+    """Copies shipped file src to dst with the given settings changed."""
+    with open(shipped(src)) as f:
         text = f.read()
     for name, value in values.items():
         if style == "lighttpd":
@@ -26,7 +34,7 @@ def settings(src, dst, values, style="lighttpd"):
         else:  # shell
             pat, rep = r'^%s=.*$' % re.escape(name), "%s='%s'" % (name, value)
         text, n = re.subn(pat, lambda _m: rep, text, flags=re.M)
-        assert n == 1, "setting %s not found once in deploy/%s" % (name, src)
+        assert n == 1, "setting %s not found once in %s" % (name, os.path.relpath(shipped(src), ROOT))
     with open(dst, "w") as f:
         f.write(text)
     return dst
@@ -140,7 +148,7 @@ def lighttpd_to_socket(stack, name, sock):
 
 def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None,
                      binary=None):
-    """deploy/lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
+    """lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
     portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
     (sparkgate's --files-dir etc. come in extra_args); binary: another sparkgate (a test
     build) than the stack's."""
@@ -195,7 +203,7 @@ def self_signed(work):
 
 
 def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args=""):
-    """Apache 2.4 + mod_fcgid with deploy/apache.conf included unchanged; its settings come
+    """Apache 2.4 + mod_fcgid with the top-level apache.conf included unchanged; its settings come
     from Define lines before it, as the file documents.  anonymous: a later <Location>
     drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
     in, such as spark-submit, on a trusted network)."""
@@ -230,7 +238,7 @@ FcgidProcessTableFile %(run)s/fcgid_shm
             f.write('Define SPARKGATE_FILES "%s"\n' % files_dir)
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
-        f.write("Include %s\n" % os.path.join(DEPLOY, "apache.conf"))
+        f.write("Include %s\n" % shipped("apache.conf"))
         if anonymous:
             f.write("<Location /v1/submissions>\n    Require all granted\n</Location>\n")
         if max_procs:  # after the shipped file: the test's own override

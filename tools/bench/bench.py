@@ -2,7 +2,7 @@
 and worker.
 
   sparkgate   wrk -> lighttpd -> sparkgate (BENCH_PROCS processes, default 2 as in
-              deploy/lighttpd.conf, spawned by lighttpd) -> master RPC, default
+              lighttpd.conf, spawned by lighttpd) -> master RPC, default
               --status-max-age (1 s, shared by the processes)
   spark-rest  wrk -> Spark's own REST server (spark.master.rest.enabled=true, in the master)
   floor       wrk -> the same lighttpd -> hello-fcgi (2 processes): the FastCGI floor
@@ -34,7 +34,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 LEVELS = [1, 32]
 POLLED_DRIVERS = 6        # 2 run on the worker's 2 cores, 4 wait
 LISTED_DRIVERS = 100
-PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # sparkgate processes, as deploy/lighttpd.conf
+PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # sparkgate processes, as lighttpd.conf
 UNKNOWN = "driver-20000101000000-0000"
 CACHED = "driver-20000101000000-0001"   # asked about in turn, so mostly answered from the cache
 
@@ -298,8 +298,8 @@ def main():
     s = Stack(workdir=tempfile.mkdtemp(prefix="sparkgate-bench-"), rest_reference=True)
     t = time.time()
     try:
-        import test_e2e
-        jar = test_e2e.build_app(s.work)
+        import harness
+        jar = harness.build_app(s.work)
         s.start_master()
         wait_for("Spark REST", lambda: s.rest("GET", "/v1/submissions/status/" + UNKNOWN)[0] == 200, 60, 0.1)
         spark_cold = time.time() - t

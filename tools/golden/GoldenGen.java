@@ -1,6 +1,6 @@
 // Emits golden vectors for sparkgate from the REAL Spark classes of one Spark build.
 //
-// Run (tools/golden/gen.sh does this):  java -cp "$SPARK_HOME/jars/*:classes" GoldenGen CASES OUT
+// Run (tools/golden/gen.sh does this):  java -cp "$SPARK_HOME/jars/*:classes" GoldenGen CASES OUT MARKERS
 //
 // For every CreateSubmissionRequest JSON in CASES it
 //   1. parses and validates it with Spark's own SubmitRestProtocolMessage,
@@ -10,7 +10,8 @@
 //      environment as immutable.HashMap) through a real NettyRpcEnv's JavaSerializer:
 //      OUT/msg-NAME.bin (the Java stream) and OUT/body-NAME.bin (RequestMessage envelope).
 // It also writes the other messages and sample replies, every serialVersionUID and field list
-// involved (OUT/uids.tsv), and one whole RpcRequest frame.
+// involved (OUT/uids.tsv; build detection's minor markers from MARKERS, tools/golden/markers.tsv),
+// and one whole RpcRequest frame.
 import java.io.*;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
@@ -40,12 +41,14 @@ public class GoldenGen {
     static final String MASTER_URL = "spark://127.0.0.1:7077";
     static final int REST_PORT = 6066;
     static Path out;
+    static Path markers;   // tools/golden/markers.tsv: build detection's minor markers
     static NettyRpcEnv env;
     static NettyRpcEndpointRef masterRef;
 
     public static void main(String[] args) throws Exception {
         Path cases = Paths.get(args[0]);
         out = Paths.get(args[1]);
+        markers = Paths.get(args[2]);
         Files.createDirectories(out);
         SparkConf conf = new SparkConf(false);
         env = (NettyRpcEnv) RpcEnv.create("golden", "127.0.0.1", 0, conf, new SecurityManager(conf, Option.empty(), null), true);
@@ -422,20 +425,16 @@ public class GoldenGen {
             "scala.Some", "scala.None$", "scala.Option",
             "scala.Enumeration$Val", "scala.Enumeration$Value",
             "[Ljava.lang.Object;",
-            // Build detection's minor markers: a case class that first appears in that minor
-            // and stays (chosen from the spark-core jars' class lists; any that vanishes in a
-            // later release must be replaced here).  4.0 is told by RequestReadyz$ above.
-            "org.apache.spark.deploy.master.ExecutorResourceDescription",  // 3.4
-            "org.apache.spark.JobArtifactSet",                             // 3.5
-            "org.apache.spark.memory.UnmanagedMemoryConsumerId",           // 4.1
-            "org.apache.spark.scheduler.CleanupQueryJobs",                 // 4.2
-            "org.apache.spark.ExecutorShutdownFailure",                    // 4.3
         };
+        // then build detection's minor markers, from their one list (markers.tsv)
+        List<String> all = new ArrayList<>(Arrays.asList(names));
+        for (String line : Files.readAllLines(markers, StandardCharsets.UTF_8))
+            if (!line.isEmpty() && !line.startsWith("#")) all.add(line.split("\t")[0]);
         StringBuilder b = new StringBuilder();
         b.append("# spark\t").append(org.apache.spark.package$.MODULE$.SPARK_VERSION())
          .append("\tscala\t").append(scala.util.Properties.versionNumberString()).append('\n');
         b.append("# class\tserialVersionUID\tflags\tsuperclass\tfields (type code, name, type signature)\n");
-        for (String n : names) {
+        for (String n : all) {
             try {
                 Class<?> c = Class.forName(n, false, GoldenGen.class.getClassLoader());
                 ObjectStreamClass d = ObjectStreamClass.lookup(c);

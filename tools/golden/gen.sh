@@ -11,6 +11,6 @@ ver=$(basename "$core_jar" .jar); ver=${ver#spark-core_}          # 2.12-3.5.9
 scala=${ver%%-*}; spark=${ver#*-}
 out="$root/tests/golden/spark-${spark}_${scala}"
 rm -rf "$out"
-java -cp "$spark_home/jars/*:$classes" GoldenGen "$root/tests/golden/cases" "$out" 2> "$classes/log" \
+java -cp "$spark_home/jars/*:$classes" GoldenGen "$root/tests/golden/cases" "$out" "$here/markers.tsv" 2> "$classes/log" \
   || { cat "$classes/log" >&2; exit 1; }
 echo "$out"
