@@ -390,6 +390,9 @@ def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
     T.livy = {"jar": jar.batch_id, "py": py.batch_id}
     assert jar.wait() == livy.SessionState.SUCCESS, livy_lines("alice", jar.batch_id)
     assert py.wait() == livy.SessionState.SUCCESS, livy_lines("alice", py.batch_id)
+    # a later task reads the log with a client of its own (as Airflow's hook does): a kept-alive
+    # connection idle for a minute may be closed by lighttpd as the client reuses it
+    jar = livy.LivyBatch(livy_url(), jar.batch_id, auth=USER["alice"])
     # the log: the driver's stdout and stderr from its worker, in Livy's "stdout: " / "stderr: " frame
     lines = jar.log()
     assert lines and "TestApp stdout: %s 0 0" % out in jar.log(size=-1), jar.log(size=-1)
