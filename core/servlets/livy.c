@@ -153,7 +153,8 @@ static int batch_now(struct servlets *sv, const struct store_entry *x, struct ba
 
 /* A batch's application, as Livy's appId and appInfo: the application id and UI address
  * its driver reports in its stderr (StandaloneSchedulerBackend: "Connected to Spark
- * cluster with app ID app-...", SparkUI: "Bound SparkUI to ..., and started at URL"), and
+ * cluster with app ID app-...", SparkUI: "Bound SparkUI to ..., and started at URL", or
+ * JettyUtils: "Start Jetty HOST:PORT for SparkUI"), and
  * the driver's log page on its worker's web UI. */
 struct app_links {
 	char app_id[128];
@@ -164,7 +165,8 @@ struct app_links {
 /* What a line tells of the application (the first of each wins). */
 static void scan_line(const char *p, size_t n, struct app_links *l)
 {
-	static const char app[] = "Connected to Spark cluster with app ID ", ui[] = ", and started at ";
+	static const char app[] = "Connected to Spark cluster with app ID ", ui[] = ", and started at ",
+			  jetty[] = "Start Jetty ";
 	const char *at;
 	char line[600];
 
@@ -174,6 +176,16 @@ static void scan_line(const char *p, size_t n, struct app_links *l)
 	if (!l->ui_url[0] && strstr(line, "SparkUI") && (at = strstr(line, ui)) != NULL
 	    && strncmp(at + sizeof(ui) - 1, "http", 4) == 0)
 		sscanf(at + sizeof(ui) - 1, "%299[A-Za-z0-9:/._%-]", l->ui_url);
+	/* Spark 3.5's JettyUtils.startJettyServer: "Start Jetty HOST:PORT for SparkUI" */
+	if (!l->ui_url[0] && (at = strstr(line, jetty)) != NULL) {
+		char hp[260];
+		const char *end = strstr(at, " for SparkUI");
+
+		if (end && end > at + sizeof(jetty) - 1 && (size_t)(end - at) < sizeof(hp)
+		    && sscanf(at + sizeof(jetty) - 1, "%255[A-Za-z0-9:._-]", hp) == 1
+		    && strlen(hp) == (size_t)(end - at) - (sizeof(jetty) - 1))
+			snprintf(l->ui_url, sizeof(l->ui_url), "http://%s", hp);
+	}
 }
 
 static void scan_links(const char *text, size_t len, struct app_links *l)
