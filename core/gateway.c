@@ -9,6 +9,7 @@
 #include "servlets/health.h"
 #include "ops/reply.h"
 #include "spark/rest.h"
+#include "spark/sparkconf.h"
 #include "spark/versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
@@ -25,6 +26,28 @@ static void gateway_link(struct gateway *g)
 	g->servlets.spark = &g->spark;
 	g->servlets.tenant = &g->tenant;
 	g->spark.tokens = g->tenant.store != NULL;
+}
+
+/* --spark-conf: the cluster's security settings; --secret-file wins over its secret. */
+static int gateway_spark_conf(struct master *m, const struct gateway_config *c, struct sg_err *e)
+{
+	struct sparkconf sc;
+	int rc = sparkconf_load(&sc, c->spark_conf, e);
+
+	if (!rc && sc.ssl_rpc)
+		rc = sg_err_set(e, ERR_UNSUPPORTED, 0, "--spark-conf %s sets spark.ssl.rpc.enabled=true: sparkgate does "
+				"not speak TLS RPC (README, secured clusters)", c->spark_conf);
+	if (!rc && sc.authenticate && !c->secret && !sc.secret[0])
+		rc = sg_err_set(e, ERR_INVALID, 0, "--spark-conf %s sets spark.authenticate=true but no "
+				"spark.authenticate.secret(.file): give sparkgate the secret with --secret-file",
+				c->spark_conf);
+	if (!rc && sc.authenticate && !c->secret && master_set_secret(m, sc.secret))
+		rc = sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	/* Spark uses the AuthEngine only with spark.authenticate (SecurityManager.isEncryptionEnabled) */
+	if (!rc && sc.authenticate && sc.crypto.enabled)
+		master_set_crypto(m, &sc.crypto);
+	sparkconf_release(&sc);
+	return rc;
 }
 
 int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
@@ -44,6 +67,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		return rc;
 	if (c->secret && master_set_secret(&sc->cluster.master, c->secret))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	if (c->spark_conf && (rc = gateway_spark_conf(&sc->cluster.master, c, e)) != 0)
+		return rc;
 	sc->cluster.master.timeout_ms = c->timeout_s * 1000;
 	sc->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
 	sv->max_body = c->max_body;

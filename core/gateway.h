@@ -20,6 +20,7 @@ struct gateway_config {
 	const char *master;             /* --master spark://h1:p1[,h2:p2] */
 	const char *spark_version;      /* --spark-version, or NULL to detect */
 	const char *secret;             /* spark.authenticate.secret, or NULL */
+	const char *spark_conf;         /* --spark-conf: the cluster's spark-defaults.conf, or NULL */
 	const char *jws_secret;         /* --jws-secret-file's base64url key, or NULL */
 	int timeout_s, connect_timeout_s;
 	size_t max_body;

@@ -5,7 +5,7 @@
 
 static const char *const route_names[ROUTE_COUNT] = {
 	"create", "kill", "status", "list", "logs", "files", "killall", "clear", "spark_readyz", "healthz", "readyz",
-	"metrics", "download", "other",
+	"metrics", "batches", "livy_version", "download", "other",
 };
 
 static const char *const refusal_names[REFUSAL_COUNT] = {
@@ -35,7 +35,7 @@ static void response_clear(struct response *rs)
 	rs->stream_len = 0;
 	rs->header[0] = '\0';
 	rs->master_asks = 0;
-	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
+	rs->hidden = rs->livy = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 }
 

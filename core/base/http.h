@@ -50,7 +50,9 @@ enum csrf_mode {
 enum route {
 	ROUTE_CREATE, ROUTE_KILL, ROUTE_STATUS, ROUTE_LIST, ROUTE_LOGS, ROUTE_FILES, ROUTE_KILLALL,
 	ROUTE_CLEAR, ROUTE_SPARK_READYZ, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS,
-	ROUTE_DOWNLOAD,   /* a worker fetching a stored upload (GET /files/ID/NAME, shared store) */
+	ROUTE_BATCHES,        /* Livy's /batches (servlets/livy.c) */
+	ROUTE_LIVY_VERSION,   /* Livy's GET /version */
+	ROUTE_DOWNLOAD,       /* a worker fetching a stored upload (GET /files/ID/NAME, shared store) */
 	ROUTE_OTHER,   /* Spark's ErrorServlet: no servlet claimed the path */
 	ROUTE_COUNT
 };
@@ -92,6 +94,7 @@ struct response {
 	char header[320];          /* more header lines ("Name: value", CRLF between), or "" */
 	char submission_id[128];   /* for the log line */
 	int hidden;                /* someone else's driver, answered as unknown */
+	int livy;                  /* a Livy endpoint: errors in Livy's shape ({"msg": ...}) */
 	int replayed;              /* a create answered from its idempotency key */
 	const char *cache;         /* a status: "hit" (from the status cache), "ask", or NULL */
 	unsigned master_asks;      /* requests this answer sent to the master */

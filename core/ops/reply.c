@@ -43,6 +43,15 @@ static void print_error(const struct spark_ctx *sc, struct response *rs, int sta
 {
 	rs->status = status;
 	buf_reset(&rs->body);
+	if (rs->livy) {   /* Livy's ResponseMessage(msg) (server/.../SessionServlet.scala) */
+		const struct rest_field f[] = { { "msg", RF_STRING, message, 0, NULL } };
+
+		if (rest_print(&rs->body, f, 1) == 0)
+			return;
+		buf_reset(&rs->body);
+		buf_addstr(&rs->body, "{\"msg\":\"out of memory\"}");
+		return;
+	}
 	rest_print_error(&rs->body, message, cluster_version(&sc->cluster), status == 468);
 }
 

@@ -278,6 +278,20 @@ int store_owner(struct store *s, const char *id, char *owner, size_t size, struc
 	return rc;
 }
 
+/* A row of SELECT ENTRY_COLUMNS. */
+static void read_entry(const struct sql_result *res, size_t i, struct store_entry *x)
+{
+	snprintf(x->id, sizeof(x->id), "%s", sql_text(res, i, 0));
+	snprintf(x->owner, sizeof(x->owner), "%s", sql_text(res, i, 1));
+	x->created_ms = sql_int(res, i, 2);
+	snprintf(x->app_name, sizeof(x->app_name), "%s", sql_text(res, i, 3));
+	snprintf(x->main_class, sizeof(x->main_class), "%s", sql_text(res, i, 4));
+	x->unknown = strcmp(sql_text(res, i, 5), "unknown") == 0;
+	x->running_ms = sql_int(res, i, 6);   /* NULL reads as 0 */
+	x->ended_ms = sql_int(res, i, 7);
+	x->row = sql_int(res, i, 8);
+}
+
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e)
 {
@@ -286,24 +300,87 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 	int rc;
 
 	*n = 0;
-	rc = owner ? exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms "
-			  "FROM submissions WHERE state IN ('submitted', 'unknown') AND owner = ? "
+	rc = owner ? exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
+			  "row FROM submissions WHERE state IN ('submitted', 'unknown') AND owner = ? "
 			  "ORDER BY created_ms DESC, row DESC LIMIT ?", args, 2, &res, e)
-		: exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms "
-		       "FROM submissions WHERE state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?",
+		: exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
+		       "row FROM submissions WHERE state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?",
 		       &args[1], 1, &res, e);
-	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++) {
-		struct store_entry *x = &out[(*n)++];
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
+		read_entry(&res, i, &out[(*n)++]);
+	sql_result_release(&res);
+	return rc;
+}
 
-		snprintf(x->id, sizeof(x->id), "%s", sql_text(&res, i, 0));
-		snprintf(x->owner, sizeof(x->owner), "%s", sql_text(&res, i, 1));
-		x->created_ms = sql_int(&res, i, 2);
-		snprintf(x->app_name, sizeof(x->app_name), "%s", sql_text(&res, i, 3));
-		snprintf(x->main_class, sizeof(x->main_class), "%s", sql_text(&res, i, 4));
-		x->unknown = strcmp(sql_text(&res, i, 5), "unknown") == 0;
-		x->running_ms = sql_int(&res, i, 6);   /* NULL reads as 0 */
-		x->ended_ms = sql_int(&res, i, 7);
+#define ENTRY_COLUMNS "id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, row"
+
+int store_batch(struct store *s, int64_t row, const char *id, struct store_entry *out, struct sg_err *e)
+{
+	struct sql_result res = { 0 };
+	int rc = id ? exec(s, "batch", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE id = ?", &ARG_TEXT(id), 1, &res, e)
+		: exec(s, "batch", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE row = ? AND state IN ('submitted', "
+		       "'unknown')", &ARG_INT(row), 1, &res, e);
+
+	if (!rc && !res.nrows)
+		rc = 1;
+	else if (!rc)
+		read_entry(&res, 0, out);
+	sql_result_release(&res);
+	return rc;
+}
+
+int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
+		  size_t *total, struct sg_err *e)
+{
+	const struct store_filter f = { owner, NULL, 0, 1 };
+
+	return store_search(s, &f, from, max, out, n, total, e);
+}
+
+static void append(char *to, size_t size, const char *what)
+{
+	size_t len = strlen(to);
+
+	snprintf(to + len, size - len, "%s", what);
+}
+
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e)
+{
+	/* the statement from fixed parts: only '?' carries what the caller gave */
+	char where[200] = "state IN ('submitted', 'unknown')", sql[600];
+	struct sql_arg args[5];
+	struct sql_result res = { 0 };
+	size_t na = 0;
+	int rc;
+
+	if (f->owner) {
+		append(where, sizeof(where), " AND owner = ?");
+		args[na++] = ARG_TEXT(f->owner);
 	}
+	if (f->name) {
+		append(where, sizeof(where), " AND app_name = ?");
+		args[na++] = ARG_TEXT(f->name);
+	}
+	if (f->since_ms > 0) {
+		append(where, sizeof(where), " AND created_ms >= ?");
+		args[na++] = ARG_INT(f->since_ms);
+	}
+	*n = *total = 0;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM submissions WHERE %s", where);
+	rc = exec(s, "search", sql, args, na, &res, e);
+	if (!rc)
+		*total = (size_t)sql_int(&res, 0, 0);
+	sql_result_release(&res);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT " ENTRY_COLUMNS " FROM submissions WHERE %s ORDER BY %s LIMIT ? OFFSET ?",
+		 where, f->oldest_first ? "row" : "created_ms DESC, row DESC");
+	args[na++] = ARG_INT(max);
+	args[na++] = ARG_INT(from);
+	rc = exec(s, "search", sql, args, na, &res, e);
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
+		read_entry(&res, i, &out[(*n)++]);
 	sql_result_release(&res);
 	return rc;
 }

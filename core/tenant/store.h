@@ -27,6 +27,7 @@ enum claim_result {
 };
 
 struct store_entry {
+	int64_t row;               /* the create's row: Livy's batch id (servlets/livy.c) */
 	char id[128];              /* "" when the outcome is unknown */
 	int unknown;               /* the create may or may not have reached the master */
 	char owner[256];
@@ -95,6 +96,26 @@ int store_owner(struct store *s, const char *id, char *owner, size_t size, struc
  * everyone's with owner NULL.  At most max. */
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e);
+
+/* Livy's batches (servlets/livy.c): a create's row is its batch id, an integer that
+ * SQLite's rowid and PostgreSQL's sequence give once.  One batch by row, or by driver
+ * id if id is not NULL (0 found, 1 not found or not submitted, <0 error); a page of owner's (NULL: everyone's) in the order
+ * they were created, from the from-th, at most max, with *total the number there are. */
+int store_batch(struct store *s, int64_t row, const char *id, struct store_entry *out, struct sg_err *e);
+int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
+		  size_t *total, struct sg_err *e);
+
+/* Which submitted drivers a listing shows: owner's (NULL: everyone's), of application
+ * name (NULL: any), created at since_ms or later (0: any time). */
+struct store_filter {
+	const char *owner;
+	const char *name;
+	int64_t since_ms;
+	int oldest_first;          /* else newest first, as store_list */
+};
+/* A page of the drivers f selects: from the from-th, at most max, *total all of them. */
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e);
 
 /* What an owner's drivers hold for quotas: submitted ones not yet seen finished, and
  * claims still in flight (id ""). */

@@ -96,6 +96,26 @@ static void test_store(void)
 	CHECK(n == 2 && list[0].unknown && !list[0].id[0] && !list[1].unknown, "unknown create listed");
 	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 4, "everyone's list: %zu", n);
 	CHECK_STR(list[0].owner, "alice");   /* newest first: k2 taken over at 2000 */
+	/* pages and filters (store_search), and Livy's batches by row and by driver id */
+	{
+		struct store_entry one;
+		size_t total;
+		const struct store_filter everyone = { NULL, NULL, 0, 0 }, app2 = { NULL, "app2", 0, 0 },
+					  oldest = { NULL, NULL, 0, 1 }, later = { NULL, NULL, 1500, 0 };
+
+		CHECK(store_search(b, &everyone, 1, 2, list, &n, &total, &e) == 0 && n == 2 && total == 4, "page %zu/%zu", n,
+		      total);
+		CHECK(store_search(b, &everyone, 3, 2, list, &n, &total, &e) == 0 && n == 1 && total == 4, "last page %zu", n);
+		CHECK(store_search(b, &app2, 0, 4, list, &n, &total, &e) == 0 && n == 1 && total == 1, "by name %zu", n);
+		CHECK_STR(list[0].id, "driver-2");
+		CHECK(store_search(b, &later, 0, 4, list, &n, &total, &e) == 0 && total == 1, "since: %zu", total);
+		CHECK(store_search(b, &oldest, 0, 4, list, &n, &total, &e) == 0 && n == 4 && list[0].row < list[3].row,
+		      "oldest first");
+		CHECK(store_batch(b, list[0].row, NULL, &one, &e) == 0 && one.row == list[0].row, "batch by row");
+		CHECK(store_batch(b, 0, "driver-2", &one, &e) == 0 && strcmp(one.owner, "carol") == 0, "batch by id");
+		CHECK(store_batch(b, 999999, NULL, &one, &e) == 1, "no such batch");
+		CHECK(store_batches(b, "carol", 0, 4, list, &n, &total, &e) == 0 && n == 2 && total == 2, "carol's batches");
+	}
 	store_close(a);
 	store_close(b);
 	unlink(path);
