@@ -9,6 +9,7 @@
 #include "servlets/health.h"
 #include "ops/reply.h"
 #include "spark/rest.h"
+#include "spark/sparkconf.h"
 #include "spark/versions.h"
 
 /* What in a policy only works with an owner store, or NULL. */
@@ -25,6 +26,28 @@ static void gateway_link(struct gateway *g)
 	g->servlets.spark = &g->spark;
 	g->servlets.tenant = &g->tenant;
 	g->spark.tokens = g->tenant.store != NULL;
+}
+
+/* --spark-conf: the cluster's security settings; --secret-file wins over its secret. */
+static int gateway_spark_conf(struct master *m, const struct gateway_config *c, struct sg_err *e)
+{
+	struct sparkconf sc;
+	int rc = sparkconf_load(&sc, c->spark_conf, e);
+
+	if (!rc && sc.ssl_rpc)
+		rc = sg_err_set(e, ERR_UNSUPPORTED, 0, "--spark-conf %s sets spark.ssl.rpc.enabled=true: sparkgate does "
+				"not speak TLS RPC (README, secured clusters)", c->spark_conf);
+	if (!rc && sc.authenticate && !c->secret && !sc.secret[0])
+		rc = sg_err_set(e, ERR_INVALID, 0, "--spark-conf %s sets spark.authenticate=true but no "
+				"spark.authenticate.secret(.file): give sparkgate the secret with --secret-file",
+				c->spark_conf);
+	if (!rc && sc.authenticate && !c->secret && master_set_secret(m, sc.secret))
+		rc = sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	/* Spark uses the AuthEngine only with spark.authenticate (SecurityManager.isEncryptionEnabled) */
+	if (!rc && sc.authenticate && sc.crypto.enabled)
+		master_set_crypto(m, &sc.crypto);
+	sparkconf_release(&sc);
+	return rc;
 }
 
 int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_err *e)
@@ -44,6 +67,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		return rc;
 	if (c->secret && master_set_secret(&sc->cluster.master, c->secret))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
+	if (c->spark_conf && (rc = gateway_spark_conf(&sc->cluster.master, c, e)) != 0)
+		return rc;
 	sc->cluster.master.timeout_ms = c->timeout_s * 1000;
 	sc->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
 	sv->max_body = c->max_body;
@@ -72,7 +97,7 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		snprintf(g->warning, sizeof(g->warning), "%s", store_warning(t->store));
 	if (c->files_dir && !c->state_db)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --state-db (each file's owner is recorded there)");
-	if (c->files_dir && (rc = files_open(&sv->files, c->files_dir, c->files_url, c->max_upload, c->files_quota, e)) != 0)
+	if (c->files_dir && (rc = files_open(&sv->files, c->files_dir, c->files_url, c->max_upload, c->files_quota, t->store, e)) != 0)
 		return rc;
 	if (master_url(&sc->cluster.master, &url)) {
 		buf_release(&url);
@@ -238,6 +263,7 @@ void gateway_config_defaults(struct gateway_config *c)
 const size_t gateway_max_body_limit = LIMIT_BODY_MAX;
 const size_t gateway_params_limit = LIMIT_PARAMS;
 const size_t gateway_response_limit = LIMIT_RESPONSE;
+const size_t gateway_stream_piece = LIMIT_STREAM_PIECE;
 
 int gateway_streams_body(const char *method, const char *path)
 {

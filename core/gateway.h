@@ -20,6 +20,7 @@ struct gateway_config {
 	const char *master;             /* --master spark://h1:p1[,h2:p2] */
 	const char *spark_version;      /* --spark-version, or NULL to detect */
 	const char *secret;             /* spark.authenticate.secret, or NULL */
+	const char *spark_conf;         /* --spark-conf: the cluster's spark-defaults.conf, or NULL */
 	const char *jws_secret;         /* --jws-secret-file's base64url key, or NULL */
 	int timeout_s, connect_timeout_s;
 	size_t max_body;
@@ -41,6 +42,7 @@ void gateway_config_defaults(struct gateway_config *c);
 extern const size_t gateway_max_body_limit;   /* --max-body's largest value */
 extern const size_t gateway_params_limit;     /* a request's parameters (names, values) together */
 extern const size_t gateway_response_limit;   /* an answer with its headers */
+extern const size_t gateway_stream_piece;     /* a streamed answer's piece (response.stream) */
 /* Whether the gateway reads this request's body itself (request.read_body: an upload,
  * streamed to disk), so the front end leaves it unread whatever --max-body says. */
 int gateway_streams_body(const char *method, const char *path);

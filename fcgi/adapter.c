@@ -11,12 +11,14 @@ void adapted_init(struct adapted *a, size_t max_body)
 	memset(&a->rq, 0, sizeof(a->rq));
 	buf_init(&a->strings, gateway_params_limit);
 	buf_init(&a->body, max_body);
+	buf_init(&a->piece, gateway_stream_piece);
 }
 
 void adapted_release(struct adapted *a)
 {
 	buf_release(&a->strings);
 	buf_release(&a->body);
+	buf_release(&a->piece);
 }
 
 static int hexval(int c)
@@ -63,7 +65,7 @@ static const char *optional(const struct buf *b, size_t at)
  * lookup walks every parameter for each name). */
 enum param {
 	P_METHOD, P_SCRIPT, P_INFO, P_URI, P_LENGTH, P_PROTOCOL, P_USER, P_ADDR, P_KEY, P_ORIGIN, P_HOST,
-	P_REQUESTED_BY, P_FETCH_SITE, P_AUTHORIZATION, P_QUERY, NPARAMS
+	P_REQUESTED_BY, P_FETCH_SITE, P_AUTHORIZATION, P_QUERY, P_RANGE, P_IF_RANGE, NPARAMS
 };
 
 static void find_params(const char *const *env, const char *v[NPARAMS])
@@ -73,7 +75,7 @@ static void find_params(const char *const *env, const char *v[NPARAMS])
 		P("REQUEST_METHOD"), P("SCRIPT_NAME"), P("PATH_INFO"), P("REQUEST_URI"), P("CONTENT_LENGTH"),
 		P("SERVER_PROTOCOL"), P("REMOTE_USER"), P("REMOTE_ADDR"), P("HTTP_IDEMPOTENCY_KEY"), P("HTTP_ORIGIN"),
 		P("HTTP_HOST"), P("HTTP_X_REQUESTED_BY"), P("HTTP_SEC_FETCH_SITE"), P("HTTP_AUTHORIZATION"),
-		P("QUERY_STRING"),
+		P("QUERY_STRING"), P("HTTP_RANGE"), P("HTTP_IF_RANGE"),
 #undef P
 	};
 
@@ -96,7 +98,8 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	struct request *rq = &a->rq;
 	const char *v[NPARAMS];
 	const char *method, *script, *info, *uri, *len_s;
-	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, o_query, declared = 0;
+	size_t o_method, o_path, o_proto, o_user, o_addr, o_key, o_origin, o_host, o_by, o_site, o_auth, o_query, o_range, o_if_range,
+	       declared = 0;
 	int rc;
 
 	find_params(env, v);
@@ -125,6 +128,8 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rc = rc ? rc : keep(&a->strings, v[P_FETCH_SITE], &o_site);
 	rc = rc ? rc : keep(&a->strings, v[P_AUTHORIZATION], &o_auth);
 	rc = rc ? rc : keep(&a->strings, v[P_QUERY], &o_query);
+	rc = rc ? rc : keep(&a->strings, v[P_RANGE], &o_range);
+	rc = rc ? rc : keep(&a->strings, v[P_IF_RANGE], &o_if_range);
 	if (rc)
 		return rc;
 	rq->method = (const char *)a->strings.data + o_method;
@@ -139,6 +144,8 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 	rq->fetch_site = optional(&a->strings, o_site);
 	rq->authorization = optional(&a->strings, o_auth);
 	rq->query = optional(&a->strings, o_query);
+	rq->range = optional(&a->strings, o_range);
+	rq->if_range = optional(&a->strings, o_if_range);
 
 	if (len_s && *len_s) {
 		char *end;
@@ -180,7 +187,7 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 }
 
 /* A decimal number, without printf. */
-static int add_decimal(struct buf *out, size_t v)
+static int add_decimal(struct buf *out, unsigned long long v)
 {
 	char d[24];
 	size_t i = sizeof(d);
@@ -195,22 +202,47 @@ static int add_decimal(struct buf *out, size_t v)
  * here was a third of sparkgate's own instructions (the bytes are the same). */
 int adapter_format_response(const struct request *rq, const struct response *rs, struct buf *out)
 {
+	/* a streamed answer (response.stream): its length here, its bytes by adapter_stream */
+	unsigned long long length = rs->stream ? (unsigned long long)rs->stream_len : (unsigned long long)rs->body.len;
 	int rc = buf_addstr(out, "Status: ");
 
-	rc = rc ? rc : add_decimal(out, (size_t)rs->status);
+	rc = rc ? rc : add_decimal(out, (unsigned long long)rs->status);
 	rc = rc ? rc : buf_addc(out, ' ');
 	rc = rc ? rc : buf_addstr(out, http_reason(rs->status));
 	rc = rc ? rc : buf_addstr(out, "\r\nContent-Type: ");
 	rc = rc ? rc : buf_addstr(out, rs->content_type ? rs->content_type : "application/json;charset=utf-8");
 	rc = rc ? rc : buf_addstr(out, "\r\nContent-Length: ");
-	rc = rc ? rc : add_decimal(out, rs->body.len);
+	rc = rc ? rc : add_decimal(out, length);
 	rc = rc ? rc : buf_addstr(out, "\r\nCache-Control: no-store\r\n");
 	if (!rc && rs->allow)
 		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
 	if (!rc && rs->header[0])
 		rc = buf_printf(out, "%s\r\n", rs->header);
 	rc = rc ? rc : buf_addstr(out, "\r\n");
-	if (!rc && strcmp(rq->method, "HEAD") != 0)
+	if (!rc && strcmp(rq->method, "HEAD") != 0 && !rs->stream)
 		rc = buf_add(out, rs->body.data, rs->body.len);
 	return rc;
+}
+
+int adapter_stream(struct adapted *a, const struct response *rs, write_fn put, void *ctx, uint64_t *sent)
+{
+	size_t room;
+	uint8_t *piece;
+	int rc = 0;
+
+	*sent = 0;
+	if (!rs->stream || strcmp(a->rq.method, "HEAD") == 0)
+		return 0;
+	buf_reset(&a->piece);
+	if (!(piece = buf_spare(&a->piece, a->piece.max, &room, &rc)))
+		return -1;
+	while (*sent < rs->stream_len) {
+		uint64_t left = rs->stream_len - *sent;
+		ssize_t n = rs->stream(rs->stream_ctx, piece, left < room ? (size_t)left : room);
+
+		if (n <= 0 || (uint64_t)n > left || put(ctx, piece, (size_t)n) != 0)
+			return -1;
+		*sent += (uint64_t)n;
+	}
+	return 0;
 }

@@ -6,11 +6,14 @@
 #define SG_ADAPTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/http.h"
 
 typedef body_read_fn read_fn;
+/* Writes n bytes of an answer: 0, or <0 (the web server is gone). */
+typedef int (*write_fn)(void *ctx, const void *p, size_t n);
 
 /* Everything a request owns: the parameters are copied here because FastCGI's die at
  * FCGX_Finish_r. */
@@ -18,6 +21,7 @@ struct adapted {
 	struct request rq;
 	struct buf strings;   /* method, path, protocol, user, addr, key, NUL-separated */
 	struct buf body;
+	struct buf piece;     /* a streamed answer's next piece */
 };
 
 void adapted_init(struct adapted *a, size_t max_body);
@@ -29,6 +33,12 @@ int adapt_request(struct adapted *a, const char *const *env, read_fn readbody, v
 /* rs as a CGI answer into out: the Status line and headers for the web server, then the
  * body (none for HEAD).  0, or a negative error (out's limit). */
 int adapter_format_response(const struct request *rq, const struct response *rs, struct buf *out);
+
+/* A streamed answer's body (response.stream; nothing for HEAD or an answer in body), pulled
+ * into a->piece (gateway_stream_piece bytes at most) and handed to put piece by piece: 0, or -1 when the stream failed or ended before
+ * stream_len bytes, or put failed (*sent says how far it got: the answer is short, and the
+ * connection must not be kept). */
+int adapter_stream(struct adapted *a, const struct response *rs, write_fn put, void *ctx, uint64_t *sent);
 
 /* Percent-decodes src into out (for REQUEST_URI); stops at '?'. */
 int adapter_decode_path(struct buf *out, const char *src);

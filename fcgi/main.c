@@ -50,6 +50,29 @@ static ssize_t fcgi_read(void *ctx, void *p, size_t n)
 	return FCGX_GetStr(p, want, ((struct fcgi_ctx *)ctx)->req->in);
 }
 
+static int fcgi_write(void *ctx, const void *p, size_t n)
+{
+	return FCGX_PutStr(p, (int)n, ((struct fcgi_ctx *)ctx)->req->out) == (int)n ? 0 : -1;
+}
+
+static int cgi_write(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+/* The body of a streamed answer (a stored upload), after its headers went out; one that
+ * stops short is logged (the web server sees fewer bytes than Content-Length and drops the
+ * connection, so no client takes it for the whole file). */
+static void stream_body(struct adapted *ad, const struct response *rs, write_fn put, void *ctx, unsigned long seq)
+{
+	uint64_t sent = 0;
+
+	if (adapter_stream(ad, rs, put, ctx, &sent))
+		log_printf(LOG_LEVEL_ERROR, "req=%lu answer cut short after %llu of %llu bytes", seq,
+			   (unsigned long long)sent, (unsigned long long)rs->stream_len);
+}
+
 static ssize_t cgi_read(void *ctx, void *p, size_t n)
 {
 	(void)ctx;
@@ -266,6 +289,7 @@ static int serve_conn(struct gateway *g, const struct options *o, struct conns *
 		reload(g, o);
 	serve_one(g, ad, rs, out, (const char *const *)req->envp, fcgi_read, &ctx, ++*seq);
 	FCGX_PutStr((const char *)out->data, (int)out->len, req->out);
+	stream_body(ad, rs, fcgi_write, &ctx, *seq);
 	finish_kept(req);
 	c->last[i] = *seq;
 	after_answer(g, *seq);
@@ -397,6 +421,7 @@ int main(int argc, char **argv)
 		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
 		serve_one(g, &ad, &rs, &out, (const char *const *)environ, cgi_read, NULL, ++seq);
 		fwrite(out.data, 1, out.len, stdout);
+		stream_body(&ad, &rs, cgi_write, NULL, seq);
 		fclose(stdout);   /* the answer is complete for the web server */
 		after_answer(g, seq);
 	} else {

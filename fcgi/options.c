@@ -34,7 +34,12 @@ const struct opt options_table[] = {
 	  "as serverSparkVersion (tables: {builds})" },
 	{ "secret-file", 0, "PATH", TEXT(secret_file), .help =
 	  "the master's spark.authenticate.secret, alone in a file:\n"
-	  "authenticate with SASL DIGEST-MD5 (spark.authenticate=true)" },
+	  "authenticate with SASL DIGEST-MD5 (spark.authenticate=true);\n"
+	  "wins over --spark-conf's secret" },
+	{ "spark-conf", 0, "FILE", TEXT(gw.spark_conf), .help =
+	  "the cluster's spark-defaults.conf, read at start: spark.authenticate,\n"
+	  "its secret (or secret file), spark.network.crypto.* (AES-CTR or\n"
+	  "AES-GCM after Spark's AuthEngine handshake)" },
 	{ "timeout", 't', "SECONDS", OPT_COUNT, FIELD(gw.timeout_s), 1, 3600, .help =
 	  "limit for one request to the master, connect included (8)" },
 	{ "connect-timeout", 0, "S", OPT_COUNT, FIELD(gw.connect_timeout_s), 1, 3600, .help =

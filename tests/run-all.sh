@@ -46,15 +46,16 @@ pass=0 fail=0
 # suites one after another; a suite there writes its output to its own file in the run
 # folder, printed whole when it ends.  The block holds the two per-build suites (a master
 # and worker per Spark build; most of the run's time): their builds run one at a time in
-# each (SPARKGATE_LANES=1), so two stacks run at once.  SPARKGATE_SUITE_LANES=1: every
+# each (SPARKGATE_LANES=1), so two stacks run at once; the secured clusters' suite (a master
+# per build too) follows diff in its lane.  SPARKGATE_SUITE_LANES=1: every
 # suite alone, one after another.
 suites=("unit|600|0|tests/run-unit.sh $build/tests/*_test")
 [[ -n "$san" ]] && suites+=("unit|600|0|tests/run-unit.sh $san/tests/*_test")
 suites+=("versions|1800|1|SPARKGATE_LANES=1 python3 tests/it/test_versions.py"
          "diff|1800|2|SPARKGATE_LANES=1 python3 tests/it/test_diff.py"
+         "auth|1500|2|python3 tests/it/test_auth.py"
          "e2e|900|0|python3 tests/it/test_e2e.py"
          "ha|600|0|python3 tests/it/test_ha.py"
-         "auth|600|0|python3 tests/it/test_auth.py"
          "web|900|0|python3 tests/it/test_web.py"
          "tenants|900|0|python3 tests/it/test_tenants.py"
          "files|600|0|python3 tests/it/test_files.py"

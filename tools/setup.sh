@@ -8,7 +8,8 @@
 #       X.Y.Z_2.13  Spark 4: the PyPI pyspark wheel; Spark 3: Spark's _2.13 jars from Maven
 #                   Central in a SPARK_HOME using the launch scripts of that minor's wheel
 #     "all" names every supported build.
-#   - with --browser, playwright-core from npm (the portal's browser test) and the
+#   - with --browser, playwright-core from npm (the portal's browser test), pylivy (the Livy
+#     tests' client) and the
 #     prometheus_client wheel (the metrics test's parser)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
 # on every `make check`.  "none" as the only build: packages only (make fuzz).
@@ -74,17 +75,29 @@ if ((browser)) && { [[ ! -f "$CACHE/npm/node_modules/playwright-core/package.jso
   (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --no-save "playwright-core@$PLAYWRIGHT_VERSION" >&2)
 fi
 
-# The Python library the tests parse /metrics with (the Prometheus project's own text
-# parser), into $CACHE/py-prometheus_client-VERSION, with the browser tests' tools.
-PROMETHEUS_CLIENT_VERSION=0.21.1
-if ((browser)) && [[ ! -d "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION/prometheus_client" ]]; then
-  echo "setup: installing prometheus_client $PROMETHEUS_CLIENT_VERSION into $CACHE" >&2
+# pip-installs the wheel $1==$2 without its dependencies into $CACHE/py-$1-$2 (atomically)
+# unless its package $3 is there.
+py_wheel() {
+  local name="$1" v="$2" dir="$CACHE/py-$1-$2"
+  [[ -d "$dir/$3" ]] && return 0
+  echo "setup: installing $name $v into $CACHE" >&2
   mkdir -p "$CACHE"
-  tmp="$(mktemp -d "$CACHE/.py-prometheus_client.XXXXXX")"
+  local tmp; tmp="$(mktemp -d "$CACHE/.py-$name.XXXXXX")"
   python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$tmp" \
-      "prometheus_client==$PROMETHEUS_CLIENT_VERSION" >&2 2>/dev/null
-  rm -rf "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
-  mv "$tmp" "$CACHE/py-prometheus_client-$PROMETHEUS_CLIENT_VERSION"
+      "$name==$v" >&2 2>/dev/null
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+}
+
+if ((browser)); then
+  # The Python library the tests parse /metrics with (the Prometheus project's own text
+  # parser), into $CACHE/py-prometheus_client-VERSION, with the browser tests' tools.
+  py_wheel prometheus_client 0.21.1 prometheus_client
+  # pylivy (the "livy" package), a Livy client the Livy tests drive unchanged, into
+  # $CACHE/py-livy-VERSION.  Its batch client needs only requests; its interactive sessions'
+  # pandas is not installed (the test stands in an empty module for it, which the batch
+  # path never uses).
+  py_wheel livy 0.8.0 livy
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

@@ -5,7 +5,7 @@
 
 static const char *const route_names[ROUTE_COUNT] = {
 	"create", "kill", "status", "list", "logs", "files", "killall", "clear", "spark_readyz", "healthz", "readyz",
-	"metrics", "other",
+	"metrics", "batches", "livy_version", "download", "other",
 };
 
 static const char *const refusal_names[REFUSAL_COUNT] = {
@@ -30,9 +30,12 @@ static void response_clear(struct response *rs)
 	rs->allow = NULL;
 	rs->cache = NULL;
 	rs->content_type = NULL;
+	rs->stream = NULL;
+	rs->stream_ctx = NULL;
+	rs->stream_len = 0;
 	rs->header[0] = '\0';
 	rs->master_asks = 0;
-	rs->hidden = rs->replayed = rs->store_failed = rs->note_error = 0;
+	rs->hidden = rs->livy = rs->replayed = rs->store_failed = rs->note_error = 0;
 	rs->rule[0] = rs->submission_id[0] = rs->user[0] = rs->note[0] = '\0';
 }
 
@@ -58,6 +61,7 @@ const char *http_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 206: return "Partial Content";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -65,6 +69,7 @@ const char *http_reason(int status)
 	case 409: return "Conflict";
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
+	case 416: return "Range Not Satisfiable";
 	case 468: return "Unknown Protocol Version";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";

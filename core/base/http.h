@@ -4,11 +4,13 @@
 #define SG_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/buf.h"
 
-/* Reads up to n bytes of a request body: the count, 0 at its end, <0 on an error. */
+/* Reads up to n bytes of a body (a request's, from the front end; a streamed answer's, from
+ * core): the count, 0 at its end, <0 on an error. */
 typedef ssize_t (*body_read_fn)(void *ctx, void *p, size_t n);
 
 struct request {
@@ -30,6 +32,8 @@ struct request {
 	const char *requested_by;  /* X-Requested-By header, may be NULL */
 	const char *fetch_site;    /* Sec-Fetch-Site header, may be NULL */
 	const char *authorization; /* Authorization header, if the web server passes it */
+	const char *range;         /* Range header, may be NULL */
+	const char *if_range;      /* If-Range header, may be NULL */
 };
 
 /* The cross-site request forgery guard for requests that change something (--csrf: the
@@ -46,6 +50,9 @@ enum csrf_mode {
 enum route {
 	ROUTE_CREATE, ROUTE_KILL, ROUTE_STATUS, ROUTE_LIST, ROUTE_LOGS, ROUTE_FILES, ROUTE_KILLALL,
 	ROUTE_CLEAR, ROUTE_SPARK_READYZ, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS,
+	ROUTE_BATCHES,        /* Livy's /batches (servlets/livy.c) */
+	ROUTE_LIVY_VERSION,   /* Livy's GET /version */
+	ROUTE_DOWNLOAD,       /* a worker fetching a stored upload (GET /files/ID/NAME, shared store) */
 	ROUTE_OTHER,   /* Spark's ErrorServlet: no servlet claimed the path */
 	ROUTE_COUNT
 };
@@ -76,9 +83,18 @@ struct response {
 	const char *allow;         /* Allow header for 405, else NULL */
 	struct buf body;           /* JSON, Content-Type application/json;charset=utf-8 ... */
 	const char *content_type;  /* ... unless this says otherwise (a driver's log: text) */
-	char header[160];          /* one more header line ("Name: value"), or "" */
+	/* An answer larger than body may hold (a stored upload): with stream set, the front
+	 * end sends stream_len bytes pulled from stream(stream_ctx, ...) after the headers,
+	 * instead of body, in pieces of at most LIMIT_STREAM_PIECE (gateway_stream_piece);
+	 * stream_ctx stays valid until the next request.  A stream that fails before its end
+	 * leaves the answer short, and the front end drops the connection. */
+	body_read_fn stream;
+	void *stream_ctx;
+	uint64_t stream_len;
+	char header[320];          /* more header lines ("Name: value", CRLF between), or "" */
 	char submission_id[128];   /* for the log line */
 	int hidden;                /* someone else's driver, answered as unknown */
+	int livy;                  /* a Livy endpoint: errors in Livy's shape ({"msg": ...}) */
 	int replayed;              /* a create answered from its idempotency key */
 	const char *cache;         /* a status: "hit" (from the status cache), "ask", or NULL */
 	unsigned master_asks;      /* requests this answer sent to the master */

@@ -45,4 +45,10 @@
 #define LIMIT_MASTER_UI_DRIVERS 20000u
 #define LIMIT_RESPONSE (LIMIT_RESPONSE_BODY + (64u << 10))
 
+/* Uploads kept in a shared (PostgreSQL) store: one row per piece of this many bytes, each
+ * written as the body is read and read back as it is served; no more is held at once. */
+#define LIMIT_FILE_CHUNK (1u << 20)
+/* A streamed answer (a stored upload) goes to the front end in pieces of at most this. */
+#define LIMIT_STREAM_PIECE (64u << 10)
+
 #endif

@@ -82,6 +82,22 @@ static int lite_fail(struct sqldb *db, struct sg_err *e)
 	return sg_err_set(e, ERR_IO, 0, "state database: %s", sqlite3_errmsg(db->lite));
 }
 
+static void lite_bind(sqlite3_stmt *st, const struct sql_arg *args, size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		int at = (int)i + 1;
+
+		if (args[i].type == SQL_TEXT)
+			sqlite3_bind_text(st, at, args[i].text, -1, SQLITE_STATIC);
+		else if (args[i].type == SQL_BLOB)
+			sqlite3_bind_blob64(st, at, args[i].len ? args[i].text : "", args[i].len, SQLITE_STATIC);
+		else if (args[i].type == SQL_INT)
+			sqlite3_bind_int64(st, at, args[i].i);
+		else
+			sqlite3_bind_null(st, at);
+	}
+}
+
 static int lite_exec(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs,
 		     struct sql_result *res, struct sg_err *e)
 {
@@ -90,16 +106,7 @@ static int lite_exec(struct sqldb *db, const char *sql, const struct sql_arg *ar
 
 	if (sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL) != SQLITE_OK)
 		return lite_fail(db, e);
-	for (size_t i = 0; i < nargs; i++) {
-		int at = (int)i + 1;
-
-		if (args[i].type == SQL_TEXT)
-			sqlite3_bind_text(st, at, args[i].text, -1, SQLITE_STATIC);
-		else if (args[i].type == SQL_INT)
-			sqlite3_bind_int64(st, at, args[i].i);
-		else
-			sqlite3_bind_null(st, at);
-	}
+	lite_bind(st, args, nargs);
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		int ncols = sqlite3_column_count(st);
 
@@ -113,6 +120,30 @@ static int lite_exec(struct sqldb *db, const char *sql, const struct sql_arg *ar
 		sg_err_set(e, rc, 0, "out of memory");
 	else if (step != SQLITE_DONE)
 		rc = lite_fail(db, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int lite_blob(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct buf *out,
+		     struct sg_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int step, rc = 1;
+
+	if (sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL) != SQLITE_OK)
+		return lite_fail(db, e);
+	lite_bind(st, args, nargs);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		int n = sqlite3_column_bytes(st, 0);
+
+		rc = n > 0 ? buf_add(out, p, (size_t)n) : 0;   /* ERR_TOO_LARGE past out's maximum */
+		if (rc)
+			sg_err_set(e, rc, 0, rc == ERR_TOO_LARGE ? "state database: a stored piece is larger than asked for"
+				   : "out of memory");
+	} else if (step != SQLITE_DONE) {
+		rc = lite_fail(db, e);
+	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -135,6 +166,7 @@ static struct {
 	int (*nfields)(const PGresult *);
 	char *(*getvalue)(const PGresult *, int, int);
 	int (*getisnull)(const PGresult *, int, int);
+	int (*getlength)(const PGresult *, int, int);
 	void (*clear)(PGresult *);
 } pq;
 
@@ -160,10 +192,11 @@ static int load_pq(void)
 	*(void **)&pq.nfields = dlsym(h, "PQnfields");
 	*(void **)&pq.getvalue = dlsym(h, "PQgetvalue");
 	*(void **)&pq.getisnull = dlsym(h, "PQgetisnull");
+	*(void **)&pq.getlength = dlsym(h, "PQgetlength");
 	*(void **)&pq.clear = dlsym(h, "PQclear");
 	if (!pq.connectdb_params || !pq.status || !pq.reset || !pq.finish || !pq.exec || !pq.exec_params
 	    || !pq.result_status || !pq.result_error || !pq.error_message || !pq.ntuples || !pq.nfields || !pq.getvalue
-	    || !pq.getisnull || !pq.clear)
+	    || !pq.getisnull || !pq.getlength || !pq.clear)
 		return -1;
 	pq.state = 1;
 	return 0;
@@ -189,16 +222,20 @@ static int pg_connected(struct sqldb *db, struct sg_err *e)
 	return pg_fail(e, "cannot connect", pq.error_message(db->pg));
 }
 
-static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct sql_result *res,
-		   struct sg_err *e)
+/* Runs one statement ('?' placeholders; bytes parameters in binary, the answer in binary
+ * when binary_result): the result (cleared by the caller) with 0, or NULL with an error. */
+static int pg_run(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, int binary_result,
+		  PGresult **out, struct sg_err *e)
 {
 	struct buf text = BUF_INIT(64 * 1024);
 	char ints[16][24];
 	const char *values[16];
+	int lengths[16], formats[16];
 	PGresult *r;
 	ExecStatusType st;
 	int rc = 0, n = 0;
 
+	*out = NULL;
 	if (nargs > 16)
 		return sg_err_set(e, ERR_INVALID, 0, "too many parameters");
 	/* '?' -> $1, $2, ... (no statement here holds a '?' of its own) */
@@ -209,9 +246,19 @@ static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args
 		return sg_err_set(e, rc, 0, "out of memory");
 	}
 	for (size_t i = 0; i < nargs; i++) {
+		lengths[i] = 0;
+		formats[i] = 0;
 		if (args[i].type == SQL_INT) {
 			snprintf(ints[i], sizeof(ints[i]), "%lld", (long long)args[i].i);
 			values[i] = ints[i];
+		} else if (args[i].type == SQL_BLOB) {
+			if (args[i].len > (size_t)INT32_MAX) {
+				buf_release(&text);
+				return sg_err_set(e, ERR_TOO_LARGE, 0, "a stored piece is too large");
+			}
+			values[i] = args[i].len ? args[i].text : "";
+			lengths[i] = (int)args[i].len;
+			formats[i] = 1;
 		} else {
 			values[i] = args[i].type == SQL_TEXT ? args[i].text : NULL;
 		}
@@ -220,12 +267,26 @@ static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args
 		buf_release(&text);
 		return rc;
 	}
-	r = pq.exec_params(db->pg, (const char *)text.data, (int)nargs, NULL, values, NULL, NULL, 0);
+	r = pq.exec_params(db->pg, (const char *)text.data, (int)nargs, NULL, values, lengths, formats, binary_result);
 	buf_release(&text);
 	st = r ? pq.result_status(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = pg_fail(e, "statement failed", r ? pq.result_error(r) : pq.error_message(db->pg));
-	} else if (res) {
+		if (r)
+			pq.clear(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct sql_result *res,
+		   struct sg_err *e)
+{
+	PGresult *r;
+	int rc = pg_run(db, sql, args, nargs, 0, &r, e);
+
+	if (!rc && res) {
 		int rows = pq.ntuples(r), cols = pq.nfields(r);
 
 		for (int i = 0; i < rows && !rc; i++) {
@@ -238,6 +299,28 @@ static int pg_exec(struct sqldb *db, const char *sql, const struct sql_arg *args
 	}
 	if (r)
 		pq.clear(r);
+	return rc;
+}
+
+static int pg_blob(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct buf *out,
+		   struct sg_err *e)
+{
+	PGresult *r;
+	int rc = pg_run(db, sql, args, nargs, 1, &r, e);
+
+	if (rc)
+		return rc;
+	if (pq.ntuples(r) < 1 || pq.nfields(r) < 1) {
+		rc = 1;
+	} else if (!pq.getisnull(r, 0, 0)) {
+		int n = pq.getlength(r, 0, 0);
+
+		rc = n < 0 ? ERR_TOO_LARGE : buf_add(out, pq.getvalue(r, 0, 0), (size_t)n);
+		if (rc)
+			sg_err_set(e, rc, 0, rc == ERR_TOO_LARGE ? "state database: a stored piece is larger than asked for"
+				   : "out of memory");
+	}
+	pq.clear(r);
 	return rc;
 }
 
@@ -457,6 +540,12 @@ int sqldb_exec(struct sqldb *db, const char *sql, const struct sql_arg *args, si
 	       struct sg_err *e)
 {
 	return db->kind == SQLDB_POSTGRES ? pg_exec(db, sql, args, nargs, res, e) : lite_exec(db, sql, args, nargs, res, e);
+}
+
+int sqldb_blob(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct buf *out,
+	       struct sg_err *e)
+{
+	return db->kind == SQLDB_POSTGRES ? pg_blob(db, sql, args, nargs, out, e) : lite_blob(db, sql, args, nargs, out, e);
 }
 
 int sqldb_lock(struct sqldb *db, const char *key, struct sg_err *e)

@@ -9,17 +9,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 enum sqldb_kind { SQLDB_SQLITE, SQLDB_POSTGRES };
 
 struct sql_arg {
-	enum { SQL_NULL, SQL_TEXT, SQL_INT } type;
-	const char *text;
+	enum { SQL_NULL, SQL_TEXT, SQL_INT, SQL_BLOB } type;
+	const char *text;          /* SQL_TEXT: NUL-terminated; SQL_BLOB: len bytes */
 	int64_t i;
+	size_t len;
 };
-#define ARG_TEXT(s) ((struct sql_arg){ (s) ? SQL_TEXT : SQL_NULL, (s), 0 })
-#define ARG_INT(v) ((struct sql_arg){ SQL_INT, NULL, (int64_t)(v) })
+#define ARG_TEXT(s) ((struct sql_arg){ (s) ? SQL_TEXT : SQL_NULL, (s), 0, 0 })
+#define ARG_INT(v) ((struct sql_arg){ SQL_INT, NULL, (int64_t)(v), 0 })
+/* Bytes (PostgreSQL BYTEA, sent in binary; SQLite BLOB). */
+#define ARG_BLOB(p, n) ((struct sql_arg){ SQL_BLOB, (const char *)(p), 0, (n) })
 
 struct sql_result {
 	size_t nrows, ncols;
@@ -47,6 +51,11 @@ int sqldb_script(struct sqldb *db, const char *sql, struct sg_err *e);
 /* One statement; res (may be NULL) gets its rows, released with sql_result_release.
  * 0, ERR_IO (the database refused or is unreachable: e says why), ERR_NOMEM. */
 int sqldb_exec(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct sql_result *res,
+	       struct sg_err *e);
+/* One statement whose answer is at most one row of one bytes column (BYTEA / BLOB),
+ * appended to out as it is, in binary: 0, 1 no row, ERR_TOO_LARGE (more than out's
+ * maximum allows: nothing appended), ERR_IO, ERR_NOMEM. */
+int sqldb_blob(struct sqldb *db, const char *sql, const struct sql_arg *args, size_t nargs, struct buf *out,
 	       struct sg_err *e);
 /* A transaction in which no other process (of any host) holds key: begun by lock, ended by
  * finish (commit if ok, else roll back). */

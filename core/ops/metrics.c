@@ -10,10 +10,11 @@
 #include "spark/versions.h"
 
 #define MT_MAGIC 0x53474d31u   /* "SGM1" */
-#define MT_VERSION 2u   /* 2: the hosts refusal */
+#define MT_VERSION 4u   /* 2: the hosts refusal; 3: Livy's batches and version routes; 4: the download
+                         * route, 206 and 416 */
 
 #define NROUTES ROUTE_COUNT
-static const int codes[] = { 200, 201, 400, 401, 403, 404, 405, 409, 411, 413, 415, 468, 500, 502, 503, 504, 507 };
+static const int codes[] = { 200, 201, 206, 400, 401, 403, 404, 405, 409, 411, 413, 415, 416, 468, 500, 502, 503, 504, 507 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]) + 1)   /* + "other" */
 /* Why a request was refused (enum refusal: 403, 400 for --hosts, or another user's driver
  * answered as unknown). */

@@ -11,7 +11,7 @@
 static const int statuses[PROBLEM_COUNT] = {
 	[PROBLEM_BAD_REQUEST] = 400, [PROBLEM_REFUSED] = 403, [PROBLEM_NOT_FOUND] = 404,
 	[PROBLEM_WRONG_METHOD] = 405, [PROBLEM_CONFLICT] = 409, [PROBLEM_LENGTH_REQUIRED] = 411,
-	[PROBLEM_TOO_LARGE] = 413, [PROBLEM_VERSION] = 468, [PROBLEM_INTERNAL] = 500,
+	[PROBLEM_TOO_LARGE] = 413, [PROBLEM_RANGE] = 416, [PROBLEM_VERSION] = 468, [PROBLEM_INTERNAL] = 500,
 	[PROBLEM_BAD_GATEWAY] = 502, [PROBLEM_UNAVAILABLE] = 503, [PROBLEM_TIMEOUT] = 504,
 	[PROBLEM_NO_SPACE] = 507,
 };
@@ -43,6 +43,15 @@ static void print_error(const struct spark_ctx *sc, struct response *rs, int sta
 {
 	rs->status = status;
 	buf_reset(&rs->body);
+	if (rs->livy) {   /* Livy's ResponseMessage(msg) (server/.../SessionServlet.scala) */
+		const struct rest_field f[] = { { "msg", RF_STRING, message, 0, NULL } };
+
+		if (rest_print(&rs->body, f, 1) == 0)
+			return;
+		buf_reset(&rs->body);
+		buf_addstr(&rs->body, "{\"msg\":\"out of memory\"}");
+		return;
+	}
 	rest_print_error(&rs->body, message, cluster_version(&sc->cluster), status == 468);
 }
 

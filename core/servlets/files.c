@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/crypto.h"
+#include "base/limits.h"
 #include "ops/reply.h"
 #include "servlets/servlets.h"
 
@@ -293,16 +295,35 @@ static int reserve(struct servlets *sv, const char *user, size_t size, char *tmp
 	return rc;
 }
 
+/* Whether url's path is /files (a trailing slash aside): where sparkgate serves a shared
+ * store's uploads. */
+static int url_is_files(const char *url)
+{
+	const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
+	size_t n = path ? strlen(path) : 0;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	return path && n == 6 && strncmp(path, "/files", 6) == 0;
+}
+
 int files_open(struct files_conf *f, const char *dir, const char *url, int64_t max_upload, int64_t quota,
-	       struct sg_err *e)
+	       struct store *store, struct sg_err *e)
 {
 	char path[4200];
 	struct stat st;
 	int rc;
 
+	f->dl.fd = -1;
+	buf_init(&f->dl.piece, LIMIT_FILE_CHUNK);
 	if (!url || strncmp(url, "http", 4) != 0 || strlen(url) > 1000)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir needs --files-url: the http(s) URL at which the web "
 				  "server serves DIR/pub to the workers");
+	f->shared = store_is_shared(store);
+	if (f->shared && !url_is_files(url))
+		return sg_err_set(e, ERR_INVALID, 0, "--files-url %.200s: with a PostgreSQL store sparkgate keeps uploads "
+				  "there and serves them itself at /files/ID/NAME on every host; give "
+				  "https://HOST/files (the web server sends /files/ to sparkgate without a login)", url);
 	if (strlen(dir) > 4000)
 		return sg_err_set(e, ERR_INVALID, 0, "--files-dir: path too long");
 	/* DIR_MODE: no other user lists pub/ (its names are the files' URLs) or reads a file */
@@ -331,8 +352,22 @@ int files_open(struct files_conf *f, const char *dir, const char *url, int64_t m
 	return 0;
 }
 
+static void download_reset(struct files_download *dl)
+{
+	if (dl->fd >= 0)
+		close(dl->fd);
+	dl->fd = -1;
+	dl->store = NULL;
+	dl->next = dl->end = 0;
+	dl->piece_off = 0;
+	buf_reset(&dl->piece);
+}
+
 void files_close(struct files_conf *f)
 {
+	if (f->dir)
+		download_reset(&f->dl);
+	buf_release(&f->dl.piece);
 	free(f->dir);
 	free(f->url);
 	f->dir = f->url = NULL;
@@ -436,10 +471,169 @@ static int receive(struct servlets *sv, const struct request *rq, int fd, uint8_
 	return 0;
 }
 
+/* A shared store: the body read into pieces of LIMIT_FILE_CHUNK bytes, each written as a row
+ * of chunks (the upload's temporary id) as soon as it is full, hashing it: 0, or an answered
+ * error (the pieces written stay for the caller to drop). */
+static int receive_store(struct servlets *sv, const struct request *rq, const char *chunks,
+			 uint8_t digest[CRYPTO_SHA256_LEN], struct response *rs)
+{
+	struct buf piece = BUF_INIT(LIMIT_FILE_CHUNK);
+	struct sg_err e = { 0 };
+	struct sha256 h;
+	size_t got = 0;
+	int64_t n = 0;
+	int rc = 0;
+
+	if (sha256_begin(&h)) {
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate cannot load %s to hash the upload.", CRYPTO_LIBRARY);
+		return -1;
+	}
+	while (!rc && got < rq->body_declared) {
+		size_t room, want, space = piece.max - piece.len;
+		uint8_t *p = buf_spare(&piece, space < COPY_CHUNK ? space : COPY_CHUNK, &room, &rc);
+		ssize_t r;
+
+		if (!p) {
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
+			break;
+		}
+		want = rq->body_declared - got < room ? rq->body_declared - got : room;
+		want = want < COPY_CHUNK ? want : COPY_CHUNK;
+		if ((r = rq->read_body(rq->body_ctx, p, want)) <= 0) {
+			reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The upload ended after %zu of the %zu bytes its "
+				      "Content-Length announced.", got, rq->body_declared);
+			rc = -1;
+			break;
+		}
+		if (sha256_add(&h, p, (size_t)r)) {
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not hash the upload.");
+			rc = -1;
+			break;
+		}
+		buf_commit(&piece, (size_t)r);
+		got += (size_t)r;
+		if (piece.len == piece.max || got == rq->body_declared) {
+			if (store_chunk_put(sv->tenant->store, chunks, n++, piece.data, piece.len, &e)) {
+				reply_err(sv->spark, rs, &e);
+				rc = -1;
+			}
+			buf_reset(&piece);
+		}
+	}
+	buf_release(&piece);
+	if (rc) {
+		sha256_abandon(&h);
+		return -1;
+	}
+	if (sha256_end(&h, digest)) {
+		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not hash the upload.");
+		return -1;
+	}
+	return 0;
+}
+
+/* A shared store: the key that names files, the same on every host (the first host's,
+ * kept in the store), read once.  0, or an answered error. */
+static int use_shared_key(struct servlets *sv, struct response *rs)
+{
+	char mine[2 * sizeof(sv->files.key) + 1], value[200];
+	struct sg_err e = { 0 };
+	uint8_t key[sizeof(sv->files.key)];
+
+	if (!sv->files.shared || sv->files.key_shared)
+		return 0;
+	crypto_hex(sv->files.key, sizeof(sv->files.key), mine);
+	if (store_shared_key(sv->tenant->store, "files", mine, value, sizeof(value), &e)) {
+		reply_err(sv->spark, rs, &e);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(key); i++) {
+		unsigned v;
+
+		if (strlen(value) != 2 * sizeof(key) || strspn(value, "0123456789abcdef") != strlen(value)
+		    || sscanf(value + 2 * i, "%2x", &v) != 1) {
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "The uploads' key in the state database (shared_keys) "
+				      "is not 64 hex digits.");
+			return -1;
+		}
+		key[i] = (uint8_t)v;
+	}
+	memcpy(sv->files.key, key, sizeof(key));
+	sv->files.key_shared = 1;
+	return 0;
+}
+
+/* A shared store: the pieces of uploads that are over ("tmp-MS-HOST-PID-..."): their process
+ * is gone from this host, or they began more than STALE_S ago (the web servers hand over a
+ * body they have received: it is read at the store's speed). */
+static void sweep_chunks(struct servlets *sv)
+{
+	char (*ids)[STORE_CHUNKS_ID_SIZE] = calloc(100, sizeof(*ids));
+	struct sg_err e = { 0 };
+	unsigned host = host_hash();
+	long long now = (long long)tenant_wall_ms();
+	size_t n = 0;
+
+	if (!ids || store_chunk_uploads(sv->tenant->store, 100, ids, &n, &e))
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		long long ms;
+		unsigned h;
+		long pid;
+
+		if (sscanf(ids[i], "tmp-%15lld-%8x-%ld-", &ms, &h, &pid) != 3
+		    || (now - ms > STALE_S * 1000LL)
+		    || (h == host && (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))))
+			store_chunks_drop(sv->tenant->store, ids[i], &e);
+	}
+	free(ids);
+}
+
+/* The answer to an upload once it is recorded (or refused): fresh, a file new to the store. */
+static void answer_upload(struct servlets *sv, struct store_file *f, int rc, int fresh, int64_t used,
+			  const struct sg_err *e, struct response *rs)
+{
+	struct sg_err ge = { 0 };
+
+	if (rc > 0) {
+		over_quota(sv, rs, (size_t)f->size, used);
+		return;
+	}
+	if (rc < 0) {
+		reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e->msg);
+		return;
+	}
+	store_file_get(sv->tenant->store, f->id, f, &ge);   /* the first upload's time, if it was there */
+	answer_file(sv, rs, "UploadFileResponse", f, used);
+	if (rs->status == 200 && fresh)
+		rs->status = 201;
+	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f->id);
+}
+
+/* A shared store: the upload's pieces (chunks) become file f's, if it fits the quota. */
+static void store_shared(struct servlets *sv, struct store_file *f, const char *chunks, const char *tmp,
+			 struct response *rs)
+{
+	struct store_file old;
+	struct sg_err e = { 0 };
+	int64_t used = 0;
+	int lock, rc, fresh = !(store_file_get(sv->tenant->store, f->id, &old, &e) == 0 && old.in_store);
+
+	/* under the lock, so that a reservation sees these bytes once (see upload) */
+	lock = incoming_lock(sv);
+	sg_err_clear(&e);
+	rc = store_file_add_chunks(sv->tenant->store, f, chunks, sv->files.quota, &used, &e);
+	unlink(tmp);
+	if (lock >= 0)
+		close(lock);
+	store_chunks_drop(sv->tenant->store, chunks, &(struct sg_err){ 0 });   /* what was not taken */
+	answer_upload(sv, f, rc, fresh, used, &e, rs);
+}
+
 static void upload(struct servlets *sv, const struct request *rq, const char *name, const char *user,
 		   struct response *rs)
 {
-	char why[200], tmp[4400], folder[4200], final[4400];
+	char why[200], tmp[4400], folder[4200], final[4400], chunks[STORE_CHUNKS_ID_SIZE];
 	uint8_t digest[CRYPTO_SHA256_LEN], mac[CRYPTO_SHA256_LEN];
 	struct buf named = BUF_INIT(1024);
 	struct store_file f = { 0 };
@@ -464,11 +658,30 @@ static void upload(struct servlets *sv, const struct request *rq, const char *na
 			   rq->body_declared, (long long)(sv->files.max_upload >= 0 ? sv->files.max_upload : INT64_MAX));
 		return;
 	}
-	if (reserve(sv, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
+	if (use_shared_key(sv, rs) || reserve(sv, user, rq->body_declared, tmp, sizeof(tmp), &fd, rs))
 		return;
-	rc = receive(sv, rq, fd, digest, rs);
-	close(fd);
+	if (sv->files.shared) {   /* the incoming file only holds the quota: the bytes go to the store */
+		uint8_t r[8];
+		char hex[17];
+
+		close(fd);
+		sweep_chunks(sv);
+		if (crypto_random(r, sizeof(r))) {
+			unlink(tmp);
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not name the upload.");
+			return;
+		}
+		crypto_hex(r, sizeof(r), hex);
+		snprintf(chunks, sizeof(chunks), "tmp-%015lld-%08x-%ld-%s", (long long)tenant_wall_ms(), host_hash(),
+			 (long)getpid(), hex);
+		rc = receive_store(sv, rq, chunks, digest, rs);
+	} else {
+		rc = receive(sv, rq, fd, digest, rs);
+		close(fd);
+	}
 	if (rc) {
+		if (sv->files.shared)
+			store_chunks_drop(sv->tenant->store, chunks, &e);
 		unlink(tmp);
 		return;
 	}
@@ -477,6 +690,8 @@ static void upload(struct servlets *sv, const struct request *rq, const char *na
 	    || buf_add(&named, digest, sizeof(digest))
 	    || crypto_hmac_sha256(sv->files.key, sizeof(sv->files.key), named.data, named.len, mac)) {
 		buf_release(&named);
+		if (sv->files.shared)
+			store_chunks_drop(sv->tenant->store, chunks, &e);
 		unlink(tmp);
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "sparkgate could not name the upload.");
 		return;
@@ -488,6 +703,10 @@ static void upload(struct servlets *sv, const struct request *rq, const char *na
 	snprintf(f.name, sizeof(f.name), "%s", name);
 	f.size = (int64_t)rq->body_declared;
 	f.created_ms = tenant_wall_ms();
+	if (sv->files.shared) {
+		store_shared(sv, &f, chunks, tmp, rs);
+		return;
+	}
 	snprintf(folder, sizeof(folder), "%s/pub/%s", sv->files.dir, f.id);
 	snprintf(final, sizeof(final), "%s/%s", folder, name);
 	/* linked, not renamed: the incoming file holds its quota until the row counts the bytes
@@ -513,17 +732,8 @@ static void upload(struct servlets *sv, const struct request *rq, const char *na
 			unlink(final);
 			rmdir(folder);
 		}
-		if (rc > 0)
-			over_quota(sv, rs, rq->body_declared, used);
-		else
-			reply_problem(sv->spark, rs, PROBLEM_UNAVAILABLE, "%s", e.msg);
-		return;
 	}
-	store_file_get(sv->tenant->store, f.id, &f, &e);   /* the first upload's time, if it was there */
-	answer_file(sv, rs, "UploadFileResponse", &f, used);
-	if (rs->status == 200 && fresh_folder)
-		rs->status = 201;
-	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
+	answer_upload(sv, &f, rc, fresh_folder, used, &e, rs);
 }
 
 static void list(struct servlets *sv, const char *user, struct response *rs)
@@ -634,4 +844,168 @@ void files_handle(struct servlets *sv, const struct call *c, struct response *rs
 		reply_problem(sv->spark, rs, PROBLEM_WRONG_METHOD, "Use PUT /v1/files/NAME, GET or DELETE /v1/files/ID.");
 		rs->allow = "GET, HEAD, PUT, DELETE";
 	}
+}
+
+/* Digits only, at most 18 of them (so no overflow): the value, or -1. */
+static int64_t range_number(const char *p, size_t n)
+{
+	int64_t v = 0;
+
+	if (n == 0 || n > 18 || strspn(p, "0123456789") < n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+int files_range(const char *range, const char *if_range, const char *etag, int64_t size, int64_t *start,
+		int64_t *end)
+{
+	const char *dash;
+	int64_t a, b;
+
+	*start = 0;
+	*end = size;
+	/* RFC 9110 13.1.5: a Range under an If-Range that does not match is ignored */
+	if (!range || (if_range && strcmp(if_range, etag) != 0))
+		return 0;
+	if (strncasecmp(range, "bytes=", 6) != 0 || strchr(range, ',') || !(dash = strchr(range + 6, '-')))
+		return 0;
+	range += 6;
+	a = range_number(range, (size_t)(dash - range));
+	b = range_number(dash + 1, strlen(dash + 1));
+	if (dash == range) {   /* bytes=-N: the last N */
+		if (b < 0)
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*start = b < size ? size - b : 0;
+		return 1;
+	}
+	if (a < 0 || (dash[1] && (b < 0 || b < a)))
+		return 0;
+	if (a >= size)
+		return -1;
+	*start = a;
+	*end = dash[1] && b < size - 1 ? b + 1 : size;
+	return 1;
+}
+
+/* body_read_fn of a download: the next bytes of [next, end), from a piece read from the store
+ * (or the file on this host's disk). */
+static ssize_t download_read(void *ctx, void *p, size_t n)
+{
+	struct files_download *dl = ctx;
+	uint64_t left = dl->end - dl->next;
+	size_t take;
+
+	if (dl->next >= dl->end)
+		return 0;
+	if (n > left)
+		n = (size_t)left;
+	if (dl->fd >= 0) {
+		ssize_t got;
+
+		while ((got = pread(dl->fd, p, n, (off_t)dl->next)) < 0 && errno == EINTR)
+			;
+		if (got <= 0)
+			return -1;
+		dl->next += (uint64_t)got;
+		return got;
+	}
+	if (dl->piece_off == dl->piece.len) {
+		uint64_t k = dl->next / LIMIT_FILE_CHUNK, off = dl->next % LIMIT_FILE_CHUNK;
+		uint64_t len = LIMIT_FILE_CHUNK - off < left ? LIMIT_FILE_CHUNK - off : left;
+		struct sg_err e = { 0 };
+
+		buf_reset(&dl->piece);
+		dl->piece_off = 0;
+		if (store_chunk_read(dl->store, dl->id, (int64_t)k, (int64_t)off, (size_t)len, &dl->piece, &e))
+			return -1;
+	}
+	take = dl->piece.len - dl->piece_off < n ? dl->piece.len - dl->piece_off : n;
+	memcpy(p, dl->piece.data + dl->piece_off, take);
+	dl->piece_off += take;
+	dl->next += take;
+	return (ssize_t)take;
+}
+
+/* GET /files/ID/NAME with a shared store, without a login (a worker cannot log in; the
+ * address is the secret, as when the web server serves DIR/pub): the stored bytes,
+ * streamed, with Content-Length, ETag (the SHA-256 of the bytes) and single ranges. */
+void files_download(struct servlets *sv, const struct call *c, struct response *rs)
+{
+	struct files_download *dl = &sv->files.dl;
+	const struct request *rq = c->rq;
+	const char *at = c->info ? c->info + 1 : "", *slash = strchr(at, '/');
+	char id[2 * CRYPTO_SHA256_LEN + 1], etag[80];
+	struct store_file f;
+	struct sg_err e = { 0 };
+	int64_t start, end;
+	int rc, r;
+
+	download_reset(dl);
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+		reply_wrong_method(sv->spark, rq, rs, "GET, HEAD");
+		return;
+	}
+	if (!slash || slash - at != 2 * CRYPTO_SHA256_LEN || strspn(at, "0123456789abcdef") != (size_t)(slash - at)
+	    || strchr(slash + 1, '/')) {
+		reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No uploaded file at this address: use the url an upload "
+			      "answered (/files/ID/NAME).");
+		return;
+	}
+	memcpy(id, at, sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	/* a read, so tried twice: a connection the database dropped since this process last used
+	 * it (a restart) fails the first statement and is made again by the next */
+	if ((rc = store_file_get(sv->tenant->store, id, &f, &e)) < 0) {
+		sg_err_clear(&e);
+		rc = store_file_get(sv->tenant->store, id, &f, &e);
+	}
+	if (rc < 0) {
+		reply_err(sv->spark, rs, &e);
+		return;
+	}
+	if (rc || strcmp(f.name, slash + 1) != 0) {
+		reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No uploaded file at this address.");
+		return;
+	}
+	if (!f.in_store) {   /* an earlier version's upload: on the disk of the host that took it */
+		char path[4400];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/pub/%s/%s", sv->files.dir, f.id, f.name);
+		dl->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (dl->fd < 0 || fstat(dl->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != f.size) {
+			download_reset(dl);
+			reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "This file was stored on the disk of another gateway "
+				      "host by an earlier version of sparkgate; its owner may upload it again (it is then "
+				      "kept in the shared store, for every host).");
+			return;
+		}
+	}
+	snprintf(etag, sizeof(etag), "\"%s\"", f.sha256);
+	if ((r = files_range(rq->range, rq->if_range, etag, f.size, &start, &end)) < 0) {
+		download_reset(dl);
+		reply_problem(sv->spark, rs, PROBLEM_RANGE, "The range %.100s asks for no byte of this file of %lld bytes.",
+			      rq->range, (long long)f.size);
+		snprintf(rs->header, sizeof(rs->header), "Content-Range: bytes */%lld", (long long)f.size);
+		return;
+	}
+	dl->store = sv->tenant->store;
+	memcpy(dl->id, f.id, sizeof(dl->id));
+	dl->next = (uint64_t)start;
+	dl->end = (uint64_t)end;
+	rs->status = r ? 206 : 200;
+	rs->content_type = "application/octet-stream";
+	rs->stream = download_read;
+	rs->stream_ctx = dl;
+	rs->stream_len = (uint64_t)(end - start);
+	if (r)
+		snprintf(rs->header, sizeof(rs->header), "ETag: %s\r\nAccept-Ranges: bytes\r\nContent-Range: bytes "
+			 "%lld-%lld/%lld", etag, (long long)start, (long long)end - 1, (long long)f.size);
+	else
+		snprintf(rs->header, sizeof(rs->header), "ETag: %s\r\nAccept-Ranges: bytes", etag);
+	snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", f.id);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/limits.h"
 #include "ops/reply.h"
@@ -23,6 +24,135 @@ static void record_of(const struct master_ui_driver *d, struct status_record *re
 
 
 #define LIST_MAX 100
+#define LIST_PAGE_MAX 1000    /* size= */
+
+static int hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* %XX and '+' decoded: 0, or -1 (bad escape, too long, or a NUL). */
+static int url_decode(const char *v, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)v[i];
+
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi = i + 2 < n ? hex(v[i + 1]) : -1, lo = i + 2 < n ? hex(v[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (UTC, as submitTime prints) in ms. */
+static int parse_since(const char *v, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int msec = 0, used = 0;
+	size_t len = strlen(v);
+
+	if (sscanf(v, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used) != 3)
+		return -1;
+	if ((size_t)used != len) {
+		int used2 = 0;
+
+		if (sscanf(v + used, "T%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used2) != 3)
+			return -1;
+		used += used2;
+		if (v[used] == '.') {
+			int used3 = 0;
+
+			if (sscanf(v + used, ".%3d%n", &msec, &used3) != 1)
+				return -1;
+			used += used3;
+		}
+		if (strcmp(v + used, "Z") != 0)
+			return -1;
+	}
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59
+	    || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + msec;
+	return 0;
+}
+
+int list_parse_query(const char *query, const char *const *states, size_t nstates, struct list_query *q, char *why,
+		     size_t why_size)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = LIST_MAX;
+	q->state = -1;
+	for (const char *p = query ? query : ""; *p;) {
+		size_t n = strcspn(p, "&"), k = strcspn(p, "=");
+		char v[256];
+
+		if (k > n)
+			k = n;
+		if (!n) {
+			p++;
+			continue;
+		}
+		q->given = 1;
+		if (url_decode(p + k + (k < n), k < n ? n - k - 1 : 0, v, sizeof(v)))
+			return snprintf(why, why_size, "The value of %.*s is not usable.", (int)(k > 40 ? 40 : k), p), -1;
+		if (k == 4 && strncmp(p, "from", 4) == 0) {
+			char *end;
+			long long x = strtoll(v, &end, 10);
+
+			if (!*v || *end || x < 0 || x > 1000000000)
+				return snprintf(why, why_size, "from must be a number (0 or more)."), -1;
+			q->from = (size_t)x;
+		} else if (k == 4 && strncmp(p, "size", 4) == 0) {
+			char *end;
+			long long x = strtoll(v, &end, 10);
+
+			if (!*v || *end || x < 1 || x > LIST_PAGE_MAX)
+				return snprintf(why, why_size, "size must be 1 to %d.", LIST_PAGE_MAX), -1;
+			q->size = (size_t)x;
+		} else if (k == 5 && strncmp(p, "state", 5) == 0) {
+			for (size_t st = 0; st < nstates; st++)
+				if (strcmp(v, states[st]) == 0)
+					q->state = (int)st;
+			if (q->state < 0) {
+				struct buf list = BUF_INIT(400);
+
+				for (size_t st = 0; st < nstates; st++)
+					buf_printf(&list, "%s%s", st ? ", " : "", states[st]);
+				snprintf(why, why_size, "state must be one of %s.", buf_str(&list));
+				buf_release(&list);
+				return -1;
+			}
+		} else if (k == 4 && strncmp(p, "name", 4) == 0) {
+			if (!*v)
+				return snprintf(why, why_size, "name must not be empty."), -1;
+			snprintf(q->name, sizeof(q->name), "%s", v);
+		} else if (k == 5 && strncmp(p, "since", 5) == 0) {
+			if (parse_since(v, &q->since_ms))
+				return snprintf(why, why_size, "since must be a UTC time as YYYY-MM-DD or "
+						"YYYY-MM-DDTHH:MM:SS[.mmm]Z."), -1;
+		} else {
+			return snprintf(why, why_size, "Unknown parameter %.*s: use from, size, state, name and since.",
+					(int)(k > 40 ? 40 : k), p), -1;
+		}
+		p += n + (p[n] == '&');
+	}
+	return 0;
+}
 
 static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r)
 {
@@ -67,27 +197,54 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 {
 	const char *user = c->user;
 	int admin = c->admin;
-	struct store_entry *rows = calloc(LIST_MAX, sizeof(*rows));
+	struct list_query q;
+	struct store_entry *rows;
+
 	struct buf items = BUF_INIT(LIMIT_RESPONSE_BODY);
 	struct sg_err e = { 0 };
-	char problem[600] = "";
-	size_t n = 0;
+	char problem[600] = "", why[300], from_text[32], total_text[32];
+	size_t n = 0, total = 0, kept = 0, cap;
 	int rc = 0, have_ui;
 	struct master_ui ui = { 0 };   /* released whether it was read or not */
 
-	if (!rows) {
+	const char *states[DRIVER_NSTATES];
+
+	for (int st = 0; st < DRIVER_NSTATES; st++)
+		states[st] = driver_state_name(st);
+	if (list_parse_query(c->rq->query, states, DRIVER_NSTATES, &q, why, sizeof(why))) {
+		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
+		return;
+	}
+	/* a state is the master's, not the store's: a state filter looks through the newest
+	 * LIST_SCAN_MAX and pages what it keeps */
+	cap = q.state >= 0 ? LIST_SCAN_MAX : q.given ? q.size : LIST_MAX;
+	if (!(rows = calloc(cap, sizeof(*rows)))) {
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 		return;
 	}
 	/* creates whose outcome nobody knows yet: the master says, so the list shows their ids */
 	tenant_sweep(sv->tenant, admin ? NULL : user, 1);
-	if (store_list(sv->tenant->store, admin ? NULL : user, LIST_MAX, rows, &n, &e)) {
+	if (q.given) {
+		const struct store_filter f = { admin ? NULL : user, q.name[0] ? q.name : NULL, q.since_ms, 0 };
+
+		rc = store_search(sv->tenant->store, &f, q.state >= 0 ? 0 : q.from, cap, rows, &n, &total, &e);
+	} else {
+		rc = store_list(sv->tenant->store, admin ? NULL : user, LIST_MAX, rows, &n, &e);
+	}
+	if (rc) {
 		reply_err(sv->spark, rs, &e);
 		free(rows);
 		return;
 	}
 	rc = buf_addstr(&items, "[ ");
 	have_ui = n && tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note)) == 0;
+	if (q.state >= 0 && n && !have_ui) {
+		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "Filtering by state needs the master's web UI "
+			      "(--master-ui), which is not usable now; see sparkgate's log.");
+		buf_release(&items);
+		free(rows);
+		return;
+	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct response scratch;
 		struct status_record rec;
@@ -121,24 +278,35 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 			store_observe(sv->tenant->store, rows[i].id, ended, now, &oe);
 			*(ended ? &rows[i].ended_ms : &rows[i].running_ms) = now;
 		}
-		if (!rc && i)
+		response_release(&scratch);
+		if (q.state >= 0) {   /* kept if in the state; printed if on the page */
+			if (!known || rec.state != q.state || kept++ < q.from || kept > q.from + q.size)
+				continue;
+		}
+		if (!rc && items.len > 2)
 			rc = buf_addstr(&items, ", ");
 		rc = rc ? rc : print_entry(&items, &rows[i], known ? &rec : NULL);
-		response_release(&scratch);
 	}
 	master_ui_release(&ui);
-	rc = rc ? rc : buf_addstr(&items, n ? " ]" : "]");
+	if (q.state >= 0)
+		total = kept;
+	rc = rc ? rc : buf_addstr(&items, items.len > 2 ? " ]" : "]");
 	if (rc) {
 		reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "%s",
 			      rc == ERR_TOO_LARGE ? "The list is too large to print." : "out of memory");
 	} else {
+		snprintf(from_text, sizeof(from_text), "%zu", q.from);
+		snprintf(total_text, sizeof(total_text), "%zu", total);
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "SubmissionListResponse", 0, NULL },
 			{ "admin", RF_BOOL, NULL, admin, NULL },
+			/* with a parameter: where the page starts and how many there are */
+			{ "from", RF_RAW, q.given ? from_text : NULL, 0, NULL },
 			{ "message", RF_STRING, problem[0] ? problem : NULL, 0, NULL },
 			{ "serverSparkVersion", RF_STRING, cluster_version(&sv->spark->cluster), 0, NULL },
 			{ "submissions", RF_RAW, buf_str(&items), 0, NULL },
 			{ "success", RF_BOOL, NULL, 1, NULL },
+			{ "total", RF_RAW, q.given ? total_text : NULL, 0, NULL },
 			{ "user", RF_STRING, user, 0, NULL },   /* who is asking, for the portal */
 		};
 

@@ -75,6 +75,59 @@ static int split_header(const char *text, size_t len, long long range[3], size_t
 	return 0;
 }
 
+int logs_read(struct servlets *sv, const struct master_ui *ui, const struct master_ui_driver *d, int err_stream,
+	      long long offset, long long length, struct buf *text, size_t *body_at, long long range[3],
+	      enum problem *p, char *why, size_t why_size)
+{
+	const char *id = d->id;
+	char url[700], web[300];
+	struct sg_err e = { 0 };
+	long status = 0;
+	int rc;
+
+	if (!d->worker_id[0]) {
+		snprintf(why, why_size, "The driver has not started on a worker yet (it is %s): no logs.",
+			 driver_state_name(d->state));
+		*p = PROBLEM_CONFLICT;
+		return -1;
+	}
+	if ((rc = master_ui_worker_base(ui, d->worker_id, web, sizeof(web), &e)) != 0) {
+		/* a worker that advertises another host, a path or a user is not read at all */
+		snprintf(why, why_size, rc > 0 ? "The driver's worker %.100s is gone from the master: its logs cannot "
+			 "be read." : "The driver's worker %.100s cannot be read: %.160s.", d->worker_id, e.msg);
+		*p = PROBLEM_BAD_GATEWAY;
+		return -1;
+	}
+	/* Built from parts: the checked base, "/log/", the id the master listed for a driver
+	 * this user may see (driver-yyyyMMddHHmmss-NNNN: nothing to escape) and numbers.
+	 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and redirects
+	 * are not followed (httpget.h). */
+	int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&byteLength=%lld", web, id,
+				      err_stream ? "stderr" : "stdout", length)
+			   : snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
+				      web, id, err_stream ? "stderr" : "stdout", offset, length);
+
+	/* The error texts never hold what the worker answered (a rogue worker's address could
+	 * be anybody's page): a status, or libcurl's reason. */
+	if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, sv->spark->deadline, text, &status, &e) || status != 200) {
+		char what[160];
+
+		snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
+		snprintf(why, why_size, "The driver's worker %.100s did not give its log: %.200s", d->worker_id,
+			 e.msg[0] ? e.msg : what);
+		*p = e.code == ERR_TIMEOUT ? PROBLEM_TIMEOUT : PROBLEM_BAD_GATEWAY;
+		return -1;
+	}
+	if (split_header((const char *)text->data, text->len, range, body_at)) {
+		/* Spark's log page answers "Error: ..." as text for a log it does not have */
+		snprintf(why, why_size, "The worker %.100s has no %s for this driver.", d->worker_id,
+			 err_stream ? "stderr" : "stdout");
+		*p = PROBLEM_NOT_FOUND;
+		return -1;
+	}
+	return 0;
+}
+
 /* GET /v1/submissions/logs/ID (see logs.h). */
 void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 {
@@ -82,12 +135,11 @@ void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	const char *id = c->id;
 	struct master_ui ui;
 	const struct master_ui_driver *d;
-	char why[400], url[700], web[300];
+	char why[400];
 	struct buf text = BUF_INIT(LOGS_MAX_LENGTH + 4096);
-	struct sg_err e = { 0 };
 	long long offset, length, range[3];
-	long status = 0;
 	size_t body_at;
+	enum problem p;
 	int err_stream, rc;
 
 	if (logs_parse_query(rq->query, &err_stream, &offset, &length, why, sizeof(why))) {
@@ -107,49 +159,17 @@ void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	}
 	if (!(d = master_ui_find(&ui, id))) {
 		reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "No driver with this submission ID is known to the master.");
-	} else if (!d->worker_id[0]) {
-		snprintf(why, sizeof(why), "The driver has not started on a worker yet (it is %s): no logs.",
-			 driver_state_name(d->state));
-		reply_problem(sv->spark, rs, PROBLEM_CONFLICT, "%s", why);
-	} else if ((rc = master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e)) != 0) {
-		/* a worker that advertises another host, a path or a user is not read at all */
-		snprintf(why, sizeof(why), rc > 0 ? "The driver's worker %.100s is gone from the master: its logs cannot "
-			 "be read." : "The driver's worker %.100s cannot be read: %.160s.", d->worker_id, e.msg);
-		reply_problem(sv->spark, rs, PROBLEM_BAD_GATEWAY, "%s", why);
+	} else if (logs_read(sv, &ui, d, err_stream, offset, length, &text, &body_at, range, &p, why, sizeof(why))) {
+		reply_problem(sv->spark, rs, p, "%s", why);
 	} else {
-		/* Built from parts: the checked base, "/log/", the id the master listed for a driver
-		 * this user may see (driver-yyyyMMddHHmmss-NNNN: nothing to escape) and numbers.
-		 * "/log/": Jetty redirects "/log" (the servlet's context path) there, and redirects
-		 * are not followed (httpget.h). */
-		int n = offset < 0 ? snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&byteLength=%lld", web, id,
-					      err_stream ? "stderr" : "stdout", length)
-				   : snprintf(url, sizeof(url), "%s/log/?driverId=%s&logType=%s&offset=%lld&byteLength=%lld",
-					      web, id, err_stream ? "stderr" : "stdout", offset, length);
-
-		/* The error texts never hold what the worker answered (a rogue worker's address could
-		 * be anybody's page): a status, or libcurl's reason. */
-		if (n < 0 || (size_t)n >= sizeof(url) || http_get(url, sv->spark->deadline, &text, &status, &e) || status != 200) {
-			char what[160];
-
-			snprintf(what, sizeof(what), status ? "HTTP %ld from %.100s" : "URL too long", status, web);
-			snprintf(why, sizeof(why), "The driver's worker %.100s did not give its log: %.200s", d->worker_id,
-				 e.msg[0] ? e.msg : what);
-			reply_problem(sv->spark, rs, e.code == ERR_TIMEOUT ? PROBLEM_TIMEOUT : PROBLEM_BAD_GATEWAY, "%s", why);
-		} else if (split_header((const char *)text.data, text.len, range, &body_at)) {
-			/* Spark's log page answers "Error: ..." as text for a log it does not have */
-			snprintf(why, sizeof(why), "The worker %.100s has no %s for this driver.", d->worker_id,
-				 err_stream ? "stderr" : "stdout");
-			reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "%s", why);
+		buf_reset(&rs->body);
+		if (buf_add(&rs->body, text.data + body_at, text.len - body_at)) {
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 		} else {
-			buf_reset(&rs->body);
-			if (buf_add(&rs->body, text.data + body_at, text.len - body_at)) {
-				reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
-			} else {
-				rs->status = 200;
-				rs->content_type = "text/plain;charset=utf-8";
-				snprintf(rs->header, sizeof(rs->header), "X-Log-Range: bytes %lld-%lld/%lld", range[0],
-					 range[1], range[2]);
-			}
+			rs->status = 200;
+			rs->content_type = "text/plain;charset=utf-8";
+			snprintf(rs->header, sizeof(rs->header), "X-Log-Range: bytes %lld-%lld/%lld", range[0],
+				 range[1], range[2]);
 		}
 	}
 	master_ui_release(&ui);

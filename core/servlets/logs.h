@@ -7,6 +7,11 @@
 
 #include <stddef.h>
 
+#include "ops/reply.h"
+#include "spark/masterui.h"
+
+struct servlets;
+
 #define LOGS_DEFAULT_LENGTH (64u << 10)
 #define LOGS_MAX_LENGTH (1u << 20)
 
@@ -14,5 +19,12 @@
  * 0, or -1 with why (for a 400). */
 int logs_parse_query(const char *query, int *stderr_stream, long long *offset, long long *length, char *why,
 		     size_t why_size);
+
+/* Part of driver d's stdout or stderr (offset -1: its last length bytes) from its worker's
+ * web UI, whose address ui lists: 0 with the text at text->data + *body_at and Spark's
+ * range (start, end, total), or -1 with the kind of problem and why. */
+int logs_read(struct servlets *sv, const struct master_ui *ui, const struct master_ui_driver *d, int err_stream,
+	      long long offset, long long length, struct buf *text, size_t *body_at, long long range[3],
+	      enum problem *p, char *why, size_t why_size);
 
 #endif

@@ -336,6 +336,13 @@ static int claimed(struct servlets *sv, struct exchange *x, const char *owner, c
 /* StandaloneSubmitRequestServlet.handleSubmit: POST /v1/submissions/create. */
 static void create_servlet(struct servlets *sv, const struct call *c, struct response *rs)
 {
+	struct servlet_created out;
+
+	servlet_create(sv, c, rs, &out);
+}
+
+void servlet_create(struct servlets *sv, const struct call *c, struct response *rs, struct servlet_created *out)
+{
 	const struct request *rq = c->rq;
 	struct store *store = sv->tenant->store;
 	struct exchange x;
@@ -350,6 +357,7 @@ static void create_servlet(struct servlets *sv, const struct call *c, struct res
 				     &prop_too_long);
 	int cores, memory_mb;
 
+	memset(out, 0, sizeof(*out));
 	/* a key cut short could match another request's: refuse rather than guess */
 	if ((key && strlen(key) > IDEMPOTENCY_KEY_MAX) || prop_too_long) {
 		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "The idempotency key is longer than 1000 bytes.");
@@ -373,6 +381,8 @@ static void create_servlet(struct servlets *sv, const struct call *c, struct res
 		if (store_finish(store, claim.row, id, unknown, strmap_get(&x.cr.spark_properties, "spark.app.name"),
 				 x.cr.main_class, &e) && id)
 			rs->store_failed = 1;   /* logged; the driver runs, only its owner record is missing */
+		else if (id)
+			out->row = claim.row;
 	}
 	if (asked == 0) {
 		const struct deploy_reply *r = &a.reply;
@@ -385,7 +395,10 @@ static void create_servlet(struct servlets *sv, const struct call *c, struct res
 			{ "unknownFields", RF_STRINGS, NULL, 0, x.cr.unknown_fields.len ? &x.cr.unknown_fields : NULL },
 		};
 
+		out->accepted = r->success && r->driver_id;
+		snprintf(out->message, sizeof(out->message), "%s", r->message ? r->message : "");
 		if (r->driver_id) {
+			snprintf(out->id, sizeof(out->id), "%s", r->driver_id);
 			status_cache_forget(sv->spark->status_cache, r->driver_id);
 			snprintf(rs->submission_id, sizeof(rs->submission_id), "%s", r->driver_id);
 		}
@@ -402,6 +415,14 @@ out:
 static int write_kill(void *arg, const struct spark_build *b, struct buf *out)
 {
 	return deploy_write_kill(out, b, arg);
+}
+
+int servlet_kill(struct servlets *sv, const char *id, struct cluster_answer *a, struct response *rs)
+{
+	if (ask(sv, write_kill, (void *)id, NULL, 0, REPLY_KILL, a, rs))
+		return -1;
+	status_cache_forget(sv->spark->status_cache, id);
+	return 0;
 }
 
 /* StandaloneKillRequestServlet.handleKill: POST /v1/submissions/kill/ID. */
@@ -426,8 +447,7 @@ static void kill_servlet(struct servlets *sv, const struct call *c, struct respo
 	if (rc != 1)
 		return;
 	cluster_answer_init(&a);
-	if (ask(sv, write_kill, (void *)c->id, NULL, 0, REPLY_KILL, &a, rs) == 0) {
-		status_cache_forget(sv->spark->status_cache, c->id);
+	if (servlet_kill(sv, c->id, &a, rs) == 0) {
 		const struct rest_field f[] = {
 			{ "action", RF_STRING, "KillSubmissionResponse", 0, NULL },
 			{ "message", RF_STRING, a.reply.message, 0, NULL },
@@ -533,6 +553,8 @@ enum {
 	S_FILES = 1 << 5,      /* exists only with uploads (--files-dir) */
 	S_NO_LOGIN = 1 << 6,   /* answered before anyone is identified (health: the web server
 	                        * decides who may reach it; --hosts still applies) */
+	S_LIVY = 1 << 7,       /* Livy's API: every error in Livy's shape (reply.c) */
+	S_SHARED_FILES = 1 << 8,   /* exists only with uploads kept in a shared store (PostgreSQL) */
 };
 
 struct servlet {
@@ -558,9 +580,14 @@ static const struct servlet servlet_table[] = {
 	{ "/v1/submissions", M_GET, "GET, HEAD, OPTIONS", S_EXACT | S_STORE, ROUTE_LIST, NULL, list_handle },
 	{ "/v1/submissions/", M_GET, "GET, HEAD, OPTIONS", S_EXACT | S_STORE, ROUTE_LIST, NULL, list_handle },
 	{ "/v1/files", 0, NULL, S_FILES, ROUTE_FILES, NULL, files_handle },
+	/* Apache Livy's batch API (servlets/livy.c), as Livy serves it at its root */
+	{ "/batches", 0, NULL, S_LIVY, ROUTE_BATCHES, NULL, livy_batches_handle },
+	{ "/version", M_GET, "GET, HEAD, OPTIONS", S_EXACT | S_LIVY, ROUTE_LIVY_VERSION, NULL, livy_version_handle },
 	{ "/healthz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_HEALTHZ, NULL, health_handle },
 	{ "/readyz", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_READYZ, NULL, health_handle },
 	{ "/metrics", 0, NULL, S_EXACT | S_NO_LOGIN, ROUTE_METRICS, NULL, health_handle },
+	/* a worker fetching an upload: it cannot log in, the address (256 bits) is the secret */
+	{ "/files", 0, NULL, S_NO_LOGIN | S_SHARED_FILES, ROUTE_DOWNLOAD, NULL, files_download },
 };
 
 /* The servlet whose prefix claims path (the path info below it in *info), or NULL. */
@@ -583,6 +610,7 @@ static const struct servlet *servlet_find(const char *path, const char **info)
 static int servlet_exists(struct servlets *sv, const struct servlet *s)
 {
 	return !((s->flags & S_STORE && !sv->tenant->store) || (s->flags & S_FILES && !sv->files.dir)
+		 || (s->flags & S_SHARED_FILES && !(sv->files.dir && sv->files.shared))
 		 || (s->flags & S_SPARK4 && !spark_build_is_spark4(answer_build(sv->spark))));
 }
 
@@ -607,6 +635,7 @@ void servlets_handle(struct servlets *sv, const struct request *rq, struct respo
 	char id[128];
 
 	rs->route = s ? s->route : ROUTE_OTHER;
+	rs->livy = s && s->flags & S_LIVY;
 	if (t->hosts && !tenant_host_served(t->hosts, rq->host)) {
 		/* before anything else, health paths included: a page whose name rebinds to this
 		 * machine must not reach even them (--hosts) */
@@ -614,7 +643,7 @@ void servlets_handle(struct servlets *sv, const struct request *rq, struct respo
 			     "(--hosts); use one of the names it is configured for.");
 		return;
 	}
-	if (s && s->flags & S_NO_LOGIN) {
+	if (s && s->flags & S_NO_LOGIN && servlet_exists(sv, s)) {
 		s->handle(sv, &c, rs);
 		return;
 	}

@@ -49,10 +49,40 @@ int servlet_path_match(const char *path, const char *prefix, const char **info);
  * store failed). */
 int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs);
 
+/* StandaloneSubmitRequestServlet.handleSubmit with c->rq's body (a CreateSubmissionRequest),
+ * answered into rs in Spark's shape; out says what became of it for a caller that answers
+ * in another shape (Livy's batches). */
+struct servlet_created {
+	int accepted;              /* the master took it: id set */
+	char id[128];
+	int64_t row;               /* its row in the owner store (0: none) */
+	char message[512];         /* the master's message */
+};
+void servlet_create(struct servlets *sv, const struct call *c, struct response *rs, struct servlet_created *out);
+/* RequestKillDriver for id: 0 with the master's reply in a, or -1 answered into rs. */
+int servlet_kill(struct servlets *sv, const char *id, struct cluster_answer *a, struct response *rs);
+
+/* What a listing's query asks (GET /v1/submissions and Livy's GET /batches: from, size,
+ * state, name, since); given 0: no parameter (the listing of old). */
+#define LIST_SCAN_MAX 5000    /* the drivers a state filter looks through */
+struct list_query {
+	int given;
+	size_t from, size;            /* size 100 unless given (1 to 1000) */
+	int state;                    /* an index into the caller's states, or -1: any */
+	char name[256];               /* the application name, or "": any */
+	int64_t since_ms;             /* submitted at or after, or 0: any */
+};
+/* 0, or -1 with why (for a 400); states: the names state= may take. */
+int list_parse_query(const char *query, const char *const *states, size_t nstates, struct list_query *q, char *why,
+		     size_t why_size);
+
 /* The endpoints beyond route.c (each file's header says what it serves). */
 void list_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void logs_handle(struct servlets *sv, const struct call *c, struct response *rs);
 void files_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void files_download(struct servlets *sv, const struct call *c, struct response *rs);
 void health_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void livy_batches_handle(struct servlets *sv, const struct call *c, struct response *rs);
+void livy_version_handle(struct servlets *sv, const struct call *c, struct response *rs);
 
 #endif

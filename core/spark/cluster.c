@@ -175,10 +175,14 @@ static int detect(struct cluster *c, int64_t deadline, struct sg_err *e)
 		} else if (!rc && text && cluster_parse_class_failure(text, cls, sizeof(cls), &uid)) {
 			ncand = cluster_narrow(candidate, ncand, text, seen, sizeof(seen));
 			b = NULL;
-		} else if (!rc && text && strstr(text, "Expected SaslMessage")) {
+		} else if (!rc && text && (strstr(text, "Expected SaslMessage") || strstr(text, "Unknown challenge message"))) {
+			/* SaslRpcHandler; AuthRpcHandler with spark.network.crypto.saslFallback=false */
 			rc = sg_err_set(e, ERR_REMOTE, 0, "The Spark master at %s:%d requires authentication "
-					"(spark.authenticate=true): give sparkgate its secret with --secret-file.",
-					c->master.addrs[c->master.current].host, c->master.addrs[c->master.current].port);
+					"(spark.authenticate=true%s): give sparkgate its secret with --secret-file%s.",
+					c->master.addrs[c->master.current].host, c->master.addrs[c->master.current].port,
+					strstr(text, "Unknown challenge") ? " and spark.network.crypto.enabled=true" : "",
+					strstr(text, "Unknown challenge") ? " and the cluster's spark-defaults.conf with "
+					"--spark-conf" : "");
 		} else if (!rc) {
 			const char *t = text ? text : "(not a failure)";
 			const char *nl = strchr(t, '\n');
@@ -213,7 +217,7 @@ int cluster_build(struct cluster *c, int64_t deadline, const struct spark_build 
 		*b = c->pinned;
 		return 0;
 	}
-	if (!c->build || c->master.fd < 0 || c->build_generation != c->master.generation)
+	if (!c->build || (c->master.fd < 0 && !c->master.parked) || c->build_generation != c->master.generation)
 		rc = detect(c, deadline, e);
 	*b = rc ? NULL : c->build;
 	return rc;

@@ -15,6 +15,7 @@
 
 #include "wire/frame.h"
 #include "spark/sasl.h"
+#include "wire/authengine.h"
 
 int64_t master_now_ms(void)
 {
@@ -42,6 +43,8 @@ int master_init(struct master *m, const char *url, struct sg_err *e)
 	m->next_id = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
 	buf_init(&m->in, LIMIT_FRAME);
 	buf_init(&m->out, LIMIT_FRAME);
+	rpc_cipher_init(&m->wire, LIMIT_FRAME);
+	m->crypto = (struct master_crypto){ .version = 1, .cipher = RPC_AES_CTR, .sasl_fallback = 1 };
 	if (strncmp(p, "spark://", 8) == 0)
 		p += 8;
 	while (*p) {
@@ -87,7 +90,16 @@ void master_close(struct master *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
+	m->parked = 0;
+	m->frames = 0;
 	buf_reset(&m->in);
+	rpc_cipher_stop(&m->wire);
+}
+
+void master_set_crypto(struct master *m, const struct master_crypto *c)
+{
+	master_close(m);
+	m->crypto = *c;
 }
 
 void master_release(struct master *m)
@@ -96,6 +108,7 @@ void master_release(struct master *m)
 	master_set_secret(m, NULL);
 	buf_release(&m->in);
 	buf_release(&m->out);
+	rpc_cipher_release(&m->wire);
 }
 
 int master_set_secret(struct master *m, const char *secret)
@@ -193,8 +206,10 @@ static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
 
 		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
 		if (rc == 0) {
+			/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
+			if (!(m->parked && i == m->current))
+				m->generation++;
 			m->current = i;
-			m->generation++;
 			return 0;
 		}
 	}
@@ -242,6 +257,11 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 	return 0;
 }
 
+/* What an encrypted connection that fails before its first frame back means: the master
+ * could not read sparkgate's first encrypted frame (nothing is negotiated). */
+#define MISMATCH " at the first encrypted message: check that spark.network.crypto.authEngineVersion and " \
+	"spark.network.crypto.cipher match the master's"
+
 /* Reads frames until the one answering id arrives. */
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
 		       struct sg_err *e)
@@ -259,8 +279,10 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		int rc;
 
 		if (used < 0) {
+			int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
+
 			master_close(m);
-			return sg_err_set(e, (int)used, 0, "bad frame from master: %s", fe.msg);
+			return sg_err_set(e, (int)used, 0, "bad frame from master: %s%s", fe.msg, mismatch ? MISMATCH : "");
 		}
 		if (used > 0) {
 			int mine = (f.type == FRAME_RPC_RESPONSE || f.type == FRAME_RPC_FAILURE) && f.request_id == id;
@@ -273,6 +295,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			/* Anything else (a late reply to a request that timed out, a message the
 			 * master pushes) is dropped. */
 			buf_consume(&m->in, (size_t)used);
+			m->frames++;
 			if (mine)
 				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
 			continue;
@@ -289,14 +312,19 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			nroom = 65536;
 		/* Then read first: the rest of a reply is often there already, and poll would cost
 		 * a system call. */
-		ssize_t n = wait_first ? -1 : recv(m->fd, room, nroom, MSG_DONTWAIT);
+		ssize_t n = wait_first ? -1 : rpc_cipher_recv(&m->wire, m->fd, &m->in, room, nroom);
 
 		if (wait_first)
 			errno = EAGAIN;
 		wait_first = 0;
-		if (n > 0) {
-			buf_commit(&m->in, (size_t)n);
+		if (n > 0)
 			continue;
+		if (n < 0 && errno == EBADMSG) {
+			master_close(m);
+			return sg_err_set(e, ERR_PROTOCOL, 0, "encrypted reply from master %s:%d does not decrypt (%s): "
+					  "check that spark.network.crypto.authEngineVersion and spark.network.crypto.cipher "
+					  "match the master's", m->addrs[m->current].host, m->addrs[m->current].port,
+					  m->wire.err.msg);
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 			struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
@@ -312,11 +340,14 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			continue;
 		}
 		int err = n == 0 ? 0 : errno;
+		/* an encrypted connection closed before anything came back: the master could not
+		 * read the first frame (another engine version or cipher) */
+		int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
 
 		master_close(m);
-		return sg_err_set(e, ERR_IO, 0, "master %s:%d closed the connection%s%s",
+		return sg_err_set(e, mismatch ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
-				  err ? ": " : "", err ? strerror(err) : "");
+				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : "");
 	}
 }
 
@@ -339,7 +370,7 @@ int64_t master_deadline(const struct master *m)
 
 /* spark.authenticate: the SASL exchange, first thing on a new connection; the master
  * refuses every other message until it is complete (AbstractAuthRpcHandler). */
-static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
+static int authenticate_sasl(struct master *m, int64_t deadline, struct sg_err *e)
 {
 	struct buf token = BUF_INIT(1u << 17), body = BUF_INIT(1u << 18), frame = BUF_INIT(1u << 18);
 	struct master_answer a;
@@ -376,9 +407,14 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 		if (a.failed) {
 			const char *t = buf_str(&a.body), *nl = strchr(t, '\n');
 
+			/* AuthRpcHandler without saslFallback answers SASL so */
+			int aes = strstr(t, "Unknown challenge message") != NULL;
+
 			rc = sg_err_set(e, ERR_REMOTE, 0, "the Spark master at %s:%d refused sparkgate's "
-					"authentication (spark.authenticate; check --secret-file): %.*s",
+					"authentication (spark.authenticate; check --secret-file%s): %.*s",
 					m->addrs[m->current].host, m->addrs[m->current].port,
+					aes ? "; the master wants spark.network.crypto.enabled=true: give sparkgate the "
+					"cluster's spark-defaults.conf with --spark-conf" : "",
 					(int)(nl ? nl - t : (long)strlen(t)), t);
 			break;
 		}
@@ -396,6 +432,89 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 	if (rc)
 		master_close(m);
 	return rc;
+}
+
+/* Whether the master reads a second message on this AES-GCM connection: an RpcRequest
+ * with an empty body, which NettyRpcHandler cannot deserialize and answers with an
+ * RpcFailure at once (no endpoint sees it); a receiver that drops it (3.4.4) leaves it
+ * unanswered.  Waits at most a second of the request's time. */
+static int second_message_read(struct master *m, int64_t deadline)
+{
+	struct buf frame = BUF_INIT(64);
+	struct master_answer a;
+	uint64_t id = (m->next_id++) & INT64_MAX;
+	int64_t until = master_now_ms() + 1000;
+	const uint8_t *wire;
+	size_t wire_len, sent;
+	int rc;
+
+	master_answer_init(&a);
+	rc = frame_write_rpc_request(&frame, id, NULL, 0);
+	rc = rc ? rc : rpc_cipher_seal(&m->wire, frame.data, frame.len, &wire, &wire_len, NULL);
+	rc = rc ? rc : send_all(m, wire, wire_len, deadline < until ? deadline : until, &sent);
+	if (!rc)
+		m->asks++;
+	rc = rc ? rc : await_reply(m, id, deadline < until ? deadline : until, &a, NULL);
+	master_answer_release(&a);
+	buf_release(&frame);
+	return rc == 0;
+}
+
+/* AuthClientBootstrap.doSparkAuth: one RpcRequest with the AuthEngine challenge, the
+ * master's AuthMessage back in plain, then the session cipher below the frames. */
+static int authenticate_aes(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	const struct master_addr *addr = &m->addrs[m->current];
+	struct buf body = BUF_INIT(AUTH_MESSAGE_MAX), frame = BUF_INIT(2 * AUTH_MESSAGE_MAX);
+	struct master_answer a;
+	struct authengine ae;
+	uint64_t id = (m->next_id++) & INT64_MAX;
+	size_t sent;
+	int rc;
+
+	authengine_init(&ae, m->secret, m->crypto.version);
+	master_answer_init(&a);
+	rc = authengine_challenge(&ae, &body, e);
+	rc = rc ? rc : frame_write_rpc_request(&frame, id, body.data, body.len);
+	if (!rc && (rc = send_all(m, frame.data, frame.len, deadline, &sent)) != 0)
+		sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s", addr->host, addr->port, sg_err_name(rc));
+	rc = rc ? rc : await_reply(m, id, deadline, &a, e);
+	if (!rc && a.failed) {
+		const char *t = buf_str(&a.body), *nl = strchr(t, '\n');
+
+		rc = sg_err_set(e, ERR_REMOTE, 0, "the Spark master at %s:%d refused sparkgate's authentication "
+				"(spark.network.crypto.enabled; check --secret-file and that the master sets "
+				"spark.network.crypto.enabled=true): %.*s", addr->host, addr->port,
+				(int)(nl ? nl - t : (long)strlen(t)), t);
+	}
+	rc = rc ? rc : authengine_derive(&ae, a.body.data, a.body.len, e);
+	rc = rc ? rc : rpc_cipher_start(&m->wire, m->crypto.cipher, &ae, e);
+	m->frames = 0;   /* counts encrypted frames from here */
+	authengine_release(&ae);
+	master_answer_release(&a);
+	buf_release(&body);
+	buf_release(&frame);
+	if (rc)
+		master_close(m);
+	return rc;
+}
+
+/* AuthClientBootstrap.doBootstrap: the AuthEngine when spark.network.crypto.enabled, SASL
+ * after a refusal when saslFallback allows it (on a new connection: the master closes the
+ * one it refused), SASL alone otherwise. */
+static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err first = { 0 };
+	int rc;
+
+	if (!m->crypto.enabled)
+		return authenticate_sasl(m, deadline, e);
+	rc = authenticate_aes(m, deadline, &first);
+	if (rc != ERR_REMOTE || !m->crypto.sasl_fallback)
+		return rc ? sg_err_set(e, rc, 0, "%s", first.msg) : 0;
+	master_close(m);
+	rc = connect_any(m, deadline, e);
+	return rc ? rc : authenticate_sasl(m, deadline, e);
 }
 
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
@@ -438,12 +557,19 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 		rc = rc ? rc : frame_end_rpc_request(&m->out, at);
 		if (rc)
 			return sg_err_set(e, rc, 0, "cannot build the request for the master: %s", sg_err_name(rc));
-		rc = send_all(m, m->out.data, m->out.len, deadline, &sent);
+		const uint8_t *wire;
+		size_t wire_len;
+
+		if ((rc = rpc_cipher_seal(&m->wire, m->out.data, m->out.len, &wire, &wire_len, e)) != 0) {
+			master_close(m);
+			return rc;
+		}
+		rc = send_all(m, wire, wire_len, deadline, &sent);
 		if (rc == 0)
 			break;
 		master_close(m);
-		if (rc == ERR_TIMEOUT || sent == m->out.len) {
-			a->maybe_delivered = sent == m->out.len;
+		if (rc == ERR_TIMEOUT || sent == wire_len) {
+			a->maybe_delivered = sent == wire_len;
 			return sg_err_set(e, rc, 0, "sending to master failed: %s", sg_err_name(rc));
 		}
 		/* An incomplete frame is discarded by the master: safe to send again once. */
@@ -452,15 +578,26 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 	}
 	a->maybe_delivered = 1;
 	m->asks++;
-	if (!m->on_ask)
-		return await_reply(m, id, deadline, a, e);
 	{
 		struct timespec t0, t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = await_reply(m, id, deadline, a, e);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		m->on_ask(m->on_ask_ctx, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000, rc == 0);
-		return rc;
+		if (m->on_ask)
+			m->on_ask(m->on_ask_ctx,
+				  (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000, rc == 0);
 	}
+	/* AES-GCM: one ask per connection where the master drops every message after the
+	 * first (3.4.4, SPARK-56227); the next connection counts as the same master */
+	if (m->fd >= 0 && m->wire.kind == RPC_AES_GCM) {
+		if (rc == 0 && !m->gcm_reuse[m->current])
+			m->gcm_reuse[m->current] = (signed char)(second_message_read(m, deadline) ? 1 : -1);
+		/* also after a timeout (the connection may drop whatever comes next) */
+		if (m->gcm_reuse[m->current] < 0 || (rc && !m->gcm_reuse[m->current])) {
+			master_close(m);
+			m->parked = rc == 0;
+		}
+	}
+	return rc;
 }

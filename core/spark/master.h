@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "wire/rpccipher.h"
 
 #define MASTER_MAX_ADDRS 8
 
@@ -35,6 +36,19 @@ struct master {
 	struct buf in;              /* received bytes not yet parsed */
 	struct buf out;             /* frame being sent */
 	char *secret;               /* spark.authenticate.secret, or NULL */
+	struct master_crypto {      /* spark.network.crypto.* (used with a secret) */
+		int enabled;        /* AuthEngine handshake instead of SASL */
+		int version;        /* authEngineVersion: 1 or 2 */
+		int cipher;         /* RPC_AES_CTR or RPC_AES_GCM */
+		int sasl_fallback;  /* saslFallback: SASL when the master refuses the handshake */
+	} crypto;
+	struct rpc_cipher wire;     /* the transport below the frames (plain until a handshake) */
+	uint64_t frames;            /* frames received on this connection */
+	/* per address, AES-GCM: 1 the master reads a second message on a connection, -1 it
+	 * drops it (3.4.4, SPARK-56227: one ask per connection), 0 not known yet */
+	signed char gcm_reuse[MASTER_MAX_ADDRS];
+	int parked;                 /* closed by sparkgate after an AES-GCM ask: the next connection
+				     * to the same address continues this one's generation */
 	/* told about every ask: how long from sending until its reply (or failure), and whether
 	 * one came; micros -1: not sent, no master could be reached */
 	void (*on_ask)(void *ctx, int64_t micros, int replied);
@@ -73,6 +87,12 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 /* Authenticate every new connection with SASL DIGEST-MD5 (spark.authenticate=true) using
  * this secret; NULL turns it off.  The copy is wiped on release. */
 int master_set_secret(struct master *m, const char *secret);
+
+/* spark.network.crypto.*: every new connection runs Spark's AuthEngine handshake with the
+ * secret and then encrypts (AES-CTR: one stream per direction; AES-GCM: an envelope per
+ * frame; a master whose receiver drops a connection's later messages, as 3.4.4's does, gets
+ * one ask per connection, found out once per address with a harmless second message). */
+void master_set_crypto(struct master *m, const struct master_crypto *c);
 
 /* Drops the connection; the next ask starts with the next address (HA: this one is not
  * the leader). */

@@ -69,6 +69,12 @@ static const char *action_of(const struct request *rq, const struct response *rs
 		if (strncmp(rq->path, "/v1/files/", 10) == 0 && strcmp(rq->method, "DELETE") == 0)
 			return "delete-file";
 		break;
+	case ROUTE_BATCHES:   /* Livy's: POST /batches creates, DELETE /batches/ID kills */
+		if (post && (strcmp(rq->path, "/batches") == 0 || strcmp(rq->path, "/batches/") == 0))
+			return "create";
+		if (strcmp(rq->method, "DELETE") == 0)
+			return "kill";
+		break;
 	default:
 		break;
 	}

@@ -36,12 +36,25 @@ struct store {
 	"  size BIGINT NOT NULL," \
 	"  sha256 TEXT NOT NULL," \
 	"  created_ms BIGINT NOT NULL);" \
-	"CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_ms);"
+	"CREATE INDEX IF NOT EXISTS files_by_owner ON files (owner, created_ms);" \
+	/* a shared store's uploads: LIMIT_FILE_CHUNK bytes a row ("tmp-..." ids: being written) */ \
+	"CREATE TABLE IF NOT EXISTS file_chunks (" \
+	"  id TEXT NOT NULL," \
+	"  n INTEGER NOT NULL," \
+	"  data BYTEA NOT NULL," \
+	"  PRIMARY KEY (id, n));" \
+	/* keys every host of a shared store uses alike (the uploads' naming key) */ \
+	"CREATE TABLE IF NOT EXISTS shared_keys (" \
+	"  name TEXT PRIMARY KEY," \
+	"  value TEXT NOT NULL);"
 
 static const char sqlite_schema[] = "PRAGMA journal_mode=WAL;" SCHEMA("INTEGER PRIMARY KEY");
 /* Two hosts starting at once must not both create the tables: one at a time. */
 static const char postgres_schema[] =
-	"BEGIN; SELECT pg_advisory_xact_lock(7370726);" SCHEMA("BIGSERIAL PRIMARY KEY") "COMMIT;";
+	"BEGIN; SELECT pg_advisory_xact_lock(7370726);" SCHEMA("BIGSERIAL PRIMARY KEY")
+	/* jars and eggs are compressed already, and a range is read without the whole row */
+	"ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;"
+	"COMMIT;";
 
 /* Columns later versions added (an earlier version's database gets them on first use). */
 static const char *const added_columns[][3] = {
@@ -51,6 +64,8 @@ static const char *const added_columns[][3] = {
 	{ "submissions", "token", "TEXT" },
 	{ "submissions", "holder", "TEXT" },
 	{ "submissions", "lease_ms", "BIGINT" },
+	/* an upload's bytes are in file_chunks (a shared store), not on a host's disk */
+	{ "files", "in_store", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 uint64_t store_errors(const struct store *s)
@@ -263,6 +278,20 @@ int store_owner(struct store *s, const char *id, char *owner, size_t size, struc
 	return rc;
 }
 
+/* A row of SELECT ENTRY_COLUMNS. */
+static void read_entry(const struct sql_result *res, size_t i, struct store_entry *x)
+{
+	snprintf(x->id, sizeof(x->id), "%s", sql_text(res, i, 0));
+	snprintf(x->owner, sizeof(x->owner), "%s", sql_text(res, i, 1));
+	x->created_ms = sql_int(res, i, 2);
+	snprintf(x->app_name, sizeof(x->app_name), "%s", sql_text(res, i, 3));
+	snprintf(x->main_class, sizeof(x->main_class), "%s", sql_text(res, i, 4));
+	x->unknown = strcmp(sql_text(res, i, 5), "unknown") == 0;
+	x->running_ms = sql_int(res, i, 6);   /* NULL reads as 0 */
+	x->ended_ms = sql_int(res, i, 7);
+	x->row = sql_int(res, i, 8);
+}
+
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e)
 {
@@ -271,24 +300,87 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 	int rc;
 
 	*n = 0;
-	rc = owner ? exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms "
-			  "FROM submissions WHERE state IN ('submitted', 'unknown') AND owner = ? "
+	rc = owner ? exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
+			  "row FROM submissions WHERE state IN ('submitted', 'unknown') AND owner = ? "
 			  "ORDER BY created_ms DESC, row DESC LIMIT ?", args, 2, &res, e)
-		: exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms "
-		       "FROM submissions WHERE state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?",
+		: exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
+		       "row FROM submissions WHERE state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?",
 		       &args[1], 1, &res, e);
-	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++) {
-		struct store_entry *x = &out[(*n)++];
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
+		read_entry(&res, i, &out[(*n)++]);
+	sql_result_release(&res);
+	return rc;
+}
 
-		snprintf(x->id, sizeof(x->id), "%s", sql_text(&res, i, 0));
-		snprintf(x->owner, sizeof(x->owner), "%s", sql_text(&res, i, 1));
-		x->created_ms = sql_int(&res, i, 2);
-		snprintf(x->app_name, sizeof(x->app_name), "%s", sql_text(&res, i, 3));
-		snprintf(x->main_class, sizeof(x->main_class), "%s", sql_text(&res, i, 4));
-		x->unknown = strcmp(sql_text(&res, i, 5), "unknown") == 0;
-		x->running_ms = sql_int(&res, i, 6);   /* NULL reads as 0 */
-		x->ended_ms = sql_int(&res, i, 7);
+#define ENTRY_COLUMNS "id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, row"
+
+int store_batch(struct store *s, int64_t row, const char *id, struct store_entry *out, struct sg_err *e)
+{
+	struct sql_result res = { 0 };
+	int rc = id ? exec(s, "batch", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE id = ?", &ARG_TEXT(id), 1, &res, e)
+		: exec(s, "batch", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE row = ? AND state IN ('submitted', "
+		       "'unknown')", &ARG_INT(row), 1, &res, e);
+
+	if (!rc && !res.nrows)
+		rc = 1;
+	else if (!rc)
+		read_entry(&res, 0, out);
+	sql_result_release(&res);
+	return rc;
+}
+
+int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
+		  size_t *total, struct sg_err *e)
+{
+	const struct store_filter f = { owner, NULL, 0, 1 };
+
+	return store_search(s, &f, from, max, out, n, total, e);
+}
+
+static void append(char *to, size_t size, const char *what)
+{
+	size_t len = strlen(to);
+
+	snprintf(to + len, size - len, "%s", what);
+}
+
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e)
+{
+	/* the statement from fixed parts: only '?' carries what the caller gave */
+	char where[200] = "state IN ('submitted', 'unknown')", sql[600];
+	struct sql_arg args[5];
+	struct sql_result res = { 0 };
+	size_t na = 0;
+	int rc;
+
+	if (f->owner) {
+		append(where, sizeof(where), " AND owner = ?");
+		args[na++] = ARG_TEXT(f->owner);
 	}
+	if (f->name) {
+		append(where, sizeof(where), " AND app_name = ?");
+		args[na++] = ARG_TEXT(f->name);
+	}
+	if (f->since_ms > 0) {
+		append(where, sizeof(where), " AND created_ms >= ?");
+		args[na++] = ARG_INT(f->since_ms);
+	}
+	*n = *total = 0;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM submissions WHERE %s", where);
+	rc = exec(s, "search", sql, args, na, &res, e);
+	if (!rc)
+		*total = (size_t)sql_int(&res, 0, 0);
+	sql_result_release(&res);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql), "SELECT " ENTRY_COLUMNS " FROM submissions WHERE %s ORDER BY %s LIMIT ? OFFSET ?",
+		 where, f->oldest_first ? "row" : "created_ms DESC, row DESC");
+	args[na++] = ARG_INT(max);
+	args[na++] = ARG_INT(from);
+	rc = exec(s, "search", sql, args, na, &res, e);
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
+		read_entry(&res, i, &out[(*n)++]);
 	sql_result_release(&res);
 	return rc;
 }
@@ -340,10 +432,12 @@ static int owner_total(struct store *s, const char *owner, int64_t *total, struc
 	return rc;
 }
 
-int store_file_add(struct store *s, const struct store_file *f, int64_t quota, int64_t *total, struct sg_err *e)
+int store_file_add_chunks(struct store *s, const struct store_file *f, const char *chunks, int64_t quota,
+			  int64_t *total, struct sg_err *e)
 {
 	const struct sql_arg args[] = { ARG_TEXT(f->id), ARG_TEXT(f->owner), ARG_TEXT(f->name), ARG_INT(f->size),
-					ARG_TEXT(f->sha256), ARG_INT(f->created_ms) };
+					ARG_TEXT(f->sha256), ARG_INT(f->created_ms), ARG_INT(chunks != NULL) };
+	const struct sql_arg move[] = { ARG_TEXT(f->id), ARG_TEXT(chunks) };
 	char lock[300];
 	struct sql_result res = { 0 };
 	int rc;
@@ -353,18 +447,30 @@ int store_file_add(struct store *s, const struct store_file *f, int64_t quota, i
 	if ((rc = s->schema_pending ? make_schema(s, e) : 0) != 0 || (rc = sqldb_lock(s->db, lock, e)) != 0)
 		return failed(s, rc, e, "file");
 	rc = owner_total(s, f->owner, total, e);
-	rc = rc ? rc : exec(s, "file", "SELECT 1 FROM files WHERE id = ?", args, 1, &res, e);
+	rc = rc ? rc : exec(s, "file", "SELECT in_store FROM files WHERE id = ?", args, 1, &res, e);
 	if (!rc && !res.nrows) {   /* else: the same owner, name and bytes, stored once */
 		if (quota >= 0 && *total + f->size > quota)
 			rc = 1;
-		else if (!(rc = exec(s, "file", "INSERT INTO files (id, owner, name, size, sha256, created_ms) "
-				     "VALUES (?, ?, ?, ?, ?, ?)", args, 6, NULL, e)))
+		else if (!(rc = exec(s, "file", "INSERT INTO files (id, owner, name, size, sha256, created_ms, in_store) "
+				     "VALUES (?, ?, ?, ?, ?, ?, ?)", args, 7, NULL, e)))
 			*total += f->size;
+		if (!rc && chunks)
+			rc = exec(s, "file", "UPDATE file_chunks SET id = ? WHERE id = ?", move, 2, NULL, e);
+	} else if (!rc && chunks && sql_int(&res, 0, 0) == 0) {
+		/* stored on one host's disk by an earlier version: now in the store, for every host */
+		rc = exec(s, "file", "DELETE FROM file_chunks WHERE id = ?", args, 1, NULL, e);
+		rc = rc ? rc : exec(s, "file", "UPDATE file_chunks SET id = ? WHERE id = ?", move, 2, NULL, e);
+		rc = rc ? rc : exec(s, "file", "UPDATE files SET in_store = 1 WHERE id = ?", args, 1, NULL, e);
 	}
 	sql_result_release(&res);
 	if (sqldb_finish(s->db, rc == 0, rc ? &(struct sg_err){ 0 } : e) && !rc)
 		rc = failed(s, ERR_IO, e, "commit");
 	return rc;
+}
+
+int store_file_add(struct store *s, const struct store_file *f, int64_t quota, int64_t *total, struct sg_err *e)
+{
+	return store_file_add_chunks(s, f, NULL, quota, total, e);
 }
 
 int store_file_total(struct store *s, const char *owner, int64_t *total, struct sg_err *e)
@@ -380,6 +486,7 @@ static void read_file_row(const struct sql_result *res, size_t i, struct store_f
 	f->size = sql_int(res, i, 3);
 	snprintf(f->sha256, sizeof(f->sha256), "%s", sql_text(res, i, 4));
 	f->created_ms = sql_int(res, i, 5);
+	f->in_store = sql_int(res, i, 6) != 0;
 }
 
 int store_file_list(struct store *s, const char *owner, size_t max, struct store_file *out, size_t *n,
@@ -387,7 +494,7 @@ int store_file_list(struct store *s, const char *owner, size_t max, struct store
 {
 	const struct sql_arg args[] = { ARG_TEXT(owner), ARG_INT(max) };
 	struct sql_result res = { 0 };
-	int rc = exec(s, "files", "SELECT id, owner, name, size, sha256, created_ms FROM files WHERE owner = ? "
+	int rc = exec(s, "files", "SELECT id, owner, name, size, sha256, created_ms, in_store FROM files WHERE owner = ? "
 		      "ORDER BY created_ms DESC, id LIMIT ?", args, 2, &res, e);
 
 	*n = 0;
@@ -400,7 +507,7 @@ int store_file_list(struct store *s, const char *owner, size_t max, struct store
 int store_file_get(struct store *s, const char *id, struct store_file *f, struct sg_err *e)
 {
 	struct sql_result res = { 0 };
-	int rc = exec(s, "file", "SELECT id, owner, name, size, sha256, created_ms FROM files WHERE id = ?", &ARG_TEXT(id),
+	int rc = exec(s, "file", "SELECT id, owner, name, size, sha256, created_ms, in_store FROM files WHERE id = ?", &ARG_TEXT(id),
 		      1, &res, e);
 
 	if (!rc && !res.nrows)
@@ -413,5 +520,82 @@ int store_file_get(struct store *s, const char *id, struct store_file *f, struct
 
 int store_file_delete(struct store *s, const char *id, struct sg_err *e)
 {
-	return exec(s, "file", "DELETE FROM files WHERE id = ?", &ARG_TEXT(id), 1, NULL, e);
+	char lock[100];
+	int rc;
+
+	/* the row and its bytes go together: no host serves a file whose bytes are half gone */
+	snprintf(lock, sizeof(lock), "file:%.72s", id);
+	if ((rc = s->schema_pending ? make_schema(s, e) : 0) != 0 || (rc = sqldb_lock(s->db, lock, e)) != 0)
+		return failed(s, rc, e, "file");
+	rc = exec(s, "file", "DELETE FROM files WHERE id = ?", &ARG_TEXT(id), 1, NULL, e);
+	rc = rc ? rc : exec(s, "file", "DELETE FROM file_chunks WHERE id = ?", &ARG_TEXT(id), 1, NULL, e);
+	if (sqldb_finish(s->db, rc == 0, rc ? &(struct sg_err){ 0 } : e) && !rc)
+		rc = failed(s, ERR_IO, e, "commit");
+	return rc;
+}
+
+int store_is_shared(const struct store *s)
+{
+	return s && sqldb_kind(s->db) == SQLDB_POSTGRES;
+}
+
+int store_shared_key(struct store *s, const char *name, const char *mine, char *value, size_t size, struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(name), ARG_TEXT(mine) };
+	struct sql_result res = { 0 };
+	int rc = exec(s, "key", "INSERT INTO shared_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+		      args, 2, NULL, e);
+
+	rc = rc ? rc : exec(s, "key", "SELECT value FROM shared_keys WHERE name = ?", args, 1, &res, e);
+	if (!rc && !res.nrows)
+		rc = failed(s, ERR_IO, (sg_err_set(e, ERR_IO, 0, "state database: the shared key vanished"), e), "key");
+	if (!rc)
+		snprintf(value, size, "%s", sql_text(&res, 0, 0));
+	sql_result_release(&res);
+	return rc;
+}
+
+int store_chunk_put(struct store *s, const char *id, int64_t n, const void *data, size_t len, struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(id), ARG_INT(n), ARG_BLOB(data, len) };
+
+	return exec(s, "chunk", "INSERT INTO file_chunks (id, n, data) VALUES (?, ?, ?)", args, 3, NULL, e);
+}
+
+int store_chunk_read(struct store *s, const char *id, int64_t n, int64_t off, size_t len, struct buf *out,
+		     struct sg_err *e)
+{
+	/* substr counts from 1; both back ends cut bytes (BYTEA, BLOB) by bytes */
+	const struct sql_arg args[] = { ARG_INT(off + 1), ARG_INT(len), ARG_TEXT(id), ARG_INT(n) };
+	size_t before = out->len;
+	int rc = s->schema_pending ? make_schema(s, e) : 0;
+
+	rc = rc ? rc : sqldb_blob(s->db, "SELECT substr(data, ?, ?) FROM file_chunks WHERE id = ? AND n = ?", args, 4,
+				   out, e);
+	if (rc == 0 && out->len - before != len)
+		rc = sg_err_set(e, ERR_TRUNCATED, 0, "state database: piece %lld of file %.72s holds %zu bytes where %zu "
+				"were expected", (long long)n, id, out->len - before, len);
+	if (rc == ERR_TRUNCATED || rc == ERR_TOO_LARGE)   /* what is stored is not what its row says */
+		s->errors++;
+	else if (rc < 0)
+		rc = failed(s, rc, e, "chunk");
+	return rc;
+}
+
+int store_chunks_drop(struct store *s, const char *id, struct sg_err *e)
+{
+	return exec(s, "chunk", "DELETE FROM file_chunks WHERE id = ?", &ARG_TEXT(id), 1, NULL, e);
+}
+
+int store_chunk_uploads(struct store *s, size_t max, char (*ids)[STORE_CHUNKS_ID_SIZE], size_t *n, struct sg_err *e)
+{
+	struct sql_result res = { 0 };
+	int rc = exec(s, "chunk", "SELECT DISTINCT id FROM file_chunks WHERE id LIKE 'tmp-%' LIMIT ?", &ARG_INT(max), 1,
+		      &res, e);
+
+	*n = 0;
+	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
+		snprintf(ids[(*n)++], STORE_CHUNKS_ID_SIZE, "%s", sql_text(&res, i, 0));
+	sql_result_release(&res);
+	return rc;
 }

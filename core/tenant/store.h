@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 struct store;
@@ -26,6 +27,7 @@ enum claim_result {
 };
 
 struct store_entry {
+	int64_t row;               /* the create's row: Livy's batch id (servlets/livy.c) */
 	char id[128];              /* "" when the outcome is unknown */
 	int unknown;               /* the create may or may not have reached the master */
 	char owner[256];
@@ -95,6 +97,26 @@ int store_owner(struct store *s, const char *id, char *owner, size_t size, struc
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e);
 
+/* Livy's batches (servlets/livy.c): a create's row is its batch id, an integer that
+ * SQLite's rowid and PostgreSQL's sequence give once.  One batch by row, or by driver
+ * id if id is not NULL (0 found, 1 not found or not submitted, <0 error); a page of owner's (NULL: everyone's) in the order
+ * they were created, from the from-th, at most max, with *total the number there are. */
+int store_batch(struct store *s, int64_t row, const char *id, struct store_entry *out, struct sg_err *e);
+int store_batches(struct store *s, const char *owner, size_t from, size_t max, struct store_entry *out, size_t *n,
+		  size_t *total, struct sg_err *e);
+
+/* Which submitted drivers a listing shows: owner's (NULL: everyone's), of application
+ * name (NULL: any), created at since_ms or later (0: any time). */
+struct store_filter {
+	const char *owner;
+	const char *name;
+	int64_t since_ms;
+	int oldest_first;          /* else newest first, as store_list */
+};
+/* A page of the drivers f selects: from the from-th, at most max, *total all of them. */
+int store_search(struct store *s, const struct store_filter *f, size_t from, size_t max, struct store_entry *out,
+		 size_t *n, size_t *total, struct sg_err *e);
+
 /* What an owner's drivers hold for quotas: submitted ones not yet seen finished, and
  * claims still in flight (id ""). */
 struct store_usage {
@@ -119,12 +141,19 @@ struct store_file {
 	int64_t size;
 	char sha256[72];           /* hex */
 	int64_t created_ms;
+	int in_store;              /* the bytes are in file_chunks (a shared store), not on disk */
 };
 
 /* Records f unless its owner's files would then hold more than quota bytes (quota < 0: no
  * limit), in one step for every process: 0 recorded (or already there), 1 over the quota
  * (*total says what the owner holds), <0 error. */
 int store_file_add(struct store *s, const struct store_file *f, int64_t quota, int64_t *total, struct sg_err *e);
+/* The same for bytes already written as the pieces of chunks (a "tmp-..." id, see
+ * store_chunk_put): once recorded they become f->id's, in the same transaction (a file the
+ * row says is on a disk gets them too).  Pieces not taken stay under chunks' id: the
+ * caller drops them (store_chunks_drop) whatever the outcome. */
+int store_file_add_chunks(struct store *s, const struct store_file *f, const char *chunks, int64_t quota,
+			  int64_t *total, struct sg_err *e);
 /* The bytes an owner's files hold. */
 int store_file_total(struct store *s, const char *owner, int64_t *total, struct sg_err *e);
 /* An owner's files, newest first, at most max. */
@@ -132,6 +161,22 @@ int store_file_list(struct store *s, const char *owner, size_t max, struct store
 		    struct sg_err *e);
 /* File id: 0 found (into *f), 1 not found, <0 error. */
 int store_file_get(struct store *s, const char *id, struct store_file *f, struct sg_err *e);
+/* Deletes file id's row and its pieces together. */
 int store_file_delete(struct store *s, const char *id, struct sg_err *e);
+
+/* A shared store (PostgreSQL, several hosts): uploads are kept in it, not on a disk. */
+int store_is_shared(const struct store *s);
+/* The value every host uses for name: mine if none was stored yet (the first host's wins). */
+int store_shared_key(struct store *s, const char *name, const char *mine, char *value, size_t size, struct sg_err *e);
+/* Piece n (0, 1, ...) of the bytes of id: at most LIMIT_FILE_CHUNK bytes each. */
+int store_chunk_put(struct store *s, const char *id, int64_t n, const void *data, size_t len, struct sg_err *e);
+/* Exactly len bytes from off in piece n of id, appended to out: 0, 1 no such piece,
+ * ERR_TRUNCATED (the piece is shorter), ERR_TOO_LARGE (past out's maximum), <0. */
+int store_chunk_read(struct store *s, const char *id, int64_t n, int64_t off, size_t len, struct buf *out,
+		     struct sg_err *e);
+int store_chunks_drop(struct store *s, const char *id, struct sg_err *e);
+/* Ids of uploads being written ("tmp-..."), at most max, for the sweep of those that are over. */
+#define STORE_CHUNKS_ID_SIZE 80
+int store_chunk_uploads(struct store *s, size_t max, char (*ids)[STORE_CHUNKS_ID_SIZE], size_t *n, struct sg_err *e);
 
 #endif

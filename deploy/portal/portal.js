@@ -275,9 +275,30 @@ function render(list) {
   $("empty").hidden = list.submissions.length > 0;
 }
 
+// The listing's page and filters (GET /v1/submissions?from=&size=&state=&name=&since=).
+const PAGE = 50;
+const page = { from: 0, state: "", name: "", since: "" };
+
+function listPath() {
+  const q = new URLSearchParams({ from: String(page.from), size: String(PAGE) });
+  if (page.state) q.set("state", page.state);
+  if (page.name) q.set("name", page.name);
+  if (page.since) q.set("since", page.since);
+  return `${API}?${q}`;
+}
+
+function pager(list) {
+  const total = list.total || 0;
+  const shown = list.submissions.length;
+  $("pageInfo").textContent = total ? `${page.from + 1}–${page.from + shown} of ${total}` : "";
+  $("prevPage").disabled = page.from === 0;
+  $("nextPage").disabled = page.from + shown >= total;
+  $("empty").textContent = page.state || page.name || page.since ? "No drivers match." : "No drivers yet.";
+}
+
 async function refresh() {
   clearTimeout(refreshTimer);
-  const { status, json } = await call("GET", API);
+  const { status, json } = await call("GET", listPath());
   if (status !== 200 || !json) {
     show($("who"), `sparkgate answered HTTP ${status}${json && json.message ? ": " + json.message : ""}`, false);
     return;
@@ -287,6 +308,7 @@ async function refresh() {
   $("drivers-title").textContent = json.admin ? "All drivers" : "My drivers";
   if (json.message) show($("listProblem"), json.message, false);
   render(json);
+  pager(json);
   // keep watching while anything may still change
   if (json.submissions.some((d) => d.submissionId && (!d.driverState || ACTIVE.has(d.driverState)))) {
     refreshTimer = setTimeout(refresh, 2000);
@@ -294,6 +316,16 @@ async function refresh() {
 }
 
 $("submit").addEventListener("submit", submit);
+$("filters").addEventListener("submit", (e) => {
+  e.preventDefault();
+  page.state = $("filterState").value;
+  page.name = $("filterName").value.trim();
+  page.since = $("filterSince").value;   // YYYY-MM-DD: from that day on (UTC)
+  page.from = 0;
+  refresh();
+});
+$("prevPage").addEventListener("click", () => { page.from = Math.max(0, page.from - PAGE); refresh(); });
+$("nextPage").addEventListener("click", () => { page.from += PAGE; refresh(); });
 $("addProp").addEventListener("click", () => pairRow($("props"), "Property"));
 $("addEnv").addEventListener("click", () => pairRow($("envs"), "Variable"));
 $("closeDetails").addEventListener("click", () => {

@@ -224,6 +224,29 @@ async function waitState(page, id, state, ms) {
     await page.click("#closeDetails");
   });
 
+  await check("filter the drivers by state and name, with the count", async () => {
+    await page.setViewportSize({ width: 1200, height: 900 });
+    const rows = () => page.$$eval("#drivers tbody tr", (trs) => trs.map((r) => [
+      r.querySelector("td button")?.textContent, r.querySelector(".state").textContent]));
+    await page.selectOption("#filterState", "FINISHED");
+    await page.click("#applyFilters");
+    await page.waitForFunction(() => [...document.querySelectorAll("#drivers tbody .state")]
+      .every((c) => c.textContent === "FINISHED"));
+    const finished = await rows();
+    expect(finished.length > 0 && finished.some(([id]) => id === finishedId), JSON.stringify(finished));
+    expect((await page.textContent("#pageInfo")) === `1–${finished.length} of ${finished.length}`,
+      await page.textContent("#pageInfo"));
+    await page.selectOption("#filterState", "");
+    await page.fill("#filterName", "portal-long");
+    await page.click("#applyFilters");
+    await page.waitForFunction(() => document.getElementById("pageInfo").textContent === "1–1 of 1");
+    expect(JSON.stringify((await rows()).map(([id]) => id)) === JSON.stringify([longId]), JSON.stringify(await rows()));
+    expect(await page.isDisabled("#nextPage") && await page.isDisabled("#prevPage"), "pager buttons");
+    await page.screenshot({ path: path.join(shots, "portal-filtered.png"), fullPage: true });
+    await page.fill("#filterName", "");
+    await page.click("#applyFilters");
+  });
+
   await check("no console errors", async () => {
     expect(problems.length === 0, problems.join("\n"));
   });

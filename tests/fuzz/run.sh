@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="$1"; shift
-targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws masterui)
+targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws masterui gcm)
 secs="${FUZZ_SECONDS:-30}"
 flags=(-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
 libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
@@ -29,6 +29,16 @@ PY
              printf 'REQUEST_METHOD=GET\0REQUEST_URI=/v1/submissions/status/driver%%2D1?x=1\0\0' > "$dir/uri" ;;
     jws) printf 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.AAAA' > "$dir/token" ;;
     masterui) cp tests/unit/master-ui.json "$dir/" ;;
+    gcm) # the JVM's v2 envelopes, alone and back to back
+         python3 - "$dir" <<'PY'
+import sys
+v = dict(l.split() for l in open("tests/golden/crypto/spark-3.5.9.txt") if not l.startswith("#"))
+envs = [bytes.fromhex(v[k]) for k in ("v2.gcm.100", "v2.gcm.32728", "v2.gcm.70000")]
+for i, e in enumerate(envs):
+    open("%s/env-%d.bin" % (sys.argv[1], i), "wb").write(e)
+open(sys.argv[1] + "/envs.bin", "wb").write(b"".join(envs))
+PY
+         ;;
   esac
 }
 total=0

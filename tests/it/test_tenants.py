@@ -47,7 +47,9 @@ quota group ops drivers 1 memory 8g
 
 def start_web():
     db = os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db")
-    policy = web.shipped_policy(os.path.join(H.C.work, "policy.conf"), os.path.dirname(H.C.jar), TEST_RULES)
+    # Python applications from the checkout's tests/app (the Livy tests submit pyapp.py)
+    rules = TEST_RULES + "allow python file:%s/\n" % os.path.join(H.ROOT, "tests", "app")
+    policy = web.shipped_policy(os.path.join(H.C.work, "policy.conf"), os.path.dirname(H.C.jar), rules)
     T.audit = os.path.join(web.server_dir(H.C.s, "state"), "audit.log")
     T.port = web.lighttpd_fastcgi(H.C.s, name="lighttpd-tenants",
                                   extra_args="--state-db %s --policy %s --audit-log %s --master-ui http://127.0.0.1:%d"
@@ -338,6 +340,228 @@ def no_request_can_forge_a_log_line_or_lose_an_audit_line():
     lines = [json.loads(line) for line in open(audit)]
     assert len(lines) == 1 and lines[0]["action"] == "kill" and lines[0]["user"] == "alice" \
         and "\\xFF\\xFE\\x0Aforged" in lines[0]["submissionId"], lines
+
+
+# ---- Livy's batch API (/batches), with the clients people use -------------------------
+
+def pylivy():
+    """pylivy (PyPI "livy"), unchanged, as tools/setup.sh installs it; its package imports
+    pandas for interactive sessions only, which its batch path never uses: an empty module
+    stands in for it when pandas is not installed."""
+    path = os.path.join(os.path.expanduser(os.environ.get("SPARKGATE_CACHE", "~/.cache/sparkgate")), "py-livy-0.8.0")
+    assert os.path.isdir(os.path.join(path, "livy")), "pylivy missing: run tools/setup.sh --browser"
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        import types
+        sys.modules["pandas"] = types.ModuleType("pandas")
+        sys.modules["pandas"].DataFrame = object   # in a type annotation
+    import livy
+    return livy
+
+
+def livy_url():
+    return "http://127.0.0.1:%d" % T.port
+
+
+def livy_lines(user, bid):
+    st, js, _ = http(user, "GET", "/batches/%d/log?size=-1" % bid)
+    assert st == 200 and set(js) == {"id", "from", "total", "log"} and js["total"] == len(js["log"]), (st, js)
+    return js["log"]
+
+
+BATCH_VIEW = {"id", "name", "owner", "proxyUser", "state", "appId", "appInfo", "queue", "log"}
+
+
+@test
+def livy_batches_with_pylivy_run_a_jar_and_a_py_to_success():
+    livy = pylivy()
+    st, ver, _ = http("alice", "GET", "/version")
+    assert st == 200 and ver["version"].startswith("0.8"), (st, ver)
+    out = os.path.join(H.C.work, "livy-jar.txt")
+    jar = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
+                                args=[out, "0", "0"], driver_memory="512m", name="livy-jar")
+    py_out = os.path.join(H.C.work, "livy-py.txt")
+    py = livy.LivyBatch.create(livy_url(), "file:" + os.path.join(H.ROOT, "tests", "app", "pyapp.py"),
+                               auth=USER["alice"], args=[py_out], driver_memory="512m", executor_memory="512m",
+                               name="livy-py", spark_conf={"spark.cores.max": "1"})
+    T.livy = {"jar": jar.batch_id, "py": py.batch_id}
+    assert jar.wait() == livy.SessionState.SUCCESS, livy_lines("alice", jar.batch_id)
+    assert py.wait() == livy.SessionState.SUCCESS, livy_lines("alice", py.batch_id)
+    # a later task reads the log with a client of its own (as Airflow's hook does): a kept-alive
+    # connection idle for a minute may be closed by lighttpd as the client reuses it
+    jar = livy.LivyBatch(livy_url(), jar.batch_id, auth=USER["alice"])
+    # the log: the driver's stdout and stderr from its worker, in Livy's "stdout: " / "stderr: " frame
+    lines = jar.log()
+    assert lines and "TestApp stdout: %s 0 0" % out in jar.log(size=-1), jar.log(size=-1)
+    whole = livy_lines("alice", jar.batch_id)
+    assert whole[0] == "stdout: " and "\nstderr: " in whole \
+        and any(x.startswith("TestApp stderr: spark.app.name=livy-jar") for x in whole), whole
+    assert H.JOB_RESULT in open(py_out).read(), open(py_out).read()
+    # the application behind the batch: its id as the master lists it, its UI, the driver's log
+    st, v, _ = http("alice", "GET", "/batches/%d" % py.batch_id)
+    state = H.C.s.master_state()
+    apps = {a["id"]: a for a in state["activeapps"] + state["completedapps"]}
+    assert st == 200 and v["appId"] in apps and apps[v["appId"]]["name"] == "livy-py", (v, sorted(apps))
+    assert re.match(r"^http://[^/]+:\d+$", v["appInfo"]["sparkUiUrl"] or ""), v["appInfo"]
+    assert re.match(r"^http://127\.0\.0\.1:\d+/logPage/\?driverId=driver-\d{14}-\d{4}&logType=stderr$",
+                    v["appInfo"]["driverLogUrl"] or ""), v["appInfo"]
+    st, v, _ = http("alice", "GET", "/batches/%d" % jar.batch_id)
+    assert v["appId"] is None and v["appInfo"]["sparkUiUrl"] is None, v   # TestApp starts no SparkContext
+    # the driver ran as Spark's API would have started it: the same name, memory, arguments
+    args = [x.split("\t") for x in open(out).read().splitlines()]
+    assert ["arg", "0", out] in args and ["prop", "spark.app.name", "livy-jar"] in args \
+        and ["prop", "spark.driver.memory", "512m"] in args, args
+
+
+@test
+def livy_batches_are_killed_end_dead_and_stay_their_owners():
+    livy = pylivy()
+    slow = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
+                                 args=[os.path.join(H.C.work, "livy-slow.txt"), "120", "0"], driver_memory="512m",
+                                 name="livy-slow")
+    failing = livy.LivyBatch.create(livy_url(), "file:" + H.C.jar, auth=USER["alice"], class_name="TestApp",
+                                    args=[os.path.join(H.C.work, "livy-fail.txt"), "0", "3"], driver_memory="512m",
+                                    name="livy-fail")
+    wait_for("running", lambda: slow.state == livy.SessionState.RUNNING, 90, 0.5)
+    # bob: neither sees nor kills alice's batches (answered as an id nobody has), nor lists them
+    for bid in (slow.batch_id, T.livy["jar"]):
+        for method, path in (("GET", "/batches/%d" % bid), ("GET", "/batches/%d/state" % bid),
+                             ("GET", "/batches/%d/log" % bid), ("DELETE", "/batches/%d" % bid)):
+            st, js, _ = http("bob", method, path)
+            st2, js2, _ = http("bob", method, path.replace(str(bid), "999999"))
+            assert st == st2 == 404 and js == {"msg": "Session '%d' not found." % bid} \
+                and js2 == {"msg": "Session '999999' not found."}, (method, path, st, js, st2, js2)
+    bob_client = livy.LivyBatch(livy_url(), slow.batch_id, auth=USER["bob"])
+    try:
+        bob_client.state
+        raise AssertionError("bob saw alice's batch")
+    except ValueError:
+        pass   # pylivy: "batch session not found"
+    st, bobs, _ = http("bob", "GET", "/batches")
+    assert st == 200 and slow.batch_id not in [x["id"] for x in bobs["sessions"]], bobs
+    assert slow.state == livy.SessionState.RUNNING
+    slow.kill()
+    assert slow.wait() == livy.SessionState.KILLED
+    assert failing.wait() == livy.SessionState.DEAD
+    lines = livy_lines("alice", failing.batch_id)
+    assert "\nDriver state: FAILED" in lines, lines
+    # the admin sees everyone's
+    st, carol, _ = http("carol", "GET", "/batches?size=1000")
+    assert {slow.batch_id, failing.batch_id} <= {x["id"] for x in carol["sessions"]}, carol
+
+
+@test
+def livy_shapes_and_refusals_are_livys():
+    # POST: 201, Location, BatchSessionView's fields (BatchSessionServlet.scala)
+    body = {"file": "file:" + H.C.jar, "className": "TestApp", "args": [os.path.join(H.C.work, "livy-raw.txt"), "0", "0"],
+            "driverMemory": "512m", "name": "livy-raw", "conf": {"spark.driver.cores": "1"}}
+    st, js, hdrs = http("alice", "POST", "/batches", body, headers={"X-Requested-By": "test"})
+    assert st == 201 and set(js) == BATCH_VIEW and hdrs["Location"] == "/batches/%d" % js["id"], (st, js)
+    assert isinstance(js["id"], int) and js["name"] == "livy-raw" and js["owner"] == "alice" \
+        and js["proxyUser"] is None and js["state"] == "starting" and js["log"] == [] \
+        and js["appInfo"] == {"driverLogUrl": None, "sparkUiUrl": None}, js
+    bid = js["id"]
+    st, one, _ = http("alice", "GET", "/batches/%d/state" % bid)
+    assert st == 200 and one == {"id": bid, "state": one["state"]} \
+        and one["state"] in ("starting", "running", "success"), one
+    st, page, _ = http("alice", "GET", "/batches?from=1&size=2")
+    assert st == 200 and set(page) == {"from", "total", "sessions"} and page["from"] == 1 \
+        and len(page["sessions"]) == 2 and page["total"] >= 3, page
+    assert all(set(x) == BATCH_VIEW for x in page["sessions"]), page
+    st, full, _ = http("alice", "GET", "/batches?size=1000")
+    ids = [x["id"] for x in full["sessions"]]
+    assert ids == sorted(ids) and ids[1:3] == [x["id"] for x in page["sessions"]] and len(ids) == full["total"], full
+    st, log, _ = http("alice", "GET", "/batches/%d/log?from=0&size=1" % T.livy["jar"])
+    assert st == 200 and log["from"] == 0 and log["log"] == ["stdout: "] and log["total"] > 2, log
+    # errors: Livy's {"msg": ...}
+    for change, status, text in (({"file": None}, 400, "File is required"),
+                                 ({"proxyUser": "bob"}, 403, "User 'alice' not allowed to impersonate 'bob'."),
+                                 ({"queue": "default"}, 400, "queue"),
+                                 ({"driverCores": "one"}, 400, "driverCores must be an integer")):
+        st, js, _ = http("alice", "POST", "/batches", dict(body, **change))
+        assert st == status and list(js) == ["msg"] and text in js["msg"], (change, st, js)
+    st, js, _ = http("alice", "POST", "/batches", b"{not json")
+    assert st == 400 and list(js) == ["msg"], (st, js)
+    st, js, _ = http("alice", "PUT", "/batches", b"{}")
+    assert st == 405 and list(js) == ["msg"], (st, js)
+    st, js, _ = http("alice", "GET", "/batches?from=x")
+    assert st == 400 and list(js) == ["msg"], (st, js)
+    # a browser post from another site: the CSRF guard, in Livy's shape
+    st, js, _ = http("alice", "POST", "/batches", body, headers={"Origin": "https://evil.example"})
+    assert st == 403 and "X-Requested-By" in js["msg"], (st, js)
+
+
+@test
+def a_create_the_policy_refuses_is_refused_through_livy_with_nothing_at_the_master():
+    livy = pylivy()
+    state = H.C.s.master_state()
+    before = len(state["activedrivers"]) + len(state["completeddrivers"])
+    audited = len(audit_lines())
+    for conf, rule in (({"spark.driver.extraClassPath": "/opt/x.jar"}, "property spark.driver.extraClassPath is never"),
+                       ({"spark.driver.memory": "2g"}, "max driver-memory")):
+        st, js, _ = http("alice", "POST", "/batches", {"file": "file:" + H.C.jar, "className": "TestApp",
+                                                      "args": ["/dev/null", "0", "0"], "conf": conf})
+        assert st == 403 and list(js) == ["msg"] and rule in js["msg"], (conf, st, js)
+    # the same through pylivy's client (requests raises the 403)
+    try:
+        livy.LivyBatch.create(livy_url(), "hdfs://nn/app.jar", auth=USER["alice"], class_name="TestApp")
+        raise AssertionError("the policy let an unapproved application through /batches")
+    except Exception as e:   # requests.HTTPError
+        assert getattr(getattr(e, "response", None), "status_code", None) == 403, e
+    state = H.C.s.master_state()
+    assert len(state["activedrivers"]) + len(state["completeddrivers"]) == before
+    # and the refusals are audited as creates
+    lines = [(x["user"], x["action"], x["status"], x["outcome"]) for x in audit_lines()[audited:]]
+    assert lines == [("alice", "create", 403, "refused")] * 3, lines
+
+
+@test
+def listing_pages_and_filters_250_drivers():
+    """250 drivers of bob's in the store (rows as creates leave them; the master never knew
+    them, so they have no state and are Livy's "dead"), paged in 100s and filtered."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(web.server_dir(H.C.s, "state"), "sparkgate.db"), timeout=30)
+    base = 1700000000000   # 2023-11-14T22:13:20Z
+    with db:
+        db.executemany("INSERT INTO submissions (id, owner, state, created_ms, app_name, main_class, finished) "
+                       "VALUES (?, 'bob', 'submitted', ?, ?, 'TestApp', 1)",
+                       [("driver-20231114221320-%04d" % i, base + i * 1000, "page-%s" % ("odd" if i % 2 else "even"))
+                        for i in range(250)])
+    db.close()
+    # no parameter: the listing of old, byte for byte (100, no from/total)
+    st, old, _ = http("bob", "GET", "/v1/submissions")
+    assert st == 200 and len(old["submissions"]) == 100 and "total" not in old and "from" not in old, old.keys()
+    pages = [http("bob", "GET", "/v1/submissions?from=%d&size=100" % f)[1] for f in (0, 100, 200)]
+    total = pages[0]["total"]
+    ids = [d["submissionId"] for p in pages for d in p["submissions"]]
+    assert all(p["total"] == total for p in pages) and [p["from"] for p in pages] == [0, 100, 200], pages
+    assert total >= 250 and len(ids) == len(set(ids)) == total, (total, len(ids))
+    assert [d["submissionId"] for d in pages[0]["submissions"]] == [d["submissionId"] for d in old["submissions"]]
+    assert ids[-250:] == ["driver-20231114221320-%04d" % i for i in reversed(range(250))], ids[-3:]   # newest first
+    st, odd, _ = http("bob", "GET", "/v1/submissions?name=page-odd&size=1000")
+    assert odd["total"] == 125 == len(odd["submissions"]) and all(d["appName"] == "page-odd" for d in odd["submissions"])
+    st, late, _ = http("bob", "GET", "/v1/submissions?name=page-even&since=2023-11-14T22:16:40Z")   # i >= 200
+    assert late["total"] == 25 and len(late["submissions"]) == 25 \
+        and min(int(d["submissionId"][-4:]) for d in late["submissions"]) == 200, late["total"]
+    # by state: what the master says now, as the unfiltered listing shows it
+    st, everything, _ = http("alice", "GET", "/v1/submissions?size=1000")
+    finished = [d["submissionId"] for d in everything["submissions"] if d.get("driverState") == "FINISHED"]
+    st, fin, _ = http("alice", "GET", "/v1/submissions?state=FINISHED&size=2")
+    assert st == 200 and fin["total"] == len(finished) >= 2 and [d["submissionId"] for d in fin["submissions"]] \
+        == finished[:2], (fin, finished)
+    for bad in ("state=DONE", "size=0", "from=-1", "since=yesterday", "owner=alice"):
+        st, js, _ = http("bob", "GET", "/v1/submissions?" + bad)
+        assert st == 400 and js["action"] == "ErrorResponse", (bad, st, js)
+    # the same through Livy's /batches: oldest first, Livy's states
+    st, b, _ = http("bob", "GET", "/batches?from=100&size=100")
+    assert st == 200 and b["total"] == total and len(b["sessions"]) == 100 and b["from"] == 100, b["total"]
+    st, b, _ = http("bob", "GET", "/batches?name=page-odd&state=dead&size=1000")
+    assert b["total"] == 125 and {x["state"] for x in b["sessions"]} == {"dead"}, b["total"]
+    st, js, _ = http("bob", "GET", "/batches?state=FINISHED")
+    assert st == 400 and "not_started" in js["msg"], js
 
 
 def main():

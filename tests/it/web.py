@@ -153,11 +153,12 @@ def lighttpd_to_socket(stack, name, sock):
 
 
 def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_args="", port=None, files_dir=None,
-                     binary=None):
+                     binary=None, files_shared=False):
     """lighttpd.conf: lighttpd spawns sparkgate (bin-path, max-procs) and serves the
     portal from the checkout's deploy/portal/; with files_dir also deploy/lighttpd-files.conf
-    (sparkgate's --files-dir etc. come in extra_args); binary: another sparkgate (a test
-    build) than the stack's."""
+    (sparkgate's --files-dir etc. come in extra_args); files_shared: the uploads are in a
+    PostgreSQL store, deploy/lighttpd-files-shared.conf instead; binary: another sparkgate
+    (a test build) than the stack's."""
     binary = binary or private_binary(stack)
     conf = settings("lighttpd.conf", os.path.join(stack.work, name + ".conf"), {
         "sparkgate_portal": private_portal(stack),
@@ -166,7 +167,9 @@ def lighttpd_fastcgi(stack, name="lighttpd-fcgi", prefix="/v1", procs=2, extra_a
         "sparkgate_procs": procs,
         "sparkgate_htpasswd": htpasswd(stack.work), "sparkgate_prefix": prefix})
     includes = [conf]
-    if files_dir:
+    if files_shared:
+        includes.append(settings("lighttpd-files-shared.conf", os.path.join(stack.work, name + "-files.conf"), {}))
+    elif files_dir:
         includes.append(settings("lighttpd-files.conf", os.path.join(stack.work, name + "-files.conf"), {
             "sparkgate_files_dir": files_dir}))
     return start_lighttpd(stack, name, includes, port=port)
@@ -209,12 +212,14 @@ def self_signed(work):
 
 
 def apache(stack, name="apache", max_procs=None, anonymous=False, port=None, files_dir=None, extra_args="",
-           socket_path=None):
+           files_shared=False, socket_path=None):
     """Apache 2.4 + mod_fcgid with the top-level apache.conf included unchanged; its settings come
     from Define lines before it, as the file documents.  anonymous: a later <Location>
     drops the login and sparkgate runs with --anonymous allow (for clients that cannot log
-    in, such as spark-submit, on a trusted network).  socket_path: deploy/apache-proxy-fcgi.conf
-    instead (mod_proxy_fcgi, connections reused) to the sparkgate listening there."""
+    in, such as spark-submit, on a trusted network).  files_shared: Define
+    SPARKGATE_FILES_SHARED (the uploads are in a PostgreSQL store, sparkgate serves /files/).
+    socket_path: deploy/apache-proxy-fcgi.conf instead (mod_proxy_fcgi, connections reused)
+    to the sparkgate listening there."""
     binary = private_binary(stack)
     port = port or free_port()
     run = os.path.join(stack.work, name + "-run")
@@ -244,6 +249,8 @@ DocumentRoot %(work)s
             stack, ("--anonymous allow " if anonymous else "") + extra_args))
         if files_dir:
             f.write('Define SPARKGATE_FILES "%s"\n' % files_dir)
+        if files_shared:
+            f.write('Define SPARKGATE_FILES_SHARED\n')
         f.write('Define SPARKGATE_HTPASSWD "%s"\n' % htpasswd(stack.work))
         f.write('Define SPARKGATE_PORTAL "%s"\n' % private_portal(stack))
         if socket_path:

@@ -415,9 +415,84 @@ static void test_str_copy(void)
 	CHECK_STR(fits, "1234567");
 }
 
+/* A streamed answer (response.stream, a stored upload): Content-Length from stream_len,
+ * the body pulled in pieces no larger than the gateway's bound, none for HEAD, and a stream
+ * that ends early (or gives more than was announced) is an error, not a shorter answer. */
+struct fake_stream {
+	uint64_t left;        /* bytes it will give */
+	size_t largest;       /* the largest piece asked for */
+	int fail_at;          /* calls before failing (0: never) */
+	int calls;
+};
+
+static ssize_t fake_read(void *ctx, void *p, size_t n)
+{
+	struct fake_stream *f = ctx;
+
+	if (n > f->largest)
+		f->largest = n;
+	if (f->fail_at && ++f->calls >= f->fail_at)
+		return -1;
+	if (n > f->left)
+		n = (size_t)f->left;
+	memset(p, 'x', n);
+	f->left -= n;
+	return (ssize_t)n;
+}
+
+static int count_put(void *ctx, const void *p, size_t n)
+{
+	(void)p;
+	*(uint64_t *)ctx += n;
+	return 0;
+}
+
+static void test_streamed_answer(void)
+{
+	static const char *const env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/files/x/y.jar", NULL };
+	static const char *const head_env[] = { "REQUEST_METHOD=HEAD", "REQUEST_URI=/files/x/y.jar", NULL };
+	struct adapted ad;
+	struct response rs;
+	struct buf out = BUF_INIT(4096);
+	struct fake_stream f = { 3 * gateway_stream_piece + 5, 0, 0, 0 };
+	uint64_t got = 0, sent = 0;
+
+	adapted_init(&ad, 1024);
+	response_init(&rs);
+	CHECK(adapt_request(&ad, env, NULL, NULL) == 0, "adapt");
+	rs.status = 206;
+	rs.content_type = "application/octet-stream";
+	rs.stream = fake_read;
+	rs.stream_ctx = &f;
+	rs.stream_len = f.left;
+	buf_addstr(&rs.body, "not sent");
+	CHECK(adapter_format_response(&ad.rq, &rs, &out) == 0, "format");
+	CHECK(strstr(buf_str(&out), "Status: 206 Partial Content\r\n") && strstr(buf_str(&out), "Content-Length: 196613\r\n")
+	      && !strstr(buf_str(&out), "not sent"), "headers: %s", buf_str(&out));
+	CHECK(adapter_stream(&ad, &rs, count_put, &got, &sent) == 0 && got == rs.stream_len && sent == got
+	      && f.largest <= gateway_stream_piece, "streamed %llu bytes, pieces up to %zu", (unsigned long long)got,
+	      f.largest);
+	f = (struct fake_stream){ 10, 0, 0, 0 };   /* gives fewer than announced */
+	got = 0;
+	CHECK(adapter_stream(&ad, &rs, count_put, &got, &sent) == -1 && sent == 10, "a short stream is an error");
+	f = (struct fake_stream){ rs.stream_len, 0, 2, 0 };
+	got = 0;
+	CHECK(adapter_stream(&ad, &rs, count_put, &got, &sent) == -1 && sent == gateway_stream_piece, "a failing stream");
+	CHECK(adapt_request(&ad, head_env, NULL, NULL) == 0, "adapt HEAD");
+	f = (struct fake_stream){ rs.stream_len, 0, 0, 0 };
+	got = 0;
+	buf_reset(&out);
+	CHECK(adapter_format_response(&ad.rq, &rs, &out) == 0 && strstr(buf_str(&out), "Content-Length: 196613\r\n")
+	      && adapter_stream(&ad, &rs, count_put, &got, &sent) == 0 && got == 0, "HEAD: the length, no body");
+	buf_release(&out);
+	response_release(&rs);
+	adapted_release(&ad);
+}
+
 int main(void)
 {
 	test_str_copy();
+	test_streamed_answer();
 	test_cgi_answer();
 	test_content_length();
 	test_logs_query();

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/limits.h"
+#include "base/sqldb.h"
 #include "spark/driver.h"
 #include "servlets/files.h"
 #include "tenant/jws.h"
@@ -94,6 +96,26 @@ static void test_store(void)
 	CHECK(n == 2 && list[0].unknown && !list[0].id[0] && !list[1].unknown, "unknown create listed");
 	CHECK(store_list(b, NULL, 4, list, &n, &e) == 0 && n == 4, "everyone's list: %zu", n);
 	CHECK_STR(list[0].owner, "alice");   /* newest first: k2 taken over at 2000 */
+	/* pages and filters (store_search), and Livy's batches by row and by driver id */
+	{
+		struct store_entry one;
+		size_t total;
+		const struct store_filter everyone = { NULL, NULL, 0, 0 }, app2 = { NULL, "app2", 0, 0 },
+					  oldest = { NULL, NULL, 0, 1 }, later = { NULL, NULL, 1500, 0 };
+
+		CHECK(store_search(b, &everyone, 1, 2, list, &n, &total, &e) == 0 && n == 2 && total == 4, "page %zu/%zu", n,
+		      total);
+		CHECK(store_search(b, &everyone, 3, 2, list, &n, &total, &e) == 0 && n == 1 && total == 4, "last page %zu", n);
+		CHECK(store_search(b, &app2, 0, 4, list, &n, &total, &e) == 0 && n == 1 && total == 1, "by name %zu", n);
+		CHECK_STR(list[0].id, "driver-2");
+		CHECK(store_search(b, &later, 0, 4, list, &n, &total, &e) == 0 && total == 1, "since: %zu", total);
+		CHECK(store_search(b, &oldest, 0, 4, list, &n, &total, &e) == 0 && n == 4 && list[0].row < list[3].row,
+		      "oldest first");
+		CHECK(store_batch(b, list[0].row, NULL, &one, &e) == 0 && one.row == list[0].row, "batch by row");
+		CHECK(store_batch(b, 0, "driver-2", &one, &e) == 0 && strcmp(one.owner, "carol") == 0, "batch by id");
+		CHECK(store_batch(b, 999999, NULL, &one, &e) == 1, "no such batch");
+		CHECK(store_batches(b, "carol", 0, 4, list, &n, &total, &e) == 0 && n == 2 && total == 2, "carol's batches");
+	}
 	store_close(a);
 	store_close(b);
 	unlink(path);
@@ -591,9 +613,133 @@ static void test_files(void)
 	      "only uploads stream");
 }
 
+/* A shared store's uploads, on SQLite (the statements are the same for PostgreSQL): pieces
+ * written under a temporary id become the file's when it is recorded, ranges read across
+ * pieces, a piece shorter than asked is an error, deletion takes the pieces with the row,
+ * the first host's key wins, and a files table of the previous schema gets in_store. */
+static void test_file_chunks(void)
+{
+	char path[] = "/tmp/sparkgate-chunks-test-XXXXXX", key[100], ids[4][STORE_CHUNKS_ID_SIZE];
+	int fd = mkstemp(path);
+	struct sg_err e = { 0 };
+	struct store *s;
+	struct store_file f = { .owner = "alice", .name = "app.jar", .sha256 = "ab", .created_ms = 1 }, got;
+	struct buf out = BUF_INIT(LIMIT_FILE_CHUNK);
+	uint8_t *bytes = malloc(2 * LIMIT_FILE_CHUNK + 10);
+	int64_t total = 0;
+	size_t n = 0;
+
+	close(fd);
+	/* the previous schema's files table, with a row, as an older version left it */
+	{
+		struct sqldb *db = sqldb_open(path, &e);
+
+		CHECK(db && sqldb_script(db, "CREATE TABLE files (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT "
+					 "NULL, size BIGINT NOT NULL, sha256 TEXT NOT NULL, created_ms BIGINT NOT NULL);"
+					 "INSERT INTO files VALUES ('old', 'alice', 'old.jar', 5, 'cd', 0);", &e) == 0,
+		      "old schema: %s", e.msg);
+		sqldb_close(db);
+	}
+	s = store_open(path, &e);
+	CHECK(s && bytes, "open: %s", e.msg);
+	if (!s || !bytes)
+		return;
+	CHECK(!store_is_shared(s), "SQLite is no shared store");
+	CHECK(store_file_get(s, "old", &got, &e) == 0 && got.in_store == 0 && got.size == 5, "old row: on disk");
+	for (size_t i = 0; i < 2 * LIMIT_FILE_CHUNK + 10; i++)
+		bytes[i] = (uint8_t)(i * 7 + i / 1000);
+	f.size = 2 * LIMIT_FILE_CHUNK + 10;
+	snprintf(f.id, sizeof(f.id), "final");
+	for (int k = 0; k < 3; k++)
+		CHECK(store_chunk_put(s, "tmp-1", k, bytes + (size_t)k * LIMIT_FILE_CHUNK, k < 2 ? LIMIT_FILE_CHUNK : 10, &e)
+		      == 0, "put %d: %s", k, e.msg);
+	CHECK(store_chunk_uploads(s, 4, ids, &n, &e) == 0 && n == 1 && strcmp(ids[0], "tmp-1") == 0, "uploads in flight");
+	CHECK(store_file_add_chunks(s, &f, "tmp-1", 100, &total, &e) == 1, "over the quota: not recorded");
+	CHECK(store_chunk_read(s, "final", 0, 0, 1, &out, &e) == 1, "... and the pieces stay where they were");
+	CHECK(store_file_add_chunks(s, &f, "tmp-1", -1, &total, &e) == 0 && total == f.size + 5, "recorded: %s", e.msg);
+	CHECK(store_chunk_uploads(s, 4, ids, &n, &e) == 0 && n == 0, "no upload in flight");
+	CHECK(store_file_get(s, "final", &got, &e) == 0 && got.in_store == 1, "in the store");
+	buf_reset(&out);
+	CHECK(store_chunk_read(s, "final", 1, 5, 100, &out, &e) == 0 && out.len == 100
+	      && memcmp(out.data, bytes + LIMIT_FILE_CHUNK + 5, 100) == 0, "a range inside piece 1");
+	buf_reset(&out);
+	CHECK(store_chunk_read(s, "final", 0, 0, LIMIT_FILE_CHUNK, &out, &e) == 0
+	      && memcmp(out.data, bytes, LIMIT_FILE_CHUNK) == 0, "a whole piece");
+	buf_reset(&out);
+	CHECK(store_chunk_read(s, "final", 2, 0, 11, &out, &e) == ERR_TRUNCATED, "a piece shorter than asked");
+	buf_reset(&out);
+	CHECK(store_chunk_read(s, "final", 0, 0, LIMIT_FILE_CHUNK, &out, &e) == 0 && store_chunk_read(s, "final", 1, 0, 1,
+	      &out, &e) == ERR_TOO_LARGE, "no more than the buffer's maximum");
+	/* the same bytes again: recorded once, the second upload's pieces are not taken */
+	CHECK(store_chunk_put(s, "tmp-2", 0, bytes, 10, &e) == 0
+	      && store_file_add_chunks(s, &f, "tmp-2", -1, &total, &e) == 0 && total == f.size + 5, "again");
+	CHECK(store_chunks_drop(s, "tmp-2", &e) == 0 && store_chunk_uploads(s, 4, ids, &n, &e) == 0 && n == 0, "dropped");
+	buf_reset(&out);
+	CHECK(store_chunk_read(s, "final", 2, 0, 10, &out, &e) == 0 && memcmp(out.data, bytes + 2 * LIMIT_FILE_CHUNK, 10)
+	      == 0, "the first upload's bytes stay");
+	/* an earlier version's row (bytes on a disk) gets them when uploaded again */
+	snprintf(f.id, sizeof(f.id), "old");
+	CHECK(store_chunk_put(s, "tmp-3", 0, bytes, 5, &e) == 0 && store_file_add_chunks(s, &f, "tmp-3", -1, &total, &e)
+	      == 0 && store_file_get(s, "old", &got, &e) == 0 && got.in_store == 1, "an old row moves into the store");
+	CHECK(store_file_delete(s, "final", &e) == 0 && store_chunk_read(s, "final", 0, 0, 1, &out, &e) == 1
+	      && store_file_get(s, "final", &got, &e) == 1, "deleted with its pieces");
+	CHECK(store_shared_key(s, "files", "aa", key, sizeof(key), &e) == 0 && strcmp(key, "aa") == 0
+	      && store_shared_key(s, "files", "bb", key, sizeof(key), &e) == 0 && strcmp(key, "aa") == 0,
+	      "the first key wins");
+	buf_release(&out);
+	free(bytes);
+	store_close(s);
+	unlink(path);
+}
+
+/* Range headers (RFC 9110 14.1.2): one range, or the whole file. */
+static void test_ranges(void)
+{
+	static const struct {
+		const char *range, *if_range;
+		int64_t size;
+		int want;
+		int64_t start, end;
+	} cases[] = {
+		{ NULL, NULL, 100, 0, 0, 100 },
+		{ "bytes=0-9", NULL, 100, 1, 0, 10 },
+		{ "bytes=10-", NULL, 100, 1, 10, 100 },
+		{ "bytes=-10", NULL, 100, 1, 90, 100 },
+		{ "bytes=-1000", NULL, 100, 1, 0, 100 },
+		{ "bytes=90-1000", NULL, 100, 1, 90, 100 },
+		{ "bytes=99-99", NULL, 100, 1, 99, 100 },
+		{ "BYTES=1-2", NULL, 100, 1, 1, 3 },
+		{ "bytes=100-", NULL, 100, -1, 0, 100 },
+		{ "bytes=100-200", NULL, 100, -1, 0, 100 },
+		{ "bytes=-0", NULL, 100, -1, 0, 100 },
+		{ "bytes=0-", NULL, 0, -1, 0, 0 },
+		{ "bytes=5-2", NULL, 100, 0, 0, 100 },          /* malformed: the whole file */
+		{ "bytes=0-1,5-6", NULL, 100, 0, 0, 100 },      /* several: the whole file */
+		{ "bytes=a-b", NULL, 100, 0, 0, 100 },
+		{ "bytes=-", NULL, 100, 0, 0, 100 },
+		{ "bytes= 1-2", NULL, 100, 0, 0, 100 },
+		{ "items=1-2", NULL, 100, 0, 0, 100 },
+		{ "bytes=1-2", "\"e\"", 100, 1, 1, 3 },        /* If-Range matches */
+		{ "bytes=1-2", "\"other\"", 100, 0, 0, 100 },  /* does not: the whole file */
+		{ "bytes=99999999999999999999-", NULL, 100, 0, 0, 100 },
+		{ "bytes=0-99999999999999999999", NULL, 100, 0, 0, 100 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t start = -1, end = -1;
+		int r = files_range(cases[i].range, cases[i].if_range, "\"e\"", cases[i].size, &start, &end);
+
+		CHECK(r == cases[i].want && (r < 0 || (start == cases[i].start && end == cases[i].end)),
+		      "range %s: %d [%lld, %lld)", cases[i].range ? cases[i].range : "(none)", r, (long long)start,
+		      (long long)end);
+	}
+}
+
 int main(void)
 {
 	test_files();
+	test_file_chunks();
+	test_ranges();
 	test_bad_tokens();
 	test_policy_rules();
 	test_store();
