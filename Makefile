@@ -19,7 +19,7 @@ LAYERS    = base wire spark ops tenant servlets
 CORE_SRC  = $(foreach l,$(LAYERS),$(wildcard core/$(l)/*.c)) core/gateway.c
 CODECS    = $(wildcard core/base/*.c core/wire/*.c) core/spark/javalang.c
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
-FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/conns.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
 UNIT_SRC  = $(wildcard tests/unit/*_test.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/bounds_O0_test
 
