@@ -9,7 +9,7 @@ static const char *const route_names[ROUTE_COUNT] = {
 };
 
 static const char *const refusal_names[REFUSAL_COUNT] = {
-	"policy", "quota", "csrf", "admins_only", "no_user", "bad_token", "other_users", "hosts",
+	"policy", "quota", "csrf", "admins_only", "no_user", "bad_token", "other_users", "hosts", "proxy_user",
 };
 
 const char *route_name(enum route r)

@@ -69,6 +69,7 @@ enum refusal {
 	REFUSAL_BAD_TOKEN,    /* a bearer token that does not verify */
 	REFUSAL_OTHER_USERS,  /* another user's driver or file: answered as unknown */
 	REFUSAL_HOSTS,        /* a Host header --hosts does not name */
+	REFUSAL_PROXY_USER,   /* Livy's proxyUser naming another user (impersonation) */
 	REFUSAL_COUNT
 };
 

@@ -10,8 +10,8 @@
 #include "spark/versions.h"
 
 #define MT_MAGIC 0x53474d31u   /* "SGM1" */
-#define MT_VERSION 4u   /* 2: the hosts refusal; 3: Livy's batches and version routes; 4: the download
-                         * route, 206 and 416 */
+#define MT_VERSION 5u   /* 2: the hosts refusal; 3: Livy's batches and version routes; 4: the download
+                         * route, 206 and 416; 5: the proxy_user refusal */
 
 #define NROUTES ROUTE_COUNT
 static const int codes[] = { 200, 201, 206, 400, 401, 403, 404, 405, 409, 411, 413, 415, 416, 468, 500, 502, 503, 504, 507 };
@@ -77,6 +77,14 @@ struct metrics *metrics_open(const char *key, struct sg_err *e)
 	}
 	m->t = t;
 	return m;
+}
+
+void metrics_remove(const char *key)
+{
+	char name[96];
+
+	shm_table_name("metrics", MT_VERSION, key, name, sizeof(name));
+	shm_unlink(name);
 }
 
 void metrics_close(struct metrics *m)

@@ -16,6 +16,8 @@ struct status_cache_stats;
 /* NULL with e when shared memory cannot be had (then /metrics answers 503). */
 struct metrics *metrics_open(const char *key, struct sg_err *e);
 void metrics_close(struct metrics *m);
+/* Removes the host's table for key (tests; a table in use stays mapped by its processes). */
+void metrics_remove(const char *key);
 
 /* One answered request (its route, its status, a refusal's kind). */
 void metrics_record(struct metrics *m, const struct request *rq, const struct response *rs, int build_index);

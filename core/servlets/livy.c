@@ -610,7 +610,7 @@ static void create_batch(struct servlets *sv, const struct call *c, struct respo
 	}
 	if (translate(sv, c, in, &req, &p, why, sizeof(why))) {
 		if (p == PROBLEM_REFUSED)
-			reply_refuse(sv->spark, rs, REFUSAL_POLICY, "proxyUser", why);
+			reply_refuse(sv->spark, rs, REFUSAL_PROXY_USER, "proxyUser", why);
 		else
 			reply_problem(sv->spark, rs, p, "%s", why);
 		goto out;

@@ -106,7 +106,7 @@ int servlet_may_touch(struct servlets *sv, const struct call *c, struct response
 		reply_err(sv->spark, rs, &e);
 	else if (rc == 0)
 		reply_hide(rs);
-	return rc < 0 ? -1 : rc;
+	return rc < 0 ? -1 : rc == TENANT_NOBODYS ? 0 : rc;
 }
 
 /* ---- create ------------------------------------------------------------------------- */

@@ -45,8 +45,8 @@ int servlet_path_match(const char *path, const char *prefix, const char **info);
 
 /* With an owner store, only the owner and admins may see or kill driver c->id; anyone
  * else gets the answer an unknown id gets, so other users' ids are not confirmed to exist.
- * 1 yes; 0 no (reply_hide done: the caller answers as for an unknown id); -1 answered (the
- * store failed). */
+ * 1 yes; 0 no (the caller answers as for an unknown id; reply_hide done when it is another
+ * user's, not for an id nobody owns); -1 answered (the store failed). */
 int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs);
 
 /* StandaloneSubmitRequestServlet.handleSubmit with c->rq's body (a CreateSubmissionRequest),

@@ -72,7 +72,7 @@ static const char *action_of(const struct request *rq, const struct response *rs
 	case ROUTE_BATCHES:   /* Livy's: POST /batches creates, DELETE /batches/ID kills */
 		if (post && (strcmp(rq->path, "/batches") == 0 || strcmp(rq->path, "/batches/") == 0))
 			return "create";
-		if (strcmp(rq->method, "DELETE") == 0)
+		if (strcmp(rq->method, "DELETE") == 0 && rs->status != 405)   /* /batches/ID only */
 			return "kill";
 		break;
 	default:

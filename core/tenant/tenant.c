@@ -355,7 +355,7 @@ int tenant_may_touch(struct tenant *t, const char *id, const char *user, int adm
 	rc = store_owner(t->store, id, owner, sizeof(owner), e);
 	if (rc < 0)
 		return rc;
-	return rc == 0 && strcmp(owner, user) == 0;
+	return rc ? TENANT_NOBODYS : strcmp(owner, user) == 0;
 }
 
 /* The name part of a "name[:port]" or "[v6][:port]" text of len bytes: its length, and in

@@ -57,8 +57,11 @@ int tenant_hosts_valid(const char *list);
 int tenant_host_served(const char *list, const char *host);
 /* Whether a POST is a cross-site request the CSRF guard refuses. */
 int tenant_forged(const struct tenant *t, const struct request *rq);
-/* With an owner store: whether user may see or kill driver id: 1 yes, 0 no (the caller
- * answers as for an unknown id), or <0 with e (the store failed). */
+/* With an owner store: whether user may see or kill driver id: 1 yes, 0 no (another
+ * user's: the caller answers as for an unknown id), TENANT_NOBODYS (no owner on record: a
+ * typo, a driver made outside sparkgate; answered as unknown too, but nobody was refused),
+ * or <0 with e (the store failed). */
+#define TENANT_NOBODYS 2
 int tenant_may_touch(struct tenant *t, const char *id, const char *user, int admin, struct sg_err *e);
 /* Claims a create for owner (key may be NULL): 0 with *mine held by this request (its token
  * goes into the driver's javaOpts); 1 with the earlier create of this key in *earlier:

@@ -17,10 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "base/shm.h"
 #include "gateway_internal.h"
 #include "t.h"
 
@@ -44,7 +42,7 @@ int main(void)
 	struct gateway g;
 	struct response rs;
 	struct sg_err e = { 0 };
-	char key[64], name[96], audit_path[128];
+	char key[64], audit_path[128];
 	const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
 	struct store_claim c;
 	static const char livy_proxy[] = "{\"file\":\"hdfs://nn/apps/a.jar\",\"className\":\"M\",\"proxyUser\":\"alice\"}";
@@ -133,8 +131,7 @@ int main(void)
 	audit_release(&g.audit);
 	unlink(audit_path);
 	metrics_close(g.servlets.metrics);
-	shm_table_name("metrics", 2, key, name, sizeof(name));
-	shm_unlink(name);
+	metrics_remove(key);
 	store_close(g.tenant.store);
 	policy_release(&g.tenant.policy);
 	cluster_release(&g.spark.cluster);

@@ -5,10 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "base/shm.h"
 #include "gateway_internal.h"
 #include "t.h"
 
@@ -42,7 +40,7 @@ int main(void)
 	struct response rs;
 	struct sg_err e = { 0 };
 	struct buf out = BUF_INIT(1 << 20);
-	char key[64], name[96], hosts[] = "localhost";
+	char key[64], hosts[] = "localhost";
 	const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
 	struct store_claim c;
 	const struct refusal_case cases[] = {
@@ -121,8 +119,7 @@ int main(void)
 	response_release(&rs);
 	buf_release(&out);
 	metrics_close(g.servlets.metrics);
-	shm_table_name("metrics", 2, key, name, sizeof(name));
-	shm_unlink(name);
+	metrics_remove(key);
 	store_close(g.tenant.store);
 	policy_release(&g.tenant.policy);
 	cluster_release(&g.spark.cluster);
