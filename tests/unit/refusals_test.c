@@ -1,10 +1,13 @@
 /* Every refusal kind, made by a real request through the whole gateway, reaches the metric
  * label and the audit rule it stands for: the servlet table types each refusal once
- * (enum refusal), so no text decides what is counted.  No master is needed: each refusal
- * comes before anything is sent (the build is pinned to a Spark 4 so killall exists). */
+ * (enum refusal), so no text decides what is counted; and what is no refusal (an id nobody
+ * owns, a Livy method a path does not take) is not counted or audited as one (a fresh-mind
+ * review found both mislabelled).  No master is needed: each refusal comes before anything is
+ * sent (the build is pinned to a Spark 4 so killall exists). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "gateway_internal.h"
@@ -21,6 +24,7 @@ static const char body_ok[] =
 	"{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"hdfs://nn/apps/a.jar\",\"mainClass\":\"M\","
 	"\"clientSparkVersion\":\"4.0.5\",\"appArgs\":[],\"environmentVariables\":{},"
 	"\"sparkProperties\":{\"spark.app.name\":\"q\"}}";
+static const char livy_proxy[] = "{\"file\":\"hdfs://nn/apps/a.jar\",\"className\":\"M\",\"proxyUser\":\"alice\"}";
 static const char body_evil[] =
 	"{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"hdfs://nn/apps/a.jar\",\"mainClass\":\"Evil\","
 	"\"clientSparkVersion\":\"4.0.5\",\"appArgs\":[],\"environmentVariables\":{},"
@@ -34,13 +38,26 @@ struct refusal_case {
 	const char *label;
 };
 
+static char audit_text[65536];
+
+static const char *read_audit(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, audit_text, sizeof(audit_text) - 1) : -1;
+
+	audit_text[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return audit_text;
+}
+
 int main(void)
 {
 	struct gateway g;
 	struct response rs;
 	struct sg_err e = { 0 };
 	struct buf out = BUF_INIT(1 << 20);
-	char key[64], hosts[] = "localhost";
+	char key[64], audit_path[128], hosts[] = "localhost";
 	const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
 	struct store_claim c;
 	const struct refusal_case cases[] = {
@@ -64,6 +81,9 @@ int main(void)
 		  403, REFUSAL_QUOTA, "quota" },
 		{ "another user's driver", { .method = "GET", .path = "/v1/submissions/status/driver-20000101000000-0002",
 		  .host = "localhost", .remote_user = "bob" }, 200, REFUSAL_OTHER_USERS, "other_users" },
+		{ "Livy's proxyUser naming another user", { .method = "POST", .path = "/batches", .host = "localhost",
+		  .remote_user = "bob", .requested_by = "t", .body = livy_proxy, .body_len = sizeof(livy_proxy) - 1 },
+		  403, REFUSAL_PROXY_USER, "proxy_user" },
 	};
 
 	memset(&g, 0, sizeof(g));
@@ -82,6 +102,10 @@ int main(void)
 					     sizeof(g.tenant.jws_key));
 	snprintf(key, sizeof(key), "refusals-test-%ld", (long)getpid());
 	CHECK((g.servlets.metrics = metrics_open(key, &e)) != NULL, "%s", e.msg);
+	snprintf(audit_path, sizeof(audit_path), "/tmp/refusals-test-%ld.audit", (long)getpid());
+	unlink(audit_path);
+	audit_init(&g.audit);
+	CHECK(audit_open(&g.audit, audit_path, &e) == 0, "%s", e.msg);
 	CHECK(store_claim(g.tenant.store, "alice", NULL, &mine, 1, 512, &c, &e) == 0
 	      && store_finish(g.tenant.store, c.row, "driver-20000101000000-0002", 0, "a", "M", &e) == 0, "%s", e.msg);
 	response_init(&rs);
@@ -93,6 +117,37 @@ int main(void)
 		      cases[i].what, rs.status, refusal_name(rs.refusal), buf_str(&rs.body));
 		CHECK(strcmp(refusal_name(cases[i].kind), cases[i].label) == 0, "%s: label %s", cases[i].what,
 		      refusal_name(cases[i].kind));
+	}
+	/* Not refusals: an id nobody owns is answered as unknown (as another user's is) but
+	 * nobody was refused; Livy's paths answer a method they do not take with 405, which is no
+	 * kill. */
+	{
+		const struct request rq[] = {
+			{ .method = "GET", .path = "/v1/submissions/status/driver-20991231000000-9999", .host = "localhost",
+			  .remote_user = "bob" },
+			{ .method = "POST", .path = "/v1/submissions/kill/driver-20991231000000-9999", .host = "localhost",
+			  .remote_user = "bob", .requested_by = "t" },
+			{ .method = "DELETE", .path = "/batches/1/state", .host = "localhost", .remote_user = "alice",
+			  .requested_by = "t" },
+			{ .method = "DELETE", .path = "/batches", .host = "localhost", .remote_user = "alice",
+			  .requested_by = "t" },
+		};
+
+		for (size_t i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
+			response_reset(&rs);
+			gateway_handle(&g, &rq[i], &rs);
+			CHECK(rs.refusal == REFUSAL_NONE && !rs.hidden && rs.status == (i < 2 ? 200 : 405),
+			      "%s %s: status %d, refusal %s", rq[i].method, rq[i].path, rs.status, refusal_name(rs.refusal));
+		}
+		read_audit(audit_path);
+		CHECK(!strstr(audit_text, "\"status\":405"), "a 405 audited as a kill:\n%s", audit_text);
+		{   /* one: the other_users case above, not the id nobody owns */
+			size_t n = 0;
+
+			for (const char *p = audit_text; (p = strstr(p, "another user's driver")) != NULL; p++)
+				n++;
+			CHECK(n == 1, "%zu audit lines say another user's driver:\n%s", n, audit_text);
+		}
 	}
 	/* Not refusals: a request that passes every rule (to a master that is not there). */
 	{
@@ -113,11 +168,15 @@ int main(void)
 	}
 	CHECK(strstr(buf_str(&out), "sparkgate_requests_total{route=\"killall\",code=\"403\"} 1\n")
 	      && strstr(buf_str(&out), "sparkgate_requests_total{route=\"create\",code=\"403\"} 2\n")
-	      && strstr(buf_str(&out), "sparkgate_requests_total{route=\"status\",code=\"200\"} 1\n"),
+	      /* another user's driver and the id nobody owns */
+	      && strstr(buf_str(&out), "sparkgate_requests_total{route=\"status\",code=\"200\"} 2\n")
+	      && strstr(buf_str(&out), "sparkgate_requests_total{route=\"batches\",code=\"405\"} 2\n"),
 	      "routes from the servlet table:\n%s", buf_str(&out));
 
 	response_release(&rs);
 	buf_release(&out);
+	audit_release(&g.audit);
+	unlink(audit_path);
 	metrics_close(g.servlets.metrics);
 	metrics_remove(key);
 	store_close(g.tenant.store);
