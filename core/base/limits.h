@@ -42,6 +42,7 @@
 /* The master's web UI JSON (every worker, app and driver it retains: 200 completed apps and
  * drivers by default) */
 #define LIMIT_MASTER_UI (8u << 20)
+#define LIMIT_MASTER_UI_PAGE (1u << 20)    /* one HTML page of the master's web UI (an application's) */
 #define LIMIT_MASTER_UI_DRIVERS 20000u
 #define LIMIT_RESPONSE (LIMIT_RESPONSE_BODY + (64u << 10))
 

@@ -8,6 +8,7 @@
 
 #include "base/limits.h"
 #include "ops/reply.h"
+#include "servlets/logs.h"
 #include "servlets/servlets.h"
 #include "spark/masterui.h"
 #include "spark/rest.h"
@@ -154,11 +155,15 @@ int list_parse_query(const char *query, const char *const *states, size_t nstate
 	return 0;
 }
 
-static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r)
+static int print_entry(struct buf *out, const struct store_entry *x, const struct status_record *r,
+		       const struct app_links *l)
 {
 	char when[TENANT_TIME_SIZE], running[TENANT_TIME_SIZE], ended[TENANT_TIME_SIZE];
 	const struct { const char *name, *value; } f[] = {
+		/* the application behind the driver (logs.h, app_links_get) */
+		{ "appId", l->app_id[0] ? l->app_id : NULL },
 		{ "appName", x->app_name[0] ? x->app_name : NULL },
+		{ "driverLogUrl", l->log_url[0] ? l->log_url : NULL },
 		{ "driverState", r ? driver_state_name(r->state) : NULL },
 		{ "mainClass", x->main_class[0] ? x->main_class : NULL },
 		/* a create that may or may not have reached the master: say so, so nobody
@@ -169,6 +174,7 @@ static int print_entry(struct buf *out, const struct store_entry *x, const struc
 		/* when a listing first saw it running and ended: the portal's timeline */
 		{ "seenEnded", x->ended_ms ? ended : NULL },
 		{ "seenRunning", x->running_ms ? running : NULL },
+		{ "sparkUiUrl", l->ui_url[0] ? l->ui_url : NULL },
 		{ "submissionId", x->id[0] ? x->id : NULL },
 		{ "submitTime", when },
 		{ "workerHostPort", r && r->worker_host_port[0] ? r->worker_host_port : NULL },
@@ -248,8 +254,9 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct response scratch;
 		struct status_record rec;
-		const struct master_ui_driver *d;
-		int known = 0;
+		const struct master_ui_driver *d = NULL;
+		struct app_links links;
+		int known = 0, first_end = 0;
 
 		response_init(&scratch);
 		if (have_ui) {   /* one request for all: the master's own view */
@@ -273,6 +280,7 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 			int ended = rec.state != DRIVER_RUNNING;
 			int64_t now = tenant_wall_ms();
 
+			first_end = ended;
 			/* a write only when the state is new to the record; if it fails, the time is
 			 * shown now and seen again by the next listing */
 			store_observe(sv->tenant->store, rows[i].id, ended, now, &oe);
@@ -283,9 +291,13 @@ void list_handle(struct servlets *sv, const struct call *c, struct response *rs)
 			if (!known || rec.state != q.state || kept++ < q.from || kept > q.from + q.size)
 				continue;
 		}
+		/* the application's id and UI address are looked for in the driver's log while it
+		 * runs and once when a listing first sees it ended, until found (then kept in the
+		 * store): a read from the worker per such driver on the page */
+		app_links_get(sv, &ui, d, &rows[i], known && (rec.state == DRIVER_RUNNING || first_end), &links);
 		if (!rc && items.len > 2)
 			rc = buf_addstr(&items, ", ");
-		rc = rc ? rc : print_entry(&items, &rows[i], known ? &rec : NULL);
+		rc = rc ? rc : print_entry(&items, &rows[i], known ? &rec : NULL, &links);
 	}
 	master_ui_release(&ui);
 	if (q.state >= 0)

@@ -151,54 +151,6 @@ static int batch_now(struct servlets *sv, const struct store_entry *x, struct ba
 	return status ? -1 : 0;
 }
 
-/* A batch's application, as Livy's appId and appInfo: the application id and UI address
- * its driver reports in its stderr (StandaloneSchedulerBackend: "Connected to Spark
- * cluster with app ID app-...", SparkUI: "Bound SparkUI to ..., and started at URL", or
- * JettyUtils: "Start Jetty HOST:PORT for SparkUI"), and
- * the driver's log page on its worker's web UI. */
-struct app_links {
-	char app_id[128];
-	char ui_url[300];
-	char log_url[500];
-};
-
-/* What a line tells of the application (the first of each wins). */
-static void scan_line(const char *p, size_t n, struct app_links *l)
-{
-	static const char app[] = "Connected to Spark cluster with app ID ", ui[] = ", and started at ",
-			  jetty[] = "Start Jetty ";
-	const char *at;
-	char line[600];
-
-	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
-	if (!l->app_id[0] && (at = strstr(line, app)) != NULL)
-		sscanf(at + sizeof(app) - 1, "%127[A-Za-z0-9_-]", l->app_id);
-	if (!l->ui_url[0] && strstr(line, "SparkUI") && (at = strstr(line, ui)) != NULL
-	    && strncmp(at + sizeof(ui) - 1, "http", 4) == 0)
-		sscanf(at + sizeof(ui) - 1, "%299[A-Za-z0-9:/._%-]", l->ui_url);
-	/* Spark 3.5's JettyUtils.startJettyServer: "Start Jetty HOST:PORT for SparkUI" */
-	if (!l->ui_url[0] && (at = strstr(line, jetty)) != NULL) {
-		char hp[260];
-		const char *end = strstr(at, " for SparkUI");
-
-		if (end && end > at + sizeof(jetty) - 1 && (size_t)(end - at) < sizeof(hp)
-		    && sscanf(at + sizeof(jetty) - 1, "%255[A-Za-z0-9:._-]", hp) == 1
-		    && strlen(hp) == (size_t)(end - at) - (sizeof(jetty) - 1))
-			snprintf(l->ui_url, sizeof(l->ui_url), "http://%s", hp);
-	}
-}
-
-static void scan_links(const char *text, size_t len, struct app_links *l)
-{
-	for (const char *p = text, *end = text + len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		scan_line(p, n, l);
-		p += n + 1;
-	}
-}
-
 /* Appends the lines of text (a tail that may start inside a line: from_middle drops the
  * part before the first newline) to a. */
 static int add_lines(json_t *a, const char *text, size_t len, int from_middle)
@@ -228,7 +180,8 @@ static int add_lines(json_t *a, const char *text, size_t len, int from_middle)
 /* Livy's log of a batch, as SparkApp.log() writes it for a process: "stdout: ", the
  * driver's stdout lines, "\nstderr: ", its stderr lines; then, for a driver that ended
  * dead, the master's state and message.  The streams are the driver's files on its worker
- * (their last LOGS_DEFAULT_LENGTH bytes each), read as GET /v1/submissions/logs reads them. */
+ * (their last LOGS_DEFAULT_LENGTH bytes each), read as GET /v1/submissions/logs reads them.
+ * links (NULL: not wanted): the batch's application (app_links_get). */
 static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const struct batch_now *now,
 			 struct app_links *links, struct response *rs)
 {
@@ -238,16 +191,10 @@ static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const
 	int have_ui = x->id[0] && tenant_master_ui(sv->tenant, &ui, rs->note, sizeof(rs->note)) == 0;
 	int rc = a ? 0 : -1;
 
-	memset(links, 0, sizeof(*links));
 	if (have_ui)
 		d = master_ui_find(&ui, x->id);
-	if (d && d->worker_id[0]) {   /* the worker's own page for this driver's stderr */
-		char web[300];
-		struct sg_err e = { 0 };
-
-		if (master_ui_worker_base(&ui, d->worker_id, web, sizeof(web), &e) == 0)
-			snprintf(links->log_url, sizeof(links->log_url), "%s/logPage/?driverId=%s&logType=stderr", web, d->id);
-	}
+	if (links)
+		app_links_get(sv, &ui, d, x, 1, links);
 	for (int err = 0; err < 2 && !rc; err++) {
 		struct buf text = BUF_INIT(LOGS_DEFAULT_LENGTH + 4096);
 		long long range[3];
@@ -259,13 +206,6 @@ static json_t *batch_log(struct servlets *sv, const struct store_entry *x, const
 		if (!rc && d && logs_read(sv, &ui, d, err, -1, LOGS_DEFAULT_LENGTH, &text, &at, range, &p, why,
 					  sizeof(why)) == 0) {
 			rc = add_lines(a, (const char *)text.data + at, text.len - at, range[0] > 0);
-			if (err && range[0] == 0) {
-				scan_links((const char *)text.data + at, text.len - at, links);
-			} else if (err) {   /* the lines come early: the start of a long stderr */
-				buf_reset(&text);
-				if (logs_read(sv, &ui, d, 1, 0, LOGS_DEFAULT_LENGTH, &text, &at, range, &p, why, sizeof(why)) == 0)
-					scan_links((const char *)text.data + at, text.len - at, links);
-			}
 		}
 		buf_release(&text);
 	}
@@ -390,7 +330,8 @@ static void list_batches(struct servlets *sv, const struct call *c, struct respo
 	}
 	for (size_t i = 0; sessions && i < n; i++) {
 		struct batch_now now = { 0 };
-		const struct master_ui_driver *d;
+		const struct master_ui_driver *d = NULL;
+		struct app_links links;
 
 		if (have_ui) {
 			if (rows[i].id[0] && (d = master_ui_find(&ui, rows[i].id)) != NULL) {
@@ -405,7 +346,9 @@ static void list_batches(struct servlets *sv, const struct call *c, struct respo
 		if (q.state >= 0 && (strcmp(livy_state(&rows[i], &now), livy_states[q.state]) != 0 || kept++ < q.from
 				     || kept > q.from + q.size))
 			continue;
-		if (json_array_append_new(sessions, view(&rows[i], &now, NULL, NULL))) {
+		/* as GET /v1/submissions: looked for in the log of a running driver until found */
+		app_links_get(sv, &ui, d, &rows[i], now.known && now.state == DRIVER_RUNNING, &links);
+		if (json_array_append_new(sessions, view(&rows[i], &now, NULL, &links))) {
 			json_decref(sessions);
 			sessions = NULL;
 		}
@@ -703,9 +646,7 @@ static void one_batch(struct servlets *sv, const struct call *c, const char *id,
 		}
 		if (!strstr(c->rq->query ? c->rq->query : "", "size="))
 			size = 100;
-		struct app_links links;
-
-		if (!(log = batch_log(sv, &x, &now, &links, rs))) {
+		if (!(log = batch_log(sv, &x, &now, NULL, rs))) {
 			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
 			return;
 		}

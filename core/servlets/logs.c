@@ -128,6 +128,86 @@ int logs_read(struct servlets *sv, const struct master_ui *ui, const struct mast
 	return 0;
 }
 
+/* What a line of a driver's stderr tells of its application (the first of each wins):
+ * StandaloneSchedulerBackend's "Connected to Spark cluster with app ID app-...", SparkUI's
+ * "Bound SparkUI to ..., and started at URL" (Spark 3.x and 4.x), or Spark 3.5's
+ * JettyUtils.startJettyServer "Start Jetty HOST:PORT for SparkUI". */
+static void scan_line(const char *p, size_t n, struct app_links *l)
+{
+	static const char app[] = "Connected to Spark cluster with app ID ", ui[] = ", and started at ",
+			  jetty[] = "Start Jetty ";
+	const char *at;
+	char line[600];
+
+	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+	if (!l->app_id[0] && (at = strstr(line, app)) != NULL)
+		sscanf(at + sizeof(app) - 1, "%127[A-Za-z0-9_-]", l->app_id);
+	if (!l->ui_url[0] && strstr(line, "SparkUI") && (at = strstr(line, ui)) != NULL
+	    && (strncmp(at + sizeof(ui) - 1, "http://", 7) == 0 || strncmp(at + sizeof(ui) - 1, "https://", 8) == 0))
+		sscanf(at + sizeof(ui) - 1, "%299[A-Za-z0-9:/._%-]", l->ui_url);
+	if (!l->ui_url[0] && (at = strstr(line, jetty)) != NULL) {
+		char hp[260];
+		const char *end = strstr(at, " for SparkUI");
+
+		if (end && end > at + sizeof(jetty) - 1 && (size_t)(end - at) < sizeof(hp)
+		    && sscanf(at + sizeof(jetty) - 1, "%255[A-Za-z0-9:._-]", hp) == 1
+		    && strlen(hp) == (size_t)(end - at) - (sizeof(jetty) - 1))
+			snprintf(l->ui_url, sizeof(l->ui_url), "http://%s", hp);
+	}
+}
+
+void app_links_get(struct servlets *sv, const struct master_ui *ui, const struct master_ui_driver *d,
+		   const struct store_entry *x, int scan, struct app_links *l)
+{
+	char web[300];
+	struct sg_err e = { 0 };
+
+	memset(l, 0, sizeof(*l));
+	if (x) {
+		snprintf(l->app_id, sizeof(l->app_id), "%s", x->app_id);
+		snprintf(l->ui_url, sizeof(l->ui_url), "%s", x->ui_url);
+	}
+	if (!d || !d->worker_id[0] || master_ui_worker_base(ui, d->worker_id, web, sizeof(web), &e) != 0)
+		return;   /* not on a worker (yet), or its worker is gone: no log, nothing to read */
+	/* the worker's own page for the driver's stderr (Spark's LogPage) */
+	snprintf(l->log_url, sizeof(l->log_url), "%s/logPage/?driverId=%s&logType=stderr", web, d->id);
+	if (scan && !l->app_id[0]) {
+		/* SparkContext writes these lines as it starts: in the first LOGS_DEFAULT_LENGTH
+		 * bytes unless something printed that much before it */
+		struct buf text = BUF_INIT(LOGS_DEFAULT_LENGTH + 4096);
+		long long range[3];
+		size_t at;
+		enum problem p;
+		char why[400];
+
+		if (logs_read(sv, ui, d, 1, 0, LOGS_DEFAULT_LENGTH, &text, &at, range, &p, why, sizeof(why)) == 0) {
+			const char *t = (const char *)text.data + at, *end = (const char *)text.data + text.len;
+
+			while (t < end) {
+				const char *nl = memchr(t, '\n', (size_t)(end - t));
+				size_t n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+
+				scan_line(t, n, l);
+				t += n + 1;
+			}
+		}
+		buf_release(&text);
+		/* the UI's address as the application registered it with the master, which its
+		 * page of the application links while it runs (Spark 3.5 logs only the address
+		 * Jetty is bound to, which may be 0.0.0.0); else what the driver logged */
+		if (l->app_id[0]) {
+			char registered[sizeof(l->ui_url)];
+
+			if (master_ui_app_url(ui, l->app_id, sv->spark->deadline, registered, sizeof(registered), &e) == 0)
+				snprintf(l->ui_url, sizeof(l->ui_url), "%s", registered);
+		}
+		if (strncmp(l->ui_url, "http://0.0.0.0:", 15) == 0)
+			l->ui_url[0] = '\0';   /* every address of the driver's host: none to link */
+		if (l->app_id[0] && x && x->id[0] && sv->tenant->store)
+			store_links(sv->tenant->store, x->id, l->app_id, l->ui_url, &e);   /* else found again next time */
+	}
+}
+
 /* GET /v1/submissions/logs/ID (see logs.h). */
 void logs_handle(struct servlets *sv, const struct call *c, struct response *rs)
 {

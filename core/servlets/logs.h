@@ -9,6 +9,7 @@
 
 #include "ops/reply.h"
 #include "spark/masterui.h"
+#include "tenant/store.h"
 
 struct servlets;
 
@@ -26,5 +27,20 @@ int logs_parse_query(const char *query, int *stderr_stream, long long *offset, l
 int logs_read(struct servlets *sv, const struct master_ui *ui, const struct master_ui_driver *d, int err_stream,
 	      long long offset, long long length, struct buf *text, size_t *body_at, long long range[3],
 	      enum problem *p, char *why, size_t why_size);
+
+/* A driver's application, as Livy's appId and appInfo (sparkUiUrl, driverLogUrl) and the
+ * listing's appId, sparkUiUrl, driverLogUrl give it; "" where not found. */
+struct app_links {
+	char app_id[128];
+	char ui_url[300];
+	char log_url[500];
+};
+
+/* The links of driver d (as ui, the master's web UI JSON, lists it) of store row x: the
+ * driver's stderr page on its worker's web UI (from ui); the application's id and UI
+ * address as x has them recorded, else, when scan is set, as the start of the driver's
+ * stderr tells them (one read from its worker), then recorded in x's row once found. */
+void app_links_get(struct servlets *sv, const struct master_ui *ui, const struct master_ui_driver *d,
+		   const struct store_entry *x, int scan, struct app_links *l);
 
 #endif

@@ -165,8 +165,56 @@ int master_ui_read(const char *base_url, const char *master_url, int64_t deadlin
 		rc = sg_err_set(e, ERR_REMOTE, 0, "%s answered HTTP %ld", url, status);
 	if (!rc)
 		rc = master_ui_parse((const char *)body.data, body.len, master_url, ui, e);
+	if (!rc)
+		snprintf(ui->base, sizeof(ui->base), "%.*s", (int)(n && base_url[n - 1] == '/' ? n - 1 : n), base_url);
 	buf_release(&body);
 	return rc;
+}
+
+int master_ui_app_url(const struct master_ui *ui, const char *app_id, int64_t deadline, char *out, size_t size,
+		      struct sg_err *e)
+{
+	static const char link[] = "\">Application Detail UI</a>";
+	struct buf page = BUF_INIT(LIMIT_MASTER_UI_PAGE);
+	char url[700], href[400];
+	const char *end, *start;
+	long status = 0;
+	size_t o = 0;
+	int rc;
+
+	*out = '\0';
+	/* app-yyyyMMddHHmmss-NNNN (Master.newApplicationId): nothing to escape */
+	if (!ui->base[0] || !*app_id || strspn(app_id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(app_id)
+	    || (size_t)snprintf(url, sizeof(url), "%s/app/?appId=%s", ui->base, app_id) >= sizeof(url))
+		return 1;
+	rc = http_get(url, deadline, &page, &status, e);
+	if (!rc && status != 200)
+		rc = 1;
+	if (rc || !page.len || !(end = memmem(page.data, page.len, link, sizeof(link) - 1))) {
+		buf_release(&page);
+		return rc < 0 ? rc : 1;
+	}
+	for (start = end - 1; start > (const char *)page.data && end - start < (long)sizeof(href) && *start != '"'; start--)
+		;
+	/* href="URL" with the URL as Spark's XML literal escapes it (&amp; only, in practice) */
+	if (start < (const char *)page.data + 5 || strncmp(start - 5, "href=", 5) != 0) {
+		buf_release(&page);
+		return 1;
+	}
+	for (const char *p = start + 1; p < end && o + 1 < sizeof(href); p++) {
+		if (strncmp(p, "&amp;", 5) == 0)
+			p += 4;
+		href[o++] = *p;
+	}
+	href[o] = '\0';
+	buf_release(&page);
+	if (strspn(href, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/._%~?=&-") != o)
+		return 1;
+	if (href[0] == '/')   /* spark.ui.reverseProxy: the master's own proxy path */
+		return (size_t)snprintf(out, size, "%s%s", ui->base, href) < size ? 0 : (*out = '\0', 1);
+	if (strncmp(href, "http://", 7) && strncmp(href, "https://", 8))
+		return 1;
+	return (size_t)snprintf(out, size, "%s", href) < size ? 0 : (*out = '\0', 1);
 }
 
 const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const char *id)

@@ -33,6 +33,7 @@ struct master_ui {
 	size_t n;
 	struct master_ui_worker *workers;
 	size_t nworkers;
+	char base[300];                     /* the web UI it was read from (master_ui_read), or "" */
 };
 
 /* Parses a /json/ answer; refuses one whose "url" is not spark://HOST:PORT of the master
@@ -49,6 +50,14 @@ const struct master_ui_driver *master_ui_find(const struct master_ui *ui, const 
  * fragment or user) with HOST the host the worker registered with.  0, 1 (no such worker, or
  * one without a web UI address), or ERR_INVALID with why in e (which does not repeat the address). */
 int master_ui_worker_base(const struct master_ui *ui, const char *worker_id, char *out, size_t size, struct sg_err *e);
+/* The address application app_id's UI gave the master when it registered
+ * (ApplicationDescription.appUiUrl), as the master's own page of the application links it
+ * ("Application Detail UI", ApplicationPage.scala: shown while it runs), read from the web UI
+ * ui was read from: 0 with "http(s)://..." in out (a reverse proxy's relative link made
+ * absolute on that UI), 1 (no such link: the application ended, or the page is not one), or
+ * a negative ERR_* with e. */
+int master_ui_app_url(const struct master_ui *ui, const char *app_id, int64_t deadline, char *out, size_t size,
+		      struct sg_err *e);
 void master_ui_release(struct master_ui *ui);
 
 #endif

@@ -64,6 +64,9 @@ static const char *const added_columns[][3] = {
 	{ "submissions", "token", "TEXT" },
 	{ "submissions", "holder", "TEXT" },
 	{ "submissions", "lease_ms", "BIGINT" },
+	/* the application a driver started, found in its log (servlets/logs.c, app_links) */
+	{ "submissions", "app_id", "TEXT" },
+	{ "submissions", "ui_url", "TEXT" },
 	/* an upload's bytes are in file_chunks (a shared store), not on a host's disk */
 	{ "files", "in_store", "INTEGER NOT NULL DEFAULT 0" },
 };
@@ -290,7 +293,11 @@ static void read_entry(const struct sql_result *res, size_t i, struct store_entr
 	x->running_ms = sql_int(res, i, 6);   /* NULL reads as 0 */
 	x->ended_ms = sql_int(res, i, 7);
 	x->row = sql_int(res, i, 8);
+	snprintf(x->app_id, sizeof(x->app_id), "%s", sql_text(res, i, 9));   /* NULL reads as "" */
+	snprintf(x->ui_url, sizeof(x->ui_url), "%s", sql_text(res, i, 10));
 }
+
+#define ENTRY_COLUMNS "id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, row, app_id, ui_url"
 
 int store_list(struct store *s, const char *owner, size_t max, struct store_entry *out, size_t *n,
 	       struct sg_err *e)
@@ -300,19 +307,17 @@ int store_list(struct store *s, const char *owner, size_t max, struct store_entr
 	int rc;
 
 	*n = 0;
-	rc = owner ? exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
-			  "row FROM submissions WHERE state IN ('submitted', 'unknown') AND owner = ? "
+	rc = owner ? exec(s, "list", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE state IN ('submitted', 'unknown') "
+			  "AND owner = ? "
 			  "ORDER BY created_ms DESC, row DESC LIMIT ?", args, 2, &res, e)
-		: exec(s, "list", "SELECT id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, "
-		       "row FROM submissions WHERE state IN ('submitted', 'unknown') ORDER BY created_ms DESC, row DESC LIMIT ?",
+		: exec(s, "list", "SELECT " ENTRY_COLUMNS " FROM submissions WHERE state IN ('submitted', 'unknown') "
+		       "ORDER BY created_ms DESC, row DESC LIMIT ?",
 		       &args[1], 1, &res, e);
 	for (size_t i = 0; !rc && i < res.nrows && *n < max; i++)
 		read_entry(&res, i, &out[(*n)++]);
 	sql_result_release(&res);
 	return rc;
 }
-
-#define ENTRY_COLUMNS "id, owner, created_ms, app_name, main_class, state, running_ms, ended_ms, row"
 
 int store_batch(struct store *s, int64_t row, const char *id, struct store_entry *out, struct sg_err *e)
 {
@@ -415,6 +420,14 @@ int store_observe(struct store *s, const char *id, int ended, int64_t now_ms, st
 
 	return exec(s, "observe", ended ? "UPDATE submissions SET ended_ms = COALESCE(ended_ms, ?), finished = 1 WHERE id = ?"
 		    : "UPDATE submissions SET running_ms = COALESCE(running_ms, ?) WHERE id = ?", args, 2, NULL, e);
+}
+
+int store_links(struct store *s, const char *id, const char *app_id, const char *ui_url, struct sg_err *e)
+{
+	const struct sql_arg args[] = { ARG_TEXT(app_id), ARG_TEXT(ui_url), ARG_TEXT(id) };
+
+	return exec(s, "links", "UPDATE submissions SET app_id = ?, ui_url = ? WHERE id = ? AND app_id IS NULL", args, 3,
+		    NULL, e);
 }
 
 int store_mark_finished(struct store *s, const char *id, struct sg_err *e)

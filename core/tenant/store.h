@@ -36,6 +36,8 @@ struct store_entry {
 	char main_class[256];
 	int64_t running_ms;        /* first seen RUNNING by a listing, or 0 */
 	int64_t ended_ms;          /* first seen in a final state, or 0 */
+	char app_id[128];          /* its application, once found (servlets/logs.h, app_links), or "" */
+	char ui_url[300];          /* that application's UI address as the driver reported it, or "" */
 };
 
 /* Opens (creating the tables if needed) the database: a SQLite file's path, or a PostgreSQL
@@ -130,6 +132,9 @@ int store_active(struct store *s, const char *owner, int64_t now_ms, int64_t sta
 /* A listing saw driver id running (ended 0) or in a final state (ended 1) at now_ms: the
  * first such time is kept, for the driver's timeline. */
 int store_observe(struct store *s, const char *id, int ended, int64_t now_ms, struct sg_err *e);
+/* Records driver id's application (its id and UI address, ui_url may be "") once: a row
+ * that has one keeps it. */
+int store_links(struct store *s, const char *id, const char *app_id, const char *ui_url, struct sg_err *e);
 /* The master reported driver id in a final state. */
 int store_mark_finished(struct store *s, const char *id, struct sg_err *e);
 

@@ -184,10 +184,35 @@ function timeline(entry, status) {
   else step("Finished", null, "pending");
 }
 
+// The application behind a driver, as the listing gives it: its id, its Spark UI (while it
+// runs) and the driver's log page on its worker.  Those are the cluster's own addresses:
+// they open only where the cluster's web UIs can be reached.
+function appLinks(entry) {
+  const p = $("appLinks");
+  p.replaceChildren();
+  if (!entry) return;
+  const add = (label, text, href) => {
+    if (!text) return;
+    if (p.childNodes.length) p.appendChild(document.createTextNode(" · "));
+    const el = document.createElement(href ? "a" : "span");
+    if (href) {
+      el.href = href;
+      el.target = "_blank";
+      el.rel = "noopener noreferrer";
+    }
+    el.textContent = label ? `${label}${href ? "" : ": " + text}` : text;
+    p.appendChild(el);
+  };
+  add("Application", entry.appId, null);
+  add("Spark UI", entry.sparkUiUrl, entry.sparkUiUrl);
+  add("Driver log on its worker", entry.driverLogUrl, entry.driverLogUrl);
+}
+
 async function details(id) {
   const { status, json } = await call("GET", `${API}/status/${encodeURIComponent(id)}`);
   $("details-title").textContent = `Driver ${id}`;
   timeline(drivers.get(id), json);
+  appLinks(drivers.get(id));
   $("detailsText").textContent = json ? [
     `State: ${json.driverState || "unknown to the master"}`,
     json.workerHostPort ? `Worker: ${json.workerId} (${json.workerHostPort})` : "",
@@ -240,7 +265,10 @@ function render(list) {
   const body = $("drivers").querySelector("tbody");
   body.replaceChildren();
   drivers = new Map(list.submissions.filter((d) => d.submissionId).map((d) => [d.submissionId, d]));
-  if (logView.id && !$("details").hidden && drivers.has(logView.id)) timeline(drivers.get(logView.id), null);
+  if (logView.id && !$("details").hidden && drivers.has(logView.id)) {
+    timeline(drivers.get(logView.id), null);
+    appLinks(drivers.get(logView.id));
+  }
   for (const d of list.submissions) {
     const row = document.createElement("tr");
     const idCell = cell(row, "");
@@ -255,7 +283,18 @@ function render(list) {
       idCell.textContent = "(no id)";
       idCell.title = d.outcome || "";
     }
-    cell(row, d.appName);
+    const app = cell(row, d.appName);
+    if (d.appId) {   // the application's id, linked to its UI while it runs
+      const a = document.createElement(d.sparkUiUrl && d.driverState === "RUNNING" ? "a" : "span");
+      if (a.tagName === "A") {
+        a.href = d.sparkUiUrl;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
+      a.className = "appid";
+      a.textContent = d.appId;
+      app.appendChild(a);
+    }
     cell(row, d.driverState || (d.submissionId ? "?" : "outcome unknown")).className = "state";
     cell(row, d.workerHostPort);
     cell(row, d.submitTime ? new Date(d.submitTime).toLocaleString() : "");

@@ -205,6 +205,12 @@ async function waitState(page, id, state, ms) {
     await openDetails(page, m[1]);
     await page.waitForFunction(() => /pyapp stdout: .* ok/.test(document.getElementById("logText").textContent));
     await page.waitForFunction(() => /pyapp result: a=3 b=2 c=1/.test(document.getElementById("logText").textContent));
+    // its application, as the listing found it: the id, and the driver's log on its worker
+    await page.waitForFunction(() => /Application: app-\d{14}-\d{4}/.test(document.getElementById("appLinks").textContent));
+    const logLink = await page.getAttribute("#appLinks a:text-is('Driver log on its worker')", "href");
+    expect(new RegExp(`/logPage/\\?driverId=${m[1]}&logType=stderr$`).test(logLink || ""), logLink);
+    const appId = /app-\d{14}-\d{4}/.exec(await page.textContent("#appLinks"))[0];
+    expect((await page.textContent(`#drivers tbody tr:has(button:text-is("${m[1]}")) .appid`)) === appId, "no app id in the list");
     await page.screenshot({ path: path.join(shots, "portal-python.png"), fullPage: true });
     const written = fs.readFileSync(out, "utf8");
     expect(written.includes("arg\t2\tok"), "the script did not get its argument");
