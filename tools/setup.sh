@@ -8,9 +8,9 @@
 #       X.Y.Z_2.13  Spark 4: the PyPI pyspark wheel; Spark 3: Spark's _2.13 jars from Maven
 #                   Central in a SPARK_HOME using the launch scripts of that minor's wheel
 #     "all" names every supported build.
-#   - with --browser, playwright-core from npm (the portal's browser test), pylivy (the Livy
-#     tests' client) and the
-#     prometheus_client wheel (the metrics test's parser)
+#   - with --browser, playwright-core from npm (the portal's browser test), the Livy tests'
+#     clients (pylivy; Airflow's Livy provider with the Airflow it needs, as pinned in
+#     tools/airflow-livy.txt) and the prometheus_client wheel (the metrics test's parser)
 # Prints one SPARK_HOME per build asked for (stdout); progress goes to stderr.  Safe to run
 # on every `make check`.  "none" as the only build: packages only (make fuzz).
 # Usage: tools/setup.sh [--no-apt] [--browser] [BUILD...|all|none]
@@ -83,8 +83,27 @@ py_wheel() {
   echo "setup: installing $name $v into $CACHE" >&2
   mkdir -p "$CACHE"
   local tmp; tmp="$(mktemp -d "$CACHE/.py-$name.XXXXXX")"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$tmp" \
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile --target "$tmp" \
       "$name==$v" >&2 2>/dev/null
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+}
+
+# pip-installs every NAME==VERSION of the list $1 without resolving (--no-deps: the list is
+# the whole set) into $CACHE/py-airflow-A-livy-P (A and P the list's apache-airflow and
+# apache-airflow-providers-apache-livy pins), atomically, unless it is complete there.
+py_pinned() {
+  local list="$1" a p
+  a="$(sed -n 's/^apache-airflow==//p' "$list")"
+  p="$(sed -n 's/^apache-airflow-providers-apache-livy==//p' "$list")"
+  local dir="$CACHE/py-airflow-$a-livy-$p"
+  [[ -f "$dir/.complete" ]] && return 0
+  echo "setup: installing Airflow $a with its Livy provider $p into $dir (one-time, ~210 MB)" >&2
+  mkdir -p "$CACHE"
+  local tmp; tmp="$(mktemp -d "$CACHE/.py-airflow.XXXXXX")"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --no-compile --target "$tmp" \
+      -r "$list" >&2
+  touch "$tmp/.complete"
   rm -rf "$dir"
   mv "$tmp" "$dir"
 }
@@ -98,6 +117,12 @@ if ((browser)); then
   # pandas is not installed (the test stands in an empty module for it, which the batch
   # path never uses).
   py_wheel livy 0.8.0 livy
+  # Airflow's LivyHook and LivyOperator (apache-airflow-providers-apache-livy), unchanged:
+  # the ~140 packages of tools/airflow-livy.txt, each pinned, installed without pip's
+  # resolver into $CACHE/py-airflow-AIRFLOW-livy-PROVIDER (about 210 MB; 1.5 min with an
+  # empty pip cache).  The tests run it with AIRFLOW_HOME in a temporary folder and the
+  # connection in the environment: no Airflow database.
+  py_pinned "$(dirname "$0")/airflow-livy.txt"
 fi
 
 # pip-installs pyspark==$1 into $CACHE/pyspark-$1 (atomically) unless present.

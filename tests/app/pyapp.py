@@ -1,6 +1,7 @@
 # The Python driver the tests run on the real worker (through SparkSubmit, as sparkgate
 # translates a create whose appResource is a .py): a PySpark application that uses Spark.
-# Usage: pyapp.py OUT_FILE [fail] [more args...]
+# Usage: pyapp.py OUT_FILE [fail] [more args...]   ("hold=SECONDS" among them: keeps running
+# that long before it stops, with its SparkContext up)
 # Starts a SparkSession, writes its arguments and some Spark properties to OUT_FILE (one
 # "kind<TAB>key<TAB>value" line each), runs a DataFrame aggregation (a shuffle, on an
 # executor) and a Python function on an executor (which imports the spark.submit.pyFiles
@@ -51,6 +52,10 @@ with open(sys.argv[1], "w") as f:
 print("pyapp stdout: " + " ".join(sys.argv[1:]))
 print("pyapp result: " + result)
 print("pyapp stderr", file=sys.stderr)
+for a in sys.argv[2:]:
+    if a.startswith("hold="):
+        import time
+        time.sleep(float(a[5:]))
 spark.stop()
 if len(sys.argv) > 2 and sys.argv[2] == "fail":
     sys.exit(3)

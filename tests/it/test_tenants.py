@@ -6,6 +6,7 @@ and lists everything, a retried create with the same idempotency key starts one 
 and ownership survives a restart of every sparkgate process.
 Ends with "tenants: N passed, N failed"."""
 import base64
+import glob
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness as H  # noqa: E402  (its helpers work on H.C: the stack, work dir, app jar)
@@ -516,6 +518,150 @@ def a_create_the_policy_refuses_is_refused_through_livy_with_nothing_at_the_mast
     # and the refusals are audited as creates
     lines = [(x["user"], x["action"], x["status"], x["outcome"]) for x in audit_lines()[audited:]]
     assert lines == [("alice", "create", 403, "refused")] * 3, lines
+
+
+# ---- Airflow's LivyHook and LivyOperator, unchanged (tests/it/airflow_livy.py) -------------
+
+class AF:
+    proc = None
+
+
+def airflow(conn, **req):
+    """One call of Airflow's real Livy client in its own process, as user conn (a connection
+    AIRFLOW_CONN_<CONN> given by the environment, Airflow's own way)."""
+    if AF.proc is None:
+        cache = os.path.expanduser(os.environ.get("SPARKGATE_CACHE", "~/.cache/sparkgate"))
+        found = sorted(glob.glob(os.path.join(cache, "py-airflow-*-livy-*", ".complete")))
+        assert found, "Airflow's Livy provider missing: run tools/setup.sh --browser"
+        home = os.path.join(H.C.work, "airflow-home")   # AIRFLOW_HOME: no database, nothing shared
+        os.makedirs(home, exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(found[-1]), AIRFLOW_HOME=home)
+        for user in ("alice", "bob"):
+            env["AIRFLOW_CONN_SG_" + user.upper()] = json.dumps(
+                {"conn_type": "livy", "host": "127.0.0.1", "port": T.port, "login": user, "password": USER[user][1]})
+        AF.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "airflow_livy.py")],
+                                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                   stderr=open(os.path.join(H.C.work, "airflow.log"), "a"))
+    AF.proc.stdin.write(json.dumps(dict(req, conn="sg_" + conn)) + "\n")
+    AF.proc.stdin.flush()
+    line = AF.proc.stdout.readline()
+    assert line, "airflow_livy.py ended: see airflow.log"
+    return json.loads(line)
+
+
+def hook(conn, method, *args, **kwargs):
+    return airflow(conn, hook=method, args=list(args), kwargs=kwargs)
+
+
+def master_has(app_id):
+    state = H.C.s.master_state()
+    return {a["id"]: a for a in state["activeapps"]}.get(app_id)
+
+
+@test
+def airflow_livyhook_runs_a_running_apps_links_match_the_masters_and_kills():
+    """LivyHook with its connection from the environment: a long .py (a SparkContext held up)
+    whose application id and UI the master's UI confirms, then delete_batch -> killed; bob can
+    neither see nor kill it."""
+    pyapp = "file:" + os.path.join(H.ROOT, "tests", "app", "pyapp.py")
+    r = hook("alice", "post_batch", file=pyapp, args=[os.path.join(H.C.work, "af-long.txt"), "hold=300"],
+             driver_memory="512m", executor_memory="512m", name="airflow-long", conf={"spark.cores.max": "1"})
+    assert isinstance(r.get("result"), int), r
+    bid = r["result"]
+    try:
+        check_running_app_and_kill(bid)
+    finally:   # not left holding the worker's cores when a check fails
+        http("alice", "DELETE", "/batches/%d" % bid)
+
+
+def check_running_app_and_kill(bid):
+    def app():
+        v = hook("alice", "get_batch", bid)["result"]
+        return v if v["state"] == "running" and v["appId"] and v["appInfo"]["sparkUiUrl"] else None
+    wait_for("the application's id", app, 240, 1)
+    v = app()
+    # the master's own web UI: the application is active under that id and name, and the
+    # driver is RUNNING on the worker whose log page the batch links
+    a = master_has(v["appId"])
+    assert a and a["name"] == "airflow-long" and a["state"] == "RUNNING", (v, H.C.s.master_state()["activeapps"])
+    st, mine, _ = http("alice", "GET", "/v1/submissions?name=airflow-long")
+    item = mine["submissions"][0]
+    assert (item["appId"], item["sparkUiUrl"], item["driverLogUrl"]) \
+        == (v["appId"], v["appInfo"]["sparkUiUrl"], v["appInfo"]["driverLogUrl"]), (item, v)
+    drivers = {d["id"]: d for d in H.C.s.master_state()["activedrivers"]}
+    d = drivers[item["submissionId"]]
+    assert d["state"] == "RUNNING" and item["driverLogUrl"].endswith("driverId=%s&logType=stderr" % d["id"]), (d, item)
+    # the master's page links the running application to the same UI address
+    page = urllib.request.urlopen("http://127.0.0.1:%d/" % H.C.s.master_ui, timeout=10).read().decode()
+    row = page[page.index("appId=" + v["appId"]):]
+    assert 'href="%s"' % v["appInfo"]["sparkUiUrl"] in row[:row.index("</tr>")], row[:2000]
+    # and the UI at that address is this application's (Spark's REST API of the UI)
+    def applications():   # "Spark is starting up. Please wait..." until its SparkContext is made
+        text = urllib.request.urlopen(v["appInfo"]["sparkUiUrl"] + "/api/v1/applications", timeout=10).read()
+        return json.loads(text) if text.startswith(b"[") else None
+    wait_for("the application's UI", applications, 120, 1)
+    ui = applications()
+    assert [x["id"] for x in ui] == [v["appId"]] and ui[0]["name"] == "airflow-long", ui
+    # the driver's log page on the worker answers
+    assert "pyapp stderr" in urllib.request.urlopen(item["driverLogUrl"], timeout=10).read().decode(errors="replace")
+    # bob: not found, whether he reads or deletes; it keeps running
+    for method in ("get_batch", "get_batch_state", "delete_batch"):
+        r = hook("bob", method, bid)
+        assert r.get("error") == "AirflowException" and "Session '%d' not found." % bid in r["message"], (method, r)
+    assert hook("alice", "get_batch_state", bid)["result"] == "running"
+    r = hook("alice", "delete_batch", bid)
+    assert r["result"] == {"msg": "deleted"}, r
+    r = airflow("alice", poll=bid, timeout=120)
+    assert r["result"] == "killed", r
+
+
+@test
+def airflow_livyhook_runs_a_jar_and_a_py_to_success_and_a_failing_one_dead():
+    pyapp = "file:" + os.path.join(H.ROOT, "tests", "app", "pyapp.py")
+    out = {k: os.path.join(H.C.work, "af-%s.txt" % k) for k in ("jar", "py", "fail")}
+    posted = {
+        "jar": hook("alice", "post_batch", file="file:" + H.C.jar, class_name="TestApp", args=[out["jar"], "0", "0"],
+                    driver_memory="512m", name="airflow-jar"),
+        "py": hook("alice", "post_batch", file=pyapp, args=[out["py"]], driver_memory="512m",
+                   executor_memory="512m", name="airflow-py", conf={"spark.cores.max": "1"}),
+        "fail": hook("alice", "post_batch", file="file:" + H.C.jar, class_name="TestApp",
+                     args=[out["fail"], "0", "3"], driver_memory="512m", name="airflow-fail"),
+    }
+    ids = {k: r.get("result") for k, r in posted.items()}
+    assert all(isinstance(i, int) for i in ids.values()), posted
+    ended = {k: airflow("alice", poll=i, timeout=300) for k, i in ids.items()}
+    assert {k: r["result"] for k, r in ended.items()} == {"jar": "success", "py": "success", "fail": "dead"}, ended
+    # the log through the hook (Livy's from/size), stdout first
+    r = hook("alice", "get_batch_logs", ids["jar"], 0, 1000)["result"]
+    assert r["id"] == ids["jar"] and r["log"][0] == "stdout: " and "TestApp stdout: %s 0 0" % out["jar"] in r["log"], r
+    r = hook("alice", "get_batch_logs", ids["fail"], 0, 1000)["result"]
+    assert "\nDriver state: FAILED" in r["log"], r
+    assert H.JOB_RESULT in open(out["py"]).read()
+    # bob's hook does not see them
+    r = hook("bob", "get_batch_state", ids["jar"])
+    assert r.get("error"), r
+
+
+@test
+def airflow_livyoperator_polls_a_batch_to_success_and_a_refused_one_never_reaches_the_master():
+    pyapp = "file:" + os.path.join(H.ROOT, "tests", "app", "pyapp.py")
+    r = airflow("alice", operator={"file": pyapp, "args": [os.path.join(H.C.work, "af-op.txt")], "name": "airflow-op",
+                                   "driver_memory": "512m", "executor_memory": "512m",
+                                   "conf": {"spark.cores.max": "1"}, "polling_interval": 1})
+    assert isinstance(r.get("result"), int) and r["xcom"]["app_id"], r
+    st, v, _ = http("alice", "GET", "/batches/%d" % r["result"])
+    assert v["state"] == "success" and v["appId"] == r["xcom"]["app_id"] and v["name"] == "airflow-op", (v, r)
+    state = H.C.s.master_state()
+    assert v["appId"] in {a["id"] for a in state["completedapps"]}, state["completedapps"]
+    # a create the policy refuses: refused through Airflow, nothing at the master
+    before = len(state["activedrivers"]) + len(state["completeddrivers"])
+    r = airflow("alice", operator={"file": "hdfs://nn/app.jar", "class_name": "TestApp", "polling_interval": 1})
+    assert r.get("error") == "AirflowException" and "403" in r["message"] and "not an approved application" \
+        in r["message"] and r["batch"] is None, r
+    r = hook("alice", "post_batch", file="file:" + H.C.jar, class_name="TestApp", conf={"spark.driver.memory": "2g"})
+    assert r.get("error") and "403" in r["message"] and "max driver-memory" in r["message"], r
+    state = H.C.s.master_state()
+    assert len(state["activedrivers"]) + len(state["completeddrivers"]) == before
 
 
 @test
