@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gateway_internal.h"
@@ -437,14 +436,6 @@ out:
 	json_decref(want);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int main(void)
 {
 	struct fake_master m;
@@ -479,7 +470,7 @@ int main(void)
 	g.servlets.max_body = 1 << 20;
 	g.tenant.csrf = CSRF_HEADER;
 	snprintf(g.tenant.master_ui, sizeof(g.tenant.master_ui), "http://127.0.0.1:%d", web_port);
-	g.tenant.claims_swept_ms = now_ms();
+	g.tenant.claims_swept_ms = tenant_wall_ms();   /* no sweep of claims: every row is finished */
 	snprintf(g.spark.master_url, sizeof(g.spark.master_url), "%s", m.url);
 	for (size_t i = 0; i < NBATCHES; i++) {
 		const struct store_claim mine = { .token = "t", .holder = "h 1 1", .created_ms = 1, .lease_ms = 60001 };
