@@ -504,8 +504,10 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 		snprintf(why, why_size, "className must be a string.");
 		goto mapping;
 	}
-	/* AccessManager.checkImpersonation: a user impersonates nobody here (Livy's
-	 * livy.impersonation.enabled off; the web server's login is the identity) */
+	/* AccessManager.checkImpersonation with livy.impersonation.enabled and no superusers: a
+	 * user impersonates nobody but themself (the web server's login is the identity).  Livy's
+	 * text writes the Option ('Some(bob)'); Livy's default, impersonation off, ignores the
+	 * field, which would run a batch as someone other than asked without a word */
 	if (proxy && !json_is_null(proxy) && (!json_is_string(proxy) || strcmp(json_string_value(proxy), c->user))) {
 		snprintf(why, why_size, "User '%s' not allowed to impersonate '%.200s'.", c->user,
 			 json_is_string(proxy) ? json_string_value(proxy) : "?");

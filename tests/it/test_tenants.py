@@ -461,7 +461,7 @@ def livy_shapes_and_refusals_are_livys():
     st, js, hdrs = http("alice", "POST", "/batches", body, headers={"X-Requested-By": "test"})
     assert st == 201 and set(js) == BATCH_VIEW and hdrs["Location"] == "/batches/%d" % js["id"], (st, js)
     assert isinstance(js["id"], int) and js["name"] == "livy-raw" and js["owner"] == "alice" \
-        and js["proxyUser"] is None and js["state"] == "starting" and js["log"] == [] \
+        and js["proxyUser"] is None and js["state"] == "starting" and js["log"] == ["stdout: ", "\nstderr: "] \
         and js["appInfo"] == {"driverLogUrl": None, "sparkUiUrl": None}, js
     bid = js["id"]
     st, one, _ = http("alice", "GET", "/batches/%d/state" % bid)

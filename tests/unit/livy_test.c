@@ -58,6 +58,10 @@ enum diff_kind {
 	D_NAME = 16,       /* a create without "name": sparkgate's name is spark-submit's default */
 	D_LOG_VALUES = 32, /* the log lines: sparkgate adds the master's word about a dead driver */
 	D_VALUES = 64,     /* every value (not names or types) is sparkgate's own */
+	D_JSON = 128,      /* Livy's body is empty (Scalatra's own 404 and 405): sparkgate's is {"msg"} */
+	D_PROXY = 256,     /* a create naming another proxyUser */
+	D_JACKSON = 512,   /* a create whose body Livy's Jackson refused (400, a JSON string) */
+	D_DUP = 1024,      /* a create named as an earlier batch */
 };
 
 static const struct livy_diff {
@@ -80,10 +84,31 @@ static const struct livy_diff {
 	{ "POST", "/batches", "alice", D_NAME, 0,
 	  "without a name, the batch's is the one its driver gets (spark.app.name: Spark's REST API wants one; "
 	  "spark-submit's default is the class), where Livy's is null" },
-	{ "POST", "/batches", "alice", D_TEXT, 0, "Jackson's texts name Java classes and the input's position" },
+	{ "POST", "/batches", "alice", D_TEXT | D_JACKSON, 0, "Jackson's texts name Java classes and the input's position" },
+	{ "POST", "/batches", "alice", D_STATUS | D_PROXY, 403,
+	  "a proxyUser other than the caller is refused, as Livy with livy.impersonation.enabled refuses it "
+	  "(Livy's default, impersonation off, ignores it)" },
+	{ "POST", "/imp/batches", "alice", D_TEXT, 0,
+	  "Livy's text shows the Scala Option: impersonate 'Some(bob)'" },
+	{ "POST", "/batches", "alice", D_STATUS | D_DUP, 201,
+	  "batch names need not be unique (Livy: 400 Duplicate session name, while the earlier one is kept; "
+	  "schedulers reuse a task's name run after run)" },
+	{ "GET", "/batches/done", "alice", D_STATUS, 404, "a batch is found by its id only (Livy: by its name too)" },
+	{ "PUT", "/batches", "alice", D_JSON, 0, "every error of sparkgate's is JSON (Livy: an empty 405)" },
+	{ "PUT", "/batches/1", "alice", D_JSON, 0, "as above" },
+	{ "POST", "/batches/1/state", "alice", D_JSON, 0, "as above" },
+	{ "GET", "/batches/1/nosuch", "alice", D_JSON, 0, "as above (Livy: an empty 404)" },
 	{ "GET", "/batches/1", "alice", 0, 0, "" },
 	{ "GET", "/version", "alice", D_VALUES, 0, "the version whose API sparkgate follows, and what built it" },
 };
+
+static int taken_name(json_t *name)
+{
+	for (size_t i = 0; json_is_string(name) && i < NBATCHES; i++)
+		if (strcmp(batches[i].name, json_string_value(name)) == 0)
+			return 1;
+	return 0;
+}
 
 /* After DELETE /batches/1 Livy forgets the batch (404); sparkgate keeps it, killed at the
  * master (here the fake master still says RUNNING). */
@@ -98,9 +123,14 @@ static const struct livy_diff *diff_of(const char *method, const char *path, con
 		if (strcmp(d->method, method) || strcmp(d->path, path) || strcmp(d->user, user))
 			continue;
 		/* a body Livy's Jackson refused: its text; others are compared (below) */
-		if (strcmp(method, "POST") == 0 && (d->kinds & D_TEXT) != (status == 400 && !json_is_object(answer) ? D_TEXT : 0))
+		if (strcmp(method, "POST") == 0 && (d->kinds & D_JACKSON) != (status == 400 && !json_is_object(answer) ? D_JACKSON : 0))
 			continue;
 		if (strcmp(method, "POST") == 0 && (d->kinds & D_NAME) && json_object_get(body, "name") != NULL)
+			continue;
+		if (strcmp(method, "POST") == 0 && !(d->kinds & D_DUP) != !taken_name(json_object_get(body, "name")))
+			continue;
+		if (strcmp(method, "POST") == 0 && !(d->kinds & D_PROXY) != !json_object_get(body, "proxyUser")
+		    && strcmp(path, "/batches") == 0)
 			continue;
 		if (strcmp(path, "/batches/1") == 0 && strcmp(method, "GET") == 0) {
 			static const struct livy_diff kept = { "GET", "/batches/1", "alice", D_STATUS, 200,
@@ -364,14 +394,22 @@ static void one_case(struct gateway *g, json_t *c, struct response *rs, int *nca
 	char what[300];
 	int status;
 
-	if (strcmp(method, "MAPPER") == 0) {
+	if (strcmp(method, "MAPPER") == 0) {   /* BatchSessionView serialized with every Option set */
+		gateway_ask(g, "GET", "/batches/1", "alice", NULL, rs);
+		got = json_loadb((const char *)rs->body.data, rs->body.len, 0, NULL);
+		/* proxyUser is null here, as Livy's with impersonation off (README) */
+		CHECK(json_is_string(json_object_get(want, "proxyUser")) && json_is_null(json_object_get(got, "proxyUser")),
+		      "Livy's proxyUser a string");
+		json_object_set_new(want, "proxyUser", json_null());
+		compare("BatchSessionView with every Option set", "$", want, got, 0);
+		json_decref(got);
 		json_decref(want);
 		return;
 	}
 	in = body ? json_loads(body, 0, NULL) : NULL;
 	d = diff_of(method, path, user, in, want_status, want);
 	snprintf(what, sizeof(what), "%s %s as %s", method, path, user);
-	status = gateway_ask(g, method, path, user, body, rs);
+	status = gateway_ask(g, method, strncmp(path, "/imp/", 5) == 0 ? path + 4 : path, user, body, rs);
 	got = json_loadb((const char *)rs->body.data, rs->body.len, JSON_DECODE_ANY, NULL);
 	(*ncases)++;
 	if (d && (d->kinds & D_STATUS)) {
@@ -380,7 +418,23 @@ static void one_case(struct gateway *g, json_t *c, struct response *rs, int *nca
 	}
 	CHECK(status == want_status, "%s: %d, Livy %d: %s", what, status, want_status, buf_str(&rs->body));
 	CHECK(got != NULL, "%s: not JSON: %s", what, buf_str(&rs->body));
-	if (!got || status != want_status)
+	if (json_is_string(json_object_get(c, "allow"))) {   /* every method Livy allows, sparkgate allows */
+		char methods[100];
+		const char *p = json_string_value(json_object_get(c, "allow"));
+
+		while (sscanf(p, " %99[A-Z]", methods) == 1) {
+			CHECK(rs->allow && strstr(rs->allow, methods), "%s: Allow %s, Livy's %s", what, rs->allow ? rs->allow : "",
+			      json_string_value(json_object_get(c, "allow")));
+			p = strchr(p, ',') ? strchr(p, ',') + 1 : "";
+		}
+	}
+	if (d && (d->kinds & D_JSON)) {
+		CHECK(want == NULL && json_is_string(json_object_get(got, "msg")) && json_object_size(got) == 1,
+		      "%s: Livy's %s, here %s", what, json_string_value(json_object_get(c, "answer")), buf_str(&rs->body));
+		goto out;
+	}
+	CHECK(want != NULL, "%s: Livy's answer is not JSON: %s", what, json_string_value(json_object_get(c, "answer")));
+	if (!got || !want || status != want_status)
 		goto out;
 	if (location) {
 		char h[80];
@@ -409,7 +463,7 @@ static void one_case(struct gateway *g, json_t *c, struct response *rs, int *nca
 		json_decref(w);
 	} else if (strcmp(method, "POST") == 0 && status == 201) {
 		compare_view(what, want, got, 0, d && (d->kinds & D_NAME));
-	} else if (strcmp(method, "POST") == 0 && json_is_string(json_object_get(want, "msg"))) {
+	} else if (strcmp(method, "POST") == 0 && want_status == 400 && json_is_string(json_object_get(want, "msg"))) {
 		/* Livy 0.8's SessionServlet post("/") catches what the create's require() throws:
 		 * BadRequest(ResponseMessage("Rejected, Reason: " + e.getMessage)); 0.7.1 let its
 		 * error handler answer e.getMessage alone */

@@ -93,6 +93,15 @@ public class LivyJson {
     { "POST", "/batches", "alice", "[1]" },
     { "POST", "/batches", "alice", "{\"file\":\"hdfs://nn/apps/a.jar\",\"args\":\"x\"}" },
     { "POST", "/batches", "alice", "{\"file\":\"hdfs://nn/apps/a.jar\",\"nosuch\":1}" },
+    { "POST", "/batches", "alice", "{\"file\":\"hdfs://nn/apps/a.jar\",\"className\":\"M\",\"name\":\"px\",\"proxyUser\":\"bob\"}" },
+    // the same under livy.impersonation.enabled=true (sparkgate refuses as Livy does then)
+    { "POST", "/imp/batches", "alice", "{\"file\":\"hdfs://nn/apps/a.jar\",\"className\":\"M\",\"proxyUser\":\"bob\"}" },
+    { "POST", "/batches", "alice", "{\"file\":\"hdfs://nn/apps/a.jar\",\"className\":\"M\",\"name\":\"done\"}" },
+    { "GET", "/batches/done", "alice", null },
+    { "PUT", "/batches", "alice", "{}" },
+    { "PUT", "/batches/1", "alice", "{}" },
+    { "POST", "/batches/1/state", "alice", "{}" },
+    { "GET", "/batches/1/nosuch", "alice", null },
     { "DELETE", "/batches/4", "alice", null },
     { "DELETE", "/batches/99", "alice", null },
     { "DELETE", "/batches/1", "alice", null },
@@ -227,6 +236,29 @@ public class LivyJson {
     };
     final ObjectMapper mapper = batches.mapper();
 
+    // Livy with impersonation on: a proxyUser other than the caller is refused
+    final LivyConf impConf = new LivyConf();
+    impConf.set(LivyConf.ACCESS_CONTROL_ENABLED(), true);
+    impConf.set(LivyConf.IMPERSONATION_ENABLED(), true);
+    final AccessManager impAccess = new AccessManager(impConf);
+    final BatchSessionManager impManager = new BatchSessionManager(impConf, store,
+        some((scala.collection.Seq<BatchSession>) JavaConverters.asScalaBufferConverter(new ArrayList<BatchSession>()).asScala()));
+    BatchSessionServlet impersonating = new BatchSessionServlet(impManager, store, impConf, impAccess) {
+      @Override public String remoteUser(HttpServletRequest req) { return req.getHeader(USER_HEADER); }
+
+      @Override public BatchSession createSession(HttpServletRequest req) {
+        CreateBatchRequest r = null;
+        try {
+          r = mapper().readValue(req.getInputStream(), CreateBatchRequest.class);
+        } catch (Exception e) {
+          LivyJson.<RuntimeException>rethrow(e);
+        }
+        FixedApp app = new FixedApp(procLog(new ArrayList<String>(), new ArrayList<String>()));
+        return BatchSession.create(impManager.nextId(), r.name(), r, impConf, impAccess, remoteUser(req),
+            proxyUser(req, r.proxyUser()), store, some((SparkApp) app));
+      }
+    };
+
     // LivyServer's livyVersionServlet, with the version file of the livy-server jar
     JsonServlet version = new JsonServlet() {
       // ScalatraServlet's initialize(ServletConfig) is what ScalatraBase's initialize(ConfigT) means
@@ -262,8 +294,11 @@ public class LivyJson {
     server.addConnector(conn);
     ServletContextHandler ctx = new ServletContextHandler();
     ctx.setContextPath("/");
+    // LivyServer: context.initParameters(org.scalatra.EnvironmentKey) = livy.environment ("production")
+    ctx.setInitParameter("org.scalatra.environment", conf.get(LivyConf.ENVIRONMENT()));
     ctx.addServlet(new ServletHolder(batches), "/batches/*");
     ctx.addServlet(new ServletHolder(version), "/version/*");
+    ctx.addServlet(new ServletHolder(impersonating), "/imp/batches/*");
     server.setHandler(ctx);
     server.start();
     int port = conn.getLocalPort();
@@ -290,6 +325,7 @@ public class LivyJson {
       rec.put("body", c[3]);
       rec.put("status", status);
       rec.put("location", h.getHeaderField("Location"));
+      rec.put("allow", h.getHeaderField("Allow"));
       rec.put("answer", new String(body, StandardCharsets.UTF_8));
       out.println(mapper.writeValueAsString(rec));
     }
