@@ -14,7 +14,7 @@ if ! "$root/tools/livyjson/gen.sh" "$tmp" >/dev/null; then
   echo "livyjson: Livy's classes did not run (tools/livyjson/gen.sh)"; echo "livyjson: 0 passed, 1 failed"; exit 1
 fi
 if diff -u "$golden" "$tmp"; then
-  echo "livyjson: $(wc -l <"$golden") answers of Livy $version's own classes as committed"
+  echo "livyjson: the $(wc -l <"$golden") records Livy $version's own classes write are as committed"
   echo "livyjson: 1 passed, 0 failed"
 else
   echo "livyjson: Livy's answers differ from $golden (above)"; echo "livyjson: 0 passed, 1 failed"; exit 1
