@@ -452,7 +452,8 @@ static int text_of(json_t *v, char *out, size_t size)
 /* CreateBatchRequest (CreateBatchRequest.scala) -> the CreateSubmissionRequest Spark's
  * REST client would send for it, with the properties BatchSession.create gives
  * spark-submit (SparkProcessBuilder, Session.prepareConf): 0 with *out, or -1 with why and
- * the problem (400; 403 for another proxyUser). */
+ * the problem (400; 403 for another proxyUser), *as_text set when Livy's Jackson would not
+ * have mapped the body (answered by body_error). */
 static int translate(struct servlets *sv, const struct call *c, json_t *in, json_t **out, enum problem *p,
 		     int *as_text, char *why, size_t why_size)
 {
