@@ -606,8 +606,9 @@ def check_running_app_and_kill(bid):
     wait_for("the application's UI", applications, 120, 1)
     ui = applications()
     assert [x["id"] for x in ui] == [v["appId"]] and ui[0]["name"] == "airflow-long", ui
-    # the driver's log page on the worker answers
-    assert "pyapp stderr" in urllib.request.urlopen(item["driverLogUrl"], timeout=10).read().decode(errors="replace")
+    # the driver's log page on the worker: this driver's stderr, where it says which application it is
+    page = urllib.request.urlopen(item["driverLogUrl"], timeout=10).read().decode(errors="replace")
+    assert "Connected to Spark cluster with app ID " + v["appId"] in page, page[-3000:]
     # bob: not found, whether he reads or deletes; it keeps running
     for method in ("get_batch", "get_batch_state", "delete_batch"):
         r = hook("bob", method, bid)
