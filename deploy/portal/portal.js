@@ -185,7 +185,7 @@ function timeline(entry, status) {
 }
 
 // The application behind a driver, as the listing gives it: its id, its Spark UI (while it
-// runs) and the driver's log page on its worker.  Those are the cluster's own addresses:
+// runs: the UI ends with the application) and the driver's log page on its worker.  Those are the cluster's own addresses:
 // they open only where the cluster's web UIs can be reached.
 function appLinks(entry) {
   const p = $("appLinks");
@@ -204,7 +204,7 @@ function appLinks(entry) {
     p.appendChild(el);
   };
   add("Application", entry.appId, null);
-  add("Spark UI", entry.sparkUiUrl, entry.sparkUiUrl);
+  if (!FINAL.has(entry.driverState)) add("Spark UI", entry.sparkUiUrl, entry.sparkUiUrl);   // gone when it ends
   add("Driver log on its worker", entry.driverLogUrl, entry.driverLogUrl);
 }
 
