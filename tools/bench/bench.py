@@ -339,6 +339,8 @@ def callgrind_kept(s, argv, path, tag):
     for rounds in (1, 201):
         sock = os.path.join(s.work, "cg-%s-%d.sock" % (tag, rounds))
         out = os.path.join(s.work, "callgrind.out.%s.%d" % (tag, rounds))
+        if os.path.exists(sock):
+            os.unlink(sock)
         p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv + ["--listen", sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for("callgrind " + tag, lambda: os.path.exists(sock), 60)
@@ -352,7 +354,7 @@ def callgrind_kept(s, argv, path, tag):
         p.send_signal(signal.SIGTERM)
         try:
             p.wait(30)
-        except subprocess.TimeoutExpired:   # hello-fcgi has no SIGTERM handler to wait for
+        except subprocess.TimeoutExpired:   # (callgrind writes nothing then: the count below fails)
             p.kill()
             p.wait()
         text = open(out).read()
