@@ -199,43 +199,74 @@ int adapt_params(struct adapted *a, const struct adapter_params *p, read_fn read
 	return 0;
 }
 
-/* A decimal number, without printf. */
-static int add_decimal(struct buf *out, unsigned long long v)
+/* A decimal number into d (24 bytes), without printf: its length. */
+static size_t decimal(char d[24], unsigned long long v)
 {
-	char d[24];
-	size_t i = sizeof(d);
+	char t[24];
+	size_t i = sizeof(t), n;
 
 	do
-		d[--i] = (char)('0' + v % 10);
+		t[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	return buf_add(out, d + i, sizeof(d) - i);
+	n = sizeof(t) - i;
+	memcpy(d, t + i, n);
+	return n;
 }
 
-/* The head by appends, not printf: for a status answered from the cache, glibc's vsnprintf
- * here was a third of sparkgate's own instructions (the bytes are the same). */
+#define PUT(p, s, n) (memcpy((p), (s), (n)), (p) += (n))
+#define PUT_LITERAL(p, s) PUT(p, s, sizeof(s) - 1)
+
+/* The head by lengths and copies into room reserved once, not by printf (glibc's vsnprintf
+ * here was a third of sparkgate's own instructions for a status answered from the cache)
+ * nor by an append per piece (a third of what was left); the bytes are the same. */
 int adapter_format_response(const struct request *rq, const struct response *rs, struct buf *out)
 {
+	static const char type_default[] = "application/json;charset=utf-8";
 	/* a streamed answer (response.stream): its length here, its bytes by adapter_stream */
 	unsigned long long length = rs->stream ? (unsigned long long)rs->stream_len : (unsigned long long)rs->body.len;
-	int rc = buf_addstr(out, "Status: ");
+	const char *reason = http_reason(rs->status);
+	const char *type = rs->content_type ? rs->content_type : type_default;
+	size_t reason_len = strlen(reason), type_len = rs->content_type ? strlen(type) : sizeof(type_default) - 1;
+	int more = rs->allow || rs->header[0], body = strcmp(rq->method, "HEAD") != 0 && !rs->stream;
+	char status[24], len[24];
+	size_t status_len = decimal(status, rs->status > 0 ? (unsigned long long)rs->status : 0);
+	size_t len_len = decimal(len, length), room;
+	size_t need = sizeof("Status: ") - 1 + status_len + 1 + reason_len + sizeof("\r\nContent-Type: ") - 1 + type_len
+		      + sizeof("\r\nContent-Length: ") - 1 + len_len + sizeof("\r\nCache-Control: no-store\r\n") - 1
+		      + (more ? 0 : 2 + (body ? rs->body.len : 0));
+	int rc;
+	uint8_t *p = buf_spare(out, need, &room, &rc), *start = p;
 
-	rc = rc ? rc : add_decimal(out, (unsigned long long)rs->status);
-	rc = rc ? rc : buf_addc(out, ' ');
-	rc = rc ? rc : buf_addstr(out, http_reason(rs->status));
-	rc = rc ? rc : buf_addstr(out, "\r\nContent-Type: ");
-	rc = rc ? rc : buf_addstr(out, rs->content_type ? rs->content_type : "application/json;charset=utf-8");
-	rc = rc ? rc : buf_addstr(out, "\r\nContent-Length: ");
-	rc = rc ? rc : add_decimal(out, length);
-	rc = rc ? rc : buf_addstr(out, "\r\nCache-Control: no-store\r\n");
-	if (!rc && rs->allow)
-		rc = buf_printf(out, "Allow: %s\r\n", rs->allow);
+	if (!p)
+		return rc;
+	PUT_LITERAL(p, "Status: ");
+	PUT(p, status, status_len);
+	*p++ = ' ';
+	PUT(p, reason, reason_len);
+	PUT_LITERAL(p, "\r\nContent-Type: ");
+	PUT(p, type, type_len);
+	PUT_LITERAL(p, "\r\nContent-Length: ");
+	PUT(p, len, len_len);
+	PUT_LITERAL(p, "\r\nCache-Control: no-store\r\n");
+	if (!more) {   /* most answers: the blank line and the body in the same room */
+		PUT_LITERAL(p, "\r\n");
+		if (body && rs->body.len)
+			PUT(p, rs->body.data, rs->body.len);
+		buf_commit(out, (size_t)(p - start));
+		return 0;
+	}
+	buf_commit(out, (size_t)(p - start));
+	rc = rs->allow ? buf_printf(out, "Allow: %s\r\n", rs->allow) : 0;
 	if (!rc && rs->header[0])
 		rc = buf_printf(out, "%s\r\n", rs->header);
 	rc = rc ? rc : buf_addstr(out, "\r\n");
-	if (!rc && strcmp(rq->method, "HEAD") != 0 && !rs->stream)
+	if (!rc && body)
 		rc = buf_add(out, rs->body.data, rs->body.len);
 	return rc;
 }
+
+#undef PUT
+#undef PUT_LITERAL
 
 int adapter_stream(struct adapted *a, const struct response *rs, write_fn put, void *ctx, uint64_t *sent)
 {

@@ -78,8 +78,13 @@ int record_pair_read(const uint8_t *p, size_t n, size_t *off, struct record_pair
 
 	if (at == n)
 		return 0;
-	if (length_read(p, n, &at, &name_len) || length_read(p, n, &at, &value_len))
+	if (n - at >= 2 && p[at] < 0x80 && p[at + 1] < 0x80) {   /* most pairs: two short lengths */
+		name_len = p[at];
+		value_len = p[at + 1];
+		at += 2;
+	} else if (length_read(p, n, &at, &name_len) || length_read(p, n, &at, &value_len)) {
 		return RECORD_INVALID;
+	}
 	/* each length is below 2^31, so their sum cannot wrap */
 	if (name_len + value_len > n - at)
 		return RECORD_INVALID;
