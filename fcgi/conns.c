@@ -206,6 +206,14 @@ static int accept_conn(const char *web_servers, struct conns *c, int sock)
 	return i;
 }
 
+/* A SIGTERM or SIGINT blocked until the next ppoll. */
+static int term_pending(void)
+{
+	sigset_t p;
+
+	return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
 void conns_serve(int sock, const char *web_servers, volatile sig_atomic_t *stop, const struct conn_handler *h)
 {
 	static struct conns c;
@@ -234,8 +242,9 @@ void conns_serve(int sock, const char *web_servers, volatile sig_atomic_t *stop,
 		struct timespec timeout;
 
 		/* most often (a web server that closes each connection) the next connection is
-		 * already waiting: take it without a poll */
-		if (c.nopen == 0 && (i = accept_conn(web_servers, &c, sock)) >= 0) {
+		 * already waiting: take it without a poll (unless a SIGTERM waits to be let in, or
+		 * a steady stream of connections would never let it) */
+		if (c.nopen == 0 && !term_pending() && (i = accept_conn(web_servers, &c, sock)) >= 0) {
 			serve_conn(&c, i, stop, h);
 			continue;
 		}

@@ -214,7 +214,7 @@ static void request_done(struct link *l)
 static int take_record(struct link *l)
 {
 	size_t avail = l->end - l->start, whole;
-	const uint8_t *p = l->in + l->start;
+	const uint8_t *p = l->in ? l->in + l->start : NULL;   /* (nothing read yet: no buffer) */
 	struct record_header h;
 	int active;
 
