@@ -93,7 +93,7 @@ void master_close(struct master *m)
 	m->parked = 0;
 	m->frames = 0;
 	buf_reset(&m->in);
-	rpc_cipher_stop(&m->wire);
+	rpc_cipher_close(&m->wire);
 }
 
 void master_set_crypto(struct master *m, const struct master_crypto *c)
@@ -102,9 +102,17 @@ void master_set_crypto(struct master *m, const struct master_crypto *c)
 	m->crypto = *c;
 }
 
+void master_set_tls(struct master *m, struct tls_ctx *tls)
+{
+	master_close(m);
+	tls_ctx_free(m->tls);
+	m->tls = tls;
+}
+
 void master_release(struct master *m)
 {
 	master_close(m);
+	master_set_tls(m, NULL);
 	master_set_secret(m, NULL);
 	buf_release(&m->in);
 	buf_release(&m->out);
@@ -148,7 +156,37 @@ void master_answer_release(struct master_answer *a)
 	buf_release(&a->body);
 }
 
-static int connect_one(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
+/* spark.ssl.rpc.enabled: the TLS handshake, first thing on the connection (Netty's SslHandler
+ * is the first handler of the master's pipeline), within the request's deadline. */
+static int handshake(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err te = { 0 };
+	int rc = tls_conn_start(&m->wire.tls, m->tls, m->fd, a->host, &te);
+
+	while (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE || rc == 0) {
+		struct pollfd pfd = { .fd = m->fd, .events = rc == TLS_WANT_WRITE ? POLLOUT : POLLIN };
+
+		if (rc == 0 && (rc = tls_conn_handshake(&m->wire.tls, &te)) == 0)
+			return 0;
+		if (rc < 0)
+			break;
+		if (poll(&pfd, 1, left_ms(deadline)) == 0) {
+			rc = sg_err_set(&te, ERR_TIMEOUT, 0, "no TLS handshake within --timeout");
+			break;
+		}
+		rc = 0;
+	}
+	master_close(m);
+	if (rc == ERR_REMOTE)
+		return sg_err_set(e, ERR_PROTOCOL, 0, "TLS to master %s:%d: %s; sparkgate trusts %s", a->host, a->port,
+				  te.msg, tls_ctx_source(m->tls));
+	return sg_err_set(e, rc, 0, "TLS to master %s:%d: %s%s", a->host, a->port, te.msg,
+			  rc == ERR_PROTOCOL ? ": check that the master sets spark.ssl.rpc.enabled=true (Spark 4.0+), "
+			  "or give sparkgate no TLS setting" : "");
+}
+
+static int connect_one(struct master *m, const struct master_addr *a, int64_t deadline, int64_t tls_deadline,
+		       struct sg_err *e)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	char port[16];
@@ -191,7 +229,7 @@ static int connect_one(struct master *m, const struct master_addr *a, int64_t de
 				  "cannot connect to master %s:%d: %s", a->host, a->port, strerror(last_errno));
 	m->fd = fd;
 	buf_reset(&m->in);
-	return 0;
+	return m->tls ? handshake(m, a, tls_deadline, e) : 0;
 }
 
 /* Connects to the first reachable master, starting with the last one that worked. */
@@ -204,7 +242,7 @@ static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
 		size_t i = (m->current + k) % m->naddrs;
 		int64_t d = master_now_ms() + m->connect_timeout_ms;
 
-		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
+		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, deadline, &first);
 		if (rc == 0) {
 			/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
 			if (!(m->parked && i == m->current))
@@ -234,7 +272,7 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 {
 	*sent = 0;
 	while (*sent < len) {
-		ssize_t n = send(m->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+		ssize_t n = rpc_cipher_send(&m->wire, m->fd, p + *sent, len - *sent);
 
 		if (n > 0) {
 			*sent += (size_t)n;
@@ -262,13 +300,16 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 #define MISMATCH " at the first encrypted message: check that spark.network.crypto.authEngineVersion and " \
 	"spark.network.crypto.cipher match the master's"
 
+#define NOT_TLS " at sparkgate's first message: if the master sets spark.ssl.rpc.enabled=true (Spark 4.0+), " \
+	"give sparkgate the cluster's spark-defaults.conf with --spark-conf, or --tls-ca"
+
 /* Reads frames until the one answering id arrives. */
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
 		       struct sg_err *e)
 {
 	/* Just sent: the reply cannot be there yet, so wait for it before the first read (a
 	 * read that finds nothing would cost a system call); later reads come first. */
-	int wait_first = 1;
+	int wait_first = !rpc_cipher_buffered(&m->wire);
 
 	for (;;) {
 		struct frame f;
@@ -296,6 +337,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			 * master pushes) is dropped. */
 			buf_consume(&m->in, (size_t)used);
 			m->frames++;
+			m->answered = 1;
 			if (mine)
 				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
 			continue;
@@ -341,13 +383,15 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		}
 		int err = n == 0 ? 0 : errno;
 		/* an encrypted connection closed before anything came back: the master could not
-		 * read the first frame (another engine version or cipher) */
+		 * read the first frame (another engine version or cipher); a plain one: a master
+		 * with spark.ssl.rpc.enabled closes a connection whose first bytes are not TLS */
 		int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
+		int not_tls = m->wire.kind == RPC_PLAIN && !m->tls && m->frames == 0 && !m->answered;
 
 		master_close(m);
-		return sg_err_set(e, mismatch ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
+		return sg_err_set(e, mismatch || not_tls ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
-				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : "");
+				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : not_tls ? NOT_TLS : "");
 	}
 }
 

@@ -25,9 +25,31 @@ void rpc_cipher_stop(struct rpc_cipher *c)
 	buf_reset(&c->sealed);
 }
 
-void rpc_cipher_release(struct rpc_cipher *c)
+void rpc_cipher_close(struct rpc_cipher *c)
 {
 	rpc_cipher_stop(c);
+	tls_conn_close(&c->tls);
+}
+
+/* The connection's bytes, through TLS when it is on. */
+static ssize_t raw_recv(struct rpc_cipher *c, int fd, void *p, size_t n)
+{
+	return c->tls.ssl ? tls_conn_read(&c->tls, p, n) : recv(fd, p, n, MSG_DONTWAIT);
+}
+
+ssize_t rpc_cipher_send(struct rpc_cipher *c, int fd, const void *p, size_t n)
+{
+	return c->tls.ssl ? tls_conn_write(&c->tls, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+}
+
+int rpc_cipher_buffered(const struct rpc_cipher *c)
+{
+	return tls_conn_pending(&c->tls) > 0;
+}
+
+void rpc_cipher_release(struct rpc_cipher *c)
+{
+	rpc_cipher_close(c);
 	buf_release(&c->raw);
 	buf_release(&c->sealed);
 }
@@ -212,7 +234,7 @@ ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *r
 	size_t before = in->len;
 
 	if (c->kind != RPC_AES_GCM) {
-		n = recv(fd, room, nroom, MSG_DONTWAIT);
+		n = raw_recv(c, fd, room, nroom);
 		if (n > 0 && c->kind == RPC_AES_CTR && crypto_ctr_apply(&c->dec, room, room, (size_t)n)) {
 			sg_err_set(&c->err, ERR_UNSUPPORTED, 0, "AES-CTR failed");
 			errno = EBADMSG;
@@ -233,7 +255,7 @@ ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *r
 			errno = EBADMSG;
 			return -1;
 		}
-		n = recv(fd, r, spare < 65536 ? spare : 65536, MSG_DONTWAIT);
+		n = raw_recv(c, fd, r, spare < 65536 ? spare : 65536);
 		if (n <= 0)
 			return n;
 		buf_commit(&c->raw, (size_t)n);

@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/tls.h"
 
 struct authengine;
 
@@ -50,14 +51,17 @@ struct rpc_cipher {
 	struct buf raw;                 /* AES-GCM: received bytes of envelopes not yet complete */
 	struct buf sealed;              /* the frame being sent, as it goes on the wire */
 	struct sg_err err;              /* why the last rpc_cipher_recv failed with EBADMSG */
+	struct tls_conn tls;            /* spark.ssl.rpc.enabled: TLS below everything, ssl NULL when off */
 };
 
 /* max_frame bounds a frame either way (LIMIT_FRAME). */
 void rpc_cipher_init(struct rpc_cipher *c, size_t max_frame);
 /* Turns on kind with the keys of a finished handshake. */
 int rpc_cipher_start(struct rpc_cipher *c, int kind, const struct authengine *a, struct sg_err *e);
-/* Back to plain (a closed connection); wipes the keys. */
+/* Back to plain; wipes the keys (TLS, below, stays). */
 void rpc_cipher_stop(struct rpc_cipher *c);
+/* A closed connection: the cipher stopped and TLS ended. */
+void rpc_cipher_close(struct rpc_cipher *c);
 void rpc_cipher_release(struct rpc_cipher *c);
 
 /* One whole frame as it goes on the wire: *out is frame itself when plain, else c->sealed. */
@@ -67,6 +71,12 @@ int rpc_cipher_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, cons
  * as is when plain or CTR).  Returns bytes added to in, 0 on EOF, -1 with errno set: EAGAIN
  * also when only part of an envelope has come, EBADMSG when it does not open (c->err). */
 ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *room, size_t nroom);
+
+/* send(2) of bytes as they go on the wire (through TLS when on): bytes written, or -1 with
+ * errno EAGAIN when nothing can be written now. */
+ssize_t rpc_cipher_send(struct rpc_cipher *c, int fd, const void *p, size_t n);
+/* 1 when received bytes wait inside TLS (a poll on the socket does not see them). */
+int rpc_cipher_buffered(const struct rpc_cipher *c);
 
 /* The AES-GCM envelope, alone (fuzzed, and checked against the JVM's bytes).  seal: header
  * random bytes (salt then nonce prefix, key_len + 7) from the caller, or NULL for fresh
