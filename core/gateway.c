@@ -155,9 +155,12 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		char key[1200];
 		struct sg_err ce = { 0 }, me = { 0 };
 
-		/* one table per master list and pinned release: the answers name both */
-		snprintf(key, sizeof(key), "%s|%s", sc->master_url, c->spark_version ? c->spark_version : "");
-		if (c->status_max_age_ms > 0 && !(sc->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
+		/* one table per master list, pinned release, credentials and transport */
+		if (c->status_max_age_ms > 0 && status_cache_key(&sc->cluster.master, c->spark_version, key, sizeof(key)))
+			snprintf(g->warning, sizeof(g->warning), "the status cache's key is too long: every status "
+				 "request asks the master");
+		else if (c->status_max_age_ms > 0
+			 && !(sc->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
 		/* /readyz's result, shared for at most a second whatever --status-max-age says, by
 		 * the processes that would find the same: same masters, store and door ports (an

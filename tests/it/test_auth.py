@@ -6,7 +6,11 @@ to FINISHED, reads its status and kills another; the bytes on the wire carry no 
 name; where the master allows SASL fallback, sparkgate with only --secret-file authenticates
 with SASL DIGEST-MD5.  Without the secret, with a wrong one, another engine version or another
 cipher, every request gets a clear 502 JSON error within the deadline, on one connection.
-Ends with "auth: N passed, N failed"."""
+TLS RPC (spark.ssl.rpc.enabled, Spark 4.0+: TLS_CONFIGS) on masters and workers of their own,
+with certificates made here by openssl and keytool: the same runs through lighttpd, only TLS
+records on the wire, and a wrong CA, a certificate naming another host, a TLS master reached
+in plain and a plain master reached with TLS each a clear 502 within the deadline, on one
+connection.  Ends with "auth: N passed, N failed"."""
 import os
 import socket
 import subprocess
@@ -36,6 +40,47 @@ CONFIGS = {
     "4.0.5_2.13": (1, GCM, False),
     "4.3.0_2.13": (2, CTR, True),
 }
+
+
+# TLS RPC, Spark 4.0+: build -> (trust store format sparkgate reads, spark.authenticate, the
+# spark-defaults.conf keys sparkgate reads: spark.ssl.rpc.* or spark.ssl.*, their fallback).
+# 4.0.5 also sets spark.network.crypto.enabled (with saslFallback): Spark then authenticates
+# with SASL inside TLS for sparkgate.
+TLS_CONFIGS = {
+    "4.0.5_2.13": ("jks", True, "spark.ssl.rpc."),
+    "4.3.0_2.13": ("pkcs12", False, "spark.ssl."),
+}
+
+
+def openssl(work, *args):
+    subprocess.run(["openssl"] + list(args), cwd=work, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+
+
+def make_ca(work, name):
+    openssl(work, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".pem",
+            "-days", "2", "-subj", "/CN=sparkgate test %s" % name)
+    return os.path.join(work, name + ".pem")
+
+
+def make_certificates(work, store_type):
+    """A CA, the master's key and certificate (subjectAltName IP:127.0.0.1 only) in a PKCS12
+    key store, the CA in a trust store of store_type; another CA that signed nothing."""
+    ca = make_ca(work, "ca")
+    make_ca(work, "other-ca")
+    openssl(work, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "master.key", "-out", "master.csr",
+            "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(work, "san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl(work, "x509", "-req", "-in", "master.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "master.pem", "-days", "2", "-extfile", "san.cnf")
+    openssl(work, "pkcs12", "-export", "-in", "master.pem", "-inkey", "master.key", "-certfile", "ca.pem",
+            "-out", "keystore.p12", "-passout", "pass:key-pw", "-name", "master")
+    trust = os.path.join(work, "truststore." + store_type)
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "ca", "-file", ca, "-keystore", trust,
+                    "-storetype", store_type, "-storepass", "trust-pw"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+    return ca, os.path.join(work, "other-ca.pem"), os.path.join(work, "keystore.p12"), trust
 
 
 class Tap:
@@ -227,6 +272,17 @@ def run_build(build):
                     ["authEngineVersion", "spark.network.crypto.cipher"])
         check("wrong_cipher_is_a_clear_502", wrong_cipher)
 
+        if build.startswith("4."):
+            def tls_to_a_plain_master():
+                tap.reset()
+                t = time.time()
+                out, _ = cgi(s, "--spark-conf", conf, "--tls-ca", make_ca(work, "ca"), port=tap.port) \
+                    if fallback else cgi(s, "--secret-file", good, "--tls-ca", make_ca(work, "ca"), port=tap.port)
+                assert time.time() - t < 4.0
+                assert out.startswith("Status: 502") and "TLS handshake" in out and "spark.ssl.rpc.enabled" in out, out
+                assert tap.connections == 1, tap.connections
+            check("tls_to_a_master_without_tls_is_a_clear_502", tls_to_a_plain_master)
+
         def secret_file_wins():
             out, _ = cgi(s, "--spark-conf", spark_conf(work, "wrong-secret.conf", version, cipher, fallback, bad),
                          "--secret-file", good)
@@ -283,10 +339,119 @@ def gcm_receiver_344():
         s.stop()
 
 
+def tls_build(build):
+    """A master and worker with spark.ssl.rpc.enabled (Spark 4.0+), sparkgate given the
+    cluster's spark-defaults.conf: its trust store (JKS or PKCS12) and, on 4.0.5,
+    spark.authenticate (SASL inside TLS)."""
+    t0 = time.time()
+    store_type, authenticate, ns = TLS_CONFIGS[build]
+    work = tempfile.mkdtemp(prefix="sparkgate-tls-")
+    ca, other_ca, keystore, trust = make_certificates(work, store_type)
+    good = write_secret(work, "secret", SECRET)
+    conf = os.path.join(work, "spark-defaults.conf")
+    with open(conf, "w") as f:
+        f.write("spark.ssl.rpc.enabled true\n%strustStore %s\n%strustStorePassword trust-pw\n" % (ns, trust, ns))
+        if authenticate:
+            f.write("spark.authenticate true\nspark.authenticate.secret.file %s\n"
+                    "spark.network.crypto.enabled true\n" % good)
+    props = {"spark.ssl.rpc.enabled": "true", "spark.ssl.rpc.keyStore": keystore,
+             "spark.ssl.rpc.keyStorePassword": "key-pw", "spark.ssl.rpc.keyPassword": "key-pw",
+             "spark.ssl.rpc.trustStore": trust, "spark.ssl.rpc.trustStorePassword": "trust-pw"}
+    if authenticate:
+        props.update({"spark.authenticate": "true", "spark.network.crypto.enabled": "true"})
+    s = Stack(workdir=work, rest_reference=False, sparkgate_args="--spark-conf " + conf, build=build)
+    opts = ("-Dspark.authenticate.secret=" + SECRET + " " if authenticate else "") + \
+        " ".join("-D%s=%s" % kv for kv in props.items())
+    s.extra_env = {"SPARK_MASTER_OPTS": opts, "SPARK_WORKER_OPTS": opts}
+    H.C.s, H.C.work = s, work
+    tap = None
+    row = "TLS, %s trust store%s" % (store_type.upper(), ", SASL inside" if authenticate else "")
+
+    def check(name, fn):
+        SUITE.check("[%s %s] %s" % (build, row, name), fn)
+
+    try:
+        H.C.jar = H.build_app(work)
+        s.start()
+        tap = Tap(s.master_port)
+        print("[%s] TLS stack up in %.1fs (logs %s)" % (build, time.time() - t0, work), flush=True)
+        driver = dict(props)   # the driver talks to its worker over TLS too
+        if authenticate:
+            driver["spark.authenticate.secret"] = SECRET
+
+        def runs():
+            sid = H.submit(H.create_body(os.path.join(work, "ok.txt"), 0, 0, props=driver))
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "FINISHED", H.C.last_status
+            sid = H.submit(H.create_body(os.path.join(work, "long.txt"), 120, 0, props=driver))
+            H.wait_state(sid, ("RUNNING",))
+            st, js, _ = s.http("POST", "/v1/submissions/kill/" + sid, b"")
+            assert st == 200 and js["success"] is True, (st, js)
+            assert H.wait_state(sid, H.FINAL)["driverState"] == "KILLED", H.C.last_status
+            st, js, _ = s.http("GET", "/v1/submissions/status/" + sid)
+            assert st == 200 and js["driverState"] == "KILLED", (st, js)
+        check("create_status_kill_over_tls", runs)
+
+        def on_the_wire():
+            tap.reset()
+            out, _ = cgi(s, "--spark-conf", conf, port=tap.port)
+            assert found_nothing(out), out
+            time.sleep(0.2)
+            up, down = bytes(tap.up), bytes(tap.down)
+            # a TLS handshake record first each way (content type 22, version 3.x)
+            assert up[:2] == b"\x16\x03" and down[:2] == b"\x16\x03", (up[:8], down[:8])
+            for word in (b"org.apache.spark", b"DeployMessages", b"RequestDriverStatus", b"Master", b"java.",
+                         b"sparkSaslUser"):
+                assert word not in up + down, word
+        check("only_tls_records_on_the_wire", on_the_wire)
+
+        def refused(args, words, master=None):
+            tap.reset()
+            t = time.time()
+            out, _ = cgi(s, *args, port=tap.port) if not master else cgi(s, "--master", master, *args)
+            took = time.time() - t
+            assert out.startswith("Status: 502"), out
+            for w in words:
+                assert w in out, (w, out)
+            assert took < 4.0, took
+            assert tap.connections == 1, tap.connections   # nothing sent again
+            return out
+
+        check("wrong_ca_is_a_clear_502", lambda: refused(
+            ["--spark-conf", conf, "--tls-ca", other_ca], ["does not verify", other_ca]))
+
+        def other_name():
+            # the certificate names IP 127.0.0.1 only; the master URL says localhost
+            refused(["--spark-conf", conf, "--master", "spark://localhost:%d" % tap.port],
+                    ["does not name the host", "hostname mismatch", "subjectAltName"])
+        check("certificate_for_another_host_is_a_clear_502", other_name)
+
+        def plain_to_tls():
+            refused(["--secret-file", good] if authenticate else [], ["spark.ssl.rpc.enabled=true", "--spark-conf"])
+        check("plain_to_a_tls_master_is_a_clear_502", plain_to_tls)
+
+        def no_trust():
+            with open(os.path.join(work, "no-trust.conf"), "w") as f:
+                f.write("spark.ssl.rpc.enabled true\n")
+            p = subprocess.run([s.sparkgate, "--master", "spark://127.0.0.1:1", "--spark-conf",
+                                os.path.join(work, "no-trust.conf")], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+            err = p.stderr.decode()
+            assert p.returncode != 0 and "never connects without verifying" in err and "--tls-ca" in err, err
+        check("tls_without_a_trust_store_refuses_to_start", no_trust)
+    except Exception:
+        SUITE.setup_failed("[%s] TLS stack setup" % build)
+    finally:
+        if tap:
+            tap.close()
+        s.stop()
+
+
 def main():
-    for build in sys.argv[1:] or list(CONFIGS) + ["gcm-3.4.4"]:
+    for build in sys.argv[1:] or list(CONFIGS) + ["gcm-3.4.4"] + ["tls-" + b for b in TLS_CONFIGS]:
         if build == "gcm-3.4.4":
             gcm_receiver_344()
+        elif build.startswith("tls-"):
+            tls_build(build[4:])
         else:
             run_build(build)
     return SUITE.finish()
