@@ -188,7 +188,9 @@ static int jks_certs(const uint8_t *p, size_t len, const char *password,
 	uint32_t version;
 	int n = 0;
 
+	/* at <= len always: every advance is checked first */
 #define NEED(k) do { if ((k) > len - at) return sg_err_set(e, ERR_TRUNCATED, at, "JKS store ends early"); } while (0)
+#define SKIP(k) do { size_t k_ = (k); NEED(k_); at += k_; } while (0)
 	if (len < 12 + 20 || be32(p) != 0xFEEDFEEDu)
 		return sg_err_set(e, ERR_INVALID, 0, "not a JKS store");
 	version = be32(p + 4);
@@ -205,12 +207,11 @@ static int jks_certs(const uint8_t *p, size_t len, const char *password,
 		if (tag != 1 && tag != 2)
 			return sg_err_set(e, ERR_UNSUPPORTED, at - 4, "JKS entry of kind %u", tag);
 		NEED(2);
-		at += 2 + ((size_t)p[at] << 8 | p[at + 1]);   /* alias */
-		NEED(8);
-		at += 8;                                        /* date */
+		SKIP(2 + ((size_t)p[at] << 8 | p[at + 1]));   /* alias */
+		SKIP(8);                                        /* date */
 		if (tag == 1) {
 			NEED(4);
-			at += 4 + (size_t)be32(p + at);         /* the encrypted key */
+			SKIP(4 + (size_t)be32(p + at));         /* the encrypted key */
 			NEED(4);
 			ncerts = be32(p + at);
 			at += 4;
@@ -220,7 +221,7 @@ static int jks_certs(const uint8_t *p, size_t len, const char *password,
 
 			if (version == 2) {
 				NEED(2);
-				at += 2 + ((size_t)p[at] << 8 | p[at + 1]);
+				SKIP(2 + ((size_t)p[at] << 8 | p[at + 1]));
 			}
 			NEED(4);
 			clen = be32(p + at);
@@ -230,7 +231,7 @@ static int jks_certs(const uint8_t *p, size_t len, const char *password,
 				int rc = each(ctx, p + at, clen);
 
 				if (rc)
-					return rc;
+					return sg_err_set(e, rc, at, "JKS store: certificate %u: %s", (unsigned)i, sg_err_name(rc));
 				n++;
 			}
 			at += clen;
@@ -239,6 +240,7 @@ static int jks_certs(const uint8_t *p, size_t len, const char *password,
 	if (at != len)
 		return sg_err_set(e, ERR_INVALID, at, "JKS store: %zu bytes after its entries", len - at);
 #undef NEED
+#undef SKIP
 	if (password) {
 		size_t pl = strlen(password), k = 0;
 		uint8_t *buf = malloc(2 * pl + 16 + len), md[20];
