@@ -51,6 +51,9 @@ pass=0 fail=0
 # suite alone, one after another.
 suites=("unit|600|0|tests/run-unit.sh $build/tests/*_test")
 [[ -n "$san" ]] && suites+=("unit|600|0|tests/run-unit.sh $san/tests/*_test")
+# Livy's own classes answer again as tests/golden/livy/ holds them (livy_test.c compares
+# sparkgate with that file); ~7 s, once ~1 min more to fetch Livy's jars into the cache
+suites+=("livyjson|600|0|tools/livyjson/check.sh")
 suites+=("versions|1800|1|SPARKGATE_LANES=1 python3 tests/it/test_versions.py"
          "diff|1800|2|SPARKGATE_LANES=1 python3 tests/it/test_diff.py"
          "auth|1500|2|python3 tests/it/test_auth.py"

@@ -61,6 +61,24 @@ static void not_found(struct servlets *sv, struct response *rs, const char *id)
 	reply_problem(sv->spark, rs, PROBLEM_NOT_FOUND, "Session '%s' not found.", id);
 }
 
+/* JsonServlet's error handler for a body Jackson cannot read or map (JsonParseException,
+ * JsonMappingException, UnrecognizedPropertyException): BadRequest(e.getMessage), a String,
+ * which its renderResponseBody writes as a JSON string, not as ResponseMessage's {"msg"}. */
+static void body_error(struct servlets *sv, struct response *rs, const char *why)
+{
+	json_t *s = json_string(why);
+	char *text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+
+	reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", why);
+	if (text) {
+		buf_reset(&rs->body);
+		if (buf_addstr(&rs->body, text))
+			reply_problem(sv->spark, rs, PROBLEM_INTERNAL, "out of memory");
+	}
+	free(text);
+	json_decref(s);
+}
+
 /* A decimal integer parameter (Livy: params.get(NAME).map(_.toInt)); -1 if absent. */
 static int query_int(const char *query, const char *name, long long *out, char *why, size_t why_size)
 {
@@ -299,18 +317,19 @@ static json_t *tail(json_t *log, size_t n)
 	return t;
 }
 
-/* BatchSessionView (BatchSessionServlet.scala) of x; log NULL: an empty list; links NULL:
- * not read (appId and appInfo's fields null). */
+/* BatchSessionView (BatchSessionServlet.scala) of x: its fields in its order (Jackson writes a
+ * case class's fields so; it has no queue); log NULL: an empty list; links NULL: not read
+ * (appId and appInfo's fields null). */
 static json_t *view(const struct store_entry *x, const struct batch_now *now, json_t *log,
 		    const struct app_links *l)
 {
 	const struct app_links none = { "", "", "" };
 
 	l = l ? l : &none;
-	return json_pack("{sI ss? ss sn ss ss? s{ss? ss?} sn so}", "id", (json_int_t)x->row, "name",
+	return json_pack("{sI ss? ss sn ss ss? s{ss? ss?} so}", "id", (json_int_t)x->row, "name",
 			 x->app_name[0] ? x->app_name : NULL, "owner", x->owner, "proxyUser", "state",
 			 livy_state(x, now), "appId", l->app_id[0] ? l->app_id : NULL, "appInfo", "driverLogUrl",
-			 l->log_url[0] ? l->log_url : NULL, "sparkUiUrl", l->ui_url[0] ? l->ui_url : NULL, "queue", "log",
+			 l->log_url[0] ? l->log_url : NULL, "sparkUiUrl", l->ui_url[0] ? l->ui_url : NULL, "log",
 			 log ? log : json_array());
 }
 
@@ -433,9 +452,10 @@ static int text_of(json_t *v, char *out, size_t size)
 /* CreateBatchRequest (CreateBatchRequest.scala) -> the CreateSubmissionRequest Spark's
  * REST client would send for it, with the properties BatchSession.create gives
  * spark-submit (SparkProcessBuilder, Session.prepareConf): 0 with *out, or -1 with why and
- * the problem (400; 403 for another proxyUser). */
+ * the problem (400; 403 for another proxyUser), *as_text set when Livy's Jackson would not
+ * have mapped the body (answered by body_error). */
 static int translate(struct servlets *sv, const struct call *c, json_t *in, json_t **out, enum problem *p,
-		     char *why, size_t why_size)
+		     int *as_text, char *why, size_t why_size)
 {
 	static const struct { const char *field, *property; int integer; } scalars[] = {
 		{ "driverMemory", "spark.driver.memory", 0 }, { "driverCores", "spark.driver.cores", 1 },
@@ -457,8 +477,25 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 	char text[16384];
 
 	*p = PROBLEM_BAD_REQUEST;
+	*as_text = 0;
 	if (!props || !argv)
 		goto nomem;
+	/* Jackson's FAIL_ON_UNKNOWN_PROPERTIES (on in JsonServlet's mapper): CreateBatchRequest's
+	 * fields only */
+	json_object_foreach(in, key, v) {
+		static const char *const known[] = { "file", "proxyUser", "args", "className", "jars", "pyFiles", "files",
+						     "driverMemory", "driverCores", "executorMemory", "executorCores",
+						     "numExecutors", "archives", "queue", "name", "conf" };
+		size_t i = 0;
+
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(key, known[i]) != 0)
+			i++;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			snprintf(why, why_size, "Unrecognized field \"%.200s\" (class "
+				 "org.apache.livy.server.batch.CreateBatchRequest), not marked as ignorable", key);
+			goto mapping;
+		}
+	}
 	/* BatchSession.create: require(request.file != null, "File is required.") */
 	if (!json_is_string(file) || !*json_string_value(file)) {
 		snprintf(why, why_size, "Rejected, Reason: requirement failed: File is required.");
@@ -466,10 +503,12 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 	}
 	if (cls && !json_is_null(cls) && !json_is_string(cls)) {
 		snprintf(why, why_size, "className must be a string.");
-		goto fail;
+		goto mapping;
 	}
-	/* AccessManager.checkImpersonation: a user impersonates nobody here (Livy's
-	 * livy.impersonation.enabled off; the web server's login is the identity) */
+	/* AccessManager.checkImpersonation with livy.impersonation.enabled and no superusers: a
+	 * user impersonates nobody but themself (the web server's login is the identity).  Livy's
+	 * text writes the Option ('Some(bob)'); Livy's default, impersonation off, ignores the
+	 * field, which would run a batch as someone other than asked without a word */
 	if (proxy && !json_is_null(proxy) && (!json_is_string(proxy) || strcmp(json_string_value(proxy), c->user))) {
 		snprintf(why, why_size, "User '%s' not allowed to impersonate '%.200s'.", c->user,
 			 json_is_string(proxy) ? json_string_value(proxy) : "?");
@@ -484,12 +523,12 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 	if (conf && !json_is_null(conf)) {
 		if (!json_is_object(conf)) {
 			snprintf(why, why_size, "conf must be an object of Spark properties.");
-			goto fail;
+			goto mapping;
 		}
 		json_object_foreach(conf, key, v) {
 			if (text_of(v, text, sizeof(text))) {
 				snprintf(why, why_size, "conf's %.200s must be a string.", key);
-				goto fail;
+				goto mapping;
 			}
 			if (json_object_set_new(props, key, json_string(text)))
 				goto nomem;
@@ -501,7 +540,7 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 			continue;
 		if (scalars[i].integer ? !json_is_integer(v) : !json_is_string(v)) {
 			snprintf(why, why_size, "%s must be %s.", scalars[i].field, scalars[i].integer ? "an integer" : "a string");
-			goto fail;
+			goto mapping;
 		}
 		text_of(v, text, sizeof(text));
 		if (json_object_set_new(props, scalars[i].property, json_string(text)))
@@ -518,7 +557,7 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 			continue;
 		if (!json_is_array(v)) {
 			snprintf(why, why_size, "%s must be a list of strings.", lists[i].field);
-			goto fail;
+			goto mapping;
 		}
 		if (had && *had)
 			rc = buf_addstr(&joined, had);
@@ -526,7 +565,7 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 			if (!json_is_string(file)) {
 				buf_release(&joined);
 				snprintf(why, why_size, "%s must be a list of strings.", lists[i].field);
-				goto fail;
+				goto mapping;
 			}
 			rc = rc ? rc : buf_printf(&joined, "%s%s", joined.len ? "," : "", json_string_value(file));
 		}
@@ -540,7 +579,7 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 	}
 	if (args && !json_is_null(args) && !json_is_array(args)) {
 		snprintf(why, why_size, "args must be a list of strings.");
-		goto fail;
+		goto mapping;
 	}
 	{
 		size_t i;
@@ -548,7 +587,7 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 		json_array_foreach(args, i, v) {
 			if (!json_is_string(v)) {
 				snprintf(why, why_size, "args must be a list of strings.");
-				goto fail;
+				goto mapping;
 			}
 			if (json_array_append(argv, v))
 				goto nomem;
@@ -578,6 +617,10 @@ static int translate(struct servlets *sv, const struct call *c, json_t *in, json
 nomem:
 	snprintf(why, why_size, "out of memory");
 	*p = PROBLEM_INTERNAL;
+	goto fail;
+mapping:   /* what Jackson's mapping of CreateBatchRequest refuses in Livy */
+	*p = PROBLEM_BAD_REQUEST;
+	*as_text = 1;
 fail:
 	json_decref(req);
 	json_decref(props);
@@ -601,16 +644,17 @@ static void create_batch(struct servlets *sv, const struct call *c, struct respo
 	char why[600], *text = NULL;
 	json_t *done = NULL;
 	const char *id;
-	int rc;
+	int rc, as_text;
 
 	if (!json_is_object(in)) {
-		reply_problem(sv->spark, rs, PROBLEM_BAD_REQUEST, "%s", in ? "The body must be a JSON object."
-			      : jerr.text);
+		body_error(sv, rs, in ? "The body must be a JSON object (CreateBatchRequest)." : jerr.text);
 		goto out;
 	}
-	if (translate(sv, c, in, &req, &p, why, sizeof(why))) {
+	if (translate(sv, c, in, &req, &p, &as_text, why, sizeof(why))) {
 		if (p == PROBLEM_REFUSED)
 			reply_refuse(sv->spark, rs, REFUSAL_PROXY_USER, "proxyUser", why);
+		else if (as_text)
+			body_error(sv, rs, why);
 		else
 			reply_problem(sv->spark, rs, p, "%s", why);
 		goto out;
@@ -645,7 +689,8 @@ static void create_batch(struct servlets *sv, const struct call *c, struct respo
 	now.known = 1;
 	now.state = DRIVER_SUBMITTED;
 	snprintf(rs->header, sizeof(rs->header), "Location: /batches/%lld", (long long)x.row);
-	answer(sv, rs, 201, view(&x, &now, NULL, NULL));
+	/* SparkProcApp.log() of a spark-submit just started: its two stream headers */
+	answer(sv, rs, 201, view(&x, &now, json_pack("[ss]", "stdout: ", "\nstderr: "), NULL));
 out:
 	free(text);
 	json_decref(done);

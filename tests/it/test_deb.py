@@ -210,6 +210,12 @@ def systemd_units_verify():
     text = open(units[1]).read()
     assert "ExecStart=/usr/bin/sparkgate $SPARKGATE_ARGS" in text and "User=sparkgate" in text, text
     assert "ListenStream=/run/sparkgate/sparkgate.sock" in open(units[0]).read()
+    # the kept-connection examples point at the unit's socket, with the package's paths
+    examples = "/usr/share/doc/sparkgate/examples/"
+    for name, line in (("nginx.conf", "server unix:/run/sparkgate/sparkgate.sock;"),
+                       ("apache-proxy-fcgi.conf", "Define SPARKGATE_SOCKET /run/sparkgate/sparkgate.sock")):
+        text = open(examples + name).read()
+        assert line in text and "/usr/local/" not in text, name
 
 
 @test
