@@ -73,18 +73,10 @@ static int gateway_spark_conf(struct master *m, const struct gateway_config *c, 
 				c->spark_conf);
 	if (!rc && sc.authenticate && !c->secret && master_set_secret(m, sc.secret))
 		rc = sg_err_set(e, ERR_NOMEM, 0, "out of memory");
-	/* Spark 4.x with spark.ssl.rpc.enabled still runs the AuthEngine when
-	 * spark.network.crypto.enabled, and puts its AES handlers first in the pipeline: AES
-	 * outside TLS, which sparkgate does not stack (its AES runs above the transport).  With
-	 * saslFallback the master takes SASL instead, inside TLS. */
-	if (!rc && m->tls && sc.authenticate && sc.crypto.enabled && !sc.crypto.sasl_fallback)
-		rc = sg_err_set(e, ERR_UNSUPPORTED, 0, "--spark-conf %s sets spark.ssl.rpc.enabled and "
-				"spark.network.crypto.enabled with saslFallback=false: Spark then runs its AES cipher "
-				"outside TLS, which sparkgate does not speak; Spark's SecurityManager treats RPC SSL as "
-				"replacing network encryption: set spark.network.crypto.enabled=false (or "
-				"spark.network.crypto.saslFallback=true) on the cluster", c->spark_conf);
-	/* Spark uses the AuthEngine only with spark.authenticate (SecurityManager.isEncryptionEnabled) */
-	if (!rc && sc.authenticate && sc.crypto.enabled && !m->tls)
+	/* Spark uses the AuthEngine only with spark.authenticate; with spark.ssl.rpc.enabled too
+	 * (4.x) it still runs it, inside TLS, and then puts its AES cipher below TLS (its handlers
+	 * go first in the pipeline), though SecurityManager logs that RPC SSL disables it */
+	if (!rc && sc.authenticate && sc.crypto.enabled)
 		master_set_crypto(m, &sc.crypto);
 	sparkconf_release(&sc);
 	return rc;

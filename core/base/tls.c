@@ -69,6 +69,13 @@ static struct {
 	int (*digest)(const void *, size_t, unsigned char *, unsigned int *, const EVP_MD *, ENGINE *);
 	const EVP_MD *(*sha1)(void);
 	void (*crypto_free)(void *, const char *, int);
+	BIO *(*bio_new)(const BIO_METHOD *);
+	const BIO_METHOD *(*bio_s_mem)(void);
+	void (*set_bio)(SSL *, BIO *, BIO *);
+	int (*bio_read)(BIO *, void *, int);
+	int (*bio_write)(BIO *, const void *, int);
+	long (*bio_ctrl)(BIO *, int, long, void *);
+	int (*bio_free)(BIO *);
 } lib;
 
 static int load(void)
@@ -110,6 +117,10 @@ static int load(void)
 		{ (void **)&lib.sk_free, "OPENSSL_sk_free" }, { (void **)&lib.i2d_x509, "i2d_X509" },
 		{ (void **)&lib.digest, "EVP_Digest" }, { (void **)&lib.sha1, "EVP_sha1" },
 		{ (void **)&lib.crypto_free, "CRYPTO_free" },
+		{ (void **)&lib.bio_new, "BIO_new" }, { (void **)&lib.bio_s_mem, "BIO_s_mem" },
+		{ (void **)&lib.set_bio, "SSL_set_bio" }, { (void **)&lib.bio_read, "BIO_read" },
+		{ (void **)&lib.bio_write, "BIO_write" }, { (void **)&lib.bio_ctrl, "BIO_ctrl" },
+		{ (void **)&lib.bio_free, "BIO_free" },
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
 		if (!(*syms[i].fn = dlsym(h, syms[i].name)))
@@ -496,24 +507,41 @@ void tls_ctx_free(struct tls_ctx *c)
 	free(c);
 }
 
-int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, int fd, const char *host, struct sg_err *e)
+/* The connection's TLS runs over two memory BIOs: what the library writes is taken out
+ * (tls_conn_output) and goes to the socket through whatever is below TLS (nothing, or
+ * Spark's AES cipher, which a 4.x master puts outside TLS); what comes from below is fed in
+ * (tls_conn_feed). */
+int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, const char *host, struct sg_err *e)
 {
 	uint8_t addr[16];
 	int ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 	SSL *s;
+	BIO *rb, *wb;
 
 	tls_conn_close(t);
 	lib.err_clear();
 	if (!(s = lib.ssl_new(c->ctx)))
 		return sg_err_set(e, ERR_NOMEM, 0, "SSL_new failed");
-	if (!lib.set_fd(s, fd)
-	    || (ip ? !lib.param_ip(lib.get0_param(s), host)
-		   : (!lib.set1_host(s, host)
-		      || !lib.ssl_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)host)))) {
+	rb = lib.bio_new(lib.bio_s_mem());
+	wb = lib.bio_new(lib.bio_s_mem());
+	if (!rb || !wb) {
+		if (rb)
+			lib.bio_free(rb);
+		if (wb)
+			lib.bio_free(wb);
+		lib.ssl_free(s);
+		return sg_err_set(e, ERR_NOMEM, 0, "BIO_new failed");
+	}
+	lib.set_bio(s, rb, wb);   /* s owns both now */
+	if (ip ? !lib.param_ip(lib.get0_param(s), host)
+	       : (!lib.set1_host(s, host)
+		  || !lib.ssl_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)host))) {
 		lib.ssl_free(s);
 		return sg_err_set(e, ERR_INVALID, 0, "cannot check a certificate for the master host %s", host);
 	}
 	t->ssl = s;
+	t->rbio = rb;
+	t->wbio = wb;
 	return 0;
 }
 
@@ -523,15 +551,12 @@ int tls_conn_handshake(struct tls_conn *t, struct sg_err *e)
 	long v;
 	char msg[200];
 
-	errno = 0;
 	r = lib.connect(t->ssl);
 	if (r == 1)
 		return 0;
 	err = lib.get_error(t->ssl, r);
-	if (err == SSL_ERROR_WANT_READ)
-		return TLS_WANT_READ;
-	if (err == SSL_ERROR_WANT_WRITE)
-		return TLS_WANT_WRITE;
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return TLS_WANT_READ;   /* memory BIOs: it only ever waits for the peer's bytes */
 	v = lib.verify_result(t->ssl);
 	if (v != X509_V_OK) {
 		const char *why = lib.verify_string(v);
@@ -543,14 +568,47 @@ int tls_conn_handshake(struct tls_conn *t, struct sg_err *e)
 					  v == X509_V_ERR_IP_ADDRESS_MISMATCH ? "IP address" : "DNS name");
 		return sg_err_set(e, ERR_REMOTE, 0, "the master's TLS certificate does not verify (%s)", why);
 	}
-	if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
-		int sys = errno;
-
-		lib.err_clear();
-		return sg_err_set(e, ERR_PROTOCOL, 0, "the master closed the connection during the TLS handshake%s%s",
-				  sys ? ": " : "", sys ? strerror(sys) : "");
-	}
 	return sg_err_set(e, ERR_PROTOCOL, 0, "TLS handshake failed: %s", last_error(msg, sizeof(msg)));
+}
+
+int tls_conn_feed(struct tls_conn *t, const void *p, size_t n)
+{
+	return n <= INT32_MAX && lib.bio_write(t->rbio, p, (int)n) == (int)n ? 0 : ERR_NOMEM;
+}
+
+int tls_conn_output(struct tls_conn *t, struct buf *out)
+{
+	for (;;) {
+		size_t pending = (size_t)lib.bio_ctrl(t->wbio, BIO_CTRL_PENDING, 0, NULL), room;
+		uint8_t *p;
+		int rc, got;
+
+		if (!pending)
+			return 0;
+		if (!(p = buf_spare(out, pending, &room, &rc)))
+			return rc;
+		got = lib.bio_read(t->wbio, p, room > INT32_MAX ? INT32_MAX : (int)room);
+		if (got <= 0)
+			return ERR_PROTOCOL;
+		buf_commit(out, (size_t)got);
+	}
+}
+
+int tls_conn_encrypt(struct tls_conn *t, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+
+	while (n) {
+		int w = lib.write(t->ssl, q, n > INT32_MAX ? INT32_MAX : (int)n);
+
+		if (w <= 0) {
+			lib.err_clear();
+			return ERR_PROTOCOL;
+		}
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 ssize_t tls_conn_read(struct tls_conn *t, void *p, size_t n)
@@ -569,37 +627,14 @@ ssize_t tls_conn_read(struct tls_conn *t, void *p, size_t n)
 		return -1;
 	}
 	if (err == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	if (err == SSL_ERROR_SYSCALL && errno == 0)
-		return 0;   /* closed without close_notify: an EOF to the frame reader */
-	if (err != SSL_ERROR_SYSCALL)
-		errno = EIO;
-	return -1;
-}
-
-ssize_t tls_conn_write(struct tls_conn *t, const void *p, size_t n)
-{
-	int r, err;
-
-	if (n > INT32_MAX)
-		n = INT32_MAX;
-	r = lib.write(t->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	err = lib.get_error(t->ssl, r);
-	lib.err_clear();
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		errno = EAGAIN;
-		return -1;
-	}
-	if (err != SSL_ERROR_SYSCALL || errno == 0)
-		errno = EPIPE;
+		return 0;   /* the master's close_notify */
+	errno = EIO;
 	return -1;
 }
 
 int tls_conn_pending(const struct tls_conn *t)
 {
-	return t->ssl ? lib.pending(t->ssl) : 0;
+	return t->ssl && (lib.pending(t->ssl) > 0 || lib.bio_ctrl(t->rbio, BIO_CTRL_PENDING, 0, NULL) > 0);
 }
 
 const char *tls_conn_describe(const struct tls_conn *t, char *out, size_t n)
@@ -614,8 +649,8 @@ void tls_conn_close(struct tls_conn *t)
 {
 	/* no close_notify: the socket closes right after, and the master reads EOF either way */
 	if (t->ssl)
-		lib.ssl_free(t->ssl);
-	t->ssl = NULL;
+		lib.ssl_free(t->ssl);   /* and its BIOs */
+	t->ssl = t->rbio = t->wbio = NULL;
 }
 
 struct collect {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 /* The library's name, for messages. */
@@ -38,24 +39,30 @@ const char *tls_ctx_source(const struct tls_ctx *c);
 /* A fingerprint of the trust and settings (SHA-256 of the certificates and options), hex. */
 const char *tls_ctx_id(const struct tls_ctx *c);
 
-/* One connection.  Every call is non-blocking on a non-blocking socket. */
+/* One connection, over memory: the caller moves the bytes between it and the socket (through
+ * whatever runs below TLS: Spark 4.x puts its AES cipher outside TLS). */
 struct tls_conn {
 	void *ssl;                       /* libssl's SSL, NULL when not in use */
+	void *rbio, *wbio;               /* its memory BIOs: bytes from the peer, bytes for it */
 };
 
-enum { TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
+enum { TLS_WANT_READ = 1 };
 
-/* Starts TLS on fd, connected to host (what the certificate must name). */
-int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, int fd, const char *host, struct sg_err *e);
-/* One step of the handshake: 0 done, TLS_WANT_READ/TLS_WANT_WRITE (poll, then call again),
- * or a negative ERR_*: ERR_REMOTE when the certificate or its name does not verify (e says
- * which), ERR_PROTOCOL when the peer closed or sent what is not TLS. */
+/* Starts TLS toward host (what the certificate must name). */
+int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, const char *host, struct sg_err *e);
+/* One step of the handshake: 0 done, TLS_WANT_READ (send tls_conn_output, feed the peer's
+ * bytes, call again), or a negative ERR_*: ERR_REMOTE when the certificate or its name does
+ * not verify (e says which), ERR_PROTOCOL when what came is not TLS. */
 int tls_conn_handshake(struct tls_conn *t, struct sg_err *e);
-/* recv(2)/send(2) on the connection: bytes, 0 on EOF (read), -1 with errno EAGAIN (nothing
- * now), EPIPE (closed) or EIO. */
+/* Bytes from the peer, as they came. */
+int tls_conn_feed(struct tls_conn *t, const void *p, size_t n);
+/* Appends what is to be sent to the peer (records, alerts) to out. */
+int tls_conn_output(struct tls_conn *t, struct buf *out);
+/* Encrypts n bytes (then take them with tls_conn_output). */
+int tls_conn_encrypt(struct tls_conn *t, const void *p, size_t n);
+/* Decrypted bytes: count, 0 at the peer's close_notify, -1 with errno EAGAIN (feed more) or EIO. */
 ssize_t tls_conn_read(struct tls_conn *t, void *p, size_t n);
-ssize_t tls_conn_write(struct tls_conn *t, const void *p, size_t n);
-/* Decrypted bytes waiting inside the library (a poll on the socket does not see them). */
+/* Bytes fed or decrypted and not read yet (a poll on the socket does not see them). */
 int tls_conn_pending(const struct tls_conn *t);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", for the log. */
 const char *tls_conn_describe(const struct tls_conn *t, char *out, size_t n);

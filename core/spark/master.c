@@ -156,26 +156,54 @@ void master_answer_release(struct master_answer *a)
 	buf_release(&a->body);
 }
 
+static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t deadline, size_t *sent);
+
 /* spark.ssl.rpc.enabled: the TLS handshake, first thing on the connection (Netty's SslHandler
  * is the first handler of the master's pipeline), within the request's deadline. */
 static int handshake(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
 {
 	struct sg_err te = { 0 };
-	int rc = tls_conn_start(&m->wire.tls, m->tls, m->fd, a->host, &te);
+	struct buf out = BUF_INIT(1u << 16);
+	int rc = tls_conn_start(&m->wire.tls, m->tls, a->host, &te);
 
-	while (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE || rc == 0) {
-		struct pollfd pfd = { .fd = m->fd, .events = rc == TLS_WANT_WRITE ? POLLOUT : POLLIN };
+	while (rc == 0) {
+		uint8_t in[16384];
+		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+		int step = tls_conn_handshake(&m->wire.tls, &te), orc;
+		size_t sent;
+		ssize_t n;
 
-		if (rc == 0 && (rc = tls_conn_handshake(&m->wire.tls, &te)) == 0)
-			return 0;
-		if (rc < 0)
+		if (step < 0) {
+			rc = step;
+			break;
+		}
+		buf_reset(&out);
+		orc = tls_conn_output(&m->wire.tls, &out);
+		if (!orc && out.len)
+			orc = send_all(m, out.data, out.len, deadline, &sent);
+		if (orc) {
+			rc = sg_err_set(&te, orc, 0, "sending the TLS handshake failed: %s", sg_err_name(orc));
+			break;
+		}
+		if (step == 0)
 			break;
 		if (poll(&pfd, 1, left_ms(deadline)) == 0) {
 			rc = sg_err_set(&te, ERR_TIMEOUT, 0, "no TLS handshake within --timeout");
 			break;
 		}
-		rc = 0;
+		n = recv(m->fd, in, sizeof(in), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			int err = n < 0 ? errno : 0;
+
+			rc = sg_err_set(&te, ERR_PROTOCOL, 0, "the master closed the connection during the TLS handshake%s%s",
+					err ? ": " : "", err ? strerror(err) : "");
+		} else if (n > 0 && tls_conn_feed(&m->wire.tls, in, (size_t)n)) {
+			rc = sg_err_set(&te, ERR_NOMEM, 0, "out of memory");
+		}
 	}
+	buf_release(&out);
+	if (!rc)
+		return 0;
 	master_close(m);
 	if (rc == ERR_REMOTE)
 		return sg_err_set(e, ERR_PROTOCOL, 0, "TLS to master %s:%d: %s; sparkgate trusts %s", a->host, a->port,
@@ -272,7 +300,7 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 {
 	*sent = 0;
 	while (*sent < len) {
-		ssize_t n = rpc_cipher_send(&m->wire, m->fd, p + *sent, len - *sent);
+		ssize_t n = rpc_cipher_send(m->fd, p + *sent, len - *sent);
 
 		if (n > 0) {
 			*sent += (size_t)n;
@@ -293,6 +321,17 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 		return ERR_IO;
 	}
 	return 0;
+}
+
+/* A frame of the handshakes as it goes on the wire (through TLS when on). */
+static int send_frame(struct master *m, const uint8_t *frame, size_t len, int64_t deadline, size_t *sent)
+{
+	const uint8_t *wire;
+	size_t wire_len;
+	int rc = rpc_cipher_seal(&m->wire, frame, len, &wire, &wire_len, NULL);
+
+	*sent = 0;
+	return rc ? rc : send_all(m, wire, wire_len, deadline, sent);
 }
 
 /* What an encrypted connection that fails before its first frame back means: the master
@@ -439,7 +478,7 @@ static int authenticate_sasl(struct master *m, int64_t deadline, struct sg_err *
 			sg_err_set(e, rc, 0, "cannot build SASL message: %s", sg_err_name(rc));
 			break;
 		}
-		rc = send_all(m, frame.data, frame.len, deadline, &sent);
+		rc = send_frame(m, frame.data, frame.len, deadline, &sent);
 		if (rc) {
 			rc = sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s",
 					m->addrs[m->current].host, m->addrs[m->current].port, sg_err_name(rc));
@@ -520,7 +559,7 @@ static int authenticate_aes(struct master *m, int64_t deadline, struct sg_err *e
 	master_answer_init(&a);
 	rc = authengine_challenge(&ae, &body, e);
 	rc = rc ? rc : frame_write_rpc_request(&frame, id, body.data, body.len);
-	if (!rc && (rc = send_all(m, frame.data, frame.len, deadline, &sent)) != 0)
+	if (!rc && (rc = send_frame(m, frame.data, frame.len, deadline, &sent)) != 0)
 		sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s", addr->host, addr->port, sg_err_name(rc));
 	rc = rc ? rc : await_reply(m, id, deadline, &a, e);
 	if (!rc && a.failed) {
