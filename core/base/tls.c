@@ -36,7 +36,6 @@ static struct {
 	int (*ctx_ciphersuites)(SSL_CTX *, const char *);
 	SSL *(*ssl_new)(SSL_CTX *);
 	void (*ssl_free)(SSL *);
-	int (*set_fd)(SSL *, int);
 	int (*connect)(SSL *);
 	int (*read)(SSL *, void *, int);
 	int (*write)(SSL *, const void *, int);
@@ -46,9 +45,6 @@ static struct {
 	int (*set1_host)(SSL *, const char *);
 	X509_VERIFY_PARAM *(*get0_param)(SSL *);
 	long (*verify_result)(const SSL *);
-	const char *(*get_version)(const SSL *);
-	const SSL_CIPHER *(*current_cipher)(const SSL *);
-	const char *(*cipher_name)(const SSL_CIPHER *);
 	const char *(*std_to_openssl)(const char *);
 	int (*param_ip)(X509_VERIFY_PARAM *, const char *);
 	const char *(*verify_string)(long);
@@ -96,15 +92,12 @@ static int load(void)
 		{ (void **)&lib.ctx_load_verify, "SSL_CTX_load_verify_locations" },
 		{ (void **)&lib.ctx_cipher_list, "SSL_CTX_set_cipher_list" },
 		{ (void **)&lib.ctx_ciphersuites, "SSL_CTX_set_ciphersuites" }, { (void **)&lib.ssl_new, "SSL_new" },
-		{ (void **)&lib.ssl_free, "SSL_free" }, { (void **)&lib.set_fd, "SSL_set_fd" },
+		{ (void **)&lib.ssl_free, "SSL_free" },
 		{ (void **)&lib.connect, "SSL_connect" }, { (void **)&lib.read, "SSL_read" },
 		{ (void **)&lib.write, "SSL_write" }, { (void **)&lib.get_error, "SSL_get_error" },
 		{ (void **)&lib.pending, "SSL_pending" }, { (void **)&lib.ssl_ctrl, "SSL_ctrl" },
 		{ (void **)&lib.set1_host, "SSL_set1_host" }, { (void **)&lib.get0_param, "SSL_get0_param" },
 		{ (void **)&lib.verify_result, "SSL_get_verify_result" },
-		{ (void **)&lib.get_version, "SSL_get_version" },
-		{ (void **)&lib.current_cipher, "SSL_get_current_cipher" },
-		{ (void **)&lib.cipher_name, "SSL_CIPHER_get_name" },
 		{ (void **)&lib.std_to_openssl, "OPENSSL_cipher_name" },
 		{ (void **)&lib.param_ip, "X509_VERIFY_PARAM_set1_ip_asc" },
 		{ (void **)&lib.verify_string, "X509_verify_cert_error_string" },
@@ -635,14 +628,6 @@ ssize_t tls_conn_read(struct tls_conn *t, void *p, size_t n)
 int tls_conn_pending(const struct tls_conn *t)
 {
 	return t->ssl && (lib.pending(t->ssl) > 0 || lib.bio_ctrl(t->rbio, BIO_CTRL_PENDING, 0, NULL) > 0);
-}
-
-const char *tls_conn_describe(const struct tls_conn *t, char *out, size_t n)
-{
-	const SSL_CIPHER *c = t->ssl ? lib.current_cipher(t->ssl) : NULL;
-
-	snprintf(out, n, "%s %s", t->ssl ? lib.get_version(t->ssl) : "-", c ? lib.cipher_name(c) : "-");
-	return out;
 }
 
 void tls_conn_close(struct tls_conn *t)

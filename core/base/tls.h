@@ -1,6 +1,7 @@
-/* TLS for the master's RPC port (spark.ssl.rpc.enabled, Spark 4.0+: Netty's SslHandler is
- * the first handler of the connection's pipeline, everything else runs inside it), from
- * OpenSSL's libssl loaded on first use as libcrypto is (base/crypto.c), never linked.
+/* TLS for the master's RPC port (spark.ssl.rpc.enabled, Spark 4.0+: Netty's SslHandler at
+ * the head of the connection's pipeline, frames and authentication inside it; Spark's AES
+ * handlers, when spark.network.crypto.enabled, are added before it, so AES runs below TLS),
+ * from OpenSSL's libssl loaded on first use as libcrypto is (base/crypto.c), never linked.
  *
  * The master's certificate is always verified: against PEM CA certificates (--tls-ca, or
  * spark.ssl.rpc.certChain, which Spark's own client trusts), or the certificates of a
@@ -64,8 +65,6 @@ int tls_conn_encrypt(struct tls_conn *t, const void *p, size_t n);
 ssize_t tls_conn_read(struct tls_conn *t, void *p, size_t n);
 /* Bytes fed or decrypted and not read yet (a poll on the socket does not see them). */
 int tls_conn_pending(const struct tls_conn *t);
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384", for the log. */
-const char *tls_conn_describe(const struct tls_conn *t, char *out, size_t n);
 void tls_conn_close(struct tls_conn *t);
 
 /* For tests: the certificates of a JKS store a trust manager would trust, as DER, each after
