@@ -538,6 +538,26 @@ int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, const char *host, stru
 	return 0;
 }
 
+int tls_client_hello(const char *host, struct buf *out)
+{
+	SSL_CTX *ctx;
+	struct tls_ctx c;
+	struct tls_conn t = { 0 };
+	int rc;
+
+	if (load() || !(ctx = lib.ctx_new(lib.client_method())))
+		return ERR_UNSUPPORTED;
+	c.ctx = ctx;
+	rc = tls_conn_start(&t, &c, host, NULL);
+	if (!rc && tls_conn_handshake(&t, NULL) != TLS_WANT_READ)
+		rc = ERR_PROTOCOL;
+	rc = rc ? rc : tls_conn_output(&t, out);
+	tls_conn_close(&t);
+	lib.ctx_free(ctx);
+	lib.err_clear();
+	return rc;
+}
+
 int tls_conn_handshake(struct tls_conn *t, struct sg_err *e)
 {
 	int r, err;

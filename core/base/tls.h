@@ -55,6 +55,9 @@ int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, const char *host, stru
  * bytes, call again), or a negative ERR_*: ERR_REMOTE when the certificate or its name does
  * not verify (e says which), ERR_PROTOCOL when what came is not TLS. */
 int tls_conn_handshake(struct tls_conn *t, struct sg_err *e);
+/* A TLS ClientHello toward host, alone (nothing verified: it is never continued), appended to
+ * out: to ask a port whether it speaks TLS.  ERR_UNSUPPORTED without libssl. */
+int tls_client_hello(const char *host, struct buf *out);
 /* Bytes from the peer, as they came. */
 int tls_conn_feed(struct tls_conn *t, const void *p, size_t n);
 /* Appends what is to be sent to the peer (records, alerts) to out. */

@@ -342,6 +342,40 @@ static int send_frame(struct master *m, const uint8_t *frame, size_t len, int64_
 #define NOT_TLS " at sparkgate's first message: if the master sets spark.ssl.rpc.enabled=true (Spark 4.0+), " \
 	"give sparkgate the cluster's spark-defaults.conf with --spark-conf, or --tls-ca"
 
+/* Whether the current master's port answers a TLS ClientHello with a TLS record (content
+ * type 22, version 3.x), on a connection of its own, within a second of the request's time;
+ * nothing of any request is sent on it. */
+static int speaks_tls(struct master *m, int64_t deadline)
+{
+	struct buf hello = BUF_INIT(1u << 14);
+	int64_t until = master_now_ms() + 1000;
+	uint8_t head[5];
+	size_t sent, got = 0;
+	int yes = 0;
+
+	if (until > deadline)
+		until = deadline;
+	if (!tls_client_hello(m->addrs[m->current].host, &hello)
+	    && !connect_one(m, &m->addrs[m->current], until, until, NULL)
+	    && !send_all(m, hello.data, hello.len, until, &sent)) {
+		while (got < 2) {
+			struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+			ssize_t n;
+
+			if (poll(&pfd, 1, left_ms(until)) != 1)
+				break;
+			n = recv(m->fd, head + got, sizeof(head) - got, MSG_DONTWAIT);
+			if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+				break;
+			got += n > 0 ? (size_t)n : 0;
+		}
+		yes = got >= 2 && head[0] == 0x16 && head[1] == 0x03;
+	}
+	master_close(m);
+	buf_release(&hello);
+	return yes;
+}
+
 /* Reads frames until the one answering id arrives. */
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
 		       struct sg_err *e)
@@ -422,12 +456,14 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		}
 		int err = n == 0 ? 0 : errno;
 		/* an encrypted connection closed before anything came back: the master could not
-		 * read the first frame (another engine version or cipher); a plain one: a master
-		 * with spark.ssl.rpc.enabled closes a connection whose first bytes are not TLS */
+		 * read the first frame (another engine version or cipher); a plain one, before this
+		 * master ever answered: maybe spark.ssl.rpc.enabled, which closes a connection whose
+		 * first bytes are not TLS (asked once, on a connection of its own) */
 		int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
 		int not_tls = m->wire.kind == RPC_PLAIN && !m->tls && m->frames == 0 && !m->answered;
 
 		master_close(m);
+		not_tls = not_tls && speaks_tls(m, deadline);
 		return sg_err_set(e, mismatch || not_tls ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
 				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : not_tls ? NOT_TLS : "");
