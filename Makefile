@@ -17,9 +17,10 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN) $(JANSSON_CFLAGS)
 # one below it (tools/check-layering.sh, run by `make unit`).
 LAYERS    = base wire spark ops tenant servlets
 CORE_SRC  = $(foreach l,$(LAYERS),$(wildcard core/$(l)/*.c)) core/gateway.c
-CODECS    = $(wildcard core/base/*.c core/wire/*.c) core/spark/javalang.c
+CODECS    = $(wildcard core/base/*.c core/wire/*.c) core/spark/javalang.c fcgi/record.c fcgi/link.c
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/%.o)
-FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/conns.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
+FCGI_OBJ  = $(BUILD)/fcgi/main.o $(BUILD)/fcgi/adapter.o $(BUILD)/fcgi/conns.o $(BUILD)/fcgi/link.o \
+            $(BUILD)/fcgi/record.o $(BUILD)/fcgi/log.o $(BUILD)/fcgi/options.o
 UNIT_SRC  = $(wildcard tests/unit/*_test.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/bounds_O0_test
 
@@ -43,6 +44,12 @@ $(BUILD)/sparkgate: $(FCGI_OBJ) $(BUILD)/libcore.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(BUILD)/libcore.a $(LDLIBS)
+
+# The front end's FastCGI records and connections (no libfcgi).
+LINK_OBJ = $(BUILD)/fcgi/link.o $(BUILD)/fcgi/record.o
+$(BUILD)/tests/link_test: tests/unit/link_test.c $(BUILD)/libcore.a $(BUILD)/fcgi/adapter.o $(LINK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/fcgi/adapter.o $(LINK_OBJ) $(BUILD)/libcore.a $(LDLIBS)
 
 # The option table against the values it takes and the man page and README that describe it.
 $(BUILD)/tests/options_test: tests/unit/options_test.c $(BUILD)/libcore.a $(BUILD)/fcgi/options.o
@@ -108,7 +115,8 @@ valgrind: $(UNIT_BIN)
 fuzz:
 	@tools/setup.sh none >/dev/null
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcore.a build-fuzz/fcgi/adapter.o
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcore.a build-fuzz/fcgi/adapter.o \
+	  build-fuzz/fcgi/link.o build-fuzz/fcgi/record.o
 	tests/fuzz/run.sh build-fuzz
 
 # Speed and memory beside Spark's own REST server and a hello-world FastCGI app behind the

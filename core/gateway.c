@@ -224,9 +224,10 @@ void gateway_handle(struct gateway *g, const struct request *rq, struct response
 	struct cluster *cl = &g->spark.cluster;
 	uint64_t generation = cl->build_generation;
 	const struct spark_build *before = cl->build;
-	struct sg_err e = { 0 };
+	struct sg_err e;   /* (cleared, not zeroed: 528 bytes on every request) */
 	uint64_t asks = cl->master.asks, store_failures = store_errors(g->tenant.store);
 
+	sg_err_clear(&e);
 	gateway_link(g);
 	g->spark.deadline = master_deadline(&cl->master);   /* for every ask of this request */
 	servlets_handle(&g->servlets, rq, rs);

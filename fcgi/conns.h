@@ -3,14 +3,20 @@
 #ifndef SG_FCGI_CONNS_H
 #define SG_FCGI_CONNS_H
 
-#include <fcgiapp.h>
 #include <signal.h>
 #include <stddef.h>
 
-/* What serving one request is: serve answers the request libfcgi has read (it is finished
- * after); after, if set, runs once the answer is out. */
+#include "link.h"
+
+/* Connections one process holds at most (FCGI_MAX_CONNS): past it, the one idle longest is
+ * closed for a new one (see conns.c). */
+enum { CONN_MAX = 256 };
+
+/* What serving one request is: serve answers the request the link has read, ending it
+ * with link_end (and returns what link_end returned: 0 to keep the connection,
+ * LINK_CLOSED to close it); after, if set, runs once the answer is out. */
 struct conn_handler {
-	void (*serve)(void *ctx, FCGX_Request *req);
+	int (*serve)(void *ctx, struct link *l);
 	void (*after)(void *ctx);
 	void *ctx;
 };

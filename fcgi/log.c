@@ -50,6 +50,11 @@ int log_open(void)
 	return 0;
 }
 
+int log_enabled(enum log_level level)
+{
+	return level <= level_;
+}
+
 void log_printf(enum log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "info", "debug" };

@@ -18,6 +18,8 @@ int log_open(void);
 /* The --log-file given to log_setup, or NULL. */
 const char *log_file(void);
 
+/* Whether a line of level would be written (so its arguments need not be made). */
+int log_enabled(enum log_level level);
 void log_printf(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Each line of lines (the gateway's reports) as an error line, after prefix. */
 void log_lines(const char *prefix, const struct buf *lines);

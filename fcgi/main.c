@@ -1,18 +1,15 @@
 /* sparkgate: Spark's REST submission API as a FastCGI (or CGI) application.
- * Startup (options.c), the accept loop, signals and shutdown; all logic lives in core/,
- * reached through core/gateway.h. */
+ * Startup (options.c), signals, serving one request (its FastCGI records are link.c's, the
+ * connections conns.c's) and shutdown; all logic lives in core/, reached through
+ * core/gateway.h.  libfcgi opens --listen's socket and tells CGI from FastCGI; its request
+ * reader is not used (link.c reads a request in one read and answers in one writev). */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/select.h>
 #include <fcgiapp.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +27,6 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-	FCGX_ShutdownPending();
 }
 
 /* SIGHUP: acted on before the next request (see reload()). */
@@ -38,22 +34,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
-}
-
-struct fcgi_ctx {
-	FCGX_Request *req;
-};
-
-static ssize_t fcgi_read(void *ctx, void *p, size_t n)
-{
-	int want = n > 65536 ? 65536 : (int)n;
-
-	return FCGX_GetStr(p, want, ((struct fcgi_ctx *)ctx)->req->in);
-}
-
-static int fcgi_write(void *ctx, const void *p, size_t n)
-{
-	return FCGX_PutStr(p, (int)n, ((struct fcgi_ctx *)ctx)->req->out) == (int)n ? 0 : -1;
 }
 
 static int cgi_write(void *ctx, const void *p, size_t n)
@@ -65,13 +45,15 @@ static int cgi_write(void *ctx, const void *p, size_t n)
 /* The body of a streamed answer (a stored upload), after its headers went out; one that
  * stops short is logged (the web server sees fewer bytes than Content-Length and drops the
  * connection, so no client takes it for the whole file). */
-static void stream_body(struct adapted *ad, const struct response *rs, write_fn put, void *ctx, unsigned long seq)
+static int stream_body(struct adapted *ad, const struct response *rs, write_fn put, void *ctx, unsigned long seq)
 {
 	uint64_t sent = 0;
 
-	if (adapter_stream(ad, rs, put, ctx, &sent))
-		log_printf(LOG_LEVEL_ERROR, "req=%lu answer cut short after %llu of %llu bytes", seq,
-			   (unsigned long long)sent, (unsigned long long)rs->stream_len);
+	if (adapter_stream(ad, rs, put, ctx, &sent) == 0)
+		return 0;
+	log_printf(LOG_LEVEL_ERROR, "req=%lu answer cut short after %llu of %llu bytes", seq,
+		   (unsigned long long)sent, (unsigned long long)rs->stream_len);
+	return -1;
 }
 
 static ssize_t cgi_read(void *ctx, void *p, size_t n)
@@ -88,20 +70,24 @@ static double elapsed_ms(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* The answer to the request in ad (adapted from the parameters since t0), or, if unreadable
+ * is an HTTP status, to a request that could not be read (unreadable says why). */
 static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs, struct buf *out,
-		      const char *const *env, read_fn rd, void *ctx, unsigned long seq)
+		      int unreadable, const struct timespec *t0, unsigned long seq)
 {
-	struct timespec t0;
+	enum log_level level;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	response_reset(rs);
 	buf_reset(out);
-	if (adapt_request(ad, env, rd, ctx)) {
+	if (unreadable) {
 		static const struct request fallback = { .method = "GET", .path = "/" };
 
-		gateway_fail(g, rs, 500, "sparkgate could not read the request.");
+		gateway_fail(g, rs, unreadable, unreadable == 431
+			     ? "sparkgate takes at most 64 KiB of request headers and parameters."
+			     : unreadable == 400 ? "sparkgate could not read the request's parameters."
+			     : "sparkgate could not read the request.");
 		adapter_format_response(&fallback, rs, out);
-		log_printf(LOG_LEVEL_ERROR, "req=%lu cannot read request", seq);
+		log_printf(LOG_LEVEL_ERROR, "req=%lu cannot read request (answered %d)", seq, unreadable);
 		return;
 	}
 	gateway_handle(g, &ad->rq, rs);
@@ -111,15 +97,16 @@ static void serve_one(struct gateway *g, struct adapted *ad, struct response *rs
 		log_printf(LOG_LEVEL_ERROR, "req=%lu response too large", seq);
 	/* A status answered from the cache touched nothing: logged at debug (a poller makes
 	 * thousands a second; the web server's access log has them). */
-	log_printf(rs->status >= 500 || rs->store_failed ? LOG_LEVEL_ERROR
-		   : rs->cache && strcmp(rs->cache, "hit") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
-		   "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
-		   seq, ad->rq.method, ad->rq.path, rs->status, elapsed_ms(&t0), rs->master_asks,
-		   rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
-		   rs->submission_id[0] ? " id=" : "", rs->submission_id, rs->cache ? " cache=" : "",
-		   rs->cache ? rs->cache : "",
-		   rs->hidden ? " (another user's: answered as unknown)" : rs->replayed ? " (idempotent replay)" : "",
-		   rs->store_failed ? " (OWNER NOT RECORDED: state database failed)" : "");
+	level = rs->status >= 500 || rs->store_failed ? LOG_LEVEL_ERROR
+		: rs->cache && strcmp(rs->cache, "hit") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+	if (log_enabled(level))
+		log_printf(level, "req=%lu %s %s -> %d %.1fms asks=%u user=%s addr=%s%s%s%s%s%s%s",
+			   seq, ad->rq.method, ad->rq.path, rs->status, elapsed_ms(t0), rs->master_asks,
+			   rs->user[0] ? rs->user : "-", *ad->rq.remote_addr ? ad->rq.remote_addr : "-",
+			   rs->submission_id[0] ? " id=" : "", rs->submission_id, rs->cache ? " cache=" : "",
+			   rs->cache ? rs->cache : "",
+			   rs->hidden ? " (another user's: answered as unknown)" : rs->replayed ? " (idempotent replay)" : "",
+			   rs->store_failed ? " (OWNER NOT RECORDED: state database failed)" : "");
 }
 
 /* SIGHUP, acted on between requests: the log file reopened, then the gateway (audit log,
@@ -186,16 +173,43 @@ struct server {
 	unsigned long seq;
 };
 
-static void serve_fcgi(void *arg, FCGX_Request *req)
+static void collect(void *ctx, const struct record_pair *pair)
+{
+	adapter_param(ctx, (const char *)pair->name, pair->name_len, (const char *)pair->value);
+}
+
+static int link_put(void *ctx, const void *p, size_t n)
+{
+	return link_write(ctx, p, n);
+}
+
+/* One request a FastCGI connection has read: adapted where its parameters lie in the
+ * connection's buffer, answered with link_end (what it returns: whether the connection
+ * stays). */
+static int serve_fcgi(void *arg, struct link *l)
 {
 	struct server *sv = arg;
-	struct fcgi_ctx ctx = { req };
+	struct adapter_params p;
+	struct timespec t0;
+	int unreadable = 0, rc;
 
 	if (reload_requested)
 		reload(sv->g, sv->o);
-	serve_one(sv->g, sv->ad, sv->rs, sv->out, (const char *const *)req->envp, fcgi_read, &ctx, ++sv->seq);
-	FCGX_PutStr((const char *)sv->out->data, (int)sv->out->len, req->out);
-	stream_body(sv->ad, sv->rs, fcgi_write, &ctx, sv->seq);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	adapter_params_clear(&p);
+	if (link_params_too_large(l))
+		unreadable = 431;
+	else if (link_params(l, collect, &p))
+		unreadable = 400;
+	else if (adapt_params(sv->ad, &p, link_read_body, l))
+		unreadable = 500;
+	serve_one(sv->g, sv->ad, sv->rs, sv->out, unreadable, &t0, ++sv->seq);
+	if (unreadable || !sv->rs->stream)
+		return link_end(l, sv->out->data, sv->out->len);
+	/* a streamed answer: its head, its pieces as they come, the end (and a connection that
+	 * carried a short one is not kept) */
+	rc = link_write(l, sv->out->data, sv->out->len) == 0 && stream_body(sv->ad, sv->rs, link_put, l, sv->seq) == 0;
+	return link_end(l, NULL, 0) == 0 && rc ? 0 : LINK_CLOSED;
 }
 
 static void after_fcgi(void *arg)
@@ -258,7 +272,11 @@ int main(int argc, char **argv)
 
 	if (!o.listen && !from_systemd && FCGX_IsCGI()) {
 		/* Plain CGI: one request from the environment and stdin, answer on stdout. */
-		serve_one(g, &ad, &rs, &out, (const char *const *)environ, cgi_read, NULL, ++seq);
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		serve_one(g, &ad, &rs, &out, adapt_request(&ad, (const char *const *)environ, cgi_read, NULL) ? 500 : 0,
+			  &t0, ++seq);
 		fwrite(out.data, 1, out.len, stdout);
 		stream_body(&ad, &rs, cgi_write, NULL, seq);
 		fclose(stdout);   /* the answer is complete for the web server */

@@ -2,7 +2,8 @@
 # The include rule that makes core/'s folders its layers: a file under core/LAYER/ may
 # include only headers of its own folder or of a folder below it; core/gateway.* sits on
 # top; fcgi/ (the front end) sees only the gateway's public header and the request and
-# response types; no core file includes libfcgi.  Prints every include that goes the wrong
+# response types; no core file includes libfcgi; the front end's FastCGI codec
+# (fcgi/record.*, fcgi/link.*) includes nothing but itself.  Prints every include that goes the wrong
 # way and exits 1 if there is one.
 # Usage: tools/check-layering.sh [ROOT]   (run by `make unit`)
 set -uo pipefail
@@ -51,8 +52,23 @@ for f in fcgi/*.[ch]; do
     esac
   done < <(grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | sed -E 's/^[^"]*"([^"]+)".*/\1/')
 done
+# The FastCGI codec and connection (fcgi/record.*, fcgi/link.*) stand alone, so the unit test
+# and the fuzz target can drive them: no libfcgi, nothing of core, only each other.
+for f in fcgi/record.[ch] fcgi/link.[ch]; do
+  [[ -f $f ]] || continue
+  while IFS= read -r target; do
+    checked=$((checked + 1))
+    case "$target" in
+      record.h|link.h) ;;
+      *) complain "$f includes \"$target\": the FastCGI codec stands alone (record.h, link.h)" ;;
+    esac
+  done < <(grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" | sed -E 's/^[^"]*"([^"]+)".*/\1/')
+  if grep -qE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<fcgi' "$f"; then
+    complain "$f includes libfcgi: the FastCGI codec stands alone"
+  fi
+done
 if (( bad )); then
   echo "layering: $bad wrong-way includes (of $checked); the layers, lowest first: ${layers[*]}, then gateway"
   exit 1
 fi
-echo "layering: $checked includes go down (${layers[*]}, gateway; fcgi/ sees gateway.h and base/http.h)"
+echo "layering: $checked includes go down (${layers[*]}, gateway; fcgi/ sees gateway.h and base/http.h; fcgi/record and fcgi/link stand alone)"

@@ -70,6 +70,7 @@ const char *http_reason(int status)
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
 	case 468: return "Unknown Protocol Version";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";

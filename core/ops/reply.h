@@ -22,6 +22,7 @@ enum problem {
 	PROBLEM_LENGTH_REQUIRED,  /* 411 */
 	PROBLEM_TOO_LARGE,        /* 413 */
 	PROBLEM_RANGE,            /* 416: a Range no byte of the file is in */
+	PROBLEM_HEADERS_TOO_LARGE,   /* 431: more parameters than the front end takes */
 	PROBLEM_VERSION,          /* 468: Spark's unknown protocol version */
 	PROBLEM_INTERNAL,         /* 500: sparkgate itself failed */
 	PROBLEM_BAD_GATEWAY,      /* 502: what the master (or a worker) sent could not be used */

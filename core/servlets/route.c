@@ -99,9 +99,11 @@ static int submission_id(const char *info, char *out, size_t n)
 
 int servlet_may_touch(struct servlets *sv, const struct call *c, struct response *rs)
 {
-	struct sg_err e = { 0 };
-	int rc = tenant_may_touch(sv->tenant, c->id, c->user, c->admin, &e);
+	struct sg_err e;   /* (cleared, not zeroed: 528 bytes on every request) */
+	int rc;
 
+	sg_err_clear(&e);
+	rc = tenant_may_touch(sv->tenant, c->id, c->user, c->admin, &e);
 	if (rc < 0)
 		reply_err(sv->spark, rs, &e);
 	else if (rc == 0)

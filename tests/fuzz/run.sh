@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="$1"; shift
-targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter jws masterui gcm jks)
+targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter link jws masterui gcm jks)
 secs="${FUZZ_SECONDS:-30}"
 flags=(-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
-libs=("$build/fcgi/adapter.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
+libs=("$build/fcgi/adapter.o" "$build/fcgi/link.o" "$build/fcgi/record.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
 seed() {
   local dir="$build/corpus-$1"; mkdir -p "$dir"
   case "$1" in
@@ -27,6 +27,26 @@ PY
     frame) for d in tests/golden/spark-*; do cp "$d/frame-kill.bin" "$dir/$(basename "$d").bin"; done ;;
     adapter) printf 'REQUEST_METHOD=POST\0SCRIPT_NAME=/v1/submissions\0PATH_INFO=/create\0CONTENT_LENGTH=2\0\0{}' > "$dir/post"
              printf 'REQUEST_METHOD=GET\0REQUEST_URI=/v1/submissions/status/driver%%2D1?x=1\0\0' > "$dir/uri" ;;
+    link) # what nginx sends for a GET (one write), and a POST with its body in two records
+          python3 - "$dir" <<'PY'
+import struct, sys
+def rec(t, i, c, pad=0):
+    return struct.pack(">BBHHBx", 1, t, i, len(c), pad) + c + b"\0" * pad
+def params(kv):
+    out = b""
+    for k, v in kv:
+        for n in (len(k), len(v)):
+            out += struct.pack(">B", n) if n < 128 else struct.pack(">I", n | 0x80000000)
+        out += k + v
+    return out
+p = params([(b"REQUEST_METHOD", b"GET"), (b"SCRIPT_NAME", b"/v1/submissions/status/driver-1"), (b"REMOTE_ADDR", b"127.0.0.1")])
+get = rec(1, 1, b"\0\1\1\0\0\0\0\0") + rec(4, 1, p, 3) + rec(4, 1, b"") + rec(5, 1, b"")
+open(sys.argv[1] + "/get", "wb").write(b"\0" + get + get)
+p = params([(b"REQUEST_METHOD", b"POST"), (b"PATH_INFO", b"/v1/submissions/create"), (b"CONTENT_LENGTH", b"4"), (b"H" * 200, b"v" * 300)])
+post = rec(1, 2, b"\0\1\0\0\0\0\0\0") + rec(4, 2, p[:50]) + rec(9, 0, params([(b"FCGI_MAX_CONNS", b"")])) + rec(4, 2, p[50:]) + rec(4, 2, b"") + rec(5, 2, b"{}", 6) + rec(5, 2, b"{}") + rec(2, 2, b"") + rec(5, 2, b"")
+open(sys.argv[1] + "/post", "wb").write(b"\x07" + post)
+PY
+          ;;
     jws) printf 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.AAAA' > "$dir/token" ;;
     masterui) cp tests/unit/master-ui.json "$dir/" ;;
     jks) cp tests/golden/tls/trust.jks "$dir/" ;;

@@ -4,7 +4,7 @@ and worker, measured at steady state.
 Paths, each with BENCH_PROCS (default 2) application processes:
   lighttpd      wrk -> lighttpd mod_fastcgi (bin-path, max-procs; a new connection per request)
   apache-fcgid  wrk -> Apache 2.4 mod_fcgid (FcgidWrapper; a new connection per request)
-  nginx         wrk -> nginx (fastcgi_keep_conn, upstream keepalive 8) -> external processes
+  nginx         wrk -> nginx (fastcgi_keep_conn, upstream keepalive 32, as nginx.conf) -> external processes
   apache-proxy  wrk -> Apache 2.4 mod_proxy_fcgi (enablereuse=on) -> the same external processes
   spark-rest    wrk -> Spark's own REST server (Jetty in the master JVM, kept HTTP connections)
 Each path runs sparkgate (--anonymous allow, default --status-max-age 1 s, the cache shared
@@ -44,10 +44,14 @@ CONNS = 32
 POLLED_DRIVERS = 6        # 2 run, 4 wait (more cores than the worker has)
 LISTED_DRIVERS = 100
 PROCS = int(os.environ.get("BENCH_PROCS", "2"))   # application processes per path, as lighttpd.conf
+# nginx's kept FastCGI connections per worker, as nginx.conf: at least the requests one worker
+# has in flight at once (CONNS), or the surplus is closed after each burst and opened again
+NGINX_KEEPALIVE = int(os.environ.get("BENCH_NGINX_KEEPALIVE", "32"))
+NGINX_WORKERS = int(os.environ.get("BENCH_NGINX_WORKERS", "1"))
 PATHS = ("lighttpd", "apache-fcgid", "nginx", "apache-proxy")
 LABEL = {"lighttpd": "lighttpd mod_fastcgi (new connection per request)",
          "apache-fcgid": "Apache mod_fcgid (new connection per request)",
-         "nginx": "nginx, kept connections (fastcgi_keep_conn, keepalive 8)",
+         "nginx": "nginx, kept connections (fastcgi_keep_conn, keepalive %d)" % NGINX_KEEPALIVE,
          "apache-proxy": "Apache mod_proxy_fcgi, kept connections (enablereuse=on)",
          "spark-rest": "Spark's own REST server (Jetty in the master)"}
 UNKNOWN = "driver-20000101000000-0000"
@@ -245,7 +249,7 @@ ProxyPass /floor/ "unix:%(hello)s|fcgi://hello/floor/" enablereuse=on timeout=30
 
 def nginx(s, sg_sock, hello_sock):
     """One nginx worker (lighttpd is one process too) with the FastCGI settings of nginx.conf:
-    fastcgi_keep_conn and an upstream keepalive pool of 8, no login."""
+    fastcgi_keep_conn and an upstream keepalive pool (NGINX_KEEPALIVE, nginx.conf's 32), no login."""
     port = free_port()
     run = web.server_dir(s, "bench-nginx")
     params = "".join("        fastcgi_param %s %s;\n" % kv for kv in (
@@ -255,14 +259,15 @@ def nginx(s, sg_sock, hello_sock):
         ("REMOTE_USER", "$remote_user")))
     conf = os.path.join(s.work, "nginx-bench.conf")
     with open(conf, "w") as f:
-        f.write("daemon off;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nworker_processes 1;\n" % (run, run))
+        f.write("daemon off;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nworker_processes %d;\n" % (
+            run, run, NGINX_WORKERS))
         if os.getuid() == 0:
             f.write("user www-data;\n")
         f.write("events { worker_connections 4096; }\nhttp {\n    access_log off;\n")
         for t in ("client_body", "fastcgi", "proxy", "uwsgi", "scgi"):
             f.write("    %s_temp_path %s/%s;\n" % (t, run, t))
-        f.write("    upstream sg { server unix:%s; keepalive 8; }\n    upstream hello { server unix:%s; keepalive 8; }\n"
-                % (sg_sock, hello_sock))
+        f.write("    upstream sg { server unix:%s; keepalive %d; }\n    upstream hello { server unix:%s; keepalive %d; }\n"
+                % (sg_sock, NGINX_KEEPALIVE, hello_sock, NGINX_KEEPALIVE))
         f.write("    server {\n        listen 127.0.0.1:%d;\n%s" % (port, params))
         f.write("        location /v1/ { fastcgi_pass sg; fastcgi_keep_conn on; }\n"
                 "        location /floor/ { fastcgi_pass hello; fastcgi_keep_conn on; }\n    }\n}\n")
@@ -340,6 +345,8 @@ def callgrind_kept(s, argv, path, tag):
     for rounds in (1, 201):
         sock = os.path.join(s.work, "cg-%s-%d.sock" % (tag, rounds))
         out = os.path.join(s.work, "callgrind.out.%s.%d" % (tag, rounds))
+        if os.path.exists(sock):
+            os.unlink(sock)
         p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv + ["--listen", sock],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for("callgrind " + tag, lambda: os.path.exists(sock), 60)
@@ -353,7 +360,7 @@ def callgrind_kept(s, argv, path, tag):
         p.send_signal(signal.SIGTERM)
         try:
             p.wait(30)
-        except subprocess.TimeoutExpired:   # hello-fcgi has no SIGTERM handler to wait for
+        except subprocess.TimeoutExpired:   # (callgrind writes nothing then: the count below fails)
             p.kill()
             p.wait()
         text = open(out).read()
