@@ -43,6 +43,7 @@ static struct {
 	int (*pending)(const SSL *);
 	long (*ssl_ctrl)(SSL *, int, long, void *);
 	int (*set1_host)(SSL *, const char *);
+	void (*set_hostflags)(SSL *, unsigned int);
 	X509_VERIFY_PARAM *(*get0_param)(SSL *);
 	long (*verify_result)(const SSL *);
 	const char *(*std_to_openssl)(const char *);
@@ -96,7 +97,7 @@ static int load(void)
 		{ (void **)&lib.connect, "SSL_connect" }, { (void **)&lib.read, "SSL_read" },
 		{ (void **)&lib.write, "SSL_write" }, { (void **)&lib.get_error, "SSL_get_error" },
 		{ (void **)&lib.pending, "SSL_pending" }, { (void **)&lib.ssl_ctrl, "SSL_ctrl" },
-		{ (void **)&lib.set1_host, "SSL_set1_host" }, { (void **)&lib.get0_param, "SSL_get0_param" },
+		{ (void **)&lib.set1_host, "SSL_set1_host" }, { (void **)&lib.set_hostflags, "SSL_set_hostflags" }, { (void **)&lib.get0_param, "SSL_get0_param" },
 		{ (void **)&lib.verify_result, "SSL_get_verify_result" },
 		{ (void **)&lib.std_to_openssl, "OPENSSL_cipher_name" },
 		{ (void **)&lib.param_ip, "X509_VERIFY_PARAM_set1_ip_asc" },
@@ -526,6 +527,9 @@ int tls_conn_start(struct tls_conn *t, struct tls_ctx *c, const char *host, stru
 		return sg_err_set(e, ERR_NOMEM, 0, "BIO_new failed");
 	}
 	lib.set_bio(s, rb, wb);   /* s owns both now */
+	/* the name is checked in subjectAltName only, as README promises: a certificate without
+	 * one does not pass on its subject's CN (OpenSSL's fallback, which RFC 6125 deprecates) */
+	lib.set_hostflags(s, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 	if (ip ? !lib.param_ip(lib.get0_param(s), host)
 	       : (!lib.set1_host(s, host)
 		  || !lib.ssl_ctrl(s, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)host))) {

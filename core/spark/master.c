@@ -260,26 +260,19 @@ static int connect_one(struct master *m, const struct master_addr *a, int64_t de
 	return m->tls ? handshake(m, a, tls_deadline, e) : 0;
 }
 
-/* Connects to the first reachable master, starting with the last one that worked. */
-static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
+/* Connects to master i of the list. */
+static int connect_at(struct master *m, size_t i, int64_t deadline, struct sg_err *e)
 {
-	struct sg_err first = { 0 };
-	int rc = ERR_IO;
+	int64_t d = master_now_ms() + m->connect_timeout_ms;
+	int rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, deadline, e);
 
-	for (size_t k = 0; k < m->naddrs; k++) {
-		size_t i = (m->current + k) % m->naddrs;
-		int64_t d = master_now_ms() + m->connect_timeout_ms;
-
-		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, deadline, &first);
-		if (rc == 0) {
-			/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
-			if (!(m->parked && i == m->current))
-				m->generation++;
-			m->current = i;
-			return 0;
-		}
+	if (rc == 0) {
+		/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
+		if (!(m->parked && i == m->current))
+			m->generation++;
+		m->current = i;
 	}
-	return sg_err_set(e, rc, 0, "%s", first.msg);
+	return rc;
 }
 
 /* A pooled connection the master closed (restart, idle reaper) shows up as readable with
@@ -632,8 +625,36 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 	if (rc != ERR_REMOTE || !m->crypto.sasl_fallback)
 		return rc ? sg_err_set(e, rc, 0, "%s", first.msg) : 0;
 	master_close(m);
-	rc = connect_any(m, deadline, e);
+	rc = connect_at(m, m->current, deadline, e);
 	return rc ? rc : authenticate_sasl(m, deadline, e);
+}
+
+/* A connection to the first master of the list that takes it and accepts sparkgate's
+ * authentication, starting with the last one that worked: an entry that refuses the secret
+ * (a standby of another cluster, a host that is not a master any more) must not hide the
+ * leader behind it, as it would if only the connection were tried.  The first failure is
+ * the one reported. */
+static int open_session(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err first = { 0 }, this = { 0 };
+	size_t start = m->current;
+	int rc = ERR_IO, first_rc = 0;
+
+	for (size_t k = 0; k < m->naddrs; k++) {
+		rc = connect_at(m, (start + k) % m->naddrs, deadline, &this);
+		if (!rc && m->secret)
+			rc = authenticate(m, deadline, &this);
+		if (!rc)
+			return 0;
+		master_close(m);
+		if (!first_rc) {
+			first_rc = rc;
+			first = this;
+		}
+		if (rc == ERR_TIMEOUT && left_ms(deadline) == 0)
+			break;
+	}
+	return sg_err_set(e, first_rc ? first_rc : rc, 0, "%s", first.msg);
 }
 
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
@@ -656,9 +677,7 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 		if (m->fd >= 0 && !connection_alive(m))
 			master_close(m);
 		if (m->fd < 0) {
-			rc = connect_any(m, deadline, e);
-			if (!rc && m->secret)
-				rc = authenticate(m, deadline, e);
+			rc = open_session(m, deadline, e);
 			if (rc) {
 				if (m->on_ask)
 					m->on_ask(m->on_ask_ctx, -1, 0);   /* not sent: the master is not reachable */
