@@ -12,6 +12,7 @@ records on the wire, and a wrong CA, a certificate naming another host, a TLS ma
 in plain and a plain master reached with TLS each a clear 502 within the deadline, on one
 connection.  Ends with "auth: N passed, N failed"."""
 import os
+import struct
 import socket
 import subprocess
 import sys
@@ -133,6 +134,52 @@ class Tap:
 def found_nothing(out):
     """The master's answer about a driver it does not know: it was reached and understood."""
     return out.startswith("Status: 200") and '"success" : false' in out and "driver-none" in out
+
+
+
+class Rogue:
+    """Not a master: a loopback port that reads sparkgate's first frame and answers with
+    answer(frame body) (bytes to send, or None to hang up), counting connections and the tag
+    of each first message (0xFB: the AuthEngine's challenge, 0xEA: SASL)."""
+
+    def __init__(self, answer):
+        self.answer, self.tags = answer, []
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(8)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            with c:
+                c.settimeout(5)
+                try:
+                    head = c.recv(8, socket.MSG_WAITALL)
+                    n = struct.unpack(">q", head)[0]
+                    if not 21 <= n <= 1 << 16:   # not a frame (a TLS ClientHello asking what we are)
+                        continue
+                    rest = c.recv(n - 8, socket.MSG_WAITALL)
+                except (OSError, struct.error):
+                    continue
+                kind, rid = rest[0], struct.unpack(">q", rest[1:9])[0]
+                self.tags.append(rest[13] if len(rest) > 13 else None)
+                reply = self.answer(kind, rid, rest[13:])
+                if reply:
+                    c.sendall(reply)
+
+    def close(self):
+        self.ls.close()
+
+
+def rpc_frame(kind, rid, body):
+    """A Spark frame: length (itself included), type, request id, body size, body
+    (MessageEncoder with an RpcResponse's header)."""
+    return struct.pack(">qBqi", 8 + 1 + 8 + 4 + len(body), kind, rid, len(body)) + body
 
 
 def spark_conf(work, name, version, cipher, fallback, secret_file):
@@ -288,6 +335,35 @@ def run_build(build):
                 assert tap.connections == 1, tap.connections
             check("tls_to_a_master_without_tls_is_a_clear_502", tls_to_a_plain_master)
 
+        def a_forged_authmessage_is_no_reason_to_fall_back():
+            # an on-path answer that is an AuthMessage but does not decrypt: Spark's client
+            # rethrows (GeneralSecurityException); falling back to SASL would hand the attacker
+            # a DIGEST-MD5 response to crack offline (found by the fresh-mind review)
+            app = b"sparkSaslUser"
+            forged = (bytes([0xFB]) + struct.pack(">i", len(app)) + app + struct.pack(">i", 16) + b"S" * 16
+                      + struct.pack(">i", 60) + b"\0" * 60)
+            rogue = Rogue(lambda kind, rid, body: rpc_frame(4, rid, forged))
+            try:
+                out, _ = cgi(s, "--spark-conf", conf, port=rogue.port)
+                assert out.startswith("Status: 502") and "does not decrypt" in out, out
+                assert rogue.tags == [0xFB], rogue.tags   # no SASL after it
+            finally:
+                rogue.close()
+        check("a_forged_authmessage_is_no_reason_to_fall_back", a_forged_authmessage_is_no_reason_to_fall_back)
+
+        def ha_entry_refusing_authentication():
+            # the first entry of the list takes the connection and hangs up at the challenge:
+            # the leader behind it answers (it did not, before the review's fix)
+            rogue = Rogue(lambda kind, rid, body: None)
+            try:
+                out, _ = cgi(s, "--spark-conf", conf, "--master",
+                             "spark://127.0.0.1:%d,127.0.0.1:%d" % (rogue.port, s.master_port))
+                assert found_nothing(out), out
+                assert rogue.tags and rogue.tags[0] == 0xFB, rogue.tags
+            finally:
+                rogue.close()
+        check("an_ha_entry_refusing_authentication_does_not_hide_the_leader", ha_entry_refusing_authentication)
+
         def secret_file_wins():
             out, _ = cgi(s, "--spark-conf", spark_conf(work, "wrong-secret.conf", version, cipher, fallback, bad),
                          "--secret-file", good)
@@ -435,6 +511,32 @@ def tls_build(build):
                     g.write(f.read().replace(GCM, CTR))
                 refused(["--spark-conf", other], ["authEngineVersion", "spark.network.crypto.cipher"])
             check("another_cipher_below_tls_is_a_clear_502", other_cipher_below_tls)
+
+        def common_name_only():
+            # a certificate from the trusted CA naming the host in its subject CN only, no
+            # subjectAltName: refused (README: subjectAltName), served by openssl s_server
+            openssl(work, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "cn.key", "-out", "cn.csr",
+                    "-subj", "/CN=localhost")
+            openssl(work, "x509", "-req", "-in", "cn.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                    "-CAcreateserial", "-out", "cn.pem", "-days", "2")
+            with socket.socket() as t:
+                t.bind(("127.0.0.1", 0))
+                port = t.getsockname()[1]
+            srv = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", "cn.pem",
+                                    "-key", "cn.key", "-quiet"], cwd=work, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                for _ in range(50):
+                    with socket.socket() as t:
+                        if t.connect_ex(("127.0.0.1", port)) == 0:
+                            break
+                    time.sleep(0.1)
+                out, _ = cgi(s, "--master", "spark://localhost:%d" % port, "--tls-ca", ca)
+                assert out.startswith("Status: 502") and "does not name the host" in out, out
+            finally:
+                srv.kill()
+                srv.wait()
+        check("a_certificate_naming_the_host_in_its_cn_only_is_refused", common_name_only)
 
         def no_trust():
             with open(os.path.join(work, "no-trust.conf"), "w") as f:
