@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/sqldb.h"
+#include "base/tls.h"
 #include "servlets/health.h"
 #include "ops/reply.h"
 #include "spark/rest.h"
@@ -28,22 +29,53 @@ static void gateway_link(struct gateway *g)
 	g->spark.tokens = g->tenant.store != NULL;
 }
 
+/* TLS to the master: on with --tls-ca or the cluster's spark.ssl.rpc.enabled=true.  What to
+ * trust: --tls-ca wins; else what Spark's own client trusts (SSLFactory: the PEM certChain
+ * when a privateKey goes with it, else the trustStore), else a certChain alone.  sc may be
+ * NULL (no --spark-conf). */
+static int gateway_tls(struct master *m, const struct gateway_config *c, const struct sparkconf *sc,
+		       struct sg_err *e)
+{
+	struct tls_trust t = { .ca_file = c->tls_ca };
+	struct tls_ctx *ctx;
+	int rc;
+
+	if (!c->tls_ca && !(sc && sc->ssl_rpc))
+		return 0;
+	if (sc && !t.ca_file) {
+		if (sc->cert_chain[0] && (sc->private_key[0] || !sc->trust_store[0]))
+			t.ca_file = sc->cert_chain;
+		else if (sc->trust_store[0])
+			t.trust_store = sc->trust_store;
+		t.trust_store_password = sc->trust_store_password[0] ? sc->trust_store_password : NULL;
+	}
+	if (sc) {
+		t.protocol = sc->protocol[0] ? sc->protocol : NULL;
+		t.ciphers = sc->enabled_algorithms[0] ? sc->enabled_algorithms : NULL;
+	}
+	if ((rc = tls_ctx_new(&ctx, &t, e)) != 0)
+		return rc;
+	master_set_tls(m, ctx);
+	return 0;
+}
+
 /* --spark-conf: the cluster's security settings; --secret-file wins over its secret. */
 static int gateway_spark_conf(struct master *m, const struct gateway_config *c, struct sg_err *e)
 {
 	struct sparkconf sc;
 	int rc = sparkconf_load(&sc, c->spark_conf, e);
 
-	if (!rc && sc.ssl_rpc)
-		rc = sg_err_set(e, ERR_UNSUPPORTED, 0, "--spark-conf %s sets spark.ssl.rpc.enabled=true: sparkgate does "
-				"not speak TLS RPC (README, secured clusters)", c->spark_conf);
+	if (!rc)
+		rc = gateway_tls(m, c, &sc, e);
 	if (!rc && sc.authenticate && !c->secret && !sc.secret[0])
 		rc = sg_err_set(e, ERR_INVALID, 0, "--spark-conf %s sets spark.authenticate=true but no "
 				"spark.authenticate.secret(.file): give sparkgate the secret with --secret-file",
 				c->spark_conf);
 	if (!rc && sc.authenticate && !c->secret && master_set_secret(m, sc.secret))
 		rc = sg_err_set(e, ERR_NOMEM, 0, "out of memory");
-	/* Spark uses the AuthEngine only with spark.authenticate (SecurityManager.isEncryptionEnabled) */
+	/* Spark uses the AuthEngine only with spark.authenticate; with spark.ssl.rpc.enabled too
+	 * (4.x) it still runs it, inside TLS, and then puts its AES cipher below TLS (its handlers
+	 * go first in the pipeline), though SecurityManager logs that RPC SSL disables it */
 	if (!rc && sc.authenticate && sc.crypto.enabled)
 		master_set_crypto(m, &sc.crypto);
 	sparkconf_release(&sc);
@@ -68,6 +100,8 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 	if (c->secret && master_set_secret(&sc->cluster.master, c->secret))
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	if (c->spark_conf && (rc = gateway_spark_conf(&sc->cluster.master, c, e)) != 0)
+		return rc;
+	if (!c->spark_conf && (rc = gateway_tls(&sc->cluster.master, c, NULL, e)) != 0)
 		return rc;
 	sc->cluster.master.timeout_ms = c->timeout_s * 1000;
 	sc->cluster.master.connect_timeout_ms = c->connect_timeout_s * 1000;
@@ -113,9 +147,12 @@ int gateway_init(struct gateway *g, const struct gateway_config *c, struct sg_er
 		char key[1200];
 		struct sg_err ce = { 0 }, me = { 0 };
 
-		/* one table per master list and pinned release: the answers name both */
-		snprintf(key, sizeof(key), "%s|%s", sc->master_url, c->spark_version ? c->spark_version : "");
-		if (c->status_max_age_ms > 0 && !(sc->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
+		/* one table per master list, pinned release, credentials and transport */
+		if (c->status_max_age_ms > 0 && status_cache_key(&sc->cluster.master, c->spark_version, key, sizeof(key)))
+			snprintf(g->warning, sizeof(g->warning), "the status cache's key is too long: every status "
+				 "request asks the master");
+		else if (c->status_max_age_ms > 0
+			 && !(sc->status_cache = status_cache_open(key, c->status_max_age_ms, &ce)))
 			snprintf(g->warning, sizeof(g->warning), "%s: every status request asks the master", ce.msg);
 		/* /readyz's result, shared for at most a second whatever --status-max-age says, by
 		 * the processes that would find the same: same masters, store and door ports (an

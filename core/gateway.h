@@ -21,6 +21,7 @@ struct gateway_config {
 	const char *spark_version;      /* --spark-version, or NULL to detect */
 	const char *secret;             /* spark.authenticate.secret, or NULL */
 	const char *spark_conf;         /* --spark-conf: the cluster's spark-defaults.conf, or NULL */
+	const char *tls_ca;             /* --tls-ca: PEM certificates the master's must verify against */
 	const char *jws_secret;         /* --jws-secret-file's base64url key, or NULL */
 	int timeout_s, connect_timeout_s;
 	size_t max_body;

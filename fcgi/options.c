@@ -39,7 +39,14 @@ const struct opt options_table[] = {
 	{ "spark-conf", 0, "FILE", TEXT(gw.spark_conf), .help =
 	  "the cluster's spark-defaults.conf, read at start: spark.authenticate,\n"
 	  "its secret (or secret file), spark.network.crypto.* (AES-CTR or\n"
-	  "AES-GCM after Spark's AuthEngine handshake)" },
+	  "AES-GCM after Spark's AuthEngine handshake), spark.ssl.rpc.* (TLS,\n"
+	  "Spark 4.0+: the trustStore or certChain the master's certificate\n"
+	  "must verify against)" },
+	{ "tls-ca", 0, "FILE", TEXT(gw.tls_ca), .help =
+	  "TLS to the master (spark.ssl.rpc.enabled=true), trusting the PEM\n"
+	  "CA certificates in FILE; wins over --spark-conf's trust store; the\n"
+	  "certificate must name the --master host (an IP address: in its\n"
+	  "subjectAltName iPAddress)" },
 	{ "timeout", 't', "SECONDS", OPT_COUNT, FIELD(gw.timeout_s), 1, 3600, .help =
 	  "limit for one request to the master, connect included (8)" },
 	{ "connect-timeout", 0, "S", OPT_COUNT, FIELD(gw.connect_timeout_s), 1, 3600, .help =

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "spark/master.h"
+#include "base/crypto.h"
 #include "base/shm.h"
+#include "base/tls.h"
 
 #define SC_MAGIC 0x53474331u   /* "SGC1" */
 #define SC_VERSION 2u
@@ -50,6 +52,32 @@ struct status_cache {
 	int max_age_ms;
 	int32_t pid;
 };
+
+int status_cache_key(const struct master *m, const char *spark_version, char *out, size_t n)
+{
+	struct buf url = BUF_INIT(1024);
+	char secret[2 * CRYPTO_SHA256_LEN + 1] = "none";
+	int rc = master_url(m, &url), len;
+
+	if (m->secret) {
+		static const char domain[] = "sparkgate status cache key\n";
+		struct sha256 h;
+		uint8_t md[CRYPTO_SHA256_LEN];
+
+		/* no digest, no sharing: a key of its own for this process */
+		if (sha256_begin(&h) || sha256_add(&h, domain, sizeof(domain) - 1)
+		    || sha256_add(&h, m->secret, strlen(m->secret)) || sha256_end(&h, md))
+			snprintf(secret, sizeof(secret), "unhashed-%d", (int)getpid());
+		else
+			crypto_hex(md, sizeof(md), secret);
+	}
+	len = rc ? -1 : snprintf(out, n, "%s|%s|auth=%s|aes=%d/%d/%d/%d|tls=%s", buf_str(&url),
+				 spark_version ? spark_version : "", secret, m->crypto.enabled, m->crypto.version,
+				 m->crypto.cipher, m->crypto.sasl_fallback, m->tls ? tls_ctx_id(m->tls) : "off");
+	buf_release(&url);
+	explicit_bzero(secret, sizeof(secret));
+	return len < 0 || (size_t)len >= n ? ERR_TOO_LARGE : 0;
+}
 
 void status_cache_name(const char *key, char *name, size_t size)
 {

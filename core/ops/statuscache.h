@@ -30,6 +30,15 @@ struct status_record {
 	char worker_host_port[96];
 };
 
+struct master;
+
+/* The key of the table a configuration may share (into out, at most n bytes): the master
+ * list, the pinned release (or ""), and what the connection's answers depend on beside
+ * them: the credentials (a digest of spark.authenticate's secret, never the secret) and the
+ * transport (AES engine version, cipher, fallback; TLS and a digest of its trust), so a
+ * sparkgate with another secret, or plain beside encrypted, never reads another's answers. */
+int status_cache_key(const struct master *m, const char *spark_version, char *out, size_t n);
+
 /* Opens (creating and initialising if needed) the table named by key (any text that tells
  * configurations apart); refuses one another user made or could write.  NULL with e set. */
 struct status_cache *status_cache_open(const char *key, int max_age_ms, struct sg_err *e);

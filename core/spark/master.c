@@ -93,7 +93,7 @@ void master_close(struct master *m)
 	m->parked = 0;
 	m->frames = 0;
 	buf_reset(&m->in);
-	rpc_cipher_stop(&m->wire);
+	rpc_cipher_close(&m->wire);
 }
 
 void master_set_crypto(struct master *m, const struct master_crypto *c)
@@ -102,9 +102,17 @@ void master_set_crypto(struct master *m, const struct master_crypto *c)
 	m->crypto = *c;
 }
 
+void master_set_tls(struct master *m, struct tls_ctx *tls)
+{
+	master_close(m);
+	tls_ctx_free(m->tls);
+	m->tls = tls;
+}
+
 void master_release(struct master *m)
 {
 	master_close(m);
+	master_set_tls(m, NULL);
 	master_set_secret(m, NULL);
 	buf_release(&m->in);
 	buf_release(&m->out);
@@ -148,7 +156,65 @@ void master_answer_release(struct master_answer *a)
 	buf_release(&a->body);
 }
 
-static int connect_one(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
+static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t deadline, size_t *sent);
+
+/* spark.ssl.rpc.enabled: the TLS handshake, first thing on the connection (Netty's SslHandler
+ * is the first handler of the master's pipeline), within the request's deadline. */
+static int handshake(struct master *m, const struct master_addr *a, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err te = { 0 };
+	struct buf out = BUF_INIT(1u << 16);
+	int rc = tls_conn_start(&m->wire.tls, m->tls, a->host, &te);
+
+	while (rc == 0) {
+		uint8_t in[16384];
+		struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+		int step = tls_conn_handshake(&m->wire.tls, &te), orc;
+		size_t sent;
+		ssize_t n;
+
+		if (step < 0) {
+			rc = step;
+			break;
+		}
+		buf_reset(&out);
+		orc = tls_conn_output(&m->wire.tls, &out);
+		if (!orc && out.len)
+			orc = send_all(m, out.data, out.len, deadline, &sent);
+		if (orc) {
+			rc = sg_err_set(&te, orc, 0, "sending the TLS handshake failed: %s", sg_err_name(orc));
+			break;
+		}
+		if (step == 0)
+			break;
+		if (poll(&pfd, 1, left_ms(deadline)) == 0) {
+			rc = sg_err_set(&te, ERR_TIMEOUT, 0, "no TLS handshake within --timeout");
+			break;
+		}
+		n = recv(m->fd, in, sizeof(in), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			int err = n < 0 ? errno : 0;
+
+			rc = sg_err_set(&te, ERR_PROTOCOL, 0, "the master closed the connection during the TLS handshake%s%s",
+					err ? ": " : "", err ? strerror(err) : "");
+		} else if (n > 0 && tls_conn_feed(&m->wire.tls, in, (size_t)n)) {
+			rc = sg_err_set(&te, ERR_NOMEM, 0, "out of memory");
+		}
+	}
+	buf_release(&out);
+	if (!rc)
+		return 0;
+	master_close(m);
+	if (rc == ERR_REMOTE)
+		return sg_err_set(e, ERR_PROTOCOL, 0, "TLS to master %s:%d: %s; sparkgate trusts %s", a->host, a->port,
+				  te.msg, tls_ctx_source(m->tls));
+	return sg_err_set(e, rc, 0, "TLS to master %s:%d: %s%s", a->host, a->port, te.msg,
+			  rc == ERR_PROTOCOL ? ": check that the master sets spark.ssl.rpc.enabled=true (Spark 4.0+), "
+			  "or give sparkgate no TLS setting" : "");
+}
+
+static int connect_one(struct master *m, const struct master_addr *a, int64_t deadline, int64_t tls_deadline,
+		       struct sg_err *e)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	char port[16];
@@ -191,29 +257,22 @@ static int connect_one(struct master *m, const struct master_addr *a, int64_t de
 				  "cannot connect to master %s:%d: %s", a->host, a->port, strerror(last_errno));
 	m->fd = fd;
 	buf_reset(&m->in);
-	return 0;
+	return m->tls ? handshake(m, a, tls_deadline, e) : 0;
 }
 
-/* Connects to the first reachable master, starting with the last one that worked. */
-static int connect_any(struct master *m, int64_t deadline, struct sg_err *e)
+/* Connects to master i of the list. */
+static int connect_at(struct master *m, size_t i, int64_t deadline, struct sg_err *e)
 {
-	struct sg_err first = { 0 };
-	int rc = ERR_IO;
+	int64_t d = master_now_ms() + m->connect_timeout_ms;
+	int rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, deadline, e);
 
-	for (size_t k = 0; k < m->naddrs; k++) {
-		size_t i = (m->current + k) % m->naddrs;
-		int64_t d = master_now_ms() + m->connect_timeout_ms;
-
-		rc = connect_one(m, &m->addrs[i], d < deadline ? d : deadline, &first);
-		if (rc == 0) {
-			/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
-			if (!(m->parked && i == m->current))
-				m->generation++;
-			m->current = i;
-			return 0;
-		}
+	if (rc == 0) {
+		/* a connection sparkgate closed itself (AES-GCM) continues with the same master */
+		if (!(m->parked && i == m->current))
+			m->generation++;
+		m->current = i;
 	}
-	return sg_err_set(e, rc, 0, "%s", first.msg);
+	return rc;
 }
 
 /* A pooled connection the master closed (restart, idle reaper) shows up as readable with
@@ -234,7 +293,7 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 {
 	*sent = 0;
 	while (*sent < len) {
-		ssize_t n = send(m->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
+		ssize_t n = rpc_cipher_send(m->fd, p + *sent, len - *sent);
 
 		if (n > 0) {
 			*sent += (size_t)n;
@@ -257,10 +316,58 @@ static int send_all(struct master *m, const uint8_t *p, size_t len, int64_t dead
 	return 0;
 }
 
+/* A frame of the handshakes as it goes on the wire (through TLS when on). */
+static int send_frame(struct master *m, const uint8_t *frame, size_t len, int64_t deadline, size_t *sent)
+{
+	const uint8_t *wire;
+	size_t wire_len;
+	int rc = rpc_cipher_seal(&m->wire, frame, len, &wire, &wire_len, NULL);
+
+	*sent = 0;
+	return rc ? rc : send_all(m, wire, wire_len, deadline, sent);
+}
+
 /* What an encrypted connection that fails before its first frame back means: the master
  * could not read sparkgate's first encrypted frame (nothing is negotiated). */
 #define MISMATCH " at the first encrypted message: check that spark.network.crypto.authEngineVersion and " \
 	"spark.network.crypto.cipher match the master's"
+
+#define NOT_TLS " at sparkgate's first message: if the master sets spark.ssl.rpc.enabled=true (Spark 4.0+), " \
+	"give sparkgate the cluster's spark-defaults.conf with --spark-conf, or --tls-ca"
+
+/* Whether the current master's port answers a TLS ClientHello with a TLS record (content
+ * type 22, version 3.x), on a connection of its own, within a second of the request's time;
+ * nothing of any request is sent on it. */
+static int speaks_tls(struct master *m, int64_t deadline)
+{
+	struct buf hello = BUF_INIT(1u << 14);
+	int64_t until = master_now_ms() + 1000;
+	uint8_t head[5];
+	size_t sent, got = 0;
+	int yes = 0;
+
+	if (until > deadline)
+		until = deadline;
+	if (!tls_client_hello(m->addrs[m->current].host, &hello)
+	    && !connect_one(m, &m->addrs[m->current], until, until, NULL)
+	    && !send_all(m, hello.data, hello.len, until, &sent)) {
+		while (got < 2) {
+			struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+			ssize_t n;
+
+			if (poll(&pfd, 1, left_ms(until)) != 1)
+				break;
+			n = recv(m->fd, head + got, sizeof(head) - got, MSG_DONTWAIT);
+			if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+				break;
+			got += n > 0 ? (size_t)n : 0;
+		}
+		yes = got >= 2 && head[0] == 0x16 && head[1] == 0x03;
+	}
+	master_close(m);
+	buf_release(&hello);
+	return yes;
+}
 
 /* Reads frames until the one answering id arrives. */
 static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct master_answer *a,
@@ -268,7 +375,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 {
 	/* Just sent: the reply cannot be there yet, so wait for it before the first read (a
 	 * read that finds nothing would cost a system call); later reads come first. */
-	int wait_first = 1;
+	int wait_first = !rpc_cipher_buffered(&m->wire);
 
 	for (;;) {
 		struct frame f;
@@ -296,6 +403,7 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 			 * master pushes) is dropped. */
 			buf_consume(&m->in, (size_t)used);
 			m->frames++;
+			m->answered = 1;
 			if (mine)
 				return rc ? sg_err_set(e, rc, 0, "reply from master: %s", sg_err_name(rc)) : 0;
 			continue;
@@ -341,13 +449,17 @@ static int await_reply(struct master *m, uint64_t id, int64_t deadline, struct m
 		}
 		int err = n == 0 ? 0 : errno;
 		/* an encrypted connection closed before anything came back: the master could not
-		 * read the first frame (another engine version or cipher) */
+		 * read the first frame (another engine version or cipher); a plain one, before this
+		 * master ever answered: maybe spark.ssl.rpc.enabled, which closes a connection whose
+		 * first bytes are not TLS (asked once, on a connection of its own) */
 		int mismatch = m->wire.kind != RPC_PLAIN && m->frames == 0;
+		int not_tls = m->wire.kind == RPC_PLAIN && !m->tls && m->frames == 0 && !m->answered;
 
 		master_close(m);
-		return sg_err_set(e, mismatch ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
+		not_tls = not_tls && speaks_tls(m, deadline);
+		return sg_err_set(e, mismatch || not_tls ? ERR_PROTOCOL : ERR_IO, 0, "master %s:%d closed the connection%s%s%s",
 				  m->addrs[m->current].host, m->addrs[m->current].port,
-				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : "");
+				  err ? ": " : "", err ? strerror(err) : "", mismatch ? MISMATCH : not_tls ? NOT_TLS : "");
 	}
 }
 
@@ -395,7 +507,7 @@ static int authenticate_sasl(struct master *m, int64_t deadline, struct sg_err *
 			sg_err_set(e, rc, 0, "cannot build SASL message: %s", sg_err_name(rc));
 			break;
 		}
-		rc = send_all(m, frame.data, frame.len, deadline, &sent);
+		rc = send_frame(m, frame.data, frame.len, deadline, &sent);
 		if (rc) {
 			rc = sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s",
 					m->addrs[m->current].host, m->addrs[m->current].port, sg_err_name(rc));
@@ -476,7 +588,7 @@ static int authenticate_aes(struct master *m, int64_t deadline, struct sg_err *e
 	master_answer_init(&a);
 	rc = authengine_challenge(&ae, &body, e);
 	rc = rc ? rc : frame_write_rpc_request(&frame, id, body.data, body.len);
-	if (!rc && (rc = send_all(m, frame.data, frame.len, deadline, &sent)) != 0)
+	if (!rc && (rc = send_frame(m, frame.data, frame.len, deadline, &sent)) != 0)
 		sg_err_set(e, rc, 0, "authenticating to master %s:%d failed: %s", addr->host, addr->port, sg_err_name(rc));
 	rc = rc ? rc : await_reply(m, id, deadline, &a, e);
 	if (!rc && a.failed) {
@@ -513,8 +625,36 @@ static int authenticate(struct master *m, int64_t deadline, struct sg_err *e)
 	if (rc != ERR_REMOTE || !m->crypto.sasl_fallback)
 		return rc ? sg_err_set(e, rc, 0, "%s", first.msg) : 0;
 	master_close(m);
-	rc = connect_any(m, deadline, e);
+	rc = connect_at(m, m->current, deadline, e);
 	return rc ? rc : authenticate_sasl(m, deadline, e);
+}
+
+/* A connection to the first master of the list that takes it and accepts sparkgate's
+ * authentication, starting with the last one that worked: an entry that refuses the secret
+ * (a standby of another cluster, a host that is not a master any more) must not hide the
+ * leader behind it, as it would if only the connection were tried.  The first failure is
+ * the one reported. */
+static int open_session(struct master *m, int64_t deadline, struct sg_err *e)
+{
+	struct sg_err first = { 0 }, this = { 0 };
+	size_t start = m->current;
+	int rc = ERR_IO, first_rc = 0;
+
+	for (size_t k = 0; k < m->naddrs; k++) {
+		rc = connect_at(m, (start + k) % m->naddrs, deadline, &this);
+		if (!rc && m->secret)
+			rc = authenticate(m, deadline, &this);
+		if (!rc)
+			return 0;
+		master_close(m);
+		if (!first_rc) {
+			first_rc = rc;
+			first = this;
+		}
+		if (rc == ERR_TIMEOUT && left_ms(deadline) == 0)
+			break;
+	}
+	return sg_err_set(e, first_rc ? first_rc : rc, 0, "%s", first.msg);
 }
 
 int master_ask_endpoint(struct master *m, const char *endpoint, const void *stream, size_t len,
@@ -537,9 +677,7 @@ int master_ask_endpoint(struct master *m, const char *endpoint, const void *stre
 		if (m->fd >= 0 && !connection_alive(m))
 			master_close(m);
 		if (m->fd < 0) {
-			rc = connect_any(m, deadline, e);
-			if (!rc && m->secret)
-				rc = authenticate(m, deadline, e);
+			rc = open_session(m, deadline, e);
 			if (rc) {
 				if (m->on_ask)
 					m->on_ask(m->on_ask_ctx, -1, 0);   /* not sent: the master is not reachable */

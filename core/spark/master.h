@@ -43,7 +43,10 @@ struct master {
 		int sasl_fallback;  /* saslFallback: SASL when the master refuses the handshake */
 	} crypto;
 	struct rpc_cipher wire;     /* the transport below the frames (plain until a handshake) */
+	struct tls_ctx *tls;        /* spark.ssl.rpc.enabled: what the master's certificate must verify
+				     * against (owned); NULL: no TLS */
 	uint64_t frames;            /* frames received on this connection */
+	int answered;               /* a frame ever came back (the master is no TLS mismatch) */
 	/* per address, AES-GCM: 1 the master reads a second message on a connection, -1 it
 	 * drops it (3.4.4, SPARK-56227: one ask per connection), 0 not known yet */
 	signed char gcm_reuse[MASTER_MAX_ADDRS];
@@ -93,6 +96,10 @@ int master_set_secret(struct master *m, const char *secret);
  * frame; a master whose receiver drops a connection's later messages, as 3.4.4's does, gets
  * one ask per connection, found out once per address with a harmless second message). */
 void master_set_crypto(struct master *m, const struct master_crypto *c);
+
+/* spark.ssl.rpc.enabled: every new connection starts with a TLS handshake verified against
+ * tls (taken over; NULL turns TLS off), then authenticates as configured inside it. */
+void master_set_tls(struct master *m, struct tls_ctx *tls);
 
 /* Drops the connection; the next ask starts with the next address (HA: this one is not
  * the leader). */

@@ -1,6 +1,7 @@
 #include "spark/sparkconf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,47 @@
 void sparkconf_release(struct sparkconf *sc)
 {
 	explicit_bzero(sc->secret, sizeof(sc->secret));
+	explicit_bzero(sc->trust_store_password, sizeof(sc->trust_store_password));
+}
+
+/* The TLS settings a client reads: SSLOptions.parse("spark.ssl.rpc", defaults = the
+ * "spark.ssl" options).  Index 0 holds spark.ssl.rpc.X, 1 spark.ssl.X until the end. */
+static const struct {
+	const char *name;
+	size_t field;
+} ssl_keys[] = {
+	{ "trustStore", offsetof(struct sparkconf, trust_store) },
+	{ "trustStorePassword", offsetof(struct sparkconf, trust_store_password) },
+	{ "certChain", offsetof(struct sparkconf, cert_chain) },
+	{ "privateKey", offsetof(struct sparkconf, private_key) },
+	{ "protocol", offsetof(struct sparkconf, protocol) },
+	{ "enabledAlgorithms", offsetof(struct sparkconf, enabled_algorithms) },
+};
+#define SSL_KEYS (sizeof(ssl_keys) / sizeof(ssl_keys[0]))
+
+struct ssl_fallback {
+	char value[SSL_KEYS][SPARKCONF_MAX_VALUE];   /* spark.ssl.X */
+};
+
+/* 1 when k is spark.ssl.rpc.X or spark.ssl.X of a key above (stored), 0 when not, <0 error. */
+static int ssl_setting(struct sparkconf *sc, struct ssl_fallback *fb, const char *k, const char *v,
+		       const char *path, struct sg_err *e)
+{
+	int rpc = strncmp(k, "spark.ssl.rpc.", 14) == 0;
+	const char *name = rpc ? k + 14 : strncmp(k, "spark.ssl.", 10) == 0 ? k + 10 : NULL;
+
+	for (size_t i = 0; name && i < SSL_KEYS; i++) {
+		char *to = rpc ? (char *)sc + ssl_keys[i].field : fb->value[i];
+
+		if (strcmp(name, ssl_keys[i].name))
+			continue;
+		if (strlen(v) >= SPARKCONF_MAX_VALUE)
+			return sg_err_set(e, ERR_TOO_LARGE, 0, "--spark-conf %s: %s is longer than %d bytes", path, k,
+					  SPARKCONF_MAX_VALUE - 1);
+		memcpy(to, v, strlen(v) + 1);
+		return 1;
+	}
+	return 0;
 }
 
 static int boolean(const char *key, const char *v, int *out, const char *path, struct sg_err *e)
@@ -45,9 +87,13 @@ static int secret_file(struct sparkconf *sc, const char *file, const char *path,
 	return 0;
 }
 
-static int setting(struct sparkconf *sc, const char *k, const char *v, const char *path, int *file_secret,
-		   struct sg_err *e)
+static int setting(struct sparkconf *sc, struct ssl_fallback *fb, const char *k, const char *v, const char *path,
+		   int *file_secret, struct sg_err *e)
 {
+	int rc = ssl_setting(sc, fb, k, v, path, e);
+
+	if (rc)
+		return rc < 0 ? rc : 0;
 	if (strcmp(k, "spark.authenticate") == 0)
 		return boolean(k, v, &sc->authenticate, path, e);
 	if (strcmp(k, "spark.network.crypto.enabled") == 0)
@@ -91,6 +137,7 @@ static int setting(struct sparkconf *sc, const char *k, const char *v, const cha
 int sparkconf_load(struct sparkconf *sc, const char *path, struct sg_err *e)
 {
 	FILE *f = fopen(path, "r");
+	struct ssl_fallback *fb = NULL;
 	char *text = NULL, *line, *next;
 	size_t n;
 	int rc = 0, file_secret = 0, lineno = 0;
@@ -99,7 +146,8 @@ int sparkconf_load(struct sparkconf *sc, const char *path, struct sg_err *e)
 	sc->crypto = (struct master_crypto){ .version = 1, .cipher = RPC_AES_CTR, .sasl_fallback = 1 };
 	if (!f)
 		return sg_err_set(e, ERR_IO, 0, "cannot read --spark-conf %s: %s", path, strerror(errno));
-	if (!(text = malloc(SPARKCONF_MAX_FILE + 1))) {
+	if (!(text = malloc(SPARKCONF_MAX_FILE + 1)) || !(fb = calloc(1, sizeof(*fb)))) {
+		free(text);
 		fclose(f);
 		return sg_err_set(e, ERR_NOMEM, 0, "out of memory");
 	}
@@ -107,6 +155,7 @@ int sparkconf_load(struct sparkconf *sc, const char *path, struct sg_err *e)
 	fclose(f);
 	if (n > SPARKCONF_MAX_FILE || memchr(text, '\0', n)) {
 		free(text);
+		free(fb);
 		return sg_err_set(e, ERR_TOO_LARGE, 0, "--spark-conf %s: not a text file of at most %u bytes", path,
 				  SPARKCONF_MAX_FILE);
 	}
@@ -142,8 +191,16 @@ int sparkconf_load(struct sparkconf *sc, const char *path, struct sg_err *e)
 					path, lineno, k);
 			break;
 		}
-		rc = setting(sc, k, v, path, &file_secret, e);
+		rc = setting(sc, fb, k, v, path, &file_secret, e);
 	}
+	for (size_t i = 0; i < SSL_KEYS; i++) {
+		char *rpc = (char *)sc + ssl_keys[i].field;
+
+		if (!rpc[0])
+			memcpy(rpc, fb->value[i], strlen(fb->value[i]) + 1);
+	}
+	explicit_bzero(fb, sizeof(*fb));
+	free(fb);
 	explicit_bzero(text, n);
 	free(text);
 	return rc;

@@ -136,7 +136,9 @@ int authengine_derive(struct authengine *a, const uint8_t *reply, size_t len, st
 	rc = kek(a, salt, salt_len, a->challenge.data, a->challenge.len, &aad, key);
 	if (!rc && crypto_aes_gcm(0, key, sizeof(key), ct, aad.data, aad.len, ct + CRYPTO_GCM_IV_LEN,
 				  CRYPTO_X25519_LEN, pub, tag)) {
-		rc = sg_err_set(e, ERR_REMOTE, 0, "the master's AuthMessage does not decrypt with sparkgate's secret");
+		/* not a refusal: nothing falls back to SASL on it (AuthClientBootstrap rethrows a
+		 * GeneralSecurityException), or whoever answers could downgrade the connection */
+		rc = sg_err_set(e, ERR_PROTOCOL, 0, "the master's AuthMessage does not decrypt with sparkgate's secret");
 		goto out;
 	}
 	if (!rc && crypto_x25519(a->priv, pub, shared)) {

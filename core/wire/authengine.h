@@ -51,8 +51,8 @@ void authengine_release(struct authengine *a);
  * appended to out (and kept as the transcript). */
 int authengine_challenge(struct authengine *a, struct buf *out, struct sg_err *e);
 /* AuthEngine.deriveSessionCipher: checks the server's reply (the RpcResponse body) and
- * derives the session key and IVs.  ERR_REMOTE when the reply does not decrypt (another
- * secret), ERR_PROTOCOL when it is not an AuthMessage. */
+ * derives the session key and IVs.  ERR_PROTOCOL when it is not an AuthMessage or does not
+ * decrypt (another secret, or not the master: never a reason to fall back to SASL). */
 int authengine_derive(struct authengine *a, const uint8_t *reply, size_t len, struct sg_err *e);
 
 /* For tests: resumes a recorded exchange (the client's private key and its message) so

@@ -10,8 +10,10 @@
 void rpc_cipher_init(struct rpc_cipher *c, size_t max_frame)
 {
 	memset(c, 0, sizeof(*c));
-	buf_init(&c->raw, GCM_ENVELOPE_MAX(max_frame));
-	buf_init(&c->sealed, GCM_ENVELOPE_MAX(max_frame));
+	buf_init(&c->raw, GCM_ENVELOPE_MAX(RPC_TLS_MAX(max_frame)));
+	buf_init(&c->sealed, GCM_ENVELOPE_MAX(RPC_TLS_MAX(max_frame)));
+	buf_init(&c->tls_out, RPC_TLS_MAX(max_frame));
+	buf_init(&c->tls_in, RPC_TLS_MAX(max_frame));
 }
 
 void rpc_cipher_stop(struct rpc_cipher *c)
@@ -23,13 +25,33 @@ void rpc_cipher_stop(struct rpc_cipher *c)
 	c->kind = RPC_PLAIN;
 	buf_reset(&c->raw);
 	buf_reset(&c->sealed);
+	buf_reset(&c->tls_out);
+	buf_reset(&c->tls_in);
+}
+
+void rpc_cipher_close(struct rpc_cipher *c)
+{
+	rpc_cipher_stop(c);
+	tls_conn_close(&c->tls);
+}
+
+ssize_t rpc_cipher_send(int fd, const void *p, size_t n)
+{
+	return send(fd, p, n, MSG_NOSIGNAL);
+}
+
+int rpc_cipher_buffered(const struct rpc_cipher *c)
+{
+	return tls_conn_pending(&c->tls) > 0;
 }
 
 void rpc_cipher_release(struct rpc_cipher *c)
 {
-	rpc_cipher_stop(c);
+	rpc_cipher_close(c);
 	buf_release(&c->raw);
 	buf_release(&c->sealed);
+	buf_release(&c->tls_out);
+	buf_release(&c->tls_in);
 }
 
 int rpc_cipher_start(struct rpc_cipher *c, int kind, const struct authengine *a, struct sg_err *e)
@@ -178,7 +200,8 @@ ssize_t gcm_envelope_open(const uint8_t *key, size_t key_len, const uint8_t *p, 
 	return rc ? rc : (ssize_t)length;
 }
 
-int rpc_cipher_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, const uint8_t **out, size_t *out_len,
+/* The AES layer (or none): bytes as they go on the socket. */
+static int aes_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, const uint8_t **out, size_t *out_len,
 		    struct sg_err *e)
 {
 	int rc;
@@ -206,7 +229,61 @@ int rpc_cipher_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, cons
 	return 0;
 }
 
+/* TLS above AES (Spark 4.x adds its AES handlers first in the pipeline, before the
+ * SslHandler): the frame through TLS, then TLS's records through the AES layer. */
+int rpc_cipher_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, const uint8_t **out, size_t *out_len,
+		    struct sg_err *e)
+{
+	int rc;
+
+	if (!c->tls.ssl)
+		return aes_seal(c, frame, len, out, out_len, e);
+	buf_reset(&c->tls_out);
+	if ((rc = tls_conn_encrypt(&c->tls, frame, len)) != 0 || (rc = tls_conn_output(&c->tls, &c->tls_out)) != 0)
+		return sg_err_set(e, rc, 0, "cannot encrypt a frame with TLS: %s", sg_err_name(rc));
+	return aes_seal(c, c->tls_out.data, c->tls_out.len, out, out_len, e);
+}
+
+/* Below TLS: the socket's bytes through the AES layer (or none) into in. */
+static ssize_t aes_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *room, size_t nroom);
+
 ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *room, size_t nroom)
+{
+	if (!c->tls.ssl)
+		return aes_recv(c, fd, in, room, nroom);
+	for (;;) {
+		ssize_t n = tls_conn_read(&c->tls, room, nroom);
+		uint8_t *r;
+		size_t spare;
+		int rc;
+
+		if (n > 0) {
+			buf_commit(in, (size_t)n);
+			return n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno != EAGAIN) {
+			sg_err_set(&c->err, ERR_PROTOCOL, 0, "its TLS records do not open");
+			errno = EBADMSG;
+			return -1;
+		}
+		buf_reset(&c->tls_in);
+		if (!(r = buf_spare(&c->tls_in, 65536, &spare, &rc))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		n = aes_recv(c, fd, &c->tls_in, r, spare < 65536 ? spare : 65536);
+		if (n <= 0)
+			return n;
+		if (tls_conn_feed(&c->tls, c->tls_in.data, c->tls_in.len)) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+}
+
+static ssize_t aes_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *room, size_t nroom)
 {
 	ssize_t n;
 	size_t before = in->len;

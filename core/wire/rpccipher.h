@@ -28,6 +28,7 @@
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/err.h"
+#include "base/tls.h"
 
 struct authengine;
 
@@ -50,23 +51,40 @@ struct rpc_cipher {
 	struct buf raw;                 /* AES-GCM: received bytes of envelopes not yet complete */
 	struct buf sealed;              /* the frame being sent, as it goes on the wire */
 	struct sg_err err;              /* why the last rpc_cipher_recv failed with EBADMSG */
+	/* spark.ssl.rpc.enabled: TLS (ssl NULL when off) between the frames and the AES layer */
+	struct tls_conn tls;
+	struct buf tls_out;             /* a frame as TLS records, before the AES layer */
+	struct buf tls_in;              /* the AES layer's bytes for TLS */
 };
+
+/* The most a frame of max_frame bytes takes as TLS records (29 bytes a 16 KiB record at most,
+ * and what a record may carry beside: alerts, key updates). */
+#define RPC_TLS_MAX(max_frame) ((max_frame) + (max_frame) / 256 + 4096)
 
 /* max_frame bounds a frame either way (LIMIT_FRAME). */
 void rpc_cipher_init(struct rpc_cipher *c, size_t max_frame);
 /* Turns on kind with the keys of a finished handshake. */
 int rpc_cipher_start(struct rpc_cipher *c, int kind, const struct authengine *a, struct sg_err *e);
-/* Back to plain (a closed connection); wipes the keys. */
+/* Back to plain; wipes the keys (TLS, below, stays). */
 void rpc_cipher_stop(struct rpc_cipher *c);
+/* A closed connection: the cipher stopped and TLS ended. */
+void rpc_cipher_close(struct rpc_cipher *c);
 void rpc_cipher_release(struct rpc_cipher *c);
 
-/* One whole frame as it goes on the wire: *out is frame itself when plain, else c->sealed. */
+/* One whole frame as it goes on the wire (through TLS when on, then the AES layer): *out is
+ * frame itself when plain, else c->sealed or c->tls_out. */
 int rpc_cipher_seal(struct rpc_cipher *c, const uint8_t *frame, size_t len, const uint8_t **out, size_t *out_len,
 		    struct sg_err *e);
 /* recv(2) for the frame reader: plaintext goes to in (room/nroom is in's spare room, used
  * as is when plain or CTR).  Returns bytes added to in, 0 on EOF, -1 with errno set: EAGAIN
  * also when only part of an envelope has come, EBADMSG when it does not open (c->err). */
 ssize_t rpc_cipher_recv(struct rpc_cipher *c, int fd, struct buf *in, uint8_t *room, size_t nroom);
+
+/* send(2) of bytes as rpc_cipher_seal made them: bytes written, or -1 with errno EAGAIN when
+ * nothing can be written now. */
+ssize_t rpc_cipher_send(int fd, const void *p, size_t n);
+/* 1 when received bytes wait inside TLS (a poll on the socket does not see them). */
+int rpc_cipher_buffered(const struct rpc_cipher *c);
 
 /* The AES-GCM envelope, alone (fuzzed, and checked against the JVM's bytes).  seal: header
  * random bytes (salt then nonce prefix, key_len + 7) from the caller, or NULL for fresh

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build="$1"; shift
-targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter link jws masterui gcm)
+targets=("$@"); ((${#targets[@]})) || targets=(rest reply frame adapter link jws masterui gcm jks)
 secs="${FUZZ_SECONDS:-30}"
 flags=(-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icore -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined)
 libs=("$build/fcgi/adapter.o" "$build/fcgi/link.o" "$build/fcgi/record.o" "$build/libcore.a" $(pkg-config --libs jansson) -lsasl2 -lsqlite3)
@@ -49,6 +49,7 @@ PY
           ;;
     jws) printf 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.AAAA' > "$dir/token" ;;
     masterui) cp tests/unit/master-ui.json "$dir/" ;;
+    jks) cp tests/golden/tls/trust.jks "$dir/" ;;
     gcm) # the JVM's v2 envelopes, alone and back to back
          python3 - "$dir" <<'PY'
 import sys

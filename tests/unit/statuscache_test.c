@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ops/statuscache.h"
+#include "spark/master.h"
 #include "t.h"
 
 static char key[64];
@@ -217,6 +218,45 @@ static void test_squatted_name(void)
 	unlink(target);
 }
 
+/* The table's key tells apart what a connection's answers depend on: another secret, plain
+ * beside AES, another AES setting (and TLS: tls_ctx_id) never share a table; the same
+ * configuration does (the host's processes); the secret itself is nowhere in the key. */
+static void test_key_parts(void)
+{
+	static const char *secrets[] = { NULL, "secret-A", "secret-B", "secret-A", "secret-A" };
+	char keys[5][600], names[5][96];
+	struct sg_err e = { 0 };
+
+	for (int i = 0; i < 5; i++) {
+		struct master m;
+		struct master_crypto aes = { .enabled = 1, .version = i == 4 ? 2 : 1, .cipher = RPC_AES_GCM };
+
+		CHECK(master_init(&m, "spark://127.0.0.1:7077", &e) == 0, "%s", e.msg);
+		master_set_secret(&m, secrets[i]);
+		if (i >= 3)
+			master_set_crypto(&m, &aes);
+		CHECK(status_cache_key(&m, "4.0.5", keys[i], sizeof(keys[i])) == 0, "key %d", i);
+		status_cache_name(keys[i], names[i], sizeof(names[i]));
+		CHECK(!strstr(keys[i], "secret-"), "the secret in the key: %s", keys[i]);
+		master_release(&m);
+	}
+	for (int i = 0; i < 5; i++)
+		for (int j = i + 1; j < 5; j++)
+			CHECK(strcmp(keys[i], keys[j]) && strcmp(names[i], names[j]), "configurations %d and %d share %s",
+			      i, j, names[i]);
+	{
+		struct master m;
+		char again[600];
+
+		CHECK(master_init(&m, "spark://127.0.0.1:7077", &e) == 0, "%s", e.msg);
+		master_set_secret(&m, "secret-A");
+		CHECK(status_cache_key(&m, "4.0.5", again, sizeof(again)) == 0 && strcmp(again, keys[1]) == 0,
+		      "the same configuration has another key: %s", again);
+		CHECK(status_cache_key(&m, "4.0.5", again, 20) == ERR_TOO_LARGE, "a short buffer");
+		master_release(&m);
+	}
+}
+
 int main(void)
 {
 	char name[96];
@@ -227,6 +267,7 @@ int main(void)
 	test_abandoned_and_dead_askers();
 	test_table_others_could_write();
 	test_squatted_name();
+	test_key_parts();
 	status_cache_name(key, name, sizeof(name));
 	shm_unlink(name);
 	return t_done("statuscache");

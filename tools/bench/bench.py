@@ -19,7 +19,8 @@ its two runs.  Per path: req/s, p50/p99, the master JVM's CPU per request (from 
 application's and the web server's CPU per request.  Then: staleness, listing 100 drivers,
 create latency (sparkgate, Spark's server, spark-submit's legacy RPC client), RSS per process,
 instructions per cached status over one kept FastCGI connection (callgrind; hello-fcgi's
-alongside), cold start.  Loopback only.
+alongside), cold start.  Last, status polling and create over plain, AES-CTR, AES-GCM and TLS
+RPC connections (tools/bench/crypto.py, masters of their own).  Loopback only.
 Usage: bench.py BUILD_DIR   (env BENCH_SECONDS, BENCH_PROCS)"""
 import os
 import re
@@ -624,6 +625,9 @@ def main():
                   cold_start(s, sparkgate), spark_cold))
     finally:
         s.stop()
+    print()
+    import crypto   # the encrypted connections' table, with masters of its own (this one is stopped)
+    crypto.table(build)
 
 
 if __name__ == "__main__":
