@@ -352,9 +352,12 @@ def chaos(name, state_db, restart_master=False):
             while time.time() < give_up:
                 st, js = create(k)
                 statuses[st] += 1
-                if st != 200:   # who answered: sparkgate (JSON) or lighttpd (its backend died)
+                # a 200 with success false is the master's own no (a master restarting answers
+                # "only in ALIVE state" before it is elected): nothing made, asked again
+                made = st == 200 and js.get("success") is True
+                if not made:   # who answered: sparkgate (JSON) or lighttpd (its backend died)
                     why[(st, js.get("message", "")[:70] if isinstance(js, dict) else "web server")] += 1
-                if st == 200:
+                else:
                     ids[k].add(js["submissionId"])
                     break
                 time.sleep(0.2)
@@ -388,7 +391,7 @@ def chaos(name, state_db, restart_master=False):
     took = time.time() - t0
     for k in keys:   # asked again, calmly: the same id
         st, js = create(k)
-        if st == 200:
+        if st == 200 and js.get("success") is True:
             ids[k].add(js["submissionId"])
     after = master_driver_ids() - before
     answered = set().union(*ids.values())
