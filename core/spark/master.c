@@ -641,6 +641,7 @@ static int open_session(struct master *m, int64_t deadline, struct sg_err *e)
 	int rc = ERR_IO, first_rc = 0;
 
 	for (size_t k = 0; k < m->naddrs; k++) {
+		sg_err_clear(&this);   /* sg_err_set keeps the first error it is given */
 		rc = connect_at(m, (start + k) % m->naddrs, deadline, &this);
 		if (!rc && m->secret)
 			rc = authenticate(m, deadline, &this);
